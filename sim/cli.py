@@ -1,0 +1,385 @@
+"""Command line: ``python -m sim list | show | params | run | compare | bench``.
+
+Bad input (unknown key or preset, a value out of range or of the wrong type, a bad file) ends with exit
+code 2 and one line on stderr naming the setting, the value and what is allowed — never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from sim import runner
+from sim.outcomes import KPIS
+from sim.params import ParamError, Params, parse_value, settings, with_overrides
+from sim.scenarios import Scenario, ScenarioError, load, load_preset, preset_names
+
+EXIT_BAD_INPUT = 2
+
+
+class UsageError(Exception):
+    """Bad command-line input; the message is the one line the user sees."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, no usage dump
+        raise UsageError(message)
+
+
+# --------------------------------------------------------------------------------------------------
+# Progress
+# --------------------------------------------------------------------------------------------------
+
+
+class ProgressBar:
+    """A progress bar on stderr, shown only once a run has taken more than a moment."""
+
+    def __init__(self, label: str, stream: TextIO | None = None, delay_s: float = 0.4) -> None:
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.delay_s = delay_s
+        self.start = time.perf_counter()
+        self.shown = False
+        self.last_step = -1
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+
+    def __call__(self, done: int, total: int) -> None:
+        elapsed = time.perf_counter() - self.start
+        if elapsed < self.delay_s and done < total:
+            return
+        if not self.shown and done >= total and elapsed < self.delay_s:
+            return
+        self.shown = True
+        frac = done / total if total else 1.0
+        step = int(frac * 10)
+        if not self.tty and step == self.last_step and done < total:
+            return  # in a log, one line per tenth is enough
+        self.last_step = step
+        width = 30
+        bar = "#" * int(frac * width) + "-" * (width - int(frac * width))
+        rate = done / elapsed if elapsed > 0 else 0.0
+        line = f"{self.label} [{bar}] {done}/{total} replications ({rate:.0f}/s)"
+        if self.tty:
+            self.stream.write("\r" + line + ("\n" if done >= total else ""))
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+
+# --------------------------------------------------------------------------------------------------
+# Commands
+# --------------------------------------------------------------------------------------------------
+
+
+def _scenario_params(target: str, args: argparse.Namespace) -> tuple[Scenario, Params]:
+    scenario = load(target)
+    overrides = dict(scenario.overrides)
+    for item in args.set or []:
+        if "=" not in item:
+            raise UsageError(f"--set {item!r} is not allowed: use --set dotted.key=value")
+        key, text = item.split("=", 1)
+        key = key.strip()
+        overrides[key] = parse_value(key, text)
+    if args.weeks is not None:
+        overrides["horizon_weeks"] = args.weeks
+    return scenario, with_overrides(Params(), overrides)
+
+
+def _check_run_args(args: argparse.Namespace) -> None:
+    if not 1 <= args.replications <= runner.MAX_REPLICATIONS:
+        raise UsageError(
+            f"--replications = {args.replications} is out of range: an integer from 1 to "
+            f"{runner.MAX_REPLICATIONS}"
+        )
+    if args.seed < 0 or args.seed >= 2**63:
+        raise UsageError(f"--seed = {args.seed} is out of range: an integer from 0 to 2^63 - 1")
+    max_workers = max(1, 4 * runner.cpu_count())
+    if not 1 <= args.workers <= max_workers:
+        raise UsageError(
+            f"--workers = {args.workers} is out of range: an integer from 1 to {max_workers}"
+        )
+    if args.out is not None and Path(args.out).suffix.lower() not in (".csv", ".parquet"):
+        raise UsageError(
+            f"--out = {args.out!r} is not allowed: a file name ending in .csv or .parquet"
+        )
+
+
+def _run(target: str, args: argparse.Namespace, label: str) -> runner.Results:
+    scenario, params = _scenario_params(target, args)
+    bar = None if args.quiet else ProgressBar(label)
+    return runner.run_many(
+        params,
+        replications=args.replications,
+        seed=args.seed,
+        workers=args.workers,
+        scenario=scenario.name,
+        progress=bar,
+    )
+
+
+def _json_number(x: float | None) -> float | None:
+    return None if x is None or (isinstance(x, float) and not math.isfinite(x)) else x
+
+
+def _kpi_payload(results: runner.Results) -> dict[str, Any]:
+    summary = results.kpi_summary()
+    out = {}
+    for name, stats in summary.items():
+        out[name] = {k: _json_number(v) for k, v in stats.items()}
+    return out
+
+
+def _null_reasons(results: runner.Results) -> dict[str, str]:
+    from sim.outcomes import NULL_REASONS
+
+    return {
+        name: NULL_REASONS.get(name, "not defined for this run")
+        for name, stats in results.kpi_summary().items()
+        if stats["mean"] is None
+    }
+
+
+def _fmt(value: float | None, unit: str) -> str:
+    if value is None:
+        return "—"
+    if unit == "share":
+        return f"{value:.1%}"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.2f}"
+
+
+def _write_out(results: runner.Results, out: str) -> None:
+    path = Path(out)
+    weekly = results.weekly()
+    kpis = results.kpis()
+    kpi_path = path.with_name(f"{path.stem}_kpis{path.suffix}")
+    if path.suffix.lower() == ".parquet":
+        weekly.to_parquet(path, index=False)
+        kpis.to_parquet(kpi_path, index=False)
+    else:
+        weekly.to_csv(path, index=False)
+        kpis.to_csv(kpi_path, index=False)
+    print(f"wrote {path} and {kpi_path}", file=sys.stderr)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    for name in preset_names():
+        s = load_preset(name)
+        print(f"{name}\t{s.title}: {s.description}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    s = load(args.preset)
+    print(f"{s.name}: {s.title}")
+    print()
+    print(s.description)
+    if s.teaching_notes:
+        print()
+        print(s.teaching_notes.strip())
+    print()
+    print("Settings that differ from the defaults:" if s.overrides else "Uses the defaults.")
+    for key, value in s.overrides.items():
+        print(f"  {key} = {json.dumps(value)}")
+    return 0
+
+
+def cmd_params(args: argparse.Namespace) -> int:
+    rows = settings()
+    if args.format == "json":
+        print(
+            json.dumps(
+                [
+                    {
+                        "key": s.key,
+                        "type": s.type,
+                        "default": s.default,
+                        "min": s.lo,
+                        "max": s.hi,
+                        "choices": list(s.choices) if s.choices else None,
+                        "unit": s.unit,
+                        "description": s.doc,
+                    }
+                    for s in rows
+                ],
+                indent=2,
+            )
+        )
+        return 0
+    for s in rows:
+        rng = s.allowed
+        unit = f" {s.unit}" if s.unit else ""
+        print(f"{s.key}  ({s.type}, default {json.dumps(s.default)}, {rng}{unit})\n    {s.doc}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    _check_run_args(args)
+    results = _run(args.target, args, "run")
+    if args.out:
+        _write_out(results, args.out)
+    if args.format == "json":
+        payload = {
+            "scenario": results.scenario,
+            "seed": results.seed,
+            "replications": results.replications,
+            "manifest": results.manifest,
+            "kpis": _kpi_payload(results),
+        }
+        reasons = _null_reasons(results)
+        if reasons:
+            payload["null_reasons"] = reasons
+        print(json.dumps(payload, indent=2))
+        return 0
+    m = results.manifest
+    print(
+        f"{m['scenario']}: {m['replications']} replications, seed {m['seed']}, "
+        f"{m['horizon_weeks']} weeks, model {m['model_version']}"
+    )
+    print(f"{'KPI':<24}{'mean':>12}{'p05':>12}{'p50':>12}{'p95':>12}  unit")
+    for name, stats in results.kpi_summary().items():
+        unit = KPIS[name].unit
+        cells = "".join(f"{_fmt(stats[k], unit):>12}" for k in ("mean", "p05", "p50", "p95"))
+        print(f"{name:<24}{cells}  {unit}")
+    for name, why in _null_reasons(results).items():
+        print(f"  {name} is null: {why}")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    _check_run_args(args)
+    base = _run(args.baseline, args, "baseline")
+    variant = _run(args.variant, args, "variant")
+    table = runner.compare(base, variant).kpis()
+    if args.out:
+        path = Path(args.out)
+        if path.suffix.lower() == ".parquet":
+            table.to_parquet(path, index=False)
+        else:
+            table.to_csv(path, index=False)
+    if args.format == "json":
+        print(
+            json.dumps(
+                {
+                    "baseline": base.manifest,
+                    "variant": variant.manifest,
+                    "kpis": {
+                        row["kpi"]: {
+                            k: _json_number(row[k])
+                            for k in (
+                                "baseline",
+                                "variant",
+                                "diff_mean",
+                                "diff_p05",
+                                "diff_p95",
+                                "p_better",
+                            )
+                        }
+                        for row in table.to_dict("records")
+                    },
+                },
+                indent=2,
+            )
+        )
+        return 0
+    print(
+        f"{args.variant} vs {args.baseline}: {base.replications} paired replications, "
+        f"seed {base.seed}"
+    )
+    print(
+        f"{'KPI':<24}{'baseline':>12}{'variant':>12}{'diff':>12}{'90% interval':>24}"
+        f"{'P(better)':>11}"
+    )
+    for row in table.to_dict("records"):
+        unit = row["unit"]
+        b, v, d = (_json_number(row[k]) for k in ("baseline", "variant", "diff_mean"))
+        lo, hi = _json_number(row["diff_p05"]), _json_number(row["diff_p95"])
+        interval = f"{_fmt(lo, unit)} to {_fmt(hi, unit)}" if lo is not None else "—"
+        pb = f"{row['p_better']:.0%}" if math.isfinite(row["p_better"]) else "—"
+        print(
+            f"{row['kpi']:<24}{_fmt(b, unit):>12}{_fmt(v, unit):>12}{_fmt(d, unit):>12}"
+            f"{interval:>24}{pb:>11}"
+        )
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from sim import bench
+
+    result = bench.run(quick=args.quick, progress=None if args.quiet else sys.stderr)
+    if args.format == "json":
+        print(json.dumps(result, indent=2))
+    else:
+        for key, value in result.items():
+            print(f"{key:<28}{value}")
+    return 0
+
+
+# --------------------------------------------------------------------------------------------------
+# Parser
+# --------------------------------------------------------------------------------------------------
+
+
+def _run_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--replications", "-n", type=int, default=100, help="replications (1-10000)")
+    p.add_argument("--seed", type=int, default=1, help="seed of the run (default 1)")
+    p.add_argument("--weeks", type=int, default=None, help="horizon in weeks (13-260)")
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override a setting, e.g. --set reviews.council.interval_weeks=2",
+    )
+    p.add_argument("--workers", type=int, default=1, help="processes to use (default 1)")
+    p.add_argument("--out", default=None, help="write results to FILE.csv or FILE.parquet")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m sim", description="Product Leadership Sandbox simulations.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub.add_parser("list", help="list the presets, one a line").set_defaults(func=cmd_list)
+    show = sub.add_parser("show", help="describe a preset")
+    show.add_argument("preset")
+    show.set_defaults(func=cmd_show)
+    params = sub.add_parser("params", help="every settable key with type, default, range, unit")
+    params.add_argument("--format", choices=("table", "json"), default="table")
+    params.set_defaults(func=cmd_params)
+    run = sub.add_parser("run", help="run a preset or scenario file")
+    run.add_argument("target", metavar="PRESET|PATH")
+    _run_flags(run)
+    run.set_defaults(func=cmd_run)
+    comp = sub.add_parser("compare", help="paired comparison of two scenarios")
+    comp.add_argument("baseline", metavar="A")
+    comp.add_argument("variant", metavar="B")
+    _run_flags(comp)
+    comp.set_defaults(func=cmd_compare)
+    bench = sub.add_parser("bench", help="measure the simulator's speed")
+    bench.add_argument("--format", choices=("table", "json"), default="table")
+    bench.add_argument("--quick", action="store_true", help="fewer repeats (noisier)")
+    bench.add_argument("--quiet", action="store_true")
+    bench.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return args.func(args)
+    except (UsageError, ParamError, ScenarioError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as err:
+        print(f"error: {err.strerror or err}: {err.filename or ''}".rstrip(": "), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

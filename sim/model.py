@@ -1,0 +1,489 @@
+"""One replication of the organisation: state, weekly processes, records.
+
+:func:`simulate` builds a :class:`World` for one parameter set and one replication seed, runs its SimPy
+processes for the horizon and returns a :class:`Replication` — weekly series in preallocated arrays,
+cohort retention, KPIs and an event log. The model does no I/O and reads no clock.
+
+Scheduling (SimPy clock in days; week ``w`` spans days [7w, 7w + 7)):
+
+* continuous: opportunity arrivals per team, team WIP slots, reviews at their own phase and rhythm;
+* at each week's end, in this order: market shocks, incentive drift, customers, recording.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import simpy
+
+from sim.customers import CustomerBase
+from sim.governance import Team, hold_review, incentive_drift, review
+from sim.outcomes import (
+    KPI_NAMES,
+    SERIES_INDEX,
+    SERIES_NAMES,
+    deaths_by_age,
+    retention_at,
+    survival_by_age,
+)
+from sim.params import REVIEW_TYPES, Params
+from sim.streams import WeeklyStream, stream
+from sim.work import (
+    ACTIVE,
+    PRUNED,
+    QUEUED,
+    REJECTED,
+    RELEASED,
+    STALE,
+    TeamWork,
+    WorkItem,
+    opportunity_arrivals,
+    team_slot,
+)
+
+_S = SERIES_INDEX
+# How quickly the capacity teams plan with follows the meeting hours actually spent (per week).
+_MEETING_SMOOTHING = 0.25
+
+
+@dataclass
+class Replication:
+    """Everything one replication produced."""
+
+    series: np.ndarray  # (len(SERIES_NAMES), weeks)
+    alignment: np.ndarray  # (teams, weeks)
+    team_names: tuple[str, ...]
+    retention: np.ndarray  # (weeks + 1,) survival by customer age
+    kpis: dict[str, float]
+    events: list[tuple[float, int, str, str, str]]  # (day, week, kind, team, detail)
+    counts: dict[str, int]
+    sim_events: int  # SimPy events processed
+    items: list[tuple] | None = field(default=None)
+
+
+class World:
+    """The state of one replication, and the bookkeeping the processes share."""
+
+    def __init__(self, params: Params, rep: np.random.SeedSequence, record_items: bool = False):
+        self.params = p = params
+        self.env = simpy.Environment()
+        self.weeks = weeks = p.horizon_weeks
+        inc = p.incentives
+        a_local = {
+            "shared_outcome": inc.shared_outcome_alignment,
+            "mixed": inc.mixed_alignment,
+            "local_metric": inc.local_metric_alignment,
+        }
+        n = p.org.product_teams
+        self.teams = [
+            Team(
+                i,
+                f"Product {i + 1}",
+                "product",
+                a_local[inc.product],
+                inc.initial_alignment,
+                stream(rep, "drift", i),
+            )
+            for i in range(n)
+        ]
+        self.teams.append(
+            Team(
+                n,
+                "Marketing",
+                "marketing",
+                a_local[inc.marketing],
+                inc.initial_alignment,
+                stream(rep, "drift", n),
+            )
+        )
+        self.teams.append(
+            Team(
+                n + 1,
+                "Sales",
+                "sales",
+                a_local[inc.sales],
+                inc.initial_alignment,
+                stream(rep, "drift", n + 1),
+            )
+        )
+
+        w = p.work
+        self.lifetime_days = w.opportunity_lifetime_weeks * 7.0
+        self.estimate_noise = w.estimate_noise_sd / math.sqrt(
+            1.0 + w.discovery_noise_reduction * p.org.discovery_share
+        )
+        self.council_noise = w.estimate_noise_sd * (1.0 - 0.5 * p.reviews.instrumentation_quality)
+        total = w.weight_onboarding + w.weight_core + w.weight_growth
+        self.kind_cutoffs = (
+            w.weight_onboarding / total,
+            (w.weight_onboarding + w.weight_core) / total,
+        )
+        focus = {"balanced": -1, "time_to_value": 0, "growth": 2}[w.strategy_focus]
+        self.focus_bonus = [w.focus_bonus_z if k == focus else 0.0 for k in range(3)]
+        share = max(p.product.old_epoch_value_share, 1e-3)
+        self.foreign_epoch_z = math.log(share) / w.value_log_sd
+        self.market_epoch = 0
+        self.believed_epoch = 0
+
+        self.capacity_hours = p.org.team_size_people * p.org.hours_per_person_week
+        self.expected_meeting_share = min(
+            1.0,
+            sum(
+                r.attendees_per_team * (r.hours + p.reviews.context_switch_hours) / r.interval_weeks
+                for r in (p.reviews.metric, p.reviews.council, p.reviews.strategy)
+                if r.enabled
+            )
+            / self.capacity_hours,
+        )
+
+        # Escalations are decided at councils and event-triggered reviews; without a council the
+        # strategy review decides them; with neither, nobody can, so teams decide everything.
+        rv = p.reviews
+        self.deciders = ("council", "event") if rv.council.enabled else ("strategy", "event")
+        deciding = rv.council.enabled or rv.strategy.enabled
+        self.decision_rights = p.decisions.rights if deciding else "delegated"
+        self.escalation_size = p.decisions.escalation_size_person_days
+        self.product = [TeamWork(self, i) for i in range(n)]
+        self.decision_queue: list[WorkItem] = []
+        pr = p.product
+        self.stock = [
+            pr.reference_onboarding_points,
+            pr.reference_core_points,
+            pr.reference_growth_points,
+        ]
+        self.customers = CustomerBase(
+            p, weeks, WeeklyStream(rep, "customers"), WeeklyStream(rep, "churn_propensity")
+        )
+
+        self.series = np.full((len(SERIES_NAMES), weeks), np.nan)
+        self.align = np.zeros((len(self.teams), weeks))
+        self.ledger = np.zeros((7, weeks))  # per-week sums filled as events happen
+        self.events: list[tuple[float, int, str, str, str]] = []
+        self.detection_lags: list[float] = []
+        self.counts = dict.fromkeys(
+            ("arrived", "released", "stale", "rejected", "pruned", "escalated"), 0
+        )
+        self._next_id = 0
+        self._escalated_week = 0
+        self.last_event_review = -math.inf
+        self.items: list[WorkItem] | None = [] if record_items else None
+        self._rep = rep
+
+    # -- bookkeeping used by the processes -----------------------------------------------------------
+    def week_of(self, day: float) -> int:
+        return min(int(day // 7.0), self.weeks - 1)
+
+    def next_item_id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    def log(self, day: float, kind: str, team: str, detail: str) -> None:
+        self.events.append((day, self.week_of(day), kind, team, detail))
+
+    def arrive(self, item: WorkItem, team: TeamWork) -> None:
+        """An opportunity arrives: straight into the team's backlog, or into the decision queue."""
+        self.counts["arrived"] += 1
+        if self.items is not None:
+            self.items.append(item)
+        rights = self.decision_rights
+        if rights == "centralised" or (rights == "guardrails" and item.size > self.escalation_size):
+            item.state = QUEUED
+            item.escalated = item.created
+            self.decision_queue.append(item)
+            self.counts["escalated"] += 1
+            self._escalated_week += 1
+        else:
+            team.add(item, item.created)
+
+    def release(self, item: WorkItem) -> None:
+        """Released work adds its value (reduced if built for a past epoch) to the product."""
+        now = self.env.now
+        item.state = RELEASED
+        item.released = now
+        value = item.value
+        if item.epoch != self.market_epoch:
+            value *= self.params.product.old_epoch_value_share
+        self.stock[item.kind] += value
+        led = self.ledger[:, self.week_of(now)]
+        led[0] += 1.0
+        led[1] += now - item.created
+        led[2] += value
+        self.counts["released"] += 1
+
+    def record_decision(self, item: WorkItem, now: float) -> None:
+        led = self.ledger[:, self.week_of(now)]
+        led[3] += 1.0
+        led[4] += now - item.escalated
+
+    def retire(self, item: WorkItem, state: int) -> None:
+        item.state = state
+        self.counts[{STALE: "stale", REJECTED: "rejected", PRUNED: "pruned"}[state]] += 1
+
+    def add_meeting_hours(self, day: float, hours: float) -> None:
+        self.ledger[5, self.week_of(day)] += hours
+
+    def reaim(self, now: float) -> None:
+        """The organisation notices the new market: old-epoch ideas leave the backlog."""
+        self.believed_epoch = self.market_epoch
+        epoch = self.market_epoch
+        dropped = sum(t.drop_where(lambda it: it.epoch != epoch) for t in self.product)
+        for t in self.product:
+            t.rerank()
+        self.log(
+            now, "reaim", "", f"re-aimed to market epoch {epoch}; {dropped} stale ideas dropped"
+        )
+
+    def shift_epoch(self, now: float, why: str) -> None:
+        """The market's needs change: what was built for the old epoch is worth less."""
+        self.market_epoch += 1
+        share = self.params.product.old_epoch_value_share
+        self.stock = [s * share for s in self.stock]
+        self.log(now, "market_shift", "", why)
+
+    # -- weekly processes ----------------------------------------------------------------------------
+    def market(self, env: simpy.Environment) -> object:
+        """Scheduled market events: an epoch shift (pivot) and a demand shock."""
+        m = self.params.market
+        plan = []
+        if m.shift_enabled:
+            plan.append((m.shift_week, "shift"))
+        if m.demand_shock_enabled:
+            plan.append((m.demand_shock_week, "demand"))
+        for week, what in sorted(plan):
+            yield env.timeout(week * 7.0 - env.now)
+            if what == "shift":
+                self.shift_epoch(env.now, "the market moved to a new epoch")
+            else:
+                self.log(
+                    env.now,
+                    "demand_shock",
+                    "",
+                    f"sign-ups fall {m.demand_shock_depth:.0%}, recovering over "
+                    f"{m.demand_shock_recovery_weeks:g} weeks",
+                )
+                if m.demand_shock_shifts_epoch:
+                    self.shift_epoch(env.now, "the demand shock changed what customers need")
+
+    def demand_multiplier(self, week: int) -> float:
+        m = self.params.market
+        if not m.demand_shock_enabled or week < m.demand_shock_week:
+            return 1.0
+        recovered = (week - m.demand_shock_week) / m.demand_shock_recovery_weeks
+        return 1.0 - m.demand_shock_depth * max(0.0, 1.0 - recovered)
+
+    def customer_week(self, env: simpy.Environment) -> object:
+        """Weekly: value stocks wear out, a cohort signs up, everyone alive faces churn."""
+        p = self.params
+        c = p.customers
+        pr = p.product
+        keep = 1.0 - pr.depreciation_per_week
+        anchor = p.incentives.strategic_anchor
+        marketing, sales = self.teams[-2], self.teams[-1]
+        ev = p.reviews.event
+        ev_rng = stream(self._rep, "review.event") if ev.enabled else None
+        for week in range(self.weeks):
+            yield env.timeout(7.0)
+            self.stock = [s * keep for s in self.stock]
+            onboarding, core, growth = self.stock
+            mis_sales = max(0.0, anchor - sales.alignment)
+            mis_marketing = max(0.0, anchor - marketing.alignment)
+            push = 1.0 + c.sales_push_gain * mis_sales + c.marketing_push_gain * mis_marketing
+            pull = (
+                max(growth, 0.01 * pr.reference_growth_points) / pr.reference_growth_points
+            ) ** (c.growth_pull_elasticity)
+            rate = c.signups_per_week * self.demand_multiplier(week) * pull * push
+            ttv_median = (
+                c.ttv_median_days
+                * (
+                    pr.reference_onboarding_points
+                    / max(onboarding, 0.01 * pr.reference_onboarding_points)
+                )
+                ** c.onboarding_ttv_elasticity
+            )
+            oversold = min(
+                1.0,
+                c.oversold_base_share
+                + c.sales_oversold_gain * mis_sales
+                + c.marketing_oversold_gain * mis_marketing,
+            )
+            core_mult = 1.0 + c.weak_core_churn_gain * max(
+                0.0, 1.0 - core / pr.reference_core_points
+            )
+            signups, activation, ttv, churned, alive, churn_rate = self.customers.week(
+                week, rate, ttv_median, oversold, core_mult
+            )
+            col = self.series[:, week]
+            col[_S["signups"]] = signups
+            col[_S["oversold_share"]] = oversold
+            col[_S["activation_rate"]] = activation
+            col[_S["median_ttv_days"]] = ttv
+            col[_S["churned"]] = churned
+            col[_S["active_customers"]] = alive
+            col[_S["churn_rate"]] = churn_rate
+            col[_S["revenue"]] = alive * c.revenue_per_customer_week
+            if ev_rng is not None and env.now - self.last_event_review >= ev.cooldown_weeks * 7.0:
+                trigger = ""
+                if activation == activation and activation < ev.activation_threshold:
+                    trigger = f"activation {activation:.0%} below {ev.activation_threshold:.0%}"
+                elif churn_rate > ev.churn_threshold:
+                    trigger = f"churn {churn_rate:.1%} above {ev.churn_threshold:.1%}"
+                if trigger:
+                    self.last_event_review = env.now
+                    hold_review(self, "event", ev, ev_rng, env.now, trigger=trigger)
+
+    def recorder(self, env: simpy.Environment) -> object:
+        """Weekly: write the organisation's state into the series arrays."""
+        cap = self.capacity_hours
+        for week in range(self.weeks):
+            yield env.timeout(7.0)
+            now = env.now
+            for t in self.product:
+                t.expire(now)
+            col = self.series[:, week]
+            led = self.ledger[:, week]
+            for i, team in enumerate(self.teams):
+                self.align[i, week] = team.alignment
+            col[_S["alignment"]] = self.align[:, week].mean()
+            col[_S["backlog"]] = sum(t.waiting for t in self.product)
+            col[_S["wip"]] = sum(len(t.active) for t in self.product)
+            col[_S["decision_queue"]] = len(self.decision_queue)
+            col[_S["throughput"]] = led[0]
+            col[_S["lead_time_days"]] = led[1] / led[0] if led[0] else math.nan
+            col[_S["decision_latency_days"]] = led[4] / led[3] if led[3] else math.nan
+            share = min(1.0, led[5] / cap)
+            col[_S["meeting_overhead_share"]] = share
+            col[_S["value_delivered"]] = led[2]
+            col[_S["stock_onboarding"]], col[_S["stock_core"]], col[_S["stock_growth"]] = self.stock
+            for t in self.product:
+                t.meeting_share += _MEETING_SMOOTHING * (share - t.meeting_share)
+            if self._escalated_week:
+                self.log(now, "escalation", "", f"{self._escalated_week} items escalated this week")
+                self._escalated_week = 0
+
+    # -- run -----------------------------------------------------------------------------------------
+    def run(self) -> Replication:
+        env = self.env
+        p = self.params
+        for t in self.product:
+            env.process(opportunity_arrivals(env, self, t, stream(self._rep, "arrivals", t.index)))
+            for _ in range(t.slots):
+                env.process(team_slot(env, self, t))
+        for kind in REVIEW_TYPES[:3]:
+            rp = getattr(p.reviews, kind)
+            if rp.enabled:
+                env.process(review(env, self, kind, rp, stream(self._rep, f"review.{kind}")))
+        env.process(self.market(env))
+        env.process(incentive_drift(env, self))
+        env.process(self.customer_week(env))
+        done = env.process(self.recorder(env))
+        env.run(until=done)
+        return self._result()
+
+    def _result(self) -> Replication:
+        p = self.params
+        weeks = self.weeks
+        end = weeks * 7.0
+        cust = self.customers
+        at_age = deaths_by_age(cust.deaths)
+        retention = survival_by_age(cust.sizes, at_age)
+        signed = int(cust.sizes.sum())
+        led = self.ledger
+        released = led[0].sum()
+        decided = led[3].sum()
+        lags = list(self.detection_lags) + [end - t.onset for t in self.teams if t.onset >= 0.0]
+        if weeks >= 52 and signed:
+            ltv = p.customers.revenue_per_customer_week * float(retention[1:53].sum())
+            cac = p.org.gtm_cost_per_week * weeks / signed
+            ltv_to_cac = ltv / cac
+        else:
+            ltv_to_cac = math.nan
+        meeting = np.minimum(led[5], self.capacity_hours).sum() / (self.capacity_hours * weeks)
+        kpis = {
+            "retention_52w": retention_at(cust.sizes, at_age, 52),
+            "median_ttv_days": float(np.median(np.concatenate(cust.ttv))) if signed else math.nan,
+            "activation_rate": float(cust.activated.sum() / signed) if signed else math.nan,
+            "value_delivered": float(led[2].sum()),
+            "mean_alignment": float(self.align.mean()),
+            "meeting_overhead_share": float(meeting),
+            "decision_latency_days": float(led[4].sum() / decided) if decided else 0.0,
+            "lead_time_days": float(led[1].sum() / released) if released else math.nan,
+            "detection_lag_days": float(np.mean(lags)) if lags else math.nan,
+            "active_customers_end": float(cust.active),
+            "ltv_to_cac": ltv_to_cac,
+        }
+        assert tuple(kpis) == KPI_NAMES
+        counts = dict(self.counts)
+        counts["waiting"] = sum(t.waiting for t in self.product)
+        counts["active"] = sum(len(t.active) for t in self.product)
+        counts["queued"] = len(self.decision_queue)
+        items = None
+        if self.items is not None:
+            items = [
+                (
+                    it.id,
+                    it.team,
+                    it.kind,
+                    it.epoch,
+                    it.size,
+                    it.value,
+                    it.created,
+                    it.escalated,
+                    it.decided,
+                    it.started,
+                    it.released,
+                    it.state,
+                )
+                for it in self.items
+            ]
+        return Replication(
+            series=self.series,
+            alignment=self.align,
+            team_names=tuple(t.name for t in self.teams),
+            retention=retention,
+            kpis=kpis,
+            events=self.events,
+            counts=counts,
+            sim_events=_events_processed(self.env),
+            items=items,
+        )
+
+
+ITEM_COLUMNS = (
+    "id",
+    "team",
+    "kind",
+    "epoch",
+    "size",
+    "value",
+    "created",
+    "escalated",
+    "decided",
+    "started",
+    "released",
+    "state",
+)
+ITEM_STATES = {
+    0: "waiting",
+    1: "queued",
+    2: "active",
+    3: "released",
+    4: "stale",
+    5: "rejected",
+    6: "pruned",
+}
+assert ACTIVE == 2 and RELEASED == 3
+
+
+def _events_processed(env: simpy.Environment) -> int:
+    """SimPy events scheduled in this environment (each one is processed once)."""
+    counter = getattr(env, "_eid", None)
+    return next(counter) if counter is not None else 0
+
+
+def simulate(
+    params: Params, rep: np.random.SeedSequence, record_items: bool = False
+) -> Replication:
+    """Run one replication of ``params`` with the replication's seed sequence."""
+    return World(params, rep, record_items).run()

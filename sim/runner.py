@@ -1,0 +1,363 @@
+"""Monte Carlo replications, in one process or many, with tidy results.
+
+``run_many(params, replications, seed, workers)`` runs replication ``i`` with the i-th child of
+``SeedSequence(seed)``, whichever process runs it, so results are identical serial or parallel. Results
+keep the raw arrays (replication x metric x week) and turn them into tidy tables on demand.
+
+``compare(baseline, variant)`` pairs replication ``i`` of one with replication ``i`` of the other. With
+the same seed both share every random number the changed levers do not touch (see ``sim.streams``), so
+the paired differences isolate the levers' effect.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from sim import __version__
+from sim.model import Replication, simulate
+from sim.outcomes import KPI_NAMES, KPIS, SERIES_NAMES
+from sim.params import Params, diff
+from sim.streams import replication_seeds
+
+MODEL_VERSION = __version__
+MAX_REPLICATIONS = 10_000
+PERCENTILES = (5, 50, 95)
+
+Progress = Callable[[int, int], None]
+
+
+def _run_chunk(params: Params, seed: int, replications: int, indices: Sequence[int]) -> list:
+    """Worker entry point: run some replications of one parameter set (importable, no UI)."""
+    seeds = replication_seeds(seed, replications)
+    return [simulate(params, seeds[i]) for i in indices]
+
+
+def cpu_count() -> int:
+    """Cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+def make_pool(workers: int | None = None) -> ProcessPoolExecutor:
+    """A process pool with the ``spawn`` start method (safe under Streamlit and threads)."""
+    return ProcessPoolExecutor(
+        max_workers=workers or cpu_count(), mp_context=multiprocessing.get_context("spawn")
+    )
+
+
+_pools: dict[int, ProcessPoolExecutor] = {}
+
+
+def shared_pool(workers: int) -> ProcessPoolExecutor:
+    """One pool per worker count for this process, created on first use and then reused."""
+    pool = _pools.get(workers)
+    if pool is None:
+        pool = _pools[workers] = make_pool(workers)
+    return pool
+
+
+def _chunks(n: int, pieces: int) -> list[range]:
+    pieces = max(1, min(n, pieces))
+    bounds = np.linspace(0, n, pieces + 1).astype(int)
+    return [range(a, b) for a, b in itertools.pairwise(bounds.tolist()) if b > a]
+
+
+def iter_replications(
+    params: Params,
+    replications: int,
+    seed: int,
+    workers: int = 1,
+    executor: Executor | None = None,
+) -> Iterator[tuple[range, list[Replication]]]:
+    """Yield (indices, replications) chunks in order as they finish."""
+    if workers <= 1 and executor is None:
+        seeds = replication_seeds(seed, replications)
+        for i in range(replications):
+            yield range(i, i + 1), [simulate(params, seeds[i])]
+        return
+    pool = executor or shared_pool(workers)
+    n_workers = getattr(pool, "_max_workers", workers) or workers
+    chunks = _chunks(replications, 4 * n_workers)
+    futures = [pool.submit(_run_chunk, params, seed, replications, list(c)) for c in chunks]
+    for chunk, fut in zip(chunks, futures, strict=True):
+        yield chunk, fut.result()
+
+
+def run_many(
+    params: Params,
+    replications: int = 100,
+    seed: int = 1,
+    workers: int = 1,
+    *,
+    scenario: str = "custom",
+    executor: Executor | None = None,
+    progress: Progress | None = None,
+) -> Results:
+    """Run ``replications`` replications of ``params`` and collect the results.
+
+    Args:
+        params: validated parameters.
+        replications: number of replications (1 to 10,000).
+        seed: the run's seed; replication i uses the i-th child of ``SeedSequence(seed)``.
+        workers: processes to use (1 runs in this process).
+        scenario: a name carried into the results and the manifest.
+        executor: an existing pool to run on (takes precedence over ``workers``).
+        progress: called with (replications done, total) as chunks finish.
+    """
+    if not isinstance(replications, int) or not 1 <= replications <= MAX_REPLICATIONS:
+        raise ValueError(
+            f"replications = {replications!r} is out of range: an integer from 1 to "
+            f"{MAX_REPLICATIONS}"
+        )
+    if not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed = {seed!r} is not allowed: a non-negative integer")
+    reps: list[Replication] = []
+    for _, chunk in iter_replications(params, replications, seed, workers, executor):
+        reps.extend(chunk)
+        if progress is not None:
+            progress(len(reps), replications)
+    return Results.from_replications(scenario, params, seed, reps)
+
+
+@dataclass
+class Results:
+    """The replications of one scenario, as arrays, with tidy views."""
+
+    scenario: str
+    params: Params
+    seed: int
+    series: np.ndarray  # (replications, metrics, weeks)
+    alignment: np.ndarray  # (replications, teams, weeks)
+    team_names: tuple[str, ...]
+    retention: np.ndarray  # (replications, weeks + 1)
+    kpi_values: np.ndarray  # (replications, kpis)
+    events: list[list[tuple]] = field(repr=False)
+    counts: list[dict[str, int]] = field(repr=False)
+    sim_events: np.ndarray = field(repr=False)
+
+    @classmethod
+    def from_replications(
+        cls, scenario: str, params: Params, seed: int, reps: list[Replication]
+    ) -> Results:
+        return cls(
+            scenario=scenario,
+            params=params,
+            seed=seed,
+            series=np.stack([r.series for r in reps]),
+            alignment=np.stack([r.alignment for r in reps]),
+            team_names=reps[0].team_names,
+            retention=np.stack([r.retention for r in reps]),
+            kpi_values=np.array([[r.kpis[k] for k in KPI_NAMES] for r in reps]),
+            events=[r.events for r in reps],
+            counts=[r.counts for r in reps],
+            sim_events=np.array([r.sim_events for r in reps]),
+        )
+
+    # -- basics --------------------------------------------------------------------------------------
+    @property
+    def replications(self) -> int:
+        return self.series.shape[0]
+
+    @property
+    def weeks(self) -> int:
+        return self.series.shape[2]
+
+    @cached_property
+    def manifest(self) -> dict:
+        """What produced these results: enough to reproduce them exactly."""
+        return {
+            "scenario": self.scenario,
+            "overrides": diff(self.params),
+            "seed": self.seed,
+            "replications": self.replications,
+            "horizon_weeks": self.weeks,
+            "model_version": MODEL_VERSION,
+        }
+
+    def metric(self, name: str) -> np.ndarray:
+        """One weekly metric, replications x weeks (``alignment.<team>`` for one team)."""
+        if name.startswith("alignment."):
+            team = name.split(".", 1)[1]
+            return self.alignment[:, self.team_names.index(team), :]
+        return self.series[:, SERIES_NAMES.index(name), :]
+
+    @property
+    def metric_names(self) -> tuple[str, ...]:
+        return SERIES_NAMES + tuple(f"alignment.{t}" for t in self.team_names)
+
+    # -- tidy tables ---------------------------------------------------------------------------------
+    def weekly(self) -> pd.DataFrame:
+        """Tidy long table: scenario, replication, week, metric, value."""
+        names = self.metric_names
+        stacked = np.concatenate((self.series, self.alignment), axis=1)  # (R, M, W)
+        r, m, w = stacked.shape
+        return pd.DataFrame(
+            {
+                "scenario": self.scenario,
+                "replication": np.repeat(np.arange(r), m * w),
+                "week": np.tile(np.arange(w), r * m),
+                "metric": np.tile(np.repeat(np.array(names, dtype=object), w), r),
+                "value": stacked.reshape(-1),
+            }
+        )
+
+    def kpis(self) -> pd.DataFrame:
+        """One row per replication, one column per KPI."""
+        df = pd.DataFrame(self.kpi_values, columns=list(KPI_NAMES))
+        df.insert(0, "replication", np.arange(self.replications))
+        df.insert(0, "scenario", self.scenario)
+        return df
+
+    def kpi_summary(self) -> dict[str, dict[str, float | None]]:
+        """Each KPI's mean and 5th, 50th and 95th percentiles across replications (None if null)."""
+        out: dict[str, dict[str, float | None]] = {}
+        for j, name in enumerate(KPI_NAMES):
+            col = self.kpi_values[:, j]
+            col = col[np.isfinite(col)]
+            if col.size == 0:
+                out[name] = {"mean": None, "p05": None, "p50": None, "p95": None}
+                continue
+            p05, p50, p95 = np.percentile(col, PERCENTILES)
+            out[name] = {
+                "mean": float(col.mean()),
+                "p05": float(p05),
+                "p50": float(p50),
+                "p95": float(p95),
+            }
+        return out
+
+    def bands(self, metrics: Sequence[str] | None = None, width: float = 90.0) -> pd.DataFrame:
+        """Weekly mean and percentile band per metric: metric, week, mean, lo, p50, hi."""
+        lo_q, hi_q = 50.0 - width / 2.0, 50.0 + width / 2.0
+        frames = []
+        for name in metrics or self.metric_names:
+            values = self.metric(name)
+            frames.append(_band_frame(values, lo_q, hi_q).assign(metric=name))
+        df = pd.concat(frames, ignore_index=True)
+        df["week"] = df.pop("index")
+        return df[["metric", "week", "mean", "lo", "p50", "hi"]]
+
+    def retention_bands(self, width: float = 90.0) -> pd.DataFrame:
+        """Cohort survival by customer age (weeks): age, mean, lo, p50, hi."""
+        df = _band_frame(self.retention, 50.0 - width / 2.0, 50.0 + width / 2.0)
+        df["age_weeks"] = df.pop("index")
+        return df[["age_weeks", "mean", "lo", "p50", "hi"]]
+
+    def event_log(self, replication: int | None = None) -> pd.DataFrame:
+        """Reviews (with what they detected), escalations, corrections and shocks."""
+        rows = []
+        reps = range(self.replications) if replication is None else [replication]
+        for r in reps:
+            rows.extend((r, *e) for e in self.events[r])
+        return pd.DataFrame(rows, columns=["replication", "day", "week", "kind", "team", "detail"])
+
+
+def _band_frame(values: np.ndarray, lo_q: float, hi_q: float) -> pd.DataFrame:
+    """Mean and percentiles across axis 0, ignoring NaN (weeks with nothing to measure)."""
+    with np.errstate(all="ignore"):
+        finite = np.isfinite(values)
+        any_finite = finite.any(axis=0)
+        safe = np.where(any_finite[None, :], values, 0.0)
+        count = finite.sum(axis=0)
+        mean = np.where(count > 0, np.nansum(safe, axis=0) / np.maximum(count, 1), np.nan)
+        if np.all(finite):
+            lo, p50, hi = np.percentile(values, [lo_q, 50.0, hi_q], axis=0)
+        else:
+            lo, p50, hi = np.nanpercentile(safe, [lo_q, 50.0, hi_q], axis=0)
+    mask = ~any_finite
+    for arr in (lo, p50, hi):
+        arr[mask] = np.nan
+    return pd.DataFrame({"mean": mean, "lo": lo, "p50": p50, "hi": hi}).reset_index()
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Paired differences of a variant against a baseline run on the same random numbers."""
+
+    baseline: Results
+    variant: Results
+
+    def kpis(self) -> pd.DataFrame:
+        """Per KPI: baseline and variant means, the paired difference's mean and 90% interval,
+        and P(variant better): the share of paired replications in which the variant did better
+        (ties count half)."""
+        rows = []
+        for j, name in enumerate(KPI_NAMES):
+            b = self.baseline.kpi_values[:, j]
+            v = self.variant.kpi_values[:, j]
+            ok = np.isfinite(b) & np.isfinite(v)
+            k = KPIS[name]
+            if not ok.any():
+                rows.append(
+                    {
+                        "kpi": name,
+                        "label": k.label,
+                        "unit": k.unit,
+                        "higher_is_better": k.higher_is_better,
+                        "baseline": math.nan,
+                        "variant": math.nan,
+                        "diff_mean": math.nan,
+                        "diff_p05": math.nan,
+                        "diff_p95": math.nan,
+                        "p_better": math.nan,
+                    }
+                )
+                continue
+            d = v[ok] - b[ok]
+            gain = d if k.higher_is_better else -d
+            scale = max(abs(b[ok]).max(), abs(v[ok]).max(), 1e-12)
+            tie = np.abs(d) <= 1e-12 * scale
+            p_better = float(((gain > 0) & ~tie).mean() + 0.5 * tie.mean())
+            p05, p95 = np.percentile(d, [5, 95])
+            rows.append(
+                {
+                    "kpi": name,
+                    "label": k.label,
+                    "unit": k.unit,
+                    "higher_is_better": k.higher_is_better,
+                    "baseline": float(b[ok].mean()),
+                    "variant": float(v[ok].mean()),
+                    "diff_mean": float(d.mean()),
+                    "diff_p05": float(p05),
+                    "diff_p95": float(p95),
+                    "p_better": p_better,
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def metric_difference(self, name: str, width: float = 90.0) -> pd.DataFrame:
+        """Weekly paired difference (variant - baseline) of one metric with its band."""
+        d = self.variant.metric(name) - self.baseline.metric(name)
+        df = _band_frame(d, 50.0 - width / 2.0, 50.0 + width / 2.0)
+        df["week"] = df.pop("index")
+        return df[["week", "mean", "lo", "p50", "hi"]]
+
+    def retention_difference(self, width: float = 90.0) -> pd.DataFrame:
+        """Paired difference of cohort survival by age (variant - baseline) with its band."""
+        d = self.variant.retention - self.baseline.retention
+        df = _band_frame(d, 50.0 - width / 2.0, 50.0 + width / 2.0)
+        df["age_weeks"] = df.pop("index")
+        return df[["age_weeks", "mean", "lo", "p50", "hi"]]
+
+
+def compare(baseline: Results, variant: Results) -> Comparison:
+    """Pair a variant with a baseline; both must share seed, replications and horizon."""
+    for what in ("seed", "replications", "weeks"):
+        if getattr(baseline, what) != getattr(variant, what):
+            raise ValueError(
+                f"{what} differs between baseline ({getattr(baseline, what)}) and variant "
+                f"({getattr(variant, what)}): paired comparison needs them equal"
+            )
+    return Comparison(baseline, variant)

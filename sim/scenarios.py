@@ -1,0 +1,176 @@
+"""Scenario files: human-readable TOML holding metadata and only the settings that differ.
+
+A scenario file looks like::
+
+    [scenario]
+    title = "Drifting incentives"
+    description = "Every function is paid on its local metric; same review rhythm."
+    teaching_notes = "Ask: which curve moves first?"
+
+    [settings]
+    incentives.product = "local_metric"
+
+    [settings.reviews.council]
+    interval_weeks = 2
+
+Presets live in the ``scenarios/`` folder at the project's top level. Files are parsed with the standard
+library's TOML reader (nothing is evaluated) and size-limited; unknown keys are errors that name the
+closest valid key.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from sim.params import (
+    ParamError,
+    Params,
+    default_params,
+    diff,
+    flatten_mapping,
+    nest,
+    with_overrides,
+)
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+MAX_BYTES = 64 * 1024
+META_KEYS = ("title", "description", "teaching_notes")
+
+
+class ScenarioError(ValueError):
+    """A scenario file or name that cannot be used; the message says why."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A named set of overrides with its description."""
+
+    name: str
+    title: str
+    description: str
+    teaching_notes: str = ""
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def params(self) -> Params:
+        """The scenario's validated parameters."""
+        return with_overrides(default_params(), self.overrides)
+
+
+def preset_names() -> list[str]:
+    """Names of the presets shipped in ``scenarios/``, in a stable order."""
+    return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
+
+
+def load_preset(name: str) -> Scenario:
+    """A preset by name."""
+    path = SCENARIO_DIR / f"{name}.toml"
+    if "/" in name or "\\" in name or not path.is_file():
+        names = preset_names()
+        close = difflib.get_close_matches(name, names, n=1)
+        hint = f"did you mean {close[0]}?" if close else "one of " + ", ".join(names)
+        raise ScenarioError(f"scenario {name!r} is not a preset: {hint}")
+    return parse(path.read_bytes(), name=name)
+
+
+def load(name_or_path: str) -> Scenario:
+    """A preset name or the path of a scenario file."""
+    if name_or_path.endswith(".toml") or "/" in name_or_path:
+        path = Path(name_or_path)
+        if not path.is_file():
+            raise ScenarioError(f"scenario file {name_or_path!r} does not exist")
+        if path.stat().st_size > MAX_BYTES:
+            raise ScenarioError(
+                f"scenario file {name_or_path!r} is {path.stat().st_size} bytes: at most "
+                f"{MAX_BYTES} allowed"
+            )
+        return parse(path.read_bytes(), name=path.stem)
+    return load_preset(name_or_path)
+
+
+def parse(data: bytes | str, name: str = "uploaded") -> Scenario:
+    """Parse and validate scenario TOML.
+
+    Raises:
+        ScenarioError: the file is too large, not UTF-8, not TOML, or has an unknown table or key.
+        ParamError: a setting is unknown, of the wrong type or out of range.
+    """
+    raw = data.encode() if isinstance(data, str) else data
+    if len(raw) > MAX_BYTES:
+        raise ScenarioError(f"scenario file is {len(raw)} bytes: at most {MAX_BYTES} allowed")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError("scenario file is not UTF-8 text") from None
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ScenarioError(f"scenario file is not valid TOML: {err}") from None
+    extra = set(doc) - {"scenario", "settings"}
+    if extra:
+        key = sorted(extra)[0]
+        raise ScenarioError(
+            f"scenario file has an unknown top-level entry {key!r}: allowed are [scenario] and "
+            f"[settings] (settings go under [settings])"
+        )
+    meta = doc.get("scenario", {})
+    if not isinstance(meta, dict):
+        raise ScenarioError("[scenario] must be a table of title, description, teaching_notes")
+    for key, value in meta.items():
+        if key not in META_KEYS:
+            raise ScenarioError(
+                f"[scenario] has an unknown key {key!r}: allowed are " + ", ".join(META_KEYS)
+            )
+        if not isinstance(value, str):
+            raise ScenarioError(f"[scenario] {key} must be text, not {value!r}")
+    settings = doc.get("settings", {})
+    if not isinstance(settings, dict):
+        raise ScenarioError("[settings] must be a table of settings")
+    overrides = flatten_mapping(settings)
+    scenario = Scenario(
+        name=name,
+        title=meta.get("title", name),
+        description=meta.get("description", ""),
+        teaching_notes=meta.get("teaching_notes", ""),
+        overrides=overrides,
+    )
+    scenario.params  # validate every value now  # noqa: B018
+    return scenario
+
+
+def to_toml(
+    params: Params,
+    title: str = "Custom scenario",
+    description: str = "",
+    teaching_notes: str = "",
+) -> str:
+    """Scenario TOML for ``params``: metadata plus only the settings that differ from the defaults."""
+    meta = {"title": title}
+    if description:
+        meta["description"] = description
+    if teaching_notes:
+        meta["teaching_notes"] = teaching_notes
+    doc: dict[str, Any] = {"scenario": meta}
+    changed = diff(params)
+    if changed:
+        doc["settings"] = nest(changed)
+    return tomli_w.dumps(doc)
+
+
+__all__ = [
+    "ParamError",
+    "Scenario",
+    "ScenarioError",
+    "load",
+    "load_preset",
+    "parse",
+    "preset_names",
+    "to_toml",
+]
