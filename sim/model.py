@@ -179,8 +179,8 @@ class World:
         self._next_id += 1
         return self._next_id
 
-    def log(self, day: float, kind: str, team: str, detail: str) -> None:
-        self.events.append((day, self.week_of(day), kind, team, detail))
+    def log(self, day: float, kind: str, team: str, detail: str, week: int | None = None) -> None:
+        self.events.append((day, self.week_of(day) if week is None else week, kind, team, detail))
 
     def arrive(self, item: WorkItem, team: TeamWork) -> None:
         """An opportunity arrives: straight into the team's backlog, or into the decision queue."""
@@ -359,7 +359,9 @@ class World:
             for t in self.product:
                 t.meeting_share += _MEETING_SMOOTHING * (share - t.meeting_share)
             if self._escalated_week:
-                self.log(now, "escalation", "", f"{self._escalated_week} items escalated this week")
+                self.log(
+                    now, "escalation", "", f"{self._escalated_week} items escalated", week=week
+                )
                 self._escalated_week = 0
 
     # -- run -----------------------------------------------------------------------------------------

@@ -761,13 +761,11 @@ def nest(flat: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def flatten_mapping(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``{"a": {"b": 1}}`` → ``{"a.b": 1}``; keys are checked against the declarations."""
+    """``{"a": {"b": 1}}`` → ``{"a.b": 1}``; every resulting key is checked against the declarations."""
     out: dict[str, Any] = {}
     for name, value in tree.items():
         key = f"{prefix}{name}"
-        if isinstance(value, Mapping):
-            if not any(k.startswith(key + ".") for k in KEYS):
-                check_key(key, dict(value))
+        if isinstance(value, Mapping) and key not in _INFO:
             out.update(flatten_mapping(value, key + "."))
         else:
             check_key(key, value)

@@ -47,6 +47,7 @@ def mmc_params(c: int, lam_per_day: float, mu_per_day: float, team_size: int, we
 def queue_stats(p, reps: int, seed: int):
     """Per replication: (mean wait in queue, mean time in system, L, lambda_hat * W_hat)."""
     from sim.outcomes import SERIES_INDEX
+
     out = []
     end = p.horizon_weeks * 7.0
     for rep in replication_seeds(seed, reps):
@@ -83,7 +84,9 @@ def test_mmc_wait_matches_erlang_c_and_littles_law(c, lam, mu, team):
     for col, exp, what in ((0, wq_exp, "Wq"), (1, w_exp, "W")):
         est, se = mean_se(stats[:, col])
         z = (est - exp) / se
-        assert abs(z) < Z_LIMIT, f"{what} = {est:.4f} ± {se:.4f} (SE), Erlang C {exp:.4f}, z = {z:.1f}"
+        assert abs(z) < Z_LIMIT, (
+            f"{what} = {est:.4f} ± {se:.4f} (SE), Erlang C {exp:.4f}, z = {z:.1f}"
+        )
     # Little's law: the counters' L against lambda x W from the timestamps, paired per replication.
     gap, gap_se = mean_se(stats[:, 2] - stats[:, 3])
     assert abs(gap) / gap_se < Z_LIMIT, f"L - lambda W = {gap:.4f} ± {gap_se:.4f} (SE)"

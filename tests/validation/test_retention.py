@@ -47,7 +47,9 @@ def test_simulated_survival_matches_sbg(alpha, beta):
     for age, exp in zip(ages, expected, strict=True):
         est, se = mean_se(res.retention[:, age])
         z = (est - exp) / se
-        assert abs(z) < Z_LIMIT, f"S({age}) = {est:.5f} ± {se:.5f}, closed form {exp:.5f}, z = {z:.1f}"
+        assert abs(z) < Z_LIMIT, (
+            f"S({age}) = {est:.5f} ± {se:.5f}, closed form {exp:.5f}, z = {z:.1f}"
+        )
 
 
 @pytest.mark.slow

@@ -1,0 +1,187 @@
+"""The command line: output formats and bad input (exit 2, one clear line, no traceback)."""
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from sim.cli import main
+from sim.outcomes import KPI_NAMES
+from sim.params import KEYS
+from sim.scenarios import preset_names
+
+
+def cli(capsys, *args):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_list_prints_one_preset_a_line_name_first(capsys):
+    code, out, _ = cli(capsys, "list")
+    assert code == 0
+    lines = out.strip().splitlines()
+    assert [line.split("\t")[0] for line in lines] == preset_names()
+
+
+def test_show_and_params(capsys):
+    code, out, _ = cli(capsys, "show", "sales-led-drift")
+    assert code == 0 and "incentives.sales" in out and "Sales-led drift" in out
+    code, out, _ = cli(capsys, "params", "--format", "json")
+    rows = json.loads(out)
+    assert [r["key"] for r in rows] == list(KEYS)
+    council = next(r for r in rows if r["key"] == "reviews.council.interval_weeks")
+    assert council == {
+        **council,
+        "type": "float",
+        "default": 4.0,
+        "min": 0.5,
+        "max": 52,
+        "unit": "weeks",
+    }
+    code, out, _ = cli(capsys, "params")
+    assert all(k in out for k in KEYS)
+
+
+def test_run_json_schema(capsys):
+    code, out, err = cli(
+        capsys,
+        "run",
+        "pivot",
+        "-n",
+        "3",
+        "--seed",
+        "9",
+        "--weeks",
+        "60",
+        "--set",
+        "reviews.strategy.interval_weeks=4",
+        "--format",
+        "json",
+    )
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["scenario"] == "pivot" and doc["seed"] == 9 and doc["replications"] == 3
+    m = doc["manifest"]
+    assert m["overrides"] == {
+        "horizon_weeks": 60,
+        "reviews.strategy.interval_weeks": 4.0,
+        "market.shift_enabled": True,
+    }
+    assert m["model_version"] and m["seed"] == 9 and m["replications"] == 3
+    assert list(doc["kpis"]) == list(KPI_NAMES)
+    for stats in doc["kpis"].values():
+        assert set(stats) == {"mean", "p05", "p50", "p95"}
+    r = doc["kpis"]["retention_52w"]
+    assert r["p05"] <= r["p50"] <= r["p95"]
+
+
+def test_short_horizon_gives_null_kpis_with_reasons(capsys):
+    code, out, _ = cli(
+        capsys, "run", "aligned-baseline", "-n", "2", "--weeks", "20", "--format", "json"
+    )
+    doc = json.loads(out)
+    assert doc["kpis"]["retention_52w"]["mean"] is None
+    assert "52 weeks" in doc["null_reasons"]["retention_52w"]
+
+
+def test_same_seed_same_json(capsys):
+    args = ("run", "drifting-incentives", "-n", "3", "--weeks", "30", "--format", "json")
+    assert cli(capsys, *args)[1] == cli(capsys, *args, "--workers", "2")[1]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_out_writes_tidy_weekly_and_kpis(capsys, tmp_path, suffix):
+    out = tmp_path / f"res{suffix}"
+    code, _, _ = cli(
+        capsys, "run", "aligned-baseline", "-n", "2", "--weeks", "20", "--out", str(out), "--quiet"
+    )
+    assert code == 0
+    read = pd.read_csv if suffix == ".csv" else pd.read_parquet
+    weekly = read(out)
+    assert list(weekly.columns) == ["scenario", "replication", "week", "metric", "value"]
+    assert weekly.week.max() == 19 and weekly.replication.nunique() == 2
+    kpis = read(tmp_path / f"res_kpis{suffix}")
+    assert set(KPI_NAMES) <= set(kpis.columns)
+
+
+def test_compare_json(capsys):
+    code, out, _ = cli(
+        capsys,
+        "compare",
+        "aligned-baseline",
+        "drifting-incentives",
+        "-n",
+        "4",
+        "--weeks",
+        "60",
+        "--format",
+        "json",
+    )
+    doc = json.loads(out)
+    ret = doc["kpis"]["mean_alignment"]
+    assert ret["diff_mean"] < 0 and ret["p_better"] == 0.0
+    assert doc["baseline"]["seed"] == doc["variant"]["seed"]
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (
+            ["run", "pivot", "--set", "reviews.councl.interval_weeks=2"],
+            ["reviews.councl.interval_weeks", "did you mean reviews.council.interval_weeks"],
+        ),
+        (
+            ["run", "pivot", "--set", "reviews.council.interval_weeks=0.1"],
+            ["reviews.council.interval_weeks", "0.1", "0.5 to 52"],
+        ),
+        (
+            ["run", "pivot", "--set", "horizon_weeks=many"],
+            ["horizon_weeks", "many", "not a number"],
+        ),
+        (["run", "pivot", "--set", "reviews.metric.enabled=perhaps"], ["reviews.metric.enabled"]),
+        (
+            ["run", "pivot", "--set", "incentives.sales=commission"],
+            ["incentives.sales", "commission", "shared_outcome"],
+        ),
+        (["run", "pivto"], ["pivto", "did you mean pivot"]),
+        (["run", "missing.toml"], ["missing.toml", "does not exist"]),
+        (["run", "pivot", "--weeks", "5"], ["horizon_weeks", "5", "13 to 260"]),
+        (["run", "pivot", "--replications", "0"], ["--replications", "0", "1 to 10000"]),
+        (["run", "pivot", "--replications", "ten"], ["--replications", "ten"]),
+        (["run", "pivot", "--seed", "-3"], ["--seed", "-3"]),
+        (["run", "pivot", "--out", "x.xlsx"], ["--out", ".csv or .parquet"]),
+        (["run", "pivot", "--set", "nokey"], ["--set", "dotted.key=value"]),
+        (["show", "nope"], ["nope"]),
+        (["frobnicate"], ["frobnicate"]),
+    ],
+)
+def test_bad_input_exits_2_with_one_clear_line(capsys, args, fragments):
+    code, out, err = cli(capsys, *args)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    for f in fragments:
+        assert f in lines[0], (f, lines[0])
+
+
+def test_bad_scenario_file(capsys, tmp_path):
+    f = tmp_path / "bad.toml"
+    f.write_text("[settings]\nhorizon_weeks = 'long'\n")
+    code, _, err = cli(capsys, "run", str(f))
+    assert code == 2 and "horizon_weeks" in err and "long" in err
+
+
+def test_module_entry_point_reports_errors_without_traceback():
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim", "run", "pivot", "--set", "org.wip_limit_per_team=0"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "org.wip_limit_per_team" in proc.stderr
+    assert "Traceback" not in proc.stderr

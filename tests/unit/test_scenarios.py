@@ -1,0 +1,94 @@
+"""Scenario files: presets, parsing, errors and round trips."""
+
+import pytest
+
+from sim.params import ParamError, default_params, flatten, with_overrides
+from sim.scenarios import MAX_BYTES, ScenarioError, load, load_preset, parse, preset_names, to_toml
+
+REQUIRED = {
+    "aligned-baseline",
+    "drifting-incentives",
+    "meeting-overload",
+    "sales-led-drift",
+    "pivot",
+    "demand-shock",
+    "centralised-decisions",
+    "validation-neutral",
+}
+
+
+def test_required_presets_exist_and_are_described():
+    assert REQUIRED <= set(preset_names())
+    for name in preset_names():
+        s = load_preset(name)
+        assert s.title and s.description and s.teaching_notes, name
+        s.params  # validates  # noqa: B018
+
+
+def test_presets_hold_only_overrides():
+    defaults = flatten(default_params())
+    for name in preset_names():
+        for key, value in load_preset(name).overrides.items():
+            assert defaults[key] != value, f"{name} repeats the default of {key}"
+
+
+def test_validation_neutral_sets_every_churn_multiplier_to_one():
+    c = load_preset("validation-neutral").params.customers
+    assert c.not_activated_churn_multiplier == 1.0
+    assert c.oversold_churn_multiplier == 1.0
+    assert c.weak_core_churn_gain == 0.0
+
+
+def test_round_trip_through_toml():
+    p = with_overrides(
+        default_params(),
+        {
+            "incentives.sales": "local_metric",
+            "reviews.council.interval_weeks": 2.0,
+            "market.shift_enabled": True,
+        },
+    )
+    text = to_toml(p, title="Mine", description="desc")
+    assert "interval_weeks = 2.0" in text and "horizon_weeks" not in text
+    back = parse(text)
+    assert back.params == p and back.title == "Mine"
+
+
+@pytest.mark.parametrize(
+    ("text", "error", "fragment"),
+    [
+        (
+            "[settings]\nreviews.councl.interval_weeks = 2",
+            ParamError,
+            "reviews.council.interval_weeks",
+        ),
+        ("[settings]\nhorizon_weeks = 1000", ParamError, "13 to 260"),
+        ("[settings]\nincentives.product = 3", ParamError, "incentives.product"),
+        ("[setings]\nhorizon_weeks = 52", ScenarioError, "setings"),
+        ("horizon_weeks = 52", ScenarioError, "horizon_weeks"),
+        ("[scenario]\ntitle = 5", ScenarioError, "title"),
+        ("[scenario]\nauthor = 'x'", ScenarioError, "author"),
+        ("[settings\nx=1", ScenarioError, "not valid TOML"),
+    ],
+)
+def test_bad_scenarios_are_rejected_with_a_clear_message(text, error, fragment):
+    with pytest.raises(error, match=fragment.replace(".", r"\.")):
+        parse(text)
+
+
+def test_size_and_encoding_limits():
+    with pytest.raises(ScenarioError, match="at most"):
+        parse(b"#" * (MAX_BYTES + 1))
+    with pytest.raises(ScenarioError, match="UTF-8"):
+        parse(b"\xff\xfe[settings]")
+
+
+def test_load_by_name_or_path(tmp_path):
+    assert load("pivot").name == "pivot"
+    f = tmp_path / "mine.toml"
+    f.write_text('[scenario]\ntitle = "Mine"\n[settings.decisions]\nrights = "delegated"\n')
+    assert load(str(f)).params.decisions.rights == "delegated"
+    with pytest.raises(ScenarioError, match="did you mean pivot"):
+        load("pivto")
+    with pytest.raises(ScenarioError, match="does not exist"):
+        load(str(tmp_path / "missing.toml"))
