@@ -33,7 +33,7 @@ def test_p2_without_reviews_drift_settles_at_a_local_and_reviews_hold_it_higher(
         return np.mean([res.metric(m)[:, -20:].mean(axis=1) for m in product], axis=0)
 
     a_local = none.params.incentives.local_metric_alignment
-    est, se = mean_se(settled(none))
+    est, _ = mean_se(settled(none))
     assert abs(est - a_local) < 0.03, f"no reviews: alignment settles at {est:.3f}, not {a_local}"
     assert_positive(mean_se(settled(reviewed) - settled(none)), "reviews hold alignment higher")
 

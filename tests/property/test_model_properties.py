@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from sim.model import simulate
 from sim.outcomes import KPI_NAMES, SERIES_INDEX
-from sim.params import ParamError, default_params, settings as all_settings, with_overrides
+from sim.params import ParamError, default_params, with_overrides
+from sim.params import settings as all_settings
 from sim.streams import replication_seeds
 
 # Settings drawn over their whole declared range, except those bounded for test speed.
@@ -66,9 +67,7 @@ def _nullable(name, rep, horizon):
         return signed == 0
     if name == "lead_time_days":
         return counts["released"] == 0
-    if name == "detection_lag_days":
-        return True  # null exactly when no drift episode happened
-    return False
+    return name == "detection_lag_days"  # null exactly when no drift episode happened
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -82,6 +82,7 @@ def test_short_horizon_gives_null_kpis_with_reasons(capsys):
     code, out, _ = cli(
         capsys, "run", "aligned-baseline", "-n", "2", "--weeks", "20", "--format", "json"
     )
+    assert code == 0
     doc = json.loads(out)
     assert doc["kpis"]["retention_52w"]["mean"] is None
     assert "52 weeks" in doc["null_reasons"]["retention_52w"]
@@ -120,6 +121,7 @@ def test_compare_json(capsys):
         "--format",
         "json",
     )
+    assert code == 0
     doc = json.loads(out)
     ret = doc["kpis"]["mean_alignment"]
     assert ret["diff_mean"] < 0 and ret["p_better"] == 0.0
@@ -160,7 +162,7 @@ def test_compare_json(capsys):
 )
 def test_bad_input_exits_2_with_one_clear_line(capsys, args, fragments):
     code, out, err = cli(capsys, *args)
-    assert code == 2
+    assert code == 2 and out == ""
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
     assert "Traceback" not in err

@@ -91,7 +91,7 @@ def test_unknown_key_suggests_the_closest(typo, meant):
 
 
 def test_cross_setting_rules():
-    with pytest.raises(ParamError, match="market.shift_week"):
+    with pytest.raises(ParamError, match=r"market\.shift_week"):
         with_overrides(
             default_params(),
             {"horizon_weeks": 26, "market.shift_enabled": True, "market.shift_week": 30},

@@ -18,7 +18,7 @@ REQUIRED = {
 
 
 def test_required_presets_exist_and_are_described():
-    assert REQUIRED <= set(preset_names())
+    assert set(preset_names()) >= REQUIRED
     for name in preset_names():
         s = load_preset(name)
         assert s.title and s.description and s.teaching_notes, name

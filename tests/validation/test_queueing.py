@@ -11,7 +11,7 @@ finished, and any that are not count with their wait so far (a negligible downwa
 import numpy as np
 import pytest
 
-from sim.model import ITEM_COLUMNS, simulate
+from sim.model import simulate
 from sim.streams import replication_seeds
 from sim.validation import mmc_wait
 from tests.helpers import NO_REVIEWS, Z_LIMIT, mean_se, params
