@@ -104,7 +104,9 @@ class CustomerBase:
             self.oversold[week] = int(np.count_nonzero(oversold))
             self.ttv.append(ttv)
             activation = n_act / n
-            median_ttv = float(np.median(ttv))
+            half = n // 2
+            part = np.partition(ttv, (half - 1, half) if n > 1 else half)
+            median_ttv = float(part[half] if n % 2 else 0.5 * (part[half - 1] + part[half]))
         else:
             activation = math.nan
             median_ttv = math.nan

@@ -12,6 +12,7 @@ Scheduling (SimPy clock in days; week ``w`` spans days [7w, 7w + 7)):
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -165,7 +166,7 @@ class World:
         self.counts = dict.fromkeys(
             ("arrived", "released", "stale", "rejected", "pruned", "escalated"), 0
         )
-        self._next_id = 0
+        self.item_ids = itertools.count(1)
         self._escalated_week = 0
         self.last_event_review = -math.inf
         self.items: list[WorkItem] | None = [] if record_items else None
@@ -174,10 +175,6 @@ class World:
     # -- bookkeeping used by the processes -----------------------------------------------------------
     def week_of(self, day: float) -> int:
         return min(int(day // 7.0), self.weeks - 1)
-
-    def next_item_id(self) -> int:
-        self._next_id += 1
-        return self._next_id
 
     def log(self, day: float, kind: str, team: str, detail: str, week: int | None = None) -> None:
         self.events.append((day, self.week_of(day) if week is None else week, kind, team, detail))
@@ -206,10 +203,11 @@ class World:
         if item.epoch != self.market_epoch:
             value *= self.params.product.old_epoch_value_share
         self.stock[item.kind] += value
-        led = self.ledger[:, self.week_of(now)]
-        led[0] += 1.0
-        led[1] += now - item.created
-        led[2] += value
+        week = min(int(now // 7.0), self.weeks - 1)
+        led = self.ledger
+        led[0, week] += 1.0
+        led[1, week] += now - item.created
+        led[2, week] += value
         self.counts["released"] += 1
 
     def record_decision(self, item: WorkItem, now: float) -> None:

@@ -65,7 +65,7 @@ class WorkItem:
         "value",
         "z",
         "z_council",
-        "z_hat",
+        "z_team",
     )
 
     def __init__(self, id_: int, team: int, created: float) -> None:
@@ -94,27 +94,35 @@ class TeamWork:
         self.waiting = 0
         self.active: dict[WorkItem, None] = {}  # insertion-ordered for determinism
         self.idle: list[simpy.Event] = []
+        # The team ranks with the priorities it last set: weights on value and on the local metric.
         self.ranked_alignment = -1.0
+        self._w_value = 0.0
+        self._w_local = 0.0
+        self._set_weights()
         # Person-days of build work per calendar day, before meetings and discovery.
         per_day = p.org.team_size_people * p.org.hours_per_person_week / 8.0 / 7.0
         self.gross_rate = per_day
         self.meeting_share = world.expected_meeting_share  # smoothed, updated weekly
 
     # -- ranking -------------------------------------------------------------------------------------
+    def _set_weights(self) -> None:
+        a = self.world.teams[self.index].alignment
+        self.ranked_alignment = a
+        self._w_value = a
+        self._w_local = math.sqrt(max(0.0, 1.0 - a * a))
+
     def score(self, item: WorkItem) -> float:
         """The team's decision score for an item (higher is started first)."""
         if item.council_score is not None:
             return item.council_score
-        world = self.world
-        a = world.teams[self.index].alignment
-        z = item.z_hat + world.focus_bonus[item.kind]
-        if item.epoch != world.believed_epoch:
-            z += world.foreign_epoch_z
-        return a * z + math.sqrt(max(0.0, 1.0 - a * a)) * item.eta
+        z = item.z_team
+        if item.epoch != self.world.believed_epoch:
+            z += self.world.foreign_epoch_z
+        return self._w_value * z + self._w_local * item.eta
 
     def rerank(self) -> None:
         """Re-score every waiting item (after alignment moved or the organisation re-aimed)."""
-        self.ranked_alignment = self.world.teams[self.index].alignment
+        self._set_weights()
         self.heap = [(-self.score(it), it.id, it) for _, _, it in self.heap if it.state == WAITING]
         heapq.heapify(self.heap)
 
@@ -187,6 +195,8 @@ def opportunity_arrivals(env: simpy.Environment, world: World, team: TeamWork, r
     log_median = math.log(w.value_median_points)
     cutoffs = np.array(world.kind_cutoffs)
     signal = p.market.signal_share
+    focus_bonus = world.focus_bonus
+    ids = world.item_ids
     while True:
         # Standard draws for a block of items, always in the same layout, then transformed.
         exps = rng.standard_exponential((2, _BLOCK))
@@ -206,11 +216,11 @@ def opportunity_arrivals(env: simpy.Environment, world: World, team: TeamWork, r
         )
         for gap, size, zi, value, z_hat, z_council, eta_i, kind, from_market in block:
             yield env.timeout(gap)
-            item = WorkItem(world.next_item_id(), team.index, env.now)
+            item = WorkItem(next(ids), team.index, env.now)
             item.size = size
             item.z = zi
             item.value = value
-            item.z_hat = z_hat
+            item.z_team = z_hat + focus_bonus[kind]  # the team's estimate, strategy focus included
             item.z_council = z_council
             item.eta = eta_i
             item.kind = kind
