@@ -191,8 +191,25 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def parameter_table() -> str:
+    """Every setting as a Markdown table (embedded in docs/MODEL.md; a test keeps them in sync)."""
+    lines = [
+        "| Key | Type | Default | Allowed | Unit | Meaning | Source or rationale |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for s in settings():
+        default = json.dumps(s.default)
+        lines.append(
+            f"| `{s.key}` | {s.type} | `{default}` | {s.allowed} | {s.unit} | {s.doc} | {s.source} |"
+        )
+    return "\n".join(lines)
+
+
 def cmd_params(args: argparse.Namespace) -> int:
     rows = settings()
+    if args.format == "markdown":
+        print(parameter_table())
+        return 0
     if args.format == "json":
         print(
             json.dumps(
@@ -351,7 +368,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("preset")
     show.set_defaults(func=cmd_show)
     params = sub.add_parser("params", help="every settable key with type, default, range, unit")
-    params.add_argument("--format", choices=("table", "json"), default="table")
+    params.add_argument("--format", choices=("table", "json", "markdown"), default="table")
     params.set_defaults(func=cmd_params)
     run = sub.add_parser("run", help="run a preset or scenario file")
     run.add_argument("target", metavar="PRESET|PATH")

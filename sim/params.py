@@ -18,6 +18,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sim.rationale import RATIONALE
+
 INCENTIVES = ("shared_outcome", "mixed", "local_metric")
 DECISION_RIGHTS = ("delegated", "guardrails", "centralised")
 STRATEGY_FOCUS = ("balanced", "time_to_value", "growth")
@@ -690,7 +692,7 @@ def settings(params: Params | None = None) -> list[SettingInfo]:
                 choices=m["choices"],
                 unit=m["unit"],
                 doc=m["doc"],
-                source=m["source"],
+                source=RATIONALE.get(key, m["source"]),
             )
         )
     return out

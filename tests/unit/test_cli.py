@@ -187,3 +187,13 @@ def test_module_entry_point_reports_errors_without_traceback():
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "org.wip_limit_per_team" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_model_docs_carry_the_current_parameter_table():
+    from pathlib import Path
+
+    from sim.cli import parameter_table
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "MODEL.md").read_text()
+    block = doc.split("<!-- parameters:begin -->\n")[1].split("\n<!-- parameters:end -->")[0]
+    assert block == parameter_table(), "regenerate with: python -m sim params --format markdown"

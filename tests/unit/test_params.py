@@ -125,3 +125,10 @@ def test_flatten_diff_and_nest_round_trip():
     assert set(flat) == set(KEYS)
     assert with_overrides(Params(), flat) == p
     assert nest({"a.b": 1, "a.c": 2, "d": 3}) == {"a": {"b": 1, "c": 2}, "d": 3}
+
+
+def test_every_setting_has_a_rationale_and_no_stale_entries():
+    from sim.rationale import RATIONALE
+
+    assert set(RATIONALE) == set(KEYS)
+    assert all(s.source for s in settings())
