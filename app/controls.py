@@ -1,0 +1,410 @@
+"""The governance levers and display options, each with the mechanism it drives.
+
+Levers live in one form and take effect together when the user presses Run; display options sit
+outside it and only redraw. Widget values live in ``session_state`` under ``lever.<setting>`` keys, set
+from the applied settings before the widgets are drawn (a preset, an upload or a link writes them
+there), so the form always shows what will be run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+from app.format import series_label
+from app.state import (
+    BAND_WIDTHS,
+    MAX_APP_REPLICATIONS,
+    MAX_SEED,
+)
+from sim.outcomes import SERIES
+from sim.params import Params, get, info
+
+LEVER_PREFIX = "lever."
+SEED_KEY = "run.seed"
+REPS_KEY = "run.replications"
+METRIC_KEY = "view.metric"
+BAND_KEY = "view.band"
+TEAMS_KEY = "view.teams"
+
+INCENTIVE_LABELS = {
+    "shared_outcome": "Shared outcome",
+    "mixed": "Mixed scorecard",
+    "local_metric": "Local metric",
+}
+RIGHTS_LABELS = {
+    "delegated": "Delegated (teams decide)",
+    "guardrails": "Guardrails (large items escalate)",
+    "centralised": "Centralised (everything escalates)",
+}
+CHOICE_LABELS = {**INCENTIVE_LABELS, **RIGHTS_LABELS}
+
+
+@dataclass(frozen=True)
+class Lever:
+    """One control: the setting it writes, its widget, and the mechanism it drives."""
+
+    key: str
+    label: str
+    widget: str  # "choice", "toggle", "slider" or "number"
+    mechanism: str
+    step: float | None = None
+    fmt: str | None = None
+
+    @property
+    def widget_key(self) -> str:
+        return LEVER_PREFIX + self.key
+
+    @property
+    def help(self) -> str:
+        s = info(self.key)
+        unit = f" {s.unit}" if s.unit and not s.choices and s.type != "bool" else ""
+        allowed = "" if s.type == "bool" else f" Allowed: {s.allowed}{unit}."
+        return f"{self.mechanism}{allowed}"
+
+
+def _a(kind: str) -> str:
+    return f"{info(f'incentives.{kind}_alignment').default:g}"
+
+
+_INCENTIVE = (
+    "Each week the function's alignment moves toward its incentive's alignment "
+    f"(shared outcome {_a('shared_outcome')}, mixed {_a('mixed')}, local metric "
+    f"{_a('local_metric')}); at alignment a a team captures about a² of the value it could."
+)
+
+GROUPS: tuple[tuple[str, tuple[Lever, ...]], ...] = (
+    (
+        "Incentives",
+        (
+            Lever(
+                "incentives.product",
+                "Product teams are paid on",
+                "choice",
+                f"{_INCENTIVE} Product's local metric is delivery velocity: drifting teams pick "
+                "work that is easy to ship rather than valuable.",
+            ),
+            Lever(
+                "incentives.marketing",
+                "Marketing is paid on",
+                "choice",
+                f"{_INCENTIVE} Marketing's local metric is campaign volume: drifting marketing "
+                "brings more sign-ups, more of them oversold.",
+            ),
+            Lever(
+                "incentives.sales",
+                "Sales is paid on",
+                "choice",
+                f"{_INCENTIVE} Sales' local metric is bookings: drifting sales pushes sign-ups up "
+                "and oversells; oversold customers take longer to reach value and churn more.",
+            ),
+            Lever(
+                "incentives.drift_rate_per_week",
+                "Drift rate (per week)",
+                "number",
+                "κ: the share of the gap between a team's alignment and its incentive's alignment "
+                "closed each week. Faster drift leaves more to catch between reviews.",
+                step=0.01,
+                fmt="%.3f",
+            ),
+        ),
+    ),
+    (
+        "Review rhythm",
+        (
+            Lever(
+                "reviews.metric.enabled",
+                "Weekly metric review",
+                "toggle",
+                "A short weekly review: costs its attendees' hours, notices drift with a low "
+                "probability and closes a small share of a detected team's gap.",
+            ),
+            Lever(
+                "reviews.council.interval_weeks",
+                "Product council every (weeks)",
+                "number",
+                "The council decides escalated items, stops low-value work in progress and "
+                "corrects the drift it notices (medium strength). Rarer councils let escalations "
+                "wait and drift run; frequent ones eat build capacity.",
+                step=0.5,
+                fmt="%.1f",
+            ),
+            Lever(
+                "reviews.strategy.interval_weeks",
+                "Strategy review every (weeks)",
+                "number",
+                "Resets alignment strongly toward the strategic anchor, and is the only scheduled "
+                "review that notices a market shift and re-aims the backlog. Each one costs many "
+                "attendee-hours.",
+                step=1.0,
+                fmt="%.1f",
+            ),
+            Lever(
+                "reviews.event.enabled",
+                "Event-triggered reviews",
+                "toggle",
+                "An extra review when activation falls below, or churn rises above, its threshold: "
+                "it corrects drift, decides escalations and can re-aim after a market shift.",
+            ),
+            Lever(
+                "reviews.event.activation_threshold",
+                "Trigger when activation falls below",
+                "slider",
+                "The week's activation rate (share of new customers reaching value within the "
+                "habit threshold) below which an event-triggered review is held.",
+                step=0.01,
+                fmt="%.2f",
+            ),
+            Lever(
+                "reviews.event.churn_threshold",
+                "Trigger when weekly churn rises above",
+                "number",
+                "The week's churn among active customers above which an event-triggered review "
+                "is held.",
+                step=0.005,
+                fmt="%.3f",
+            ),
+        ),
+    ),
+    (
+        "Decisions and capacity",
+        (
+            Lever(
+                "decisions.rights",
+                "Decision rights",
+                "choice",
+                "Who may start work. Escalated items wait for the next council: lead time grows, "
+                "but the council's filter protects value when teams drift.",
+            ),
+            Lever(
+                "decisions.escalation_size_person_days",
+                "Escalate items larger than (person-days)",
+                "number",
+                "Under guardrails, items larger than this wait for a council decision.",
+                step=5.0,
+                fmt="%.0f",
+            ),
+            Lever(
+                "org.discovery_share",
+                "Protected discovery time",
+                "slider",
+                "Share of each team's capacity kept for discovery: sharpens its estimates of "
+                "value (noise ÷ √(1 + k·share)) but removes build capacity.",
+                step=0.01,
+                fmt="%.2f",
+            ),
+            Lever(
+                "org.wip_limit_per_team",
+                "WIP limit per team (items)",
+                "slider",
+                "Items a team builds at once; each slot gets an equal share of build capacity, so "
+                "more WIP means more items in flight, each finishing later.",
+                step=1,
+            ),
+            Lever(
+                "reviews.instrumentation_quality",
+                "Instrumentation quality",
+                "slider",
+                "How well the metrics show reality: scales every review's chance to notice drift "
+                "(× (0.2 + 0.8 × quality)) and the council's value estimates.",
+                step=0.05,
+                fmt="%.2f",
+            ),
+        ),
+    ),
+    (
+        "Market",
+        (
+            Lever(
+                "market.shift_enabled",
+                "Market shift (pivot)",
+                "toggle",
+                "At the shift week customers' needs move to a new epoch: what was built for the "
+                "old market is worth a fraction until a review notices and re-aims the backlog.",
+            ),
+            Lever(
+                "market.shift_week",
+                "Shift at week",
+                "number",
+                "The week the market moves (must fall before the horizon).",
+                step=1,
+            ),
+            Lever(
+                "market.demand_shock_enabled",
+                "Demand shock",
+                "toggle",
+                "At the shock week sign-ups collapse and recover linearly; by default the shock "
+                "also changes what customers need.",
+            ),
+            Lever(
+                "market.demand_shock_week",
+                "Shock at week",
+                "number",
+                "The week sign-ups collapse (must fall before the horizon).",
+                step=1,
+            ),
+        ),
+    ),
+)
+
+HORIZON = Lever(
+    "horizon_weeks",
+    "Horizon (weeks)",
+    "number",
+    "Simulated weeks. 52-week retention needs at least 52.",
+    step=1,
+)
+LEVERS: tuple[Lever, ...] = (*(lv for _, group in GROUPS for lv in group), HORIZON)
+
+SEED_HELP = (
+    "Replication i uses the i-th stream of this seed, so the same seed gives the same results. A "
+    "pinned baseline is re-run on the same seed: both share every random number the changed levers "
+    "do not touch (common random numbers)."
+)
+REPS_HELP = (
+    f"Independent runs of the model (1 to {MAX_APP_REPLICATIONS}). More replications narrow the "
+    "uncertainty of the means and steady the percentile bands; the run takes proportionally longer."
+)
+
+
+def lever_values(params: Params) -> dict[str, Any]:
+    """Every lever's value in ``params``, by widget key."""
+    return {lv.widget_key: get(params, lv.key) for lv in LEVERS}
+
+
+def set_levers(params: Params, seed: int, replications: int) -> None:
+    """Write the levers' widget values (call before the widgets are drawn, or in a callback)."""
+    for key, value in lever_values(params).items():
+        st.session_state[key] = value
+    st.session_state[SEED_KEY] = seed
+    st.session_state[REPS_KEY] = replications
+
+
+def levers_missing() -> bool:
+    """True when the lever widgets have no values (a new session, or back from another page)."""
+    return any(lv.widget_key not in st.session_state for lv in LEVERS) or (
+        SEED_KEY not in st.session_state or REPS_KEY not in st.session_state
+    )
+
+
+def read_levers() -> dict[str, Any]:
+    """The levers' current widget values, by setting key."""
+    return {lv.key: st.session_state[lv.widget_key] for lv in LEVERS}
+
+
+def _draw(lever: Lever) -> None:
+    s = info(lever.key)
+    key = lever.widget_key
+    if lever.widget == "choice":
+        st.selectbox(
+            lever.label,
+            list(s.choices or ()),
+            key=key,
+            format_func=lambda c: CHOICE_LABELS.get(c, c),
+            help=lever.help,
+        )
+    elif lever.widget == "toggle":
+        st.toggle(lever.label, key=key, help=lever.help)
+    elif lever.widget == "slider":
+        if s.type == "int":
+            st.slider(
+                lever.label,
+                min_value=int(s.lo),
+                max_value=int(s.hi),
+                step=int(lever.step or 1),
+                key=key,
+                help=lever.help,
+            )
+        else:
+            st.slider(
+                lever.label,
+                min_value=float(s.lo),
+                max_value=float(s.hi),
+                step=float(lever.step or 0.01),
+                format=lever.fmt or "%.2f",
+                key=key,
+                help=lever.help,
+            )
+    elif s.type == "int":
+        st.number_input(
+            lever.label,
+            min_value=int(s.lo),
+            max_value=int(s.hi),
+            step=int(lever.step or 1),
+            key=key,
+            help=lever.help,
+        )
+    else:
+        st.number_input(
+            lever.label,
+            min_value=float(s.lo),
+            max_value=float(s.hi),
+            step=float(lever.step or 0.1),
+            format=lever.fmt or "%.2f",
+            key=key,
+            help=lever.help,
+        )
+
+
+def lever_form(on_run: Callable[[], None], error: str | None = None) -> None:
+    """The levers, grouped, in one form applied by its Run button."""
+    with st.form("levers", border=False, enter_to_submit=False):
+        for i, (title, levers) in enumerate(GROUPS):
+            with st.expander(title, expanded=i < 2):
+                for lever in levers:
+                    _draw(lever)
+        with st.expander("Run settings"):
+            _draw(HORIZON)
+            st.number_input(
+                "Replications",
+                min_value=1,
+                max_value=MAX_APP_REPLICATIONS,
+                step=10,
+                key=REPS_KEY,
+                help=REPS_HELP,
+            )
+            st.number_input(
+                "Seed", min_value=0, max_value=MAX_SEED, step=1, key=SEED_KEY, help=SEED_HELP
+            )
+        if error:
+            st.error(error)
+        st.form_submit_button("Run", type="primary", key="sb.run", on_click=on_run, width="stretch")
+
+
+def display_options(teams_enabled: bool = True) -> tuple[str, int, bool]:
+    """Display-only options (they redraw from cached results, never re-simulate)."""
+    c1, c2, c3 = st.columns([2, 2, 1], vertical_alignment="bottom")
+    metric = c1.selectbox(
+        "Metric shown",
+        list(SERIES),
+        key=METRIC_KEY,
+        format_func=lambda m: f"{series_label(m)} ({SERIES[m][1]})",
+        help="Which weekly metric the last chart shows (display only: no new run).",
+    )
+    band = c2.select_slider(
+        "Band width",
+        options=list(BAND_WIDTHS),
+        key=BAND_KEY,
+        format_func=lambda w: f"{w}%",
+        help="The share of replications inside the shaded band around each mean line "
+        "(display only: no new run).",
+    )
+    teams = c3.toggle(
+        "Per-team detail",
+        key=TEAMS_KEY,
+        disabled=not teams_enabled,
+        help="Draw each team's alignment on the alignment chart (display only: no new run).",
+    )
+    return metric, int(band), bool(teams)
+
+
+def choice_label(value: Any) -> str:
+    return CHOICE_LABELS.get(value, str(value)) if isinstance(value, str) else str(value)
+
+
+def changed_levers(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    """Setting keys whose values differ between two flattened settings."""
+    return sorted(k for k in after if before.get(k) != after[k])

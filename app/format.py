@@ -1,0 +1,246 @@
+"""Numbers with their units, and one-line text alternatives of the curves.
+
+Every number the app shows goes through here, so a share always reads as a percentage, a difference
+of shares as percentage points, days as days. The ``describe_*`` functions give each chart a sentence
+that says what the curve shows, for readers who cannot see it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+from sim.outcomes import KPIS, NULL_REASONS, SERIES
+
+# The KPIs shown as tiles, in order.
+TILE_KPIS = (
+    "retention_52w",
+    "median_ttv_days",
+    "value_delivered",
+    "meeting_overhead_share",
+    "mean_alignment",
+    "detection_lag_days",
+)
+
+# Axis formats (d3-format) and titles by unit.
+AXIS_FORMAT = {
+    "share": ".0%",
+    "share per week": ".1%",
+    "$ per week": "$,.0f",
+    "alignment": ".2f",
+}
+
+
+def is_missing(value: Any) -> bool:
+    """True for None and NaN."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def fmt_value(value: float | None, unit: str) -> str:
+    """A value with its unit, compactly."""
+    if is_missing(value):
+        return "n/a"
+    if unit in ("share", "share per week"):
+        return f"{value:.1%}"
+    if unit == "days":
+        return f"{value:.1f} days"
+    if unit == "alignment":
+        return f"{value:.3f}"
+    if unit == "ratio":
+        return f"{value:.2f}"
+    if unit in ("$ per week", "$"):
+        return f"${value:,.0f}"
+    if unit == "value points":
+        return f"{value:,.0f} pts"
+    if unit == "customers":
+        return f"{value:,.0f}"
+    if abs(value) >= 100:
+        return f"{value:,.0f} {unit}".strip()
+    return f"{value:.3g} {unit}".strip()
+
+
+def fmt_delta(value: float | None, unit: str) -> str:
+    """A signed difference with its unit (percentage points for shares)."""
+    if is_missing(value):
+        return "n/a"
+    sign = "+" if value >= 0 else "-"
+    mag = abs(value)
+    if unit in ("share", "share per week"):
+        return f"{sign}{100 * mag:.1f} pp"
+    if unit == "days":
+        return f"{sign}{mag:.1f} days"
+    if unit == "alignment":
+        return f"{sign}{mag:.3f}"
+    if unit == "ratio":
+        return f"{sign}{mag:.2f}"
+    if unit == "value points":
+        return f"{sign}{mag:,.0f} pts"
+    if unit in ("customers",):
+        return f"{sign}{mag:,.0f}"
+    return f"{sign}{mag:.3g} {unit}".strip()
+
+
+def kpi_value(name: str, summary: dict[str, float | None]) -> str:
+    """A KPI's mean with its unit, or ``n/a``."""
+    return fmt_value(summary.get("mean"), KPIS[name].unit)
+
+
+def kpi_range(name: str, summary: dict[str, float | None]) -> str:
+    """A KPI's 90% range across replications, in words."""
+    unit = KPIS[name].unit
+    if is_missing(summary.get("p05")):
+        return ""
+    return f"90% of replications between {fmt_value(summary['p05'], unit)} and " + fmt_value(
+        summary["p95"], unit
+    )
+
+
+def null_reason(name: str) -> str:
+    """Why a KPI can have no value."""
+    return NULL_REASONS.get(name, "there was nothing to measure")
+
+
+def p_better_text(p: float | None) -> str:
+    if is_missing(p):
+        return ""
+    return f"P(variant better) {p:.0%}"
+
+
+def series_unit(metric: str) -> str:
+    """The unit of a weekly metric (per-team alignment included)."""
+    if metric.startswith("alignment"):
+        return "alignment"
+    return SERIES[metric][1]
+
+
+def series_label(metric: str) -> str:
+    """A weekly metric's name for people."""
+    if metric.startswith("alignment."):
+        return "Alignment of " + metric.split(".", 1)[1]
+    description = SERIES[metric][0]
+    return description[:1].upper() + description[1:]
+
+
+_Y_TITLES = {
+    "share": "Share",
+    "share per week": "Share per week",
+    "alignment": "Alignment (0 to 1)",
+    "meeting_overhead_share": "Share of team capacity",
+}
+
+
+def y_title(metric: str) -> str:
+    """A short y-axis title for a weekly metric: its unit (the chart title says what it is)."""
+    if metric in _Y_TITLES:
+        return _Y_TITLES[metric]
+    unit = series_unit(metric)
+    title = _Y_TITLES.get(unit, unit)
+    return title[:1].upper() + title[1:]
+
+
+# --------------------------------------------------------------------------------------------------
+# Text alternatives of the charts
+# --------------------------------------------------------------------------------------------------
+
+
+def _point(df: pd.DataFrame, x: str, at: int | None = None) -> pd.Series | None:
+    rows = df.dropna(subset=["mean"])
+    if rows.empty:
+        return None
+    if at is None:
+        return rows.iloc[-1]
+    hit = rows[rows[x] == at]
+    return hit.iloc[0] if not hit.empty else None
+
+
+def describe_band(
+    df: pd.DataFrame, *, x: str, what: str, unit: str, width: int, x_word: str = "week"
+) -> str:
+    """One sentence on a band: the start, the end with its band, and the extremes of the mean."""
+    rows = df.dropna(subset=["mean"])
+    if rows.empty:
+        return f"{what}: no values (nothing to measure)."
+    first, last = rows.iloc[0], rows.iloc[-1]
+    lo_row = rows.loc[rows["mean"].idxmin()]
+    hi_row = rows.loc[rows["mean"].idxmax()]
+    return (
+        f"{what}: {fmt_value(first['mean'], unit)} at {x_word} {int(first[x])}, "
+        f"{fmt_value(last['mean'], unit)} at {x_word} {int(last[x])} "
+        f"({width}% band {fmt_value(last['lo'], unit)} to {fmt_value(last['hi'], unit)}); "
+        f"lowest {fmt_value(lo_row['mean'], unit)} ({x_word} {int(lo_row[x])}), "
+        f"highest {fmt_value(hi_row['mean'], unit)} ({x_word} {int(hi_row[x])})."
+    )
+
+
+def describe_retention(df: pd.DataFrame, width: int, who: str = "Variant") -> str:
+    """Retention at a few ages."""
+    parts = []
+    for age in (4, 13, 26, 52):
+        row = _point(df, "age_weeks", age)
+        if row is not None:
+            parts.append(
+                f"{fmt_value(row['mean'], 'share')} at {age} weeks "
+                f"({fmt_value(row['lo'], 'share')}–{fmt_value(row['hi'], 'share')})"
+            )
+    if not parts:
+        return f"{who}: no retention values."
+    return f"{who} cohort survival, mean ({width}% band): " + "; ".join(parts) + "."
+
+
+def describe_difference(
+    df: pd.DataFrame, *, x: str, what: str, unit: str, width: int, x_word: str = "week"
+) -> str:
+    """Where a paired difference ends and whether its band excludes zero there."""
+    row = _point(df, x)
+    if row is None:
+        return f"{what}: no paired values."
+    lo, hi = row["lo"], row["hi"]
+    verdict = (
+        "the band excludes zero"
+        if (lo > 0 or hi < 0)
+        else "the band includes zero (no clear difference)"
+    )
+    return (
+        f"{what} at {x_word} {int(row[x])}: {fmt_delta(row['mean'], unit)} "
+        f"({width}% band {fmt_delta(lo, unit)} to {fmt_delta(hi, unit)}); {verdict}."
+    )
+
+
+def is_zero_text(text: str) -> bool:
+    """True when a formatted delta rounds to zero (its digits are all zeros)."""
+    digits = [c for c in text if c.isdigit()]
+    return bool(digits) and all(c == "0" for c in digits)
+
+
+def kpi_table(summary: dict, comparison: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every KPI as formatted text: the mean and 90% range, and against a baseline if given."""
+    rows = []
+    by_kpi = comparison.set_index("kpi") if comparison is not None else None
+    for name, k in KPIS.items():
+        s = summary[name]
+        row = {
+            "KPI": k.label,
+            "Mean": kpi_value(name, s),
+            "90% of replications": (
+                f"{fmt_value(s['p05'], k.unit)} to {fmt_value(s['p95'], k.unit)}"
+                if not is_missing(s["p05"])
+                else f"no value: {null_reason(name)}"
+            ),
+        }
+        if by_kpi is not None:
+            c = by_kpi.loc[name]
+            row["Baseline mean"] = fmt_value(c["baseline"], k.unit)
+            row["Difference (variant − baseline)"] = fmt_delta(c["diff_mean"], k.unit)
+            row["90% interval of the difference"] = (
+                f"{fmt_delta(c['diff_p05'], k.unit)} to {fmt_delta(c['diff_p95'], k.unit)}"
+                if not is_missing(c["diff_p05"])
+                else "n/a"
+            )
+            row["P(variant better)"] = (
+                "n/a" if is_missing(c["p_better"]) else f"{c['p_better']:.0%}"
+            )
+        row["Better when"] = "higher" if k.higher_is_better else "lower"
+        rows.append(row)
+    return pd.DataFrame(rows)

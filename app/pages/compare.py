@@ -1,0 +1,150 @@
+"""Compare: two to four presets or saved settings side by side, on the same random numbers."""
+
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from app import compute, controls, session, views
+from app.state import (
+    BAND_WIDTHS,
+    MAX_APP_REPLICATIONS,
+    MAX_COMPARE,
+    MAX_SEED,
+    canonical,
+    encode_compare,
+)
+
+session.init_compare()
+applied = st.session_state[session.CMP_APPLIED]
+options = session.compare_options()
+
+st.title("Compare scenarios")
+st.markdown(
+    "Two to four presets or saved settings, run on the same seed and number of replications so "
+    "every scenario sees the same random numbers. Differences against the first are paired."
+)
+for warning in st.session_state.get(session.CMP_URL_WARNINGS, []):
+    st.warning(warning, icon=":material/link_off:")
+
+with st.form("compare", border=True, enter_to_submit=False):
+    st.multiselect(
+        "Scenarios (the first is the reference)",
+        options,
+        key=session.CMP_NAMES_KEY,
+        max_selections=MAX_COMPARE,
+        format_func=session.option_label,
+        help="Presets, the Sandbox's current settings and pinned baseline, and settings saved "
+        "from the Sandbox with “Save for Compare”.",
+    )
+    c1, c2 = st.columns(2)
+    c1.number_input(
+        "Replications",
+        min_value=1,
+        max_value=MAX_APP_REPLICATIONS,
+        step=10,
+        key=session.CMP_REPS_KEY,
+        help=controls.REPS_HELP,
+    )
+    c2.number_input(
+        "Seed",
+        min_value=0,
+        max_value=MAX_SEED,
+        step=1,
+        key=session.CMP_SEED_KEY,
+        help=controls.SEED_HELP,
+    )
+    if st.session_state.get(session.CMP_ERROR):
+        st.error(st.session_state[session.CMP_ERROR])
+    st.form_submit_button("Compare", type="primary", key="cmp.run", on_click=session.on_compare)
+
+band = st.select_slider(
+    "Band width",
+    options=list(BAND_WIDTHS),
+    key=session.CMP_BAND_KEY,
+    format_func=lambda w: f"{w}%",
+    help="The share of replications inside each shaded band (display only: no new run).",
+)
+st.session_state["cmp.display_band"] = band
+
+seed, reps = int(applied["seed"]), int(applied["replications"])
+chosen = []
+for option in applied["names"]:
+    setup = session.option_setup(option)
+    if setup is None:
+        st.warning(f"{session.option_label(option)} is no longer available in this session.")
+        continue
+    chosen.append((option, setup))
+
+titles: list[str] = []
+for option, _ in chosen:
+    title = session.option_label(option)
+    while title in titles:
+        title += " (again)"
+    titles.append(title)
+
+if len(chosen) < 2:
+    st.info("Pick at least two scenarios and press Compare.")
+    st.stop()
+
+try:
+    settings = [canonical(setup.overrides) for _, setup in chosen]
+    runs = tuple((f"scenario {i + 1}", title, settings[i]) for i, title in enumerate(titles))
+    views_by_title = {title: compute.view(s, seed, reps, band) for _, title, s in runs}
+    horizons = [setup.params.horizon_weeks for _, setup in chosen]
+    pairs = {
+        t: (
+            compute.paired(settings[0], s, seed, reps, band)["kpis"]
+            if horizons[i] == horizons[0]
+            else None
+        )
+        for i, (_, t, s) in enumerate(runs)
+        if i > 0
+    }
+except Exception as err:  # the page must never show a traceback
+    st.error(f"The comparison failed: {err}")
+    st.stop()
+
+st.subheader("KPIs")
+st.caption(f"Mean (90% of replications) · {reps} replications · seed {seed}")
+st.dataframe(
+    views.compare_kpi_table({t: v["kpi"] for t, v in views_by_title.items()}),
+    hide_index=True,
+    key="cmp_table_kpis",
+)
+st.caption(f"Paired differences against {titles[0]} (same seed, same replications)")
+st.dataframe(views.compare_pair_table(titles[0], pairs), hide_index=True, key="cmp_table_pairs")
+
+st.subheader("Curves")
+views.compare_charts(views_by_title, band)
+
+d1, d2 = st.columns(2)
+d1.download_button(
+    "Weekly bands (CSV)",
+    compute.bands_csv(runs, seed, reps, band),
+    file_name="compare_weekly_bands.csv",
+    mime="text/csv",
+    key="cmp.download_bands",
+    on_click="ignore",
+    icon=":material/download:",
+)
+d2.download_button(
+    "KPIs per replication (CSV)",
+    compute.kpis_csv(runs, seed, reps, band),
+    file_name="compare_kpis_per_replication.csv",
+    mime="text/csv",
+    key="cmp.download_kpis",
+    on_click="ignore",
+    icon=":material/download:",
+)
+
+presets = [o for o, _ in chosen if ":" not in o]
+query = encode_compare(presets, seed, reps)
+if st.query_params.to_dict() != query:
+    st.query_params.from_dict(query)
+if len(presets) < len(chosen):
+    st.caption(
+        "The link restores the presets only: Sandbox and saved settings live in this browser "
+        "session."
+    )
+st.caption("Link to this comparison:")
+st.code((st.context.url or "") + "?" + urlencode(query), language=None)

@@ -1,0 +1,192 @@
+"""Sandbox: pick a scenario, change governance levers, run, and compare against a pinned baseline."""
+
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from app import compute, controls, session, views
+from app.format import kpi_table
+from app.state import canonical, encode_sandbox, with_horizon
+from sim.params import ParamError, diff
+from sim.runner import MODEL_VERSION
+from sim.scenarios import load_preset, preset_names, to_toml
+
+session.init_sandbox()
+setup, seed, reps = session.applied()
+base_setup = session.baseline()
+
+# -- sidebar: scenario and levers ------------------------------------------------------------------
+with st.sidebar:
+    st.selectbox(
+        "Preset scenario",
+        preset_names(),
+        index=None,
+        key=session.PRESET_KEY,
+        format_func=lambda n: load_preset(n).title,
+        placeholder="Custom settings",
+        on_change=session.on_preset,
+        help="Loads the preset's settings into the levers below and runs it.",
+    )
+    if st.session_state.get(session.PRESET_KEY):
+        st.caption(load_preset(st.session_state[session.PRESET_KEY]).description)
+    controls.lever_form(session.on_run, st.session_state.get(session.RUN_ERROR))
+    with st.expander("Scenario file"):
+        st.file_uploader(
+            "Load settings from a scenario file (TOML, at most 64 KiB)",
+            type=["toml"],
+            key=session.UPLOAD_KEY,
+            on_change=session.on_upload,
+            help="A file saved from here or from the scenarios folder. It is checked before "
+            "anything changes; a bad file leaves your settings as they are.",
+        )
+        if st.session_state.get(session.UPLOAD_ERROR):
+            st.error(st.session_state[session.UPLOAD_ERROR])
+        if st.session_state.get(session.UPLOAD_NOTE):
+            st.success(st.session_state[session.UPLOAD_NOTE])
+        st.download_button(
+            "Download these settings (TOML)",
+            to_toml(setup.params, title=setup.title, description="Saved from the Sandbox."),
+            file_name="scenario.toml",
+            mime="application/toml",
+            key="sb.download_toml",
+            on_click="ignore",
+            icon=":material/download:",
+        )
+
+# -- heading ----------------------------------------------------------------------------------------
+st.title(setup.title)
+if setup.preset is not None:
+    scenario = load_preset(setup.preset)
+    st.markdown(scenario.description)
+    if scenario.teaching_notes:
+        with st.expander("Teaching notes"):
+            st.markdown(scenario.teaching_notes)
+for warning in st.session_state.get(session.URL_WARNINGS, []):
+    st.warning(warning, icon=":material/link_off:")
+
+b1, b2, b3, _ = st.columns([1, 1, 1, 3])
+b1.button(
+    "Pin as baseline",
+    key="sb.pin",
+    on_click=session.on_pin,
+    icon=":material/push_pin:",
+    help="Keep these settings as the baseline: later runs are compared with it on the same "
+    "random numbers, and it is drawn in grey under them.",
+)
+b2.button(
+    "Clear baseline",
+    key="sb.unpin",
+    on_click=session.on_unpin,
+    disabled=base_setup is None,
+    icon=":material/close:",
+)
+b3.button(
+    "Save for Compare",
+    key="sb.save",
+    on_click=session.on_save,
+    icon=":material/bookmark_add:",
+    help="Offer these settings on the Compare page (for this browser session).",
+)
+
+metric, band, teams = controls.display_options()
+session.keep_display(metric, band, teams)
+
+# -- results ----------------------------------------------------------------------------------------
+settings = canonical(setup.overrides)
+base_settings = None
+if base_setup is not None:
+    try:
+        base_settings = canonical(with_horizon(base_setup.overrides, setup.params.horizon_weeks))
+    except ParamError as err:
+        st.warning(
+            f"The baseline cannot be re-run at this run's horizon: {err}. "
+            "Clear it or pin a new one.",
+            icon=":material/warning:",
+        )
+    else:
+        st.caption(
+            f"{base_setup.title} — drawn in grey; re-run with this run's seed, replications and "
+            "horizon, so both share their random numbers and the deltas are paired."
+        )
+
+try:
+    variant_view = compute.view(settings, seed, reps, band)
+    base_view = paired = None
+    if base_settings is not None:
+        base_view = compute.view(base_settings, seed, reps, band)
+        paired = compute.paired(base_settings, settings, seed, reps, band)
+except Exception as err:  # the page must never show a traceback
+    st.error(f"The run failed: {err}")
+    st.stop()
+
+views.kpi_tiles(variant_view["kpi"], paired["kpis"] if paired else None)
+changed = diff(setup.params)
+st.caption(
+    f"{reps} replications · seed {seed} · {setup.params.horizon_weeks} weeks · model "
+    f"{MODEL_VERSION} · {len(changed)} setting(s) differ from the defaults · run "
+    f"{compute.run_id(settings, seed, reps)}"
+)
+with st.expander("All KPIs"):
+    st.dataframe(
+        kpi_table(variant_view["kpi"], paired["kpis"] if paired else None),
+        hide_index=True,
+        key="table_kpis",
+    )
+
+views.sandbox_charts(variant_view, base_view, paired, metric=metric, width=band, teams=teams)
+views.chart_tables(
+    variant_view,
+    base_view,
+    [
+        "median_ttv_days",
+        "active_customers",
+        "revenue",
+        "value_delivered",
+        "alignment",
+        "meeting_overhead_share",
+        "lead_time_days",
+        metric,
+    ],
+)
+
+# -- share and export -------------------------------------------------------------------------------
+query = encode_sandbox(session.sandbox_state())
+if st.query_params.to_dict() != query:
+    st.query_params.from_dict(query)
+
+st.subheader("Share and export")
+runs = [("variant", setup.title, settings)]
+if base_settings is not None and base_setup is not None:
+    runs.insert(0, ("baseline", base_setup.title, base_settings))
+d1, d2, d3 = st.columns(3)
+d1.download_button(
+    "Weekly bands (CSV)",
+    compute.bands_csv(tuple(runs), seed, reps, band),
+    file_name="weekly_bands.csv",
+    mime="text/csv",
+    key="sb.download_bands",
+    on_click="ignore",
+    icon=":material/download:",
+    help="Mean, band and median of every weekly metric (and retention by age) per run.",
+)
+d2.download_button(
+    "KPIs per replication (CSV)",
+    compute.kpis_csv(tuple(runs), seed, reps, band),
+    file_name="kpis_per_replication.csv",
+    mime="text/csv",
+    key="sb.download_kpis",
+    on_click="ignore",
+    icon=":material/download:",
+)
+d3.download_button(
+    "Settings (scenario TOML)",
+    to_toml(setup.params, title=setup.title, description="Saved from the Sandbox."),
+    file_name="scenario.toml",
+    mime="application/toml",
+    key="sb.download_toml_main",
+    on_click="ignore",
+    icon=":material/download:",
+)
+link = (st.context.url or "") + ("?" + urlencode(query) if query else "")
+st.caption("This page's address restores exactly these settings (and the pinned baseline):")
+st.code(link or "?" + urlencode(query), language=None)

@@ -1,0 +1,324 @@
+"""What a Sandbox session remembers, and the callbacks that change it.
+
+``session_state`` holds UI state only, as plain values:
+
+* ``sb.applied`` — the settings last run: a :class:`~app.state.Setup` as a dict, seed, replications;
+* ``sb.baseline`` — the pinned baseline's setup dict, or None;
+* ``sb.saved`` — setups saved for the Compare page, by title;
+* ``sb.display`` — the display options (metric shown, band width, per-team detail);
+* widget values under their keys, and messages to show once.
+
+Results are never stored here; pages fetch them from the cache by their settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import streamlit as st
+
+from app import controls
+from app.state import (
+    DEFAULT_BAND,
+    DEFAULT_METRIC,
+    SandboxState,
+    Setup,
+    apply_values,
+    base_params,
+    decode_sandbox,
+    preset_setup,
+)
+from sim.params import ParamError, diff
+from sim.scenarios import MAX_BYTES, ScenarioError, load_preset, parse
+
+APPLIED = "sb.applied"
+BASELINE = "sb.baseline"
+SAVED = "sb.saved"
+DISPLAY = "sb.display"
+PRESET_KEY = "sb.preset"
+UPLOAD_KEY = "sb.upload"
+URL_WARNINGS = "sb.url_warnings"
+RUN_ERROR = "sb.run_error"
+UPLOAD_ERROR = "sb.upload_error"
+UPLOAD_NOTE = "sb.upload_note"
+INITIAL_URL = "url.initial"
+
+
+def remember_initial_url(page: str, query: Mapping[str, Any]) -> None:
+    """Keep the link a session was opened with, for the page it was opened on."""
+    if INITIAL_URL not in st.session_state:
+        st.session_state[INITIAL_URL] = {"page": page, "query": dict(query), "used": False}
+
+
+def take_initial_query(page: str) -> dict[str, Any]:
+    """The opening link's query parameters if the session was opened on ``page`` (once only)."""
+    initial = st.session_state.get(INITIAL_URL)
+    if not initial or initial["page"] != page or initial["used"]:
+        return {}
+    initial["used"] = True
+    return dict(initial["query"])
+
+
+def applied() -> tuple[Setup, int, int]:
+    a = st.session_state[APPLIED]
+    return Setup.from_dict(a["setup"]), int(a["seed"]), int(a["replications"])
+
+
+def baseline() -> Setup | None:
+    b = st.session_state.get(BASELINE)
+    return Setup.from_dict(b) if b else None
+
+
+def display() -> dict[str, Any]:
+    return dict(st.session_state[DISPLAY])
+
+
+def _set_applied(setup: Setup, seed: int, replications: int) -> None:
+    st.session_state[APPLIED] = {
+        "setup": setup.to_dict(),
+        "seed": int(seed),
+        "replications": int(replications),
+    }
+
+
+def init_sandbox() -> None:
+    """Start a session from its link, and restore widget values after visiting another page."""
+    ss = st.session_state
+    if APPLIED not in ss:
+        state, warnings = decode_sandbox(take_initial_query("Sandbox"))
+        _set_applied(state.variant, state.seed, state.replications)
+        ss[BASELINE] = state.baseline.to_dict() if state.baseline else None
+        ss[DISPLAY] = {"metric": state.metric, "band": state.band, "teams": state.teams}
+        ss[URL_WARNINGS] = warnings
+        ss.setdefault(SAVED, {})
+    setup, seed, reps = applied()
+    if controls.levers_missing():
+        controls.set_levers(setup.params, seed, reps)
+    if PRESET_KEY not in ss:
+        ss[PRESET_KEY] = setup.preset
+    shown = ss[DISPLAY]
+    for key, name in (
+        (controls.METRIC_KEY, "metric"),
+        (controls.BAND_KEY, "band"),
+        (controls.TEAMS_KEY, "teams"),
+    ):
+        if key not in ss:
+            ss[key] = shown[name]
+
+
+def keep_display(metric: str, band: int, teams: bool) -> None:
+    st.session_state[DISPLAY] = {"metric": metric, "band": band, "teams": teams}
+
+
+def sandbox_state() -> SandboxState:
+    """The state a shared link must restore."""
+    setup, seed, reps = applied()
+    shown = display()
+    return SandboxState(
+        variant=setup,
+        seed=seed,
+        replications=reps,
+        metric=shown.get("metric", DEFAULT_METRIC),
+        band=shown.get("band", DEFAULT_BAND),
+        teams=bool(shown.get("teams", False)),
+        baseline=baseline(),
+    )
+
+
+def _clear_messages() -> None:
+    for key in (URL_WARNINGS, RUN_ERROR, UPLOAD_ERROR, UPLOAD_NOTE):
+        st.session_state.pop(key, None)
+
+
+def _title_after_change(setup: Setup, overrides: dict[str, Any]) -> str:
+    if setup.preset is not None:
+        title = load_preset(setup.preset).title
+        return (
+            title + " (modified)"
+            if diff(Setup(None, "", overrides).params, base_params(setup.preset))
+            else title
+        )
+    if overrides != setup.overrides and not setup.title.endswith("(modified)"):
+        return setup.title + " (modified)"
+    return setup.title
+
+
+# --------------------------------------------------------------------------------------------------
+# Callbacks
+# --------------------------------------------------------------------------------------------------
+
+
+def on_preset() -> None:
+    """A preset was picked: load its settings into the levers and run it."""
+    name = st.session_state.get(PRESET_KEY)
+    if not name:
+        return
+    _clear_messages()
+    _, seed, reps = applied()
+    setup = preset_setup(name)
+    _set_applied(setup, seed, reps)
+    controls.set_levers(setup.params, seed, reps)
+
+
+def on_run() -> None:
+    """Run pressed: validate the levers together and apply them, or keep everything and explain."""
+    ss = st.session_state
+    setup, _, _ = applied()
+    values = controls.read_levers()
+    _clear_messages()
+    try:
+        overrides = apply_values(setup.overrides, values)
+    except ParamError as err:
+        ss[RUN_ERROR] = f"Not run: {err}. The previous results are still shown."
+        return
+    new = Setup(setup.preset, _title_after_change(setup, overrides), overrides)
+    _set_applied(new, int(ss[controls.SEED_KEY]), int(ss[controls.REPS_KEY]))
+
+
+def on_upload() -> None:
+    """A scenario file was chosen: validate it; apply it, or show why not and keep everything."""
+    ss = st.session_state
+    file = ss.get(UPLOAD_KEY)
+    _clear_messages()
+    if file is None:
+        return
+    if file.size > MAX_BYTES:
+        ss[UPLOAD_ERROR] = (
+            f"{file.name} is {file.size:,} bytes: a scenario file may be at most "
+            f"{MAX_BYTES:,} bytes. Nothing was changed."
+        )
+        return
+    stem = file.name.rsplit(".", 1)[0] or "uploaded"
+    try:
+        scenario = parse(file.getvalue(), name=stem)
+        params = scenario.params
+    except (ScenarioError, ParamError) as err:
+        ss[UPLOAD_ERROR] = f"{file.name} was not loaded: {err}. Nothing was changed."
+        return
+    _, seed, reps = applied()
+    setup = Setup(None, scenario.title, diff(params))
+    _set_applied(setup, seed, reps)
+    controls.set_levers(params, seed, reps)
+    ss[PRESET_KEY] = None
+    ss[UPLOAD_NOTE] = f"Loaded “{scenario.title}” from {file.name}."
+
+
+def on_pin() -> None:
+    setup, _, _ = applied()
+    title = setup.title if setup.title.startswith("Baseline") else "Baseline: " + setup.title
+    st.session_state[BASELINE] = Setup(setup.preset, title, setup.overrides).to_dict()
+
+
+def on_unpin() -> None:
+    st.session_state[BASELINE] = None
+
+
+def on_save() -> None:
+    """Keep the applied settings for the Compare page (this session only)."""
+    setup, _, _ = applied()
+    saved = dict(st.session_state.get(SAVED, {}))
+    saved[setup.title] = setup.to_dict()
+    st.session_state[SAVED] = saved
+
+
+# --------------------------------------------------------------------------------------------------
+# Compare page
+# --------------------------------------------------------------------------------------------------
+
+CMP_APPLIED = "cmp.applied"
+CMP_NAMES_KEY = "cmp.names"
+CMP_SEED_KEY = "cmp.seed"
+CMP_REPS_KEY = "cmp.reps"
+CMP_BAND_KEY = "cmp.band"
+CMP_ERROR = "cmp.error"
+CMP_URL_WARNINGS = "cmp.url_warnings"
+SAVED_PREFIX = "saved:"
+CURRENT = "sandbox:current"
+PINNED = "sandbox:baseline"
+
+
+def compare_defaults() -> list[str]:
+    from sim.scenarios import preset_names
+
+    names = preset_names()
+    wanted = [n for n in ("aligned-baseline", "drifting-incentives") if n in names]
+    return wanted if len(wanted) == 2 else names[:2]
+
+
+def compare_options() -> list[str]:
+    """Everything the Compare page can run: presets, the Sandbox's settings, saved settings."""
+    from sim.scenarios import preset_names
+
+    options = list(preset_names())
+    if APPLIED in st.session_state:
+        options.append(CURRENT)
+        if st.session_state.get(BASELINE):
+            options.append(PINNED)
+    options += [SAVED_PREFIX + t for t in st.session_state.get(SAVED, {})]
+    return options
+
+
+def option_setup(option: str) -> Setup | None:
+    """The setup an option stands for (None if it no longer exists in this session)."""
+    ss = st.session_state
+    if option == CURRENT:
+        return applied()[0] if APPLIED in ss else None
+    if option == PINNED:
+        return baseline()
+    if option.startswith(SAVED_PREFIX):
+        data = ss.get(SAVED, {}).get(option[len(SAVED_PREFIX) :])
+        return Setup.from_dict(data) if data else None
+    try:
+        return preset_setup(option)
+    except ScenarioError:
+        return None
+
+
+def option_label(option: str) -> str:
+    if option == CURRENT:
+        return "Sandbox: current settings"
+    if option == PINNED:
+        return "Sandbox: pinned baseline"
+    if option.startswith(SAVED_PREFIX):
+        return "Saved: " + option[len(SAVED_PREFIX) :]
+    try:
+        return load_preset(option).title
+    except ScenarioError:
+        return option
+
+
+def init_compare() -> None:
+    from app.state import decode_compare
+
+    ss = st.session_state
+    if CMP_APPLIED not in ss:
+        names, seed, reps, warnings = decode_compare(
+            take_initial_query("Compare"), compare_defaults()
+        )
+        ss[CMP_APPLIED] = {"names": names, "seed": seed, "replications": reps}
+        ss[CMP_URL_WARNINGS] = warnings
+        ss.setdefault("cmp.display_band", DEFAULT_BAND)
+    a = ss[CMP_APPLIED]
+    options = compare_options()
+    if CMP_NAMES_KEY not in ss:
+        ss[CMP_NAMES_KEY] = [n for n in a["names"] if n in options]
+        ss[CMP_SEED_KEY] = a["seed"]
+        ss[CMP_REPS_KEY] = a["replications"]
+    if CMP_BAND_KEY not in ss:
+        ss[CMP_BAND_KEY] = ss["cmp.display_band"]
+
+
+def on_compare() -> None:
+    ss = st.session_state
+    ss.pop(CMP_ERROR, None)
+    ss.pop(CMP_URL_WARNINGS, None)
+    names = list(ss[CMP_NAMES_KEY])
+    if len(names) < 2:
+        ss[CMP_ERROR] = "Pick at least two scenarios to compare; the previous comparison is shown."
+        return
+    ss[CMP_APPLIED] = {
+        "names": names,
+        "seed": int(ss[CMP_SEED_KEY]),
+        "replications": int(ss[CMP_REPS_KEY]),
+    }

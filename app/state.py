@@ -1,0 +1,405 @@
+"""Settings as plain data, and the query-string form that restores them.
+
+The app never keeps model objects between reruns. What it keeps is a :class:`Setup`-shaped dict of
+plain values — the preset it started from, a title, the settings that differ from the model's defaults,
+the seed and the number of replications — and everything else (parameters, results, charts) is rebuilt
+from that, with results fetched from the cache.
+
+A shared link carries the same information as query parameters, and only what differs from the
+defaults: ``scenario`` (the preset, unless it is the default one), one parameter per setting that differs
+from that preset, ``seed`` and ``reps`` when not the defaults, the display options, and a pinned
+baseline as ``base`` plus ``base.<setting>`` entries. Reading a link validates every value; a bad one is
+reported by name and replaced by its default, and everything else still applies.
+
+Nothing here imports Streamlit, so all of it is testable without a server.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sim.outcomes import SERIES
+from sim.params import (
+    ParamError,
+    Params,
+    check_key,
+    default_params,
+    diff,
+    parse_value,
+    with_overrides,
+)
+from sim.runner import MAX_REPLICATIONS
+from sim.scenarios import ScenarioError, load_preset, preset_names
+
+DEFAULT_SEED = 1
+DEFAULT_REPLICATIONS = 100
+MAX_APP_REPLICATIONS = min(1000, MAX_REPLICATIONS)
+MAX_SEED = 2**31 - 1
+BAND_WIDTHS = (50, 80, 90, 95)
+DEFAULT_BAND = 90
+DEFAULT_METRIC = "signups"
+MAX_COMPARE = 4
+
+# Query-string names that are not model settings.
+SEED_PARAM = "seed"
+REPS_PARAM = "reps"
+PRESET_PARAM = "scenario"
+METRIC_PARAM = "show"
+BAND_PARAM = "band"
+TEAMS_PARAM = "teams"
+BASE_PARAM = "base"
+BASE_PREFIX = "base."
+COMPARE_PARAM = "scenarios"
+CUSTOM_BASE = "custom"
+
+
+def default_preset() -> str:
+    """The preset a fresh session starts from."""
+    names = preset_names()
+    return "aligned-baseline" if "aligned-baseline" in names else names[0]
+
+
+# --------------------------------------------------------------------------------------------------
+# Settings as plain data
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Setup:
+    """One runnable configuration: where it came from, its title and its non-default settings."""
+
+    preset: str | None
+    title: str
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def params(self) -> Params:
+        return with_overrides(default_params(), self.overrides)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"preset": self.preset, "title": self.title, "overrides": dict(self.overrides)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Setup:
+        return cls(data.get("preset"), data.get("title", ""), dict(data.get("overrides", {})))
+
+
+def preset_setup(name: str) -> Setup:
+    """The setup of a preset (its overrides, relative to the model's defaults)."""
+    scenario = load_preset(name)
+    return Setup(name, scenario.title, diff(scenario.params))
+
+
+def base_params(preset: str | None) -> Params:
+    """The parameters a link's settings are relative to: the preset's, or the model's defaults."""
+    if preset is None:
+        return default_params()
+    return load_preset(preset).params
+
+
+def canonical(overrides: Mapping[str, Any]) -> str:
+    """A stable string for a set of overrides (the cache key of its results)."""
+    return json.dumps(dict(overrides), sort_keys=True, separators=(",", ":"))
+
+
+def from_canonical(text: str) -> Params:
+    """The parameters a :func:`canonical` string stands for."""
+    return with_overrides(default_params(), json.loads(text))
+
+
+def with_horizon(overrides: Mapping[str, Any], horizon_weeks: int) -> dict[str, Any]:
+    """``overrides`` re-run at another horizon (validated; raises ParamError if impossible)."""
+    params = with_overrides(default_params(), {**overrides, "horizon_weeks": horizon_weeks})
+    return diff(params)
+
+
+def apply_values(overrides: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+    """Lever values applied on top of ``overrides``; returns the new non-default settings.
+
+    Raises:
+        ParamError: naming the setting, the value and the allowed range.
+    """
+    params = with_overrides(default_params(), {**overrides, **values})
+    return diff(params)
+
+
+# --------------------------------------------------------------------------------------------------
+# Query strings
+# --------------------------------------------------------------------------------------------------
+
+
+def format_value(value: Any) -> str:
+    """A setting's value as text that :func:`sim.params.parse_value` reads back exactly."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        short = format(value, "g")
+        return short if float(short) == value else repr(value)
+    return str(value)
+
+
+@dataclass
+class SandboxState:
+    """What a Sandbox link restores."""
+
+    variant: Setup
+    seed: int = DEFAULT_SEED
+    replications: int = DEFAULT_REPLICATIONS
+    metric: str = DEFAULT_METRIC
+    band: int = DEFAULT_BAND
+    teams: bool = False
+    baseline: Setup | None = None
+
+
+def _setting_params(setup: Setup, prefix: str = "") -> dict[str, str]:
+    """``setup`` as query parameters: its preset and the settings differing from that preset."""
+    out: dict[str, str] = {}
+    changed = diff(setup.params, base_params(setup.preset))
+    for key in sorted(changed):
+        out[prefix + key] = format_value(changed[key])
+    return out
+
+
+def encode_sandbox(state: SandboxState) -> dict[str, str]:
+    """The query parameters of a Sandbox state: only what differs from the defaults."""
+    qp: dict[str, str] = {}
+    if state.variant.preset is not None and state.variant.preset != default_preset():
+        qp[PRESET_PARAM] = state.variant.preset
+    qp.update(_setting_params(state.variant))
+    if state.seed != DEFAULT_SEED:
+        qp[SEED_PARAM] = str(state.seed)
+    if state.replications != DEFAULT_REPLICATIONS:
+        qp[REPS_PARAM] = str(state.replications)
+    if state.metric != DEFAULT_METRIC:
+        qp[METRIC_PARAM] = state.metric
+    if state.band != DEFAULT_BAND:
+        qp[BAND_PARAM] = str(state.band)
+    if state.teams:
+        qp[TEAMS_PARAM] = "true"
+    if state.baseline is not None:
+        qp[BASE_PARAM] = state.baseline.preset or CUSTOM_BASE
+        qp.update(_setting_params(state.baseline, BASE_PREFIX))
+    return qp
+
+
+def _one(value: str | list[str]) -> str:
+    """The last value of a possibly repeated query parameter."""
+    if isinstance(value, list):
+        return value[-1] if value else ""
+    return value
+
+
+def _int_param(name: str, text: str, lo: int, hi: int, default: int, warnings: list[str]) -> int:
+    try:
+        number = float(text.strip())
+        if not number.is_integer() or not lo <= number <= hi:
+            raise ValueError
+        return int(number)
+    except ValueError:
+        warnings.append(
+            f"URL parameter {name} = {text!r} is not allowed: an integer from {lo} to {hi}. "
+            f"Using the default, {default}."
+        )
+        return default
+
+
+def _preset_param(name: str, text: str, warnings: list[str]) -> str | None:
+    """A preset name from a link, or None (with a warning) if there is no such preset."""
+    try:
+        load_preset(text)
+    except ScenarioError as err:
+        warnings.append(f"URL parameter {name}: {err}. Using the default settings instead.")
+        return None
+    return text
+
+
+def _apply_settings(
+    base: Params, raw: Mapping[str, str], prefix: str, warnings: list[str]
+) -> Params:
+    """Parse and apply setting parameters one by one; a bad one is reported and skipped.
+
+    Values are applied together where possible; when a combination is invalid (a shock week past a
+    shorter horizon, say) each is retried until no more can be applied, and the rest are reported.
+    """
+    parsed: dict[str, Any] = {}
+    for key, text in raw.items():
+        try:
+            parsed[key] = parse_value(key, text)
+        except ParamError as err:
+            default = base
+            try:
+                shown = format_value(_get(default, key))
+            except AttributeError:
+                shown = "?"
+            warnings.append(f"URL parameter {prefix}{err}. Using the default, {shown}.")
+    try:
+        return with_overrides(base, parsed)
+    except ParamError:
+        pass
+    applied: dict[str, Any] = {}
+    pending = dict(parsed)
+    progress = True
+    while pending and progress:
+        progress = False
+        for key in sorted(pending):
+            try:
+                with_overrides(base, {**applied, key: pending[key]})
+            except ParamError:
+                continue
+            applied[key] = pending.pop(key)
+            progress = True
+    for key in sorted(pending):
+        try:
+            with_overrides(base, {**applied, key: pending[key]})
+        except ParamError as err:
+            warnings.append(
+                f"URL parameter {prefix}{key} = {format_value(pending[key])} cannot be applied: "
+                f"{err}. Using the default, {format_value(_get(base, key))}."
+            )
+    return with_overrides(base, applied)
+
+
+def _get(params: Params, key: str) -> Any:
+    obj: Any = params
+    for part in key.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _setup_from(
+    preset: str | None, raw: Mapping[str, str], prefix: str, warnings: list[str]
+) -> Setup:
+    params = _apply_settings(base_params(preset), raw, prefix, warnings)
+    if preset is not None:
+        title = load_preset(preset).title
+        if diff(params, base_params(preset)):
+            title += " (modified)"
+    else:
+        title = "Custom settings"
+    return Setup(preset, title, diff(params))
+
+
+def decode_sandbox(query: Mapping[str, str | list[str]]) -> tuple[SandboxState, list[str]]:
+    """A Sandbox state from query parameters, with a warning for every value that was not usable.
+
+    Never raises: unknown names, bad values and impossible combinations fall back to defaults.
+    """
+    warnings: list[str] = []
+    q = {k: _one(v) for k, v in query.items()}
+    preset: str | None = default_preset()
+    if PRESET_PARAM in q:
+        preset = _preset_param(PRESET_PARAM, q[PRESET_PARAM], warnings) or default_preset()
+    variant_raw: dict[str, str] = {}
+    base_raw: dict[str, str] = {}
+    state = SandboxState(variant=preset_setup(preset))
+    for name, text in q.items():
+        if name in (PRESET_PARAM, BASE_PARAM):
+            continue
+        if name == SEED_PARAM:
+            state.seed = _int_param(name, text, 0, MAX_SEED, DEFAULT_SEED, warnings)
+        elif name == REPS_PARAM:
+            state.replications = _int_param(
+                name, text, 1, MAX_APP_REPLICATIONS, DEFAULT_REPLICATIONS, warnings
+            )
+        elif name == METRIC_PARAM:
+            if text in SERIES:
+                state.metric = text
+            else:
+                warnings.append(
+                    f"URL parameter {name} = {text!r} is not a weekly metric: one of "
+                    f"{', '.join(SERIES)}. Showing {DEFAULT_METRIC} instead."
+                )
+        elif name == BAND_PARAM:
+            band = _int_param(name, text, 1, 99, DEFAULT_BAND, warnings)
+            if band not in BAND_WIDTHS:
+                if band != DEFAULT_BAND:
+                    warnings.append(
+                        f"URL parameter {name} = {text!r} is not allowed: one of "
+                        f"{', '.join(map(str, BAND_WIDTHS))}. Using {DEFAULT_BAND}."
+                    )
+                band = DEFAULT_BAND
+            state.band = band
+        elif name == TEAMS_PARAM:
+            low = text.strip().lower()
+            if low in ("true", "1", "yes", "on", "false", "0", "no", "off"):
+                state.teams = low in ("true", "1", "yes", "on")
+            else:
+                warnings.append(
+                    f"URL parameter {name} = {text!r} is not allowed: true or false. Using false."
+                )
+        elif name.startswith(BASE_PREFIX):
+            base_raw[name[len(BASE_PREFIX) :]] = text
+        else:
+            variant_raw[name] = text
+    for raw, prefix in ((variant_raw, ""), (base_raw, BASE_PREFIX)):
+        for key in list(raw):
+            try:
+                check_key(key, raw[key])
+            except ParamError as err:
+                warnings.append(f"URL parameter {prefix}{err}; it was ignored.")
+                del raw[key]
+    state.variant = _setup_from(preset, variant_raw, "", warnings)
+    if BASE_PARAM in q:
+        text = q[BASE_PARAM]
+        base_preset = None if text == CUSTOM_BASE else _preset_param(BASE_PARAM, text, warnings)
+        if base_preset is not None or text == CUSTOM_BASE:
+            baseline = _setup_from(base_preset, base_raw, BASE_PREFIX, warnings)
+            state.baseline = Setup(
+                baseline.preset, "Baseline: " + baseline.title, baseline.overrides
+            )
+    elif base_raw:
+        warnings.append(
+            "URL parameters base.* were ignored: they need a base parameter naming the baseline's "
+            "preset (or custom)."
+        )
+    return state, warnings
+
+
+def encode_compare(names: list[str], seed: int, replications: int) -> dict[str, str]:
+    """The query parameters of the Compare page."""
+    qp = {COMPARE_PARAM: ",".join(names)}
+    if seed != DEFAULT_SEED:
+        qp[SEED_PARAM] = str(seed)
+    if replications != DEFAULT_REPLICATIONS:
+        qp[REPS_PARAM] = str(replications)
+    return qp
+
+
+def decode_compare(
+    query: Mapping[str, str | list[str]], default_names: list[str]
+) -> tuple[list[str], int, int, list[str]]:
+    """Presets, seed and replications for the Compare page from query parameters, with warnings."""
+    warnings: list[str] = []
+    q = {k: _one(v) for k, v in query.items()}
+    names = list(default_names)
+    if COMPARE_PARAM in q:
+        picked: list[str] = []
+        for text in (t.strip() for t in q[COMPARE_PARAM].split(",")):
+            if not text or text in picked:
+                continue
+            name = _preset_param(COMPARE_PARAM, text, warnings)
+            if name is not None:
+                picked.append(name)
+        if len(picked) > MAX_COMPARE:
+            warnings.append(
+                f"URL parameter {COMPARE_PARAM} names {len(picked)} presets: at most "
+                f"{MAX_COMPARE} can be compared. Using the first {MAX_COMPARE}."
+            )
+            picked = picked[:MAX_COMPARE]
+        if picked:
+            names = picked
+    seed, reps = DEFAULT_SEED, DEFAULT_REPLICATIONS
+    for name, text in q.items():
+        if name == SEED_PARAM:
+            seed = _int_param(name, text, 0, MAX_SEED, DEFAULT_SEED, warnings)
+        elif name == REPS_PARAM:
+            reps = _int_param(name, text, 1, MAX_APP_REPLICATIONS, DEFAULT_REPLICATIONS, warnings)
+        elif name != COMPARE_PARAM:
+            warnings.append(
+                f"URL parameter {name} is not used on the Compare page (it takes "
+                f"{COMPARE_PARAM}, {SEED_PARAM} and {REPS_PARAM}); it was ignored."
+            )
+    return names, seed, reps, warnings
