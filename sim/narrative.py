@@ -1,0 +1,113 @@
+"""Plain-language sentences about a paired comparison, for presentation mode and decision briefs.
+
+"The proposal raises 52-week retention from 41% to 49% (90% interval +5 to +11 points; better in 97% of
+paired runs), ..." Every number comes from the paired replications of a :class:`~sim.runner.Comparison`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sim.outcomes import KPIS
+
+HEADLINE_KPIS = ("retention_52w", "median_ttv_days", "value_delivered")
+
+
+def fmt_level(value: float, unit: str) -> str:
+    """A KPI's level in words-friendly form: 41%, 12.3 days, 4,120 points."""
+    if unit == "share":
+        return f"{value:.0%}" if abs(value) >= 0.1 else f"{value:.1%}"
+    if unit == "days":
+        return f"{value:.1f} days"
+    if unit == "value points":
+        return f"{value:,.0f} points"
+    if unit == "customers":
+        return f"{value:,.0f} customers"
+    if unit == "alignment":
+        return f"{value:.2f}"
+    return f"{value:.2f}"
+
+
+def fmt_change(value: float, unit: str) -> str:
+    """A signed difference: +5 points (of a share), −1.6 days, +290 points."""
+    sign = "+" if value > 0 else ("−" if value < 0 else "±")
+    mag = abs(value)
+    if unit == "share":
+        pts = mag * 100
+        return f"{sign}{pts:.1f} points" if pts < 10 else f"{sign}{pts:.0f} points"
+    if unit == "days":
+        return f"{sign}{mag:.1f} days"
+    if unit in ("value points", "customers"):
+        word = "points" if unit == "value points" else "customers"
+        return f"{sign}{mag:,.0f} {word}"
+    return f"{sign}{mag:.2f}"
+
+
+def _interval(lo: float, hi: float, unit: str) -> str:
+    a, b = fmt_change(lo, unit), fmt_change(hi, unit)
+    if unit == "share" and a.endswith(" points") and b.endswith(" points"):
+        a = a[: -len(" points")]
+    elif unit == "days" and a.endswith(" days") and b.endswith(" days"):
+        a = a[: -len(" days")]
+    elif a.endswith(" points") and b.endswith(" points"):
+        a = a[: -len(" points")]
+    return f"{a} to {b}"
+
+
+def kpi_clause(row: Mapping[str, Any]) -> str | None:
+    """One clause for one KPI row of ``Comparison.kpis()``; None when the KPI is undefined."""
+    name = row["kpi"]
+    if not all(math.isfinite(row[k]) for k in ("baseline", "variant", "diff_mean")):
+        return None
+    kpi = KPIS[name]
+    unit = kpi.unit
+    label = kpi.label if kpi.label[:2].isupper() else kpi.label[0].lower() + kpi.label[1:]
+    base, var = fmt_level(row["baseline"], unit), fmt_level(row["variant"], unit)
+    lo, hi = row["diff_p05"], row["diff_p95"]
+    interval = _interval(lo, hi, unit)
+    clear = lo > 0 or hi < 0
+    if lo == hi == 0.0:
+        return f"leaves {label} unchanged at {base}"
+    if not clear:
+        return f"leaves {label} about where it was ({base} vs {var}; 90% interval {interval})"
+    up = row["diff_mean"] > 0
+    verb = {True: "raises", False: "lowers"}[up]
+    if unit == "days":
+        verb = "lengthens" if up else "shortens"
+    better = row["p_better"]
+    odds = (
+        f"; better in {better:.0%} of paired runs"
+        if better >= 0.5
+        else (f"; worse in {1 - better:.0%} of paired runs")
+    )
+    return f"{verb} {label} from {base} to {var} (90% interval {interval}{odds})"
+
+
+def _join(clauses: Sequence[str]) -> str:
+    if len(clauses) == 1:
+        return clauses[0]
+    return ", ".join(clauses[:-1]) + " and " + clauses[-1]
+
+
+def headline(
+    table: Any,
+    kpis: Sequence[str] = HEADLINE_KPIS,
+    subject: str = "The proposal",
+) -> str:
+    """A plain-language paragraph about the chosen KPIs of a ``Comparison.kpis()`` table."""
+    rows = {r["kpi"]: r for r in table.to_dict("records")}
+    clauses = [c for c in (kpi_clause(rows[k]) for k in kpis if k in rows) if c]
+    if not clauses:
+        return f"{subject} cannot be compared on these measures over this horizon."
+    return f"{subject} {_join(clauses)}."
+
+
+def caveat(replications: int, weeks: int, seed: int) -> str:
+    """What the numbers rest on, in one sentence."""
+    return (
+        f"Based on {replications} paired simulation runs of {weeks} weeks (seed {seed}); intervals "
+        f"cover 90% of the paired differences, and both arms share every random draw the changed "
+        f"settings do not touch."
+    )

@@ -1,0 +1,101 @@
+"""Lessons, challenges and their scoring."""
+
+import numpy as np
+import pytest
+
+from sim.lessons import (
+    challenge_names,
+    lesson_names,
+    load_challenge,
+    load_lesson,
+    score_challenge,
+    score_direction,
+    score_number,
+    true_direction,
+)
+from sim.narrative import headline
+from sim.runner import compare, run_many
+from sim.scenarios import ScenarioError, load_preset
+
+TOPICS = ("drift", "meetings", "sales", "pivot", "decision", "habit")
+
+
+def test_six_lessons_cover_the_topics_in_order():
+    names = lesson_names()
+    assert len(names) >= 6
+    for topic, name in zip(TOPICS, names, strict=False):
+        assert topic in name
+    for name in names:
+        lesson = load_lesson(name)
+        assert lesson.objective and lesson.question and lesson.debrief
+        assert len(lesson.discussion) >= 2
+        lesson.scenario.params  # validates  # noqa: B018
+
+
+def test_challenges_load_with_goals_and_levers():
+    assert len(challenge_names()) >= 3
+    for name in challenge_names():
+        c = load_challenge(name)
+        assert c.goals and c.levers and c.brief
+
+
+def test_unknown_lesson_or_challenge():
+    with pytest.raises(ScenarioError, match="does not exist"):
+        load_lesson("nope")
+    with pytest.raises(ScenarioError, match="does not exist"):
+        load_challenge("../aligned-baseline")
+
+
+def test_number_scoring():
+    rng = np.random.default_rng(0)
+    samples = rng.normal(0.30, 0.01, 200)
+    lo, hi = np.percentile(samples, [5, 95])
+    inside = score_number(0.30, samples, baseline_mean=0.35, unit="share")
+    assert inside.score == 100 and "Inside" in inside.verdict
+    near = score_number(hi + 0.01, samples, baseline_mean=0.35, unit="share")
+    far = score_number(0.45, samples, baseline_mean=0.35, unit="share")
+    assert 0 < near.score < 100 and far.score == 0 and "higher" in far.verdict
+    assert score_number(lo - 0.001, samples, 0.35, "share").score > near.score
+    assert inside.percentile == pytest.approx(50, abs=10)
+
+
+def test_direction_scoring():
+    assert true_direction(np.array([1.0, 2.0, 3.0])) == "rises"
+    assert true_direction(np.array([-1.0, 2.0, 0.5])) == "about the same"
+    assert score_direction("falls", np.full(10, -2.0)).score == 100
+    assert score_direction("rises", np.full(10, -2.0)).score == 0
+    with pytest.raises(ValueError, match="one of"):
+        score_direction("sideways", np.zeros(3))
+
+
+def test_challenge_score_is_share_of_replications_meeting_every_goal():
+    c = load_challenge("govern-the-drift")
+    kpis = {
+        "retention_52w": np.array([0.33, 0.33, 0.31, 0.33]),
+        "meeting_overhead_share": np.array([0.05, 0.07, 0.05, 0.05]),
+    }
+    result = score_challenge(c, kpis)
+    assert result.score == 50  # replications 0 and 3 meet both goals
+    assert result.solved  # and the means (0.325, 0.055) meet them too
+    kpis["meeting_overhead_share"] = np.array([0.05, 0.09, 0.05, 0.09])
+    result = score_challenge(c, kpis)
+    assert result.score == 25 and not result.solved  # mean overhead 0.07 misses its goal
+    assert [round(share, 2) for _, _, share in result.goals] == [0.75, 0.5]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", lesson_names())
+def test_each_lesson_tells_the_story_its_debrief_tells(name):
+    lesson = load_lesson(name)
+    base = run_many(load_preset(lesson.baseline).params, replications=24, seed=21)
+    variant = run_many(lesson.scenario.params, replications=24, seed=21)
+    table = compare(base, variant).kpis().set_index("kpi")
+    row = table.loc[lesson.kpi]
+    diffs = (
+        variant.kpi_values[:, list(table.index).index(lesson.kpi)]
+        - base.kpi_values[:, list(table.index).index(lesson.kpi)]
+    )
+    se = diffs.std(ddof=1) / np.sqrt(diffs.size)
+    sign = 1 if lesson.expect == "rises" else -1
+    assert sign * row.diff_mean > 3 * se, f"{name}: {lesson.kpi} {row.diff_mean:.4g} ± {se:.2g}"
+    assert headline(compare(base, variant).kpis(), kpis=(lesson.kpi,)).startswith("The proposal")

@@ -1,0 +1,60 @@
+"""Plain-language sentences about paired comparisons."""
+
+import pandas as pd
+
+from sim.narrative import caveat, fmt_change, fmt_level, headline, kpi_clause
+
+
+def _row(kpi, base, var, lo, hi, p):
+    return {
+        "kpi": kpi,
+        "baseline": base,
+        "variant": var,
+        "diff_mean": var - base,
+        "diff_p05": lo,
+        "diff_p95": hi,
+        "p_better": p,
+    }
+
+
+def test_clear_rise_names_levels_interval_and_odds():
+    text = kpi_clause(_row("retention_52w", 0.41, 0.49, 0.05, 0.11, 0.97))
+    assert text == (
+        "raises 52-week retention from 41% to 49% (90% interval +5.0 to +11 points; "
+        "better in 97% of paired runs)"
+    )
+
+
+def test_days_use_shortens_and_unclear_changes_are_called_so():
+    assert kpi_clause(_row("median_ttv_days", 12.1, 9.8, -2.9, -1.6, 1.0)).startswith(
+        "shortens median time-to-value from 12.1 days to 9.8 days (90% interval −2.9 to −1.6 days"
+    )
+    assert kpi_clause(_row("value_delivered", 4100, 4120, -50, 90, 0.6)).startswith(
+        "leaves value delivered about where it was"
+    )
+    assert kpi_clause(_row("meeting_overhead_share", 0.04, 0.04, 0.0, 0.0, 0.5)) == (
+        "leaves meeting overhead unchanged at 4.0%"
+    )
+    assert kpi_clause(_row("retention_52w", float("nan"), 0.3, 0, 0, 0.5)) is None
+
+
+def test_headline_joins_clauses():
+    table = pd.DataFrame(
+        [
+            _row("retention_52w", 0.41, 0.49, 0.05, 0.11, 0.97),
+            _row("median_ttv_days", 12.1, 9.8, -2.9, -1.6, 1.0),
+            _row("value_delivered", 4120, 4460, 290, 390, 1.0),
+        ]
+    )
+    text = headline(table)
+    assert text.startswith("The proposal raises 52-week retention") and text.endswith(".")
+    assert ", shortens median time-to-value" in text and " and raises value delivered" in text
+    assert "cannot be compared" in headline(table, kpis=("ltv_to_cac",))
+
+
+def test_formatting_helpers():
+    assert (
+        fmt_level(0.052, "share") == "5.2%" and fmt_level(4120.4, "value points") == "4,120 points"
+    )
+    assert fmt_change(-0.031, "share") == "−3.1 points" and fmt_change(2.5, "days") == "+2.5 days"
+    assert "42 paired simulation runs of 104 weeks (seed 7)" in caveat(42, 104, 7)
