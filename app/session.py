@@ -293,9 +293,11 @@ def init_compare() -> None:
 
     ss = st.session_state
     if CMP_APPLIED not in ss:
-        names, seed, reps, warnings = decode_compare(
-            take_initial_query("Compare"), compare_defaults()
-        )
+        query = take_initial_query("Compare")
+        names, seed, reps, warnings = decode_compare(query, compare_defaults())
+        if not query and APPLIED in ss:
+            # Opened from the Sandbox: start with its seed and number of replications.
+            _, seed, reps = applied()
         ss[CMP_APPLIED] = {"names": names, "seed": seed, "replications": reps}
         ss[CMP_URL_WARNINGS] = warnings
         ss.setdefault("cmp.display_band", DEFAULT_BAND)

@@ -229,12 +229,8 @@ def _apply_settings(
         try:
             parsed[key] = parse_value(key, text)
         except ParamError as err:
-            default = base
-            try:
-                shown = format_value(_get(default, key))
-            except AttributeError:
-                shown = "?"
-            warnings.append(f"URL parameter {prefix}{err}. Using the default, {shown}.")
+            shown = format_value(_get(base, key))
+            warnings.append(f"URL parameter {prefix}{err}. Using {shown} instead.")
     try:
         return with_overrides(base, parsed)
     except ParamError:
@@ -257,7 +253,7 @@ def _apply_settings(
         except ParamError as err:
             warnings.append(
                 f"URL parameter {prefix}{key} = {format_value(pending[key])} cannot be applied: "
-                f"{err}. Using the default, {format_value(_get(base, key))}."
+                f"{err}. Using {format_value(_get(base, key))} instead."
             )
     return with_overrides(base, applied)
 
@@ -389,8 +385,13 @@ def decode_compare(
                 f"{MAX_COMPARE} can be compared. Using the first {MAX_COMPARE}."
             )
             picked = picked[:MAX_COMPARE]
-        if picked:
+        if len(picked) >= 2:
             names = picked
+        else:
+            warnings.append(
+                f"URL parameter {COMPARE_PARAM} needs at least two presets; comparing "
+                f"{', '.join(default_names)} instead."
+            )
     seed, reps = DEFAULT_SEED, DEFAULT_REPLICATIONS
     for name, text in q.items():
         if name == SEED_PARAM:

@@ -1,0 +1,142 @@
+"""Chart builders and number formats, without a server."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from app import charts
+from app.format import describe_band, describe_difference, fmt_delta, fmt_value, kpi_table
+from sim.outcomes import KPIS
+
+
+def band(n: int = 20, level: float = 0.5) -> pd.DataFrame:
+    week = np.arange(n)
+    return pd.DataFrame(
+        {"week": week, "mean": level + 0 * week, "lo": level - 0.1, "hi": level + 0.1}
+    )
+
+
+def layers(spec: dict) -> list[dict]:
+    return spec["layer"]
+
+
+def test_band_chart_has_band_line_tooltip_and_units():
+    chart = charts.band_chart(
+        {"Variant": band()}, y_title="Share", unit="share", y_format=".0%", title="T"
+    )
+    spec = chart.to_dict()
+    marks = [layer["mark"]["type"] for layer in layers(spec)]
+    assert marks == ["area", "line", "rule"]
+    area, line, hover = layers(spec)
+    assert area["encoding"]["y"]["field"] == "lo" and area["encoding"]["y2"]["field"] == "hi"
+    assert area["encoding"]["y"]["axis"]["format"] == ".0%"
+    assert line["encoding"]["x"]["title"] == "Week"
+    assert line["encoding"]["y"]["title"] == "Share"
+    assert [t["title"] for t in hover["encoding"]["tooltip"]] == ["Week", "Variant"]
+    assert spec["usermeta"]["embedOptions"]["renderer"] == "svg"
+
+
+def test_baseline_is_grey_and_drawn_first():
+    chart = charts.band_chart(
+        {"Baseline": band(level=0.4), "Variant": band()},
+        y_title="Share",
+        unit="share",
+        title="T",
+        colors={"Baseline": charts.BASELINE_COLOR, "Variant": charts.VARIANT_COLOR},
+    )
+    spec = chart.to_dict()
+    first = layers(spec)[0]
+    scale = first["encoding"]["color"]["scale"]
+    assert scale["domain"] == ["Baseline", "Variant"]
+    assert scale["range"][0] == charts.BASELINE_COLOR
+    datasets = spec["datasets"]
+    assert datasets[first["data"]["name"]][0]["series"] == "Baseline"
+
+
+def test_tooltip_text_has_units():
+    chart = charts.band_chart({"Variant": band()}, y_title="Share", unit="share", title="T")
+    spec = chart.to_dict()
+    hover = layers(spec)[-1]
+    row = spec["datasets"][hover["data"]["name"]][0]
+    assert row["s0"] == "50.0% (40.0% to 60.0%)"
+
+
+def test_difference_chart_signs_values_and_marks_zero():
+    chart = charts.band_chart(
+        {"Δ": band(level=0.02)}, y_title="Δ", unit="share", title="T", delta=True, zero_rule=True
+    )
+    spec = chart.to_dict()
+    hover = layers(spec)[-1]
+    assert spec["datasets"][hover["data"]["name"]][0]["s0"].startswith("+2.0 pp")
+    assert any(
+        layer["mark"]["type"] == "rule" and "y" in layer["encoding"] for layer in layers(spec)
+    )
+
+
+def test_alignment_chart_marks_reviews_and_shocks():
+    events = pd.DataFrame(
+        {
+            "replication": 0,
+            "day": [28.0, 70.0, 210.0, 8.0],
+            "week": [4, 10, 30, 1],
+            "kind": ["review.council", "review.strategy", "market_shift", "review.metric"],
+            "team": "",
+            "detail": ["no drift detected", "detected Sales", "moved", "weekly"],
+        }
+    )
+    frame = charts.events_frame(events)
+    assert list(frame["what"]) == ["Product council", "Strategy review", "Market shift"]
+    chart = charts.alignment_chart(
+        {"Variant": band(40, 0.8)},
+        team_frames={"Product 1": band(40, 0.7), "Sales": band(40, 0.6)},
+        events=frame,
+    )
+    spec = chart.to_dict()
+    marks = [layer["mark"]["type"] for layer in layers(spec)]
+    assert marks.count("rule") == 3  # reviews, shocks, hover
+    assert spec["resolve"]["scale"]["color"] == "independent"
+
+
+def test_band_chart_needs_a_series():
+    with pytest.raises(ValueError):
+        charts.band_chart({}, y_title="y", unit="", title="t")
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "text"),
+    [
+        (0.3456, "share", "34.6%"),
+        (12.34, "days", "12.3 days"),
+        (4385.6, "value points", "4,386 pts"),
+        (0.8971, "alignment", "0.897"),
+        (None, "share", "n/a"),
+        (float("nan"), "days", "n/a"),
+    ],
+)
+def test_values_carry_units(value, unit, text):
+    assert fmt_value(value, unit) == text
+
+
+def test_deltas_are_signed_and_shares_in_points():
+    assert fmt_delta(-0.012, "share") == "-1.2 pp"
+    assert fmt_delta(2.0, "days") == "+2.0 days"
+
+
+def test_text_alternatives_name_values_and_band():
+    text = describe_band(band(), x="week", what="Activation", unit="share", width=90)
+    assert "50.0% at week 0" in text and "90% band 40.0% to 60.0%" in text
+    diff = describe_difference(band(level=0.15), x="week", what="Retention", unit="share", width=80)
+    assert "band excludes zero" in diff
+    flat = describe_difference(band(level=0.0), x="week", what="Retention", unit="share", width=80)
+    assert "includes zero" in flat
+
+
+def test_kpi_table_explains_null_values():
+    summary = {k: {"mean": 1.0, "p05": 0.5, "p50": 1.0, "p95": 1.5} for k in KPIS}
+    summary["retention_52w"] = {"mean": None, "p05": None, "p50": None, "p95": None}
+    table = kpi_table(summary).set_index("KPI")
+    assert (
+        "horizon is shorter than 52 weeks" in table.loc["52-week retention", "90% of replications"]
+    )

@@ -1,0 +1,96 @@
+"""The Compare page under AppTest."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from tests.app.conftest import APP, FAST_REPS, assert_clean, texts
+
+
+def open_compare(query: dict | None = None) -> AppTest:
+    """A session opened on the Compare page with these query parameters (small runs)."""
+    return open_compare_first({"reps": FAST_REPS, **(query or {})})
+
+
+def open_compare_first(query: dict) -> AppTest:
+    """A session whose link points at the Compare page from the start."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update(query)
+    at.switch_page("app/pages/compare.py")
+    return at.run()
+
+
+def kpi_columns(at: AppTest) -> list[str]:
+    return list(at.dataframe[0].value.columns)
+
+
+def test_compare_shows_two_presets_side_by_side():
+    at = open_compare()
+    assert_clean(at)
+    assert at.title[0].value == "Compare scenarios"
+    assert kpi_columns(at) == ["KPI", "Better when", "Aligned baseline", "Drifting incentives"]
+    pairs = at.dataframe[1].value
+    assert list(pairs.columns) == ["KPI", "Drifting incentives − Aligned baseline"]
+    row = pairs.set_index("KPI").loc["Mean alignment"].iloc[0]
+    assert row.startswith("-") and "P(better) 0%" in row
+    # Retention by age plus seven weekly curves, every one overlaid.
+    assert len(at.get("vega_lite_chart")) == 8
+    assert at.query_params["scenarios"] == "aligned-baseline,drifting-incentives"
+
+
+def test_changing_the_selection_and_comparing_updates_the_table():
+    at = open_compare()
+    at.multiselect(key="cmp.names").set_value(["pivot", "demand-shock", "meeting-overload"])
+    at.button(key="cmp.run").click().run()
+    assert_clean(at)
+    assert kpi_columns(at)[2:] == ["Pivot: the market moves", "Demand shock", "Meeting overload"]
+    assert at.query_params["scenarios"] == "pivot,demand-shock,meeting-overload"
+
+
+def test_fewer_than_two_is_refused_and_the_comparison_stays():
+    at = open_compare()
+    before = kpi_columns(at)
+    at.multiselect(key="cmp.names").set_value(["pivot"])
+    at.button(key="cmp.run").click().run()
+    assert_clean(at)
+    assert any("at least two" in e for e in texts(at.error))
+    assert kpi_columns(at) == before
+
+
+def test_query_parameters_restore_the_comparison():
+    at = open_compare_first(
+        {"scenarios": "sales-led-drift,centralised-decisions", "reps": FAST_REPS, "seed": "5"}
+    )
+    assert_clean(at)
+    assert at.multiselect(key="cmp.names").value == ["sales-led-drift", "centralised-decisions"]
+    assert at.number_input(key="cmp.seed").value == 5
+    assert kpi_columns(at)[2:] == ["Sales-led drift", "Centralised decisions"]
+
+
+def test_bad_query_parameters_warn_and_the_page_works():
+    at = open_compare_first({"scenarios": "pivot,nope", "reps": "many", "colour": "red"})
+    assert_clean(at)
+    warnings = " ".join(texts(at.warning))
+    for named in ("scenarios", "reps", "colour", "nope"):
+        assert named in warnings, warnings
+    assert len(kpi_columns(at)) == 4  # fell back to the two default presets
+    assert len(at.get("vega_lite_chart")) == 8
+
+
+def test_saved_sandbox_settings_can_be_compared():
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update({"reps": FAST_REPS})
+    at.run()
+    at.number_input(key="lever.reviews.council.interval_weeks").set_value(2.0)
+    at.button(key="sb.run").click().run()
+    at.button(key="sb.save").click().run()
+    at.switch_page("app/pages/compare.py").run()
+    options = at.multiselect(key="cmp.names").options
+    assert "Saved: Aligned baseline (modified)" in options
+    assert "Sandbox: current settings" in options
+    at.multiselect(key="cmp.names").set_value(
+        ["aligned-baseline", "saved:Aligned baseline (modified)"]
+    )
+    at.button(key="cmp.run").click().run()
+    assert_clean(at)
+    assert kpi_columns(at)[2:] == ["Aligned baseline", "Saved: Aligned baseline (modified)"]

@@ -1,0 +1,240 @@
+"""The Sandbox page under AppTest: levers, runs, baseline, links, uploads."""
+
+from __future__ import annotations
+
+import pytest
+
+import sim.runner
+from app.format import TILE_KPIS
+from sim.outcomes import KPIS
+from tests.app.conftest import assert_clean, deltas, open_app, texts, tiles
+
+TILE_LABELS = [KPIS[k].label for k in TILE_KPIS]
+
+
+def test_default_page_shows_kpis_and_charts(app):
+    at = app()
+    assert_clean(at)
+    assert not at.error
+    assert at.title[0].value == "Aligned baseline"
+    shown = tiles(at)
+    assert list(shown) == TILE_LABELS
+    assert all(v and v != "n/a" for v in shown.values()), shown
+    # Retention, time-to-value, customers, revenue, alignment, value, overhead, lead time, metric.
+    assert len(at.get("vega_lite_chart")) == 9
+    # Every chart has a one-line text alternative under it.
+    assert sum("band" in c for c in texts(at.caption)) >= 9
+
+
+def test_changing_a_lever_and_running_changes_the_kpis(app):
+    at = app()
+    before = tiles(at)
+    at.selectbox(key="lever.incentives.product").set_value("local_metric")
+    at.selectbox(key="lever.incentives.sales").set_value("local_metric")
+    at.button(key="sb.run").click()
+    at.run()
+    assert_clean(at)
+    after = tiles(at)
+    assert after["Mean alignment"] != before["Mean alignment"]
+    assert float(after["Mean alignment"]) < float(before["Mean alignment"])
+    assert at.title[0].value == "Aligned baseline (modified)"
+    assert at.query_params["incentives.product"] == "local_metric"
+    assert at.query_params["incentives.sales"] == "local_metric"
+
+
+def test_levers_wait_for_run(app):
+    at = app()
+    before = tiles(at)
+    at.selectbox(key="lever.incentives.product").set_value("local_metric").run()
+    assert tiles(at) == before
+    assert "incentives.product" not in at.query_params
+
+
+def test_pinning_a_baseline_shows_deltas_and_the_difference_chart(app):
+    at = app()
+    assert all(d == ("", "") for d in deltas(at).values())
+    at.button(key="sb.pin").click().run()
+    at.selectbox(key="lever.incentives.product").set_value("local_metric")
+    at.selectbox(key="lever.incentives.marketing").set_value("local_metric")
+    at.selectbox(key="lever.incentives.sales").set_value("local_metric")
+    at.button(key="sb.run").click().run()
+    assert_clean(at)
+    d = deltas(at)
+    delta, description = d["Mean alignment"]
+    assert delta.startswith("-"), d
+    assert description.startswith("P(variant better)")
+    # Drifting incentives lose alignment in every paired replication.
+    assert description == "P(variant better) 0%"
+    assert at.query_params["base"] == "aligned-baseline"
+    # The retention difference and the metric difference join the charts.
+    keys = [c.proto.id for c in at.get("vega_lite_chart")]
+    assert len(keys) == 11
+    at.button(key="sb.unpin").click().run()
+    assert all(d == ("", "") for d in deltas(at).values())
+    assert "base" not in at.query_params
+
+
+def test_query_parameters_restore_settings(app):
+    query = {
+        "scenario": "pivot",
+        "reviews.strategy.interval_weeks": "4",
+        "incentives.sales": "local_metric",
+        "seed": "7",
+        "band": "80",
+        "show": "churn_rate",
+    }
+    at = app(query)
+    assert_clean(at)
+    assert not at.warning
+    assert at.selectbox(key="sb.preset").value == "pivot"
+    assert at.number_input(key="lever.reviews.strategy.interval_weeks").value == 4.0
+    assert at.selectbox(key="lever.incentives.sales").value == "local_metric"
+    assert at.toggle(key="lever.market.shift_enabled").value is True
+    assert at.number_input(key="run.seed").value == 7
+    assert at.select_slider(key="view.band").value == 80
+    assert at.selectbox(key="view.metric").value == "churn_rate"
+    assert any("seed 7" in c for c in texts(at.caption))
+    # The page writes back exactly what it restored.
+    assert dict(at.query_params) == {**query, "reps": "8"}
+
+    # The same settings chosen by hand give the same KPIs.
+    by_hand = app({"seed": "7"})
+    by_hand.selectbox(key="sb.preset").set_value("pivot").run()
+    by_hand.number_input(key="lever.reviews.strategy.interval_weeks").set_value(4.0)
+    by_hand.selectbox(key="lever.incentives.sales").set_value("local_metric")
+    by_hand.button(key="sb.run").click().run()
+    assert tiles(by_hand) == tiles(at)
+
+
+def test_a_baseline_in_the_link_is_restored(app):
+    at = app({"incentives.product": "mixed", "base": "aligned-baseline"})
+    assert_clean(at)
+    assert at.session_state["sb.baseline"]["preset"] == "aligned-baseline"
+    assert deltas(at)["Mean alignment"][1].startswith("P(variant better)")
+
+
+@pytest.mark.parametrize(
+    ("query", "named"),
+    [
+        ({"reviews.council.interval_weeks": "often"}, "reviews.council.interval_weeks"),
+        ({"reviews.council.interval_weeks": "900"}, "reviews.council.interval_weeks"),
+        ({"reviews.councl.interval_weeks": "2"}, "reviews.councl.interval_weeks"),
+        ({"scenario": "no-such-preset"}, "scenario"),
+        ({"seed": "-4"}, "seed"),
+        ({"reps": "lots"}, "reps"),
+        ({"band": "33"}, "band"),
+        ({"show": "happiness"}, "show"),
+        ({"horizon_weeks": "20", "scenario": "pivot"}, "horizon_weeks"),
+    ],
+)
+def test_a_bad_query_parameter_warns_and_the_page_works(app, query, named):
+    at = app(query)
+    assert_clean(at)
+    warnings = texts(at.warning)
+    assert any(named in w for w in warnings), warnings
+    assert len(at.metric) == len(TILE_LABELS)
+    assert len(at.get("vega_lite_chart")) >= 9
+    # The bad value is not written back into the link.
+    assert at.query_params.get(named) != query[named]
+
+
+def test_bad_value_falls_back_to_its_default_and_keeps_the_rest(app):
+    at = app({"reviews.council.interval_weeks": "often", "incentives.sales": "mixed"})
+    assert at.number_input(key="lever.reviews.council.interval_weeks").value == 4.0
+    assert at.selectbox(key="lever.incentives.sales").value == "mixed"
+    assert "did you mean" in open_app({"incentives.slaes": "mixed"}).warning[0].value
+
+
+def test_display_options_do_not_rerun_the_model(app, monkeypatch):
+    calls = []
+    real = sim.runner.run_many
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sim.runner, "run_many", counting)
+    at = app({"seed": "11"})
+    first = len(calls)
+    at.select_slider(key="view.band").set_value(50).run()
+    at.selectbox(key="view.metric").set_value("backlog").run()
+    at.toggle(key="view.teams").set_value(True).run()
+    assert_clean(at)
+    assert len(calls) == first
+    assert at.query_params["band"] == "50"
+    # A lever change does run the model again.
+    at.number_input(key="lever.reviews.council.interval_weeks").set_value(2.0)
+    at.button(key="sb.run").click().run()
+    assert len(calls) == first + 1
+
+
+def test_an_impossible_combination_is_refused_and_nothing_is_lost(app):
+    at = app()
+    before = tiles(at)
+    at.toggle(key="lever.market.shift_enabled").set_value(True)
+    at.number_input(key="lever.market.shift_week").set_value(100)
+    at.number_input(key="lever.horizon_weeks").set_value(60)
+    at.button(key="sb.run").click().run()
+    assert_clean(at)
+    errors = texts(at.error)
+    assert any("market.shift_week" in e for e in errors), errors
+    assert tiles(at) == before
+    # The levers still show what the user typed, ready to fix.
+    assert at.number_input(key="lever.horizon_weeks").value == 60
+
+
+def test_picking_a_preset_loads_and_runs_it(app):
+    at = app()
+    at.selectbox(key="sb.preset").set_value("meeting-overload").run()
+    assert_clean(at)
+    assert at.title[0].value == "Meeting overload"
+    assert at.number_input(key="lever.reviews.council.interval_weeks").value == 1.0
+    assert at.query_params["scenario"] == "meeting-overload"
+
+
+UPLOAD_OK = b"""
+[scenario]
+title = "Uploaded council"
+
+[settings.reviews.council]
+interval_weeks = 2.0
+"""
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"[settings\nbroken", "not valid TOML"),
+        (b"[settings.reviews.councl]\ninterval_weeks = 2\n", "did you mean"),
+        (b"[settings.reviews.council]\ninterval_weeks = 0.1\n", "reviews.council.interval_weeks"),
+        (b"\xff\xfe not text", "UTF-8"),
+        (b"# " + b"x" * 70_000, "at most"),
+    ],
+)
+def test_a_bad_upload_errors_cleanly(app, content, expected):
+    at = app()
+    before = tiles(at)
+    at.file_uploader(key="sb.upload").upload("mine.toml", content, "application/toml").run()
+    assert_clean(at)
+    errors = texts(at.error)
+    assert any(expected in e and "Nothing was changed" in e for e in errors), errors
+    assert tiles(at) == before
+    assert at.title[0].value == "Aligned baseline"
+
+
+def test_a_good_upload_applies_its_settings(app):
+    at = app()
+    at.file_uploader(key="sb.upload").upload("mine.toml", UPLOAD_OK, "application/toml").run()
+    assert_clean(at)
+    assert not at.error
+    assert at.title[0].value == "Uploaded council"
+    assert at.number_input(key="lever.reviews.council.interval_weeks").value == 2.0
+    assert at.query_params["reviews.council.interval_weeks"] == "2"
+
+
+def test_downloads_offer_bands_kpis_and_settings(app):
+    at = app({"incentives.sales": "mixed"})
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Weekly bands (CSV)" in labels
+    assert "KPIs per replication (CSV)" in labels
+    assert any("TOML" in label for label in labels)
