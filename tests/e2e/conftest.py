@@ -1,0 +1,139 @@
+"""Fixtures for the browser tests: one Streamlit server and one Chromium per test worker.
+
+Each pytest-xdist worker starts its own server on a free port (so workers never share state), waits
+until it answers, and stops it — with the simulation workers it started — at the end. Chromium is
+Debian's (/usr/bin/chromium), driven by Playwright; it is never downloaded. Without it the tests
+skip, except in CI (CI=true), where a missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = ROOT / "test-artifacts" / "e2e"
+TIMEOUT_MS = 90_000
+
+
+def _require_chromium() -> None:
+    if Path(CHROMIUM).exists():
+        return
+    reason = f"Debian Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason}; browser tests must run in CI")
+    pytest.skip(f"{reason}; browser tests skipped")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Streamlit server of the app for this worker."""
+    _require_chromium()
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "streamlit_app.py"),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.fileWatcherType",
+        "none",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        deadline = time.monotonic() + 90
+        while not _answers(url):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the Streamlit server did not start:\n{log_path.read_text()[-3000:]}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        # The server and the simulation workers it spawned share one process group.
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=15)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def browser(server_url: str):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def new_page(browser, request: pytest.FixtureRequest):
+    """Open fresh pages (each in its own browser context); screenshots are kept as artifacts."""
+    contexts = []
+
+    def make(viewport: tuple[int, int] = (1400, 1000)):
+        context = browser.new_context(
+            viewport={"width": viewport[0], "height": viewport[1]}, accept_downloads=True
+        )
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for i, context in enumerate(contexts):
+        for j, page in enumerate(context.pages):
+            name = f"{request.node.name}-{i}{j}.png".replace("/", "_")
+            # A failed screenshot must never hide the test's own result.
+            with contextlib.suppress(Exception):
+                page.screenshot(path=str(ARTIFACTS / name))
+        context.close()

@@ -1,0 +1,44 @@
+"""Reading and driving the app's page in the browser."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+from tests.e2e.conftest import TIMEOUT_MS
+
+CHART = '[data-testid="stVegaLiteChart"]'
+DRAWN_CHART = f"{CHART} svg.marks"
+TILE = '[data-testid="stMetric"]'
+RUNNING = '[data-testid="stStatusWidget"]'
+CHARTS_ON_SANDBOX = 9
+
+
+def wait_until_idle(page: Page) -> None:
+    """Wait until the script has finished and the charts are drawn."""
+    page.wait_for_selector(DRAWN_CHART, timeout=TIMEOUT_MS)
+    expect(page.locator(RUNNING)).to_have_count(0, timeout=TIMEOUT_MS)
+    expect(page.locator(DRAWN_CHART)).to_have_count(CHARTS_ON_SANDBOX, timeout=TIMEOUT_MS)
+
+
+def tiles(page: Page) -> dict[str, str]:
+    """KPI tiles: label → value."""
+    out = {}
+    for tile in page.locator(TILE).all():
+        label = tile.locator('[data-testid="stMetricLabel"]').inner_text().strip()
+        out[label] = tile.locator('[data-testid="stMetricValue"]').inner_text().strip()
+    return out
+
+
+def tile_value(page: Page, label: str):
+    return page.locator(TILE).filter(has_text=label).locator('[data-testid="stMetricValue"]')
+
+
+def choose(page: Page, label: str, option: str) -> None:
+    """Pick an option of a select box by its label."""
+    page.get_by_role("combobox", name=label, exact=True).click()
+    page.get_by_role("option", name=option, exact=True).click()
+    expect(page.get_by_role("combobox", name=label, exact=True)).to_have_value(option)
+
+
+def press_run(page: Page) -> None:
+    page.get_by_role("button", name="Run", exact=True).click()

@@ -1,0 +1,99 @@
+"""The app in a real browser: charts drawn, a lever and Run, links restoring settings, downloads."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+from playwright.sync_api import expect
+
+from app.compute import BAND_COLUMNS, KPI_COLUMNS
+from tests.e2e.conftest import TIMEOUT_MS
+from tests.e2e.helpers import (
+    CHARTS_ON_SANDBOX,
+    DRAWN_CHART,
+    choose,
+    press_run,
+    tile_value,
+    tiles,
+    wait_until_idle,
+)
+
+pytestmark = pytest.mark.e2e
+
+# Enough replications to use the process pool, few enough to keep the tests quick.
+QUERY = "?reps=12"
+
+
+def test_app_loads_with_charts_drawn(server_url, new_page):
+    page = new_page()
+    page.goto(server_url + "/" + QUERY)
+    wait_until_idle(page)
+    assert page.locator(DRAWN_CHART).count() == CHARTS_ON_SANDBOX
+    shown = tiles(page)
+    assert "52-week retention" in shown and shown["52-week retention"].endswith("%")
+    # Every chart is an SVG with marks in it, not an empty frame.
+    for svg in page.locator(DRAWN_CHART).all():
+        assert svg.locator("path").count() > 0
+    page.get_by_role("link", name="Compare").click()
+    expect(page.get_by_role("heading", name="Compare scenarios")).to_be_visible()
+    expect(page.locator(DRAWN_CHART)).to_have_count(8, timeout=TIMEOUT_MS)
+
+
+def test_a_lever_change_and_run_changes_a_kpi_and_a_new_page_restores_it(server_url, new_page):
+    page = new_page()
+    page.goto(server_url + "/" + QUERY)
+    wait_until_idle(page)
+    before = tile_value(page, "Mean alignment").inner_text()
+    choose(page, "Product teams are paid on", "Local metric")
+    choose(page, "Sales is paid on", "Local metric")
+    press_run(page)
+    expect(tile_value(page, "Mean alignment")).not_to_have_text(before, timeout=TIMEOUT_MS)
+    wait_until_idle(page)
+    assert float(tile_value(page, "Mean alignment").inner_text()) < float(before)
+    expect(page).to_have_url(re.compile(r"incentives\.product=local_metric"))
+    query = parse_qs(urlparse(page.url).query)
+    assert query["incentives.product"] == ["local_metric"]
+    assert query["incentives.sales"] == ["local_metric"]
+    shown = tiles(page)
+
+    other = new_page()
+    other.goto(page.url)
+    wait_until_idle(other)
+    assert tiles(other) == shown
+    sales = other.get_by_role("combobox", name="Sales is paid on", exact=True)
+    expect(sales).to_have_value("Local metric")
+    assert other.get_by_role("heading", level=1).inner_text() == "Aligned baseline (modified)"
+
+
+def test_csv_downloads_have_the_expected_columns(server_url, new_page):
+    page = new_page()
+    page.goto(server_url + "/" + QUERY + "&incentives.marketing=mixed")
+    wait_until_idle(page)
+    for name, columns in (
+        ("Weekly bands (CSV)", list(BAND_COLUMNS)),
+        ("KPIs per replication (CSV)", list(KPI_COLUMNS)),
+    ):
+        with page.expect_download() as info:
+            page.get_by_role("button", name=name).click()
+        text = Path(info.value.path()).read_text(encoding="utf-8")
+        rows = list(csv.reader(io.StringIO(text)))
+        assert rows[0] == columns
+        assert len(rows) > 12
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Settings (scenario TOML)").click()
+    toml = Path(info.value.path()).read_text(encoding="utf-8")
+    assert 'marketing = "mixed"' in toml
+
+
+def test_a_bad_link_warns_and_the_page_works(server_url, new_page):
+    page = new_page()
+    page.goto(server_url + "/" + QUERY + "&reviews.council.interval_weeks=often")
+    wait_until_idle(page)
+    alert = page.locator('[data-testid="stAlert"]').filter(has_text="interval_weeks")
+    expect(alert).to_be_visible()
+    assert "reviews.council.interval_weeks" not in page.url
