@@ -118,3 +118,190 @@ def run(quick: bool = False, progress: TextIO | None = None) -> dict[str, Any]:
         "scaling_horizon_x2": round(horizon, 3),
         "scaling_teams_x2": round(teams, 3),
     }
+
+
+# --------------------------------------------------------------------------------------------------
+# Explore at scale: executors and memory (``python -m sim bench --explore``)
+# --------------------------------------------------------------------------------------------------
+
+EXPLORE_LEVER = "reviews.council.interval_weeks=2,8"
+MEMORY_REPLICATIONS = 10_000
+MEMORY_WEEKS = 52
+
+
+def peak_rss_mib(pid: int | None = None) -> float:
+    """Peak resident set size (VmHWM) of a process, in MiB (this process by default)."""
+    path = f"/proc/{pid or 'self'}/status"
+    try:
+        with open(path, encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    import resource
+
+    if pid is None:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return float("nan")
+
+
+def _worker_peak_rss_mib() -> float:
+    """Run on a Dask worker: its own peak RSS."""
+    return peak_rss_mib()
+
+
+def _cluster(workers: int) -> Any:
+    from distributed import LocalCluster
+
+    return LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        silence_logs=40,
+    )
+
+
+def _sweep_rate(executor: Any, replications: int, weeks: int, seed: int) -> float:
+    """Replications per second of a two-point sweep (KPI vectors only) on an executor."""
+    from sim.explore import parse_lever, sweep
+
+    params = with_overrides(Params(), {"horizon_weeks": weeks})
+    lever = [parse_lever(EXPLORE_LEVER)]
+    start = time.perf_counter()
+    sweep(params, lever, replications=replications // 2, seed=seed, executor=executor)
+    return replications / (time.perf_counter() - start)
+
+
+def memory_probe(kind: str, replications: int, weeks: int, workers: int) -> dict[str, Any]:
+    """Run a sweep of ``replications`` replications in total and report peak memory (MiB).
+
+    Meant to run in a fresh process (see :func:`run_explore`), so the driver's peak belongs to this
+    sweep alone. Workers' peaks are read from ``/proc/<pid>/status`` (local pool) or measured on
+    each Dask worker.
+    """
+    from distributed import Client
+
+    from sim.executors import DaskExecutor, PoolExecutor
+    from sim.explore import parse_lever, sweep
+
+    params = with_overrides(Params(), {"horizon_weeks": weeks})
+    lever = [parse_lever("reviews.council.interval_weeks=1:10:10")]
+    before = peak_rss_mib()
+    cluster = client = pool = None
+    try:
+        if kind == "dask":
+            cluster = _cluster(workers)
+            client = Client(cluster, set_as_default=False)
+            executor: Any = DaskExecutor(client=client)
+        else:
+            pool = runner.make_pool(workers)
+            executor = PoolExecutor(pool=pool)
+        start = time.perf_counter()
+        sweep(params, lever, replications=replications // 10, seed=1, executor=executor)
+        wall = time.perf_counter() - start
+        driver = peak_rss_mib()
+        if client is not None:
+            worker_peaks = list(client.run(_worker_peak_rss_mib).values())
+        else:
+            import psutil
+
+            kids = psutil.Process().children(recursive=True)
+            worker_peaks = [peak_rss_mib(k.pid) for k in kids]
+    finally:
+        if client is not None:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+        if pool is not None:
+            pool.shutdown()
+    return {
+        "executor": kind,
+        "replications": replications,
+        "horizon_weeks": weeks,
+        "wall_s": round(wall, 1),
+        "driver_peak_mib_before": round(before, 1),
+        "driver_peak_mib": round(driver, 1),
+        "worker_peak_mib": [round(x, 1) for x in worker_peaks],
+        "total_peak_mib": round(driver + sum(worker_peaks), 1),
+    }
+
+
+def _probe_in_fresh_process(kind: str, replications: int, weeks: int, workers: int) -> dict:
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import json; from sim.bench import memory_probe; "
+        f"print(json.dumps(memory_probe({kind!r}, {replications}, {weeks}, {workers})))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run_explore(quick: bool = False, progress: TextIO | None = None) -> dict[str, Any]:
+    """Experiment throughput serial, on the local pool and on a Dask LocalCluster; peak memory.
+
+    Every rate comes from the same two-point sweep (workers return KPI vectors only). Scaling
+    efficiency is the parallel rate over ``workers`` times the serial rate. Peak memory is measured
+    in a fresh process running a sweep of 10,000 replications (2,000 with ``quick``).
+    """
+    from distributed import Client
+
+    from sim.executors import DaskExecutor, PoolExecutor, SerialExecutor
+
+    def note(msg: str) -> None:
+        if progress is not None:
+            progress.write(f"bench: {msg}\n")
+            progress.flush()
+
+    workers = 2
+    weeks = 104
+    n = 40 if quick else 160
+    repeats = 1 if quick else 3
+    note(f"serial: {n} replications")
+    serial = _sweep_rate(SerialExecutor(), n, weeks, seed=0)
+
+    note(f"local pool: {workers} processes")
+    pool = runner.make_pool(workers)
+    local = PoolExecutor(pool=pool)
+    _sweep_rate(local, 2 * workers, weeks, seed=99)  # start the workers
+    local_rate = statistics.median(_sweep_rate(local, n, weeks, seed=r) for r in range(repeats))
+    pool.shutdown()
+
+    note(f"Dask LocalCluster: {workers} worker processes on loopback")
+    start = time.perf_counter()
+    cluster = _cluster(workers)
+    client = Client(cluster, set_as_default=False)
+    dask_startup = time.perf_counter() - start
+    try:
+        dask = DaskExecutor(client=client)
+        _sweep_rate(dask, 2 * workers, weeks, seed=99)
+        dask_rate = statistics.median(_sweep_rate(dask, n, weeks, seed=r) for r in range(repeats))
+    finally:
+        client.close()
+        cluster.close()
+
+    reps = 2_000 if quick else MEMORY_REPLICATIONS
+    kinds = ("local",) if quick else ("local", "dask")
+    memory = {}
+    for kind in kinds:
+        note(f"peak memory: {reps} replications ({MEMORY_WEEKS} weeks) on {kind}")
+        memory[kind] = _probe_in_fresh_process(kind, reps, MEMORY_WEEKS, workers)
+    return {
+        "cores": runner.cpu_count(),
+        "workers": workers,
+        "horizon_weeks": weeks,
+        "replications_per_rate": n,
+        "reps_per_s_serial": round(serial, 1),
+        "reps_per_s_local_pool": round(local_rate, 1),
+        "reps_per_s_dask_local_cluster": round(dask_rate, 1),
+        "scaling_efficiency_local_pool": round(local_rate / (workers * serial), 3),
+        "scaling_efficiency_dask": round(dask_rate / (workers * serial), 3),
+        "dask_cluster_startup_s": round(dask_startup, 2),
+        "memory": memory,
+        "memory_target_mib": 2048,
+    }

@@ -330,7 +330,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from sim import bench
 
-    result = bench.run(quick=args.quick, progress=None if args.quiet else sys.stderr)
+    progress = None if args.quiet else sys.stderr
+    if args.explore:
+        result = bench.run_explore(quick=args.quick, progress=progress)
+    else:
+        result = bench.run(quick=args.quick, progress=progress)
     if args.format == "json":
         print(json.dumps(result, indent=2))
     else:
@@ -383,7 +387,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--format", choices=("table", "json"), default="table")
     bench.add_argument("--quick", action="store_true", help="fewer repeats (noisier)")
     bench.add_argument("--quiet", action="store_true")
+    bench.add_argument(
+        "--explore", action="store_true", help="experiments: local pool vs Dask, peak memory"
+    )
     bench.set_defaults(func=cmd_bench)
+    from sim.cli_explore import add_commands
+
+    add_commands(sub)
     return parser
 
 

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,9 @@ from sim.model import Replication, simulate
 from sim.outcomes import KPI_NAMES, KPIS, SERIES_NAMES
 from sim.params import Params, diff
 from sim.streams import replication_seeds
+
+if TYPE_CHECKING:
+    from sim.executors import TaskExecutor
 
 MODEL_VERSION = __version__
 MAX_REPLICATIONS = 10_000
@@ -79,9 +83,18 @@ def iter_replications(
     replications: int,
     seed: int,
     workers: int = 1,
-    executor: Executor | None = None,
+    executor: Executor | TaskExecutor | None = None,
 ) -> Iterator[tuple[range, list[Replication]]]:
-    """Yield (indices, replications) chunks in order as they finish."""
+    """Yield (indices, replications) chunks in order as they finish.
+
+    ``executor`` may be a ``concurrent.futures`` executor or a :class:`sim.executors.TaskExecutor`
+    (local pool or Dask cluster); the chunks and their order are the same either way.
+    """
+    if executor is not None and hasattr(executor, "imap"):
+        chunks = _chunks(replications, 4 * executor.workers)
+        tasks = [(params, seed, replications, list(c)) for c in chunks]
+        yield from zip(chunks, executor.imap(_run_chunk, tasks), strict=True)
+        return
     if workers <= 1 and executor is None:
         seeds = replication_seeds(seed, replications)
         for i in range(replications):
@@ -102,7 +115,7 @@ def run_many(
     workers: int = 1,
     *,
     scenario: str = "custom",
-    executor: Executor | None = None,
+    executor: Executor | TaskExecutor | None = None,
     progress: Progress | None = None,
 ) -> Results:
     """Run ``replications`` replications of ``params`` and collect the results.
@@ -113,7 +126,8 @@ def run_many(
         seed: the run's seed; replication i uses the i-th child of ``SeedSequence(seed)``.
         workers: processes to use (1 runs in this process).
         scenario: a name carried into the results and the manifest.
-        executor: an existing pool to run on (takes precedence over ``workers``).
+        executor: an existing pool, or a :class:`sim.executors.TaskExecutor` (local processes or
+            a Dask cluster), to run on (takes precedence over ``workers``).
         progress: called with (replications done, total) as chunks finish.
     """
     if not isinstance(replications, int) or not 1 <= replications <= MAX_REPLICATIONS:

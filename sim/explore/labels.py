@@ -1,0 +1,79 @@
+"""Plain-language names of settings, for sentences such as "the council interval adds −0.7 points".
+
+Settings are named by what a leader would call them. Keys without a hand-written name fall back to
+their declaration's description ("Protected discovery time: ..." → "protected discovery time").
+"""
+
+from __future__ import annotations
+
+import re
+
+from sim.params import ParamError, info
+
+_REVIEWS = {
+    "metric": "metric review",
+    "council": "council",
+    "strategy": "strategy review",
+    "event": "event-triggered review",
+}
+_REVIEW_FIELDS = {
+    "enabled": "holding the {r}",
+    "interval_weeks": "the {r} interval",
+    "attendees_per_team": "{r} attendance",
+    "hours": "the {r}'s length",
+    "detection_probability": "the {r}'s detection",
+    "correction_strength": "the {r}'s correction strength",
+    "activation_threshold": "the {r}'s activation trigger",
+    "churn_threshold": "the {r}'s churn trigger",
+    "cooldown_weeks": "the {r}'s cooldown",
+}
+_NAMES = {
+    "horizon_weeks": "the horizon",
+    "incentives.product": "product teams' incentive",
+    "incentives.marketing": "marketing's incentive",
+    "incentives.sales": "sales' incentive",
+    "incentives.drift_rate_per_week": "the drift rate",
+    "reviews.instrumentation_quality": "instrumentation quality",
+    "decisions.rights": "decision rights",
+    "decisions.escalation_size_person_days": "the escalation threshold",
+    "org.product_teams": "the number of product teams",
+    "org.team_size_people": "team size",
+    "org.discovery_share": "discovery time",
+    "org.wip_limit_per_team": "the WIP limit",
+    "work.strategy_focus": "the strategy's focus",
+}
+_GROUPS = {
+    "incentives": "incentives",
+    "reviews": "review settings",
+    "decisions": "decision rights",
+    "org": "the organisation's settings",
+    "work": "the work settings",
+    "product": "the product settings",
+    "customers": "the customer settings",
+    "market": "the market settings",
+}
+
+
+def lever_label(key: str, group: bool = False) -> str:
+    """A short noun phrase for a setting (or, with ``group``, a section such as reviews.council)."""
+    if group:
+        parts = key.split(".")
+        if len(parts) == 2 and parts[0] == "reviews" and parts[1] in _REVIEWS:
+            return f"the {_REVIEWS[parts[1]]} settings"
+        return _GROUPS.get(key, f"the {key} settings")
+    if key in _NAMES:
+        return _NAMES[key]
+    parts = key.split(".")
+    if len(parts) == 3 and parts[0] == "reviews" and parts[1] in _REVIEWS:
+        template = _REVIEW_FIELDS.get(parts[2])
+        if template:
+            return template.format(r=_REVIEWS[parts[1]])
+    try:
+        doc = info(key).doc
+    except ParamError:
+        return key
+    phrase = re.split(r"[:.(;]", doc, maxsplit=1)[0].strip()
+    if not phrase:
+        return key
+    phrase = phrase[0].lower() + phrase[1:]
+    return phrase if phrase.startswith(("the ", "a ")) else f"the {phrase}"

@@ -1,0 +1,346 @@
+"""Levers, KPIs and constraints of an experiment: parsed from text, validated against the settings.
+
+A lever is one setting an experiment varies: over a numeric range (``1:8`` or ``1:8:5`` for five grid
+points) or over listed values (``shared_outcome,local_metric``, ``true,false``, ``1,2,4``). Every lever
+is checked against the setting's declaration before anything runs, and a bad one raises
+:class:`~sim.params.ParamError` naming the setting, the value given and what is allowed — an unknown key
+suggests the closest valid one.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import operator
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sim.outcomes import KPI_NAMES, KPIS, NULL_REASONS
+from sim.params import ParamError, Params, SettingInfo, check_key, info, parse_value
+
+DEFAULT_GRID_POINTS = 5
+MAX_GRID_POINTS = 50
+RETENTION_WEEKS = 52  # KPIs read at 52 weeks of customer age need at least this horizon
+_NEEDS_A_YEAR = ("retention_52w", "ltv_to_cac")
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_RANGE = re.compile(rf"^\s*({_NUMBER})\s*:\s*({_NUMBER})\s*(?::\s*(\d+)\s*)?$")
+_CONSTRAINT = re.compile(rf"^\s*([A-Za-z0-9_]+)\s*(<=|>=|<|>)\s*({_NUMBER})\s*(%?)\s*$")
+
+
+@dataclass(frozen=True)
+class Lever:
+    """One setting an experiment varies.
+
+    Either a numeric range ``[lo, hi]`` (with ``points`` grid points when a grid is needed) or an
+    explicit tuple of ``values``. ``integer`` levers are rounded to whole numbers when sampled.
+    """
+
+    key: str
+    lo: float | None = None
+    hi: float | None = None
+    values: tuple[Any, ...] | None = None
+    points: int | None = None
+    integer: bool = False
+
+    @property
+    def is_range(self) -> bool:
+        """True for a numeric range, False for listed values."""
+        return self.values is None
+
+    @property
+    def spec(self) -> str:
+        """The lever as written on the command line (after ``KEY=``)."""
+        if self.values is not None:
+            return ",".join(_text(v) for v in self.values)
+        tail = f":{self.points}" if self.points else ""
+        return f"{_text(self.lo)}:{_text(self.hi)}{tail}"
+
+    def grid(self, points: int | None = None) -> tuple[Any, ...]:
+        """The values a grid visits: the listed values, or evenly spaced points over the range."""
+        if self.values is not None:
+            return self.values
+        n = self.points or points or DEFAULT_GRID_POINTS
+        if self.integer:
+            raw = np.unique(np.round(np.linspace(self.lo, self.hi, n)).astype(int))
+            return tuple(int(v) for v in raw)
+        return tuple(float(v) for v in np.linspace(self.lo, self.hi, n))
+
+    def at(self, u: float) -> Any:
+        """The lever's value at position ``u`` in [0, 1) of its range or of its list of values."""
+        if self.values is not None:
+            return self.values[min(len(self.values) - 1, int(u * len(self.values)))]
+        return self.scale(u)
+
+    def scale(self, x: float) -> Any:
+        """Map ``x`` in [0, 1] onto the range, rounding integer levers."""
+        value = self.lo + x * (self.hi - self.lo)
+        return round(value) if self.integer else float(value)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready description."""
+        if self.values is not None:
+            return {"key": self.key, "values": list(self.values)}
+        out: dict[str, Any] = {"key": self.key, "lo": self.lo, "hi": self.hi}
+        if self.points:
+            out["points"] = self.points
+        return out
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+# --------------------------------------------------------------------------------------------------
+# Parsing and validation against the model's settings
+# --------------------------------------------------------------------------------------------------
+
+
+def parse_lever(text: str) -> Lever:
+    """Parse ``KEY=lo:hi[:points]`` or ``KEY=v1,v2,...`` into a validated lever.
+
+    Raises:
+        ParamError: unknown key (with the closest valid key), bad syntax, lo ≥ hi, a range outside
+            the setting's allowed range, or a listed value the setting does not allow.
+    """
+    if "=" not in text:
+        raise ParamError(
+            "--lever",
+            text,
+            "KEY=lo:hi[:points] or KEY=v1,v2,... e.g. reviews.council.interval_weeks=1:8:5",
+            "is not a lever",
+        )
+    key, spec = (part.strip() for part in text.split("=", 1))
+    check_key(key, spec)
+    s = info(key, spec)
+    match = _RANGE.match(spec)
+    if match:
+        lo, hi = float(match.group(1)), float(match.group(2))
+        points = int(match.group(3)) if match.group(3) else None
+        return check_lever(Lever(key, lo=lo, hi=hi, points=points, integer=s.type == "int"), spec)
+    if ":" in spec:
+        raise ParamError(key, spec, _range_help(s), "is not a valid range")
+    items = [item.strip() for item in spec.split(",")]
+    if len(items) < 2 or any(not item for item in items):
+        if s.type in ("int", "float"):
+            raise ParamError(
+                key,
+                spec,
+                f"{_range_help(s)}, or two or more values v1,v2,...",
+                "is not a valid range",
+            )
+        raise ParamError(
+            key,
+            spec,
+            f"two or more values separated by commas ({s.allowed})",
+            "is not a list of values",
+        )
+    values = tuple(parse_value(key, item) for item in items)
+    return check_lever(Lever(key, values=values, integer=s.type == "int"), spec)
+
+
+def _range_help(s: SettingInfo) -> str:
+    if s.type in ("int", "float"):
+        unit = f" {s.unit}" if s.unit else ""
+        return f"a range lo:hi or lo:hi:points with lo below hi, within {s.allowed}{unit}"
+    return f"listed values: {s.allowed}"
+
+
+def check_lever(lever: Lever, spec: str | None = None) -> Lever:
+    """Validate a lever against its setting's declaration and return it with canonical types.
+
+    Raises:
+        ParamError: naming the setting, the value and what is allowed.
+    """
+    spec = lever.spec if spec is None else spec
+    check_key(lever.key, spec)
+    s = info(lever.key, spec)
+    if lever.values is not None:
+        if len(lever.values) < 2:
+            raise ParamError(
+                lever.key, spec, f"two or more values ({s.allowed})", "is not a list of values"
+            )
+        values = []
+        for v in lever.values:
+            checked = _check_value(s, v, spec)
+            if checked in values:
+                raise ParamError(lever.key, spec, "each value once", "lists a value twice")
+            values.append(checked)
+        return Lever(lever.key, values=tuple(values), integer=s.type == "int")
+    if s.type not in ("int", "float"):
+        raise ParamError(
+            lever.key,
+            spec,
+            f"listed values ({s.allowed}); a range needs a numeric setting",
+            "is not numeric",
+        )
+    lo, hi = lever.lo, lever.hi
+    if lo is None or hi is None or not (math.isfinite(lo) and math.isfinite(hi)):
+        raise ParamError(lever.key, spec, _range_help(s), "is not a valid range")
+    if lo >= hi:
+        raise ParamError(lever.key, spec, _range_help(s), "has lo ≥ hi")
+    if (s.lo is not None and lo < s.lo) or (s.hi is not None and hi > s.hi):
+        unit = f" {s.unit}" if s.unit else ""
+        raise ParamError(lever.key, spec, f"a range within {s.allowed}{unit}", "is out of range")
+    if s.type == "int" and not (float(lo).is_integer() and float(hi).is_integer()):
+        raise ParamError(
+            lever.key, spec, f"whole-number ends within {s.allowed}", "is not a whole-number range"
+        )
+    points = lever.points
+    if points is not None and not 2 <= points <= MAX_GRID_POINTS:
+        raise ParamError(
+            lever.key, spec, f"2 to {MAX_GRID_POINTS} grid points", "has a bad number of points"
+        )
+    integer = s.type == "int"
+    if integer:
+        lo, hi = float(int(lo)), float(int(hi))
+    return Lever(lever.key, lo=float(lo), hi=float(hi), points=points, integer=integer)
+
+
+def _check_value(s: SettingInfo, value: Any, spec: str) -> Any:
+    if s.type == "bool":
+        if not isinstance(value, bool):
+            raise ParamError(s.key, spec, "true or false", "has the wrong type")
+        return value
+    if s.type == "str":
+        if not isinstance(value, str) or (s.choices and value not in s.choices):
+            raise ParamError(s.key, spec, s.allowed)
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ParamError(s.key, spec, s.allowed, "has the wrong type")
+    if s.type == "int":
+        if not float(value).is_integer():
+            raise ParamError(
+                s.key, spec, f"whole numbers within {s.allowed}", "is not a whole number"
+            )
+        value = int(value)
+    else:
+        value = float(value)
+    if (s.lo is not None and value < s.lo) or (s.hi is not None and value > s.hi):
+        unit = f" {s.unit}" if s.unit else ""
+        raise ParamError(s.key, spec, f"values within {s.allowed}{unit}", "is out of range")
+    return value
+
+
+def require_ranges(levers: Sequence[Lever], method: str) -> None:
+    """Raise ParamError unless every lever is a numeric range (sensitivity methods need one)."""
+    for lever in levers:
+        if not lever.is_range:
+            try:
+                s = info(lever.key)
+                what = s.allowed if s.type not in ("int", "float") else f"within {s.allowed}"
+            except ParamError:
+                what = "a numeric range"
+            raise ParamError(
+                lever.key,
+                lever.spec,
+                f"{method} needs a numeric range lo:hi (this setting allows {what})",
+                "is not a numeric range",
+            )
+
+
+def check_distinct(levers: Sequence[Lever]) -> None:
+    """Raise ParamError if a setting appears twice."""
+    seen: set[str] = set()
+    for lever in levers:
+        if lever.key in seen:
+            raise ParamError(lever.key, lever.spec, "each setting once", "is given twice")
+        seen.add(lever.key)
+
+
+# --------------------------------------------------------------------------------------------------
+# KPIs and constraints
+# --------------------------------------------------------------------------------------------------
+
+
+class ExploreError(ValueError):
+    """Bad input to an experiment that is not a single setting (a KPI, a constraint, a size)."""
+
+
+def check_kpi(name: str, outputs: Sequence[str] = KPI_NAMES, flag: str = "--kpi") -> str:
+    """Return ``name`` if it is a KPI, else raise ExploreError suggesting the closest one."""
+    if name in outputs:
+        return name
+    containing = [k for k in outputs if name and name.lower() in k]
+    close = containing[:1] if len(containing) == 1 else []
+    close = close or difflib.get_close_matches(name, list(outputs), n=1, cutoff=0.5)
+    hint = f"did you mean {close[0]}? " if close else ""
+    raise ExploreError(f"{flag} = {name!r} is not a KPI: {hint}one of {', '.join(outputs)}")
+
+
+def kpi_null_reason(params: Params, kpi: str, levers: Sequence[Lever] = ()) -> str | None:
+    """Why ``kpi`` cannot be computed for ``params`` (or some lever setting), if it cannot."""
+    if kpi not in _NEEDS_A_YEAR:
+        return None
+    horizons = [params.horizon_weeks]
+    for lever in levers:
+        if lever.key == "horizon_weeks":
+            horizons.append(min(lever.grid()) if lever.values is not None else lever.lo)
+    if min(horizons) < RETENTION_WEEKS:
+        return NULL_REASONS[kpi]
+    return None
+
+
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    "<=": operator.le,
+    "<": operator.lt,
+    ">=": operator.ge,
+    ">": operator.gt,
+}
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A bound on a KPI's mean: ``kpi op bound`` (e.g. meeting_overhead_share <= 0.1)."""
+
+    kpi: str
+    op: str
+    bound: float
+
+    def holds(self, value: float) -> bool:
+        """Whether a KPI mean meets the bound (a mean that cannot be computed does not)."""
+        return bool(math.isfinite(value) and _OPS[self.op](value, self.bound))
+
+    def violation(self, value: float) -> float:
+        """How far a mean is on the wrong side of the bound, relative to the bound (0 if met)."""
+        if not math.isfinite(value):
+            return math.inf
+        if self.holds(value):
+            return 0.0
+        return abs(value - self.bound) / max(abs(self.bound), 1e-9)
+
+    @property
+    def text(self) -> str:
+        return f"{self.kpi}{self.op}{self.bound:g}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kpi": self.kpi, "op": self.op, "bound": self.bound}
+
+
+def parse_constraint(text: str, outputs: Sequence[str] = KPI_NAMES) -> Constraint:
+    """Parse ``KPI<=number`` (also ``<``, ``>=``, ``>``; a trailing % divides by 100).
+
+    Raises:
+        ExploreError: bad syntax or an unknown KPI, naming the value and the expected form.
+    """
+    match = _CONSTRAINT.match(text)
+    if not match:
+        raise ExploreError(
+            f"--constraint = {text!r} is not a constraint: KPI<=number or KPI>=number, e.g. "
+            f"'meeting_overhead_share<=0.1' or 'meeting_overhead_share<=10%'"
+        )
+    kpi = check_kpi(match.group(1), outputs, flag="--constraint")
+    bound = float(match.group(3)) / (100.0 if match.group(4) else 1.0)
+    return Constraint(kpi, match.group(2), bound)
+
+
+def higher_is_better(kpi: str) -> bool:
+    """Whether more of ``kpi`` is better (True for outputs that are not model KPIs)."""
+    return KPIS[kpi].higher_is_better if kpi in KPIS else True
