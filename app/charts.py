@@ -92,6 +92,8 @@ def _hover(
             tooltip=[alt.Tooltip(f"{x}:Q", title=x_title), *tips],
         )
         .add_params(nearest)
+        # A fixed view name keeps the spec the same from run to run (Altair would number it).
+        .properties(name="hover_view")
     )
 
 
@@ -115,14 +117,12 @@ def _band_layers(
         base = alt.Chart(data).encode(x=x_enc, color=color)
         if bands:
             layers.append(
-                base.mark_area(opacity=0.22, interpolate="monotone").encode(
+                base.mark_area(opacity=0.22).encode(
                     y=alt.Y("lo:Q", title=y_title, axis=axis), y2="hi:Q"
                 )
             )
         layers.append(
-            base.mark_line(strokeWidth=2, interpolate="monotone").encode(
-                y=alt.Y("mean:Q", title=y_title, axis=axis)
-            )
+            base.mark_line(strokeWidth=2).encode(y=alt.Y("mean:Q", title=y_title, axis=axis))
         )
     return layers
 
@@ -272,7 +272,7 @@ def alignment_chart(
         )
         layers.append(
             alt.Chart(team_data)
-            .mark_line(strokeWidth=1.2, opacity=0.85, interpolate="monotone")
+            .mark_line(strokeWidth=1.2, opacity=0.85)
             .encode(
                 x="week:Q",
                 y="mean:Q",

@@ -6,18 +6,13 @@ scripts stay a list of calls.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import pandas as pd
 import streamlit as st
 
-from app import charts
 from app.format import (
-    AXIS_FORMAT,
     TILE_KPIS,
-    describe_band,
-    describe_difference,
-    describe_retention,
     fmt_delta,
     is_missing,
     is_zero_text,
@@ -25,9 +20,6 @@ from app.format import (
     kpi_value,
     null_reason,
     p_better_text,
-    series_label,
-    series_unit,
-    y_title,
 )
 from sim.outcomes import KPIS
 
@@ -67,192 +59,35 @@ def kpi_tiles(summary: Mapping, comparison: pd.DataFrame | None = None) -> None:
             )
 
 
-def _frame(view: Mapping, metric: str) -> pd.DataFrame:
-    bands = view["bands"]
-    return bands[bands["metric"] == metric][["week", "mean", "lo", "hi"]].reset_index(drop=True)
+def show_figures(figures: list[dict], sections: bool = True) -> None:
+    """Lay out figure specs two to a row (wide ones alone), each with its text alternative."""
+    pending: list[dict] = []
+
+    def flush() -> None:
+        for i in range(0, len(pending), 2):
+            cols = st.columns(2)
+            for col, fig in zip(cols, pending[i : i + 2], strict=False):
+                with col:
+                    _show(fig)
+        pending.clear()
+
+    section = None
+    for fig in figures:
+        if sections and fig["section"] != section:
+            flush()
+            section = fig["section"]
+            st.subheader(section)
+        if fig["wide"]:
+            flush()
+            _show(fig)
+        else:
+            pending.append(fig)
+    flush()
 
 
-def _series(view: Mapping, base: Mapping | None, metric: str) -> dict[str, pd.DataFrame]:
-    if base is None:
-        return {VARIANT: _frame(view, metric)}
-    return {BASELINE: _frame(base, metric), VARIANT: _frame(view, metric)}
-
-
-def _colors(has_base: bool) -> dict[str, str]:
-    if has_base:
-        return {BASELINE: charts.BASELINE_COLOR, VARIANT: charts.VARIANT_COLOR}
-    return {VARIANT: charts.VARIANT_COLOR}
-
-
-def _show(chart, key: str, text: str) -> None:
-    st.altair_chart(chart, key=key, width="stretch")
-    st.caption(text)
-
-
-def _describe(frames: Mapping[str, pd.DataFrame], what: str, unit: str, width: int) -> str:
-    return " ".join(
-        describe_band(df, x="week", what=f"{what} ({name.lower()})", unit=unit, width=width)
-        for name, df in frames.items()
-    )
-
-
-def metric_chart(
-    view: Mapping,
-    base: Mapping | None,
-    metric: str,
-    width: int,
-    *,
-    key: str,
-    title: str | None = None,
-) -> None:
-    """One weekly metric with its band (baseline in grey under it)."""
-    unit = series_unit(metric)
-    label = series_label(metric)
-    frames = _series(view, base, metric)
-    text = _describe(frames, label, unit, width)
-    chart = charts.band_chart(
-        frames,
-        y_title=y_title(metric),
-        unit=unit,
-        y_format=AXIS_FORMAT.get(unit),
-        title=title or label,
-        description=text,
-        colors=_colors(base is not None),
-    )
-    _show(chart, key, text)
-
-
-def retention_chart(view: Mapping, base: Mapping | None, width: int) -> None:
-    frames = {VARIANT: view["retention"]}
-    if base is not None:
-        frames = {BASELINE: base["retention"], **frames}
-    text = " ".join(describe_retention(df, width, who=name) for name, df in frames.items())
-    chart = charts.band_chart(
-        frames,
-        x="age_weeks",
-        x_title="Customer age (weeks)",
-        y_title="Share still active",
-        unit="share",
-        y_format=".0%",
-        title="Retention by customer age",
-        description=text,
-        colors=_colors(base is not None),
-    )
-    _show(chart, "chart_retention", text)
-
-
-def difference_chart(
-    diff: pd.DataFrame, *, x: str, x_title: str, what: str, unit: str, width: int, key: str
-) -> None:
-    """Variant − baseline on common random numbers, with its band and a zero line."""
-    x_word = "age" if x == "age_weeks" else "week"
-    text = describe_difference(diff, x=x, what=what, unit=unit, width=width, x_word=x_word)
-    y_unit = "percentage points" if unit.startswith("share") else unit
-    y_format = "+.1%" if unit.startswith("share") else None
-    chart = charts.band_chart(
-        {"Variant − baseline": diff},
-        x=x,
-        x_title=x_title,
-        y_title=f"Δ {y_unit}",
-        unit=unit,
-        y_format=y_format,
-        title=f"{what}: variant − baseline (paired)",
-        description=text,
-        colors={"Variant − baseline": charts.VARIANT_COLOR},
-        delta=True,
-        zero_rule=True,
-    )
-    _show(chart, key, text)
-
-
-def alignment_section(view: Mapping, base: Mapping | None, width: int, teams: bool) -> None:
-    frames = _series(view, base, "alignment")
-    team_frames = None
-    if teams:
-        team_frames = {t: _frame(view, f"alignment.{t}") for t in view["teams"]}
-    events = charts.events_frame(view["events"])
-    text = _describe(frames, "Mean alignment", "alignment", width)
-    marked = events["what"].value_counts()
-    if not marked.empty:
-        text += (
-            " Marked (replication 1): "
-            + ", ".join(f"{n} × {what.lower()}" for what, n in marked.items())
-            + "."
-        )
-    chart = charts.alignment_chart(
-        frames,
-        team_frames=team_frames,
-        events=events,
-        colors=_colors(base is not None),
-        description=text,
-    )
-    _show(chart, "chart_alignment", text)
-
-
-def _grid(parts: list[Callable[[], None]]) -> None:
-    """Draw chart sections two to a row."""
-    for i in range(0, len(parts), 2):
-        cols = st.columns(2)
-        for col, part in zip(cols, parts[i : i + 2], strict=False):
-            with col:
-                part()
-
-
-def sandbox_charts(
-    view: Mapping,
-    base: Mapping | None,
-    paired: Mapping | None,
-    *,
-    metric: str,
-    width: int,
-    teams: bool,
-) -> None:
-    """Every outcome chart of the Sandbox, two to a row."""
-
-    def weekly(name: str, key: str, title: str) -> Callable[[], None]:
-        return lambda: metric_chart(view, base, name, width, key=key, title=title)
-
-    customers: list[Callable[[], None]] = [lambda: retention_chart(view, base, width)]
-    if paired is not None:
-        customers.append(
-            lambda: difference_chart(
-                paired["retention"],
-                x="age_weeks",
-                x_title="Customer age (weeks)",
-                what="Retention",
-                unit="share",
-                width=width,
-                key="chart_retention_diff",
-            )
-        )
-    customers += [
-        weekly("median_ttv_days", "chart_ttv", "Median time-to-value by sign-up week"),
-        weekly("active_customers", "chart_active", "Active customers"),
-        weekly("revenue", "chart_revenue", "Revenue"),
-    ]
-    delivery: list[Callable[[], None]] = [
-        weekly("value_delivered", "chart_value", "Value delivered per week"),
-        weekly("meeting_overhead_share", "chart_overhead", "Meeting overhead"),
-        weekly("lead_time_days", "chart_lead_time", "Lead time of released items"),
-        weekly(metric, "chart_metric", f"Metric shown: {series_label(metric)}"),
-    ]
-    if paired is not None:
-        delivery.append(
-            lambda: difference_chart(
-                paired["metrics"][metric],
-                x="week",
-                x_title="Week",
-                what=series_label(metric),
-                unit=series_unit(metric),
-                width=width,
-                key="chart_metric_diff",
-            )
-        )
-    st.subheader("Customers")
-    _grid(customers)
-    st.subheader("Delivery and governance")
-    alignment_section(view, base, width, teams)
-    _grid(delivery)
+def _show(fig: dict) -> None:
+    st.vega_lite_chart(fig["spec"], key=fig["key"], width="stretch")
+    st.caption(fig["text"])
 
 
 def chart_tables(view: Mapping, base: Mapping | None, metrics: list[str]) -> None:
@@ -277,16 +112,6 @@ def chart_tables(view: Mapping, base: Mapping | None, metrics: list[str]) -> Non
 # --------------------------------------------------------------------------------------------------
 # Compare page
 # --------------------------------------------------------------------------------------------------
-
-COMPARE_CHARTS = (
-    ("active_customers", "Active customers"),
-    ("median_ttv_days", "Median time-to-value by sign-up week"),
-    ("value_delivered", "Value delivered per week"),
-    ("alignment", "Mean alignment"),
-    ("meeting_overhead_share", "Meeting overhead"),
-    ("lead_time_days", "Lead time of released items"),
-    ("revenue", "Revenue"),
-)
 
 
 def compare_kpi_table(summaries: Mapping[str, Mapping]) -> pd.DataFrame:
@@ -328,44 +153,3 @@ def compare_pair_table(first: str, pairs: Mapping[str, pd.DataFrame | None]) -> 
             row[title] = f"{fmt_delta(c['diff_mean'], k.unit)} · P(better) {c['p_better']:.0%}"
         rows.append(row)
     return pd.DataFrame(rows)
-
-
-def compare_charts(views_by_title: Mapping[str, Mapping], width: int) -> None:
-    """Overlaid curves of every scenario, two to a row."""
-    colors = charts.series_names(list(views_by_title))
-
-    def retention() -> None:
-        frames = {t: v["retention"] for t, v in views_by_title.items()}
-        text = " ".join(describe_retention(df, width, who=t) for t, df in frames.items())
-        chart = charts.band_chart(
-            frames,
-            x="age_weeks",
-            x_title="Customer age (weeks)",
-            y_title="Share still active",
-            unit="share",
-            y_format=".0%",
-            title="Retention by customer age",
-            description=text,
-            colors=colors,
-        )
-        _show(chart, "cmp_chart_retention", text)
-
-    def weekly(metric: str, title: str) -> Callable[[], None]:
-        def draw() -> None:
-            unit = series_unit(metric)
-            frames = {t: _frame(v, metric) for t, v in views_by_title.items()}
-            text = _describe(frames, series_label(metric), unit, width)
-            chart = charts.band_chart(
-                frames,
-                y_title=y_title(metric),
-                unit=unit,
-                y_format=AXIS_FORMAT.get(unit),
-                title=title,
-                description=text,
-                colors=colors,
-            )
-            _show(chart, f"cmp_chart_{metric}", text)
-
-        return draw
-
-    _grid([retention] + [weekly(m, t) for m, t in COMPARE_CHARTS])

@@ -4,7 +4,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from app import compute, controls, session, views
+from app import compute, controls, figures, session, views
 from app.state import (
     BAND_WIDTHS,
     MAX_APP_REPLICATIONS,
@@ -115,7 +115,10 @@ st.caption(f"Paired differences against {titles[0]} (same seed, same replication
 st.dataframe(views.compare_pair_table(titles[0], pairs), hide_index=True, key="cmp_table_pairs")
 
 st.subheader("Curves")
-views.compare_charts(views_by_title, band)
+views.show_figures(
+    figures.compare_figures(tuple((t, s) for _, t, s in runs), seed, reps, band),
+    sections=False,
+)
 
 d1, d2 = st.columns(2)
 d1.download_button(

@@ -4,7 +4,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from app import compute, controls, session, views
+from app import compute, controls, figures, session, views
 from app.format import kpi_table
 from app.state import canonical, encode_sandbox, with_horizon
 from sim.params import ParamError, diff
@@ -64,8 +64,8 @@ if setup.preset is not None:
 for warning in st.session_state.get(session.URL_WARNINGS, []):
     st.warning(warning, icon=":material/link_off:")
 
-b1, b2, b3, _ = st.columns([1, 1, 1, 3])
-b1.button(
+actions = st.container(horizontal=True)
+actions.button(
     "Pin as baseline",
     key="sb.pin",
     on_click=session.on_pin,
@@ -73,14 +73,14 @@ b1.button(
     help="Keep these settings as the baseline: later runs are compared with it on the same "
     "random numbers, and it is drawn in grey under them.",
 )
-b2.button(
+actions.button(
     "Clear baseline",
     key="sb.unpin",
     on_click=session.on_unpin,
     disabled=base_setup is None,
     icon=":material/close:",
 )
-b3.button(
+actions.button(
     "Save for Compare",
     key="sb.save",
     on_click=session.on_save,
@@ -133,7 +133,9 @@ with st.expander("All KPIs"):
         key="table_kpis",
     )
 
-views.sandbox_charts(variant_view, base_view, paired, metric=metric, width=band, teams=teams)
+views.show_figures(
+    figures.sandbox_figures(settings, base_settings, seed, reps, MODEL_VERSION, band, metric, teams)
+)
 views.chart_tables(
     variant_view,
     base_view,

@@ -140,3 +140,24 @@ def test_kpi_table_explains_null_values():
     assert (
         "horizon is shorter than 52 weeks" in table.loc["52-week retention", "90% of replications"]
     )
+
+
+def test_figure_specs_do_not_depend_on_the_data():
+    from app.figures import Figure
+
+    def spec(level: float) -> dict:
+        chart = charts.band_chart(
+            {"Variant": band(level=level)},
+            y_title="Share",
+            unit="share",
+            title="Retention",
+            description=f"level {level}",
+        )
+        return Figure("chart_x", chart, "text", "Customers").spec()
+
+    a, b = spec(0.4), spec(0.6)
+    assert a["datasets"] != b["datasets"]
+    without_data = [{k: v for k, v in s.items() if k != "datasets"} for s in (a, b)]
+    assert without_data[0] == without_data[1]
+    assert set(a["datasets"]) == {"chart_x-0", "chart_x-1"}
+    assert a["description"] == "Retention"

@@ -1,0 +1,360 @@
+"""The pages' figures: which charts, from which results, with which text alternative.
+
+Each builder here takes the plain views from :mod:`app.compute` and returns a :class:`Figure` — an
+Altair chart from :mod:`app.charts` and the sentence that says what it shows. ``sandbox_figures`` and
+``compare_figures`` turn a whole page's figures into Vega-Lite specs once per combination of run and
+display options and keep them in the data cache, so a rerun that changes nothing (or returns to
+something already shown) sends ready specs instead of rebuilding every chart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+from altair.utils.schemapi import debug_mode
+
+from app import charts, compute
+from app.format import (
+    AXIS_FORMAT,
+    describe_band,
+    describe_difference,
+    describe_retention,
+    series_label,
+    series_unit,
+    y_title,
+)
+from sim.runner import MODEL_VERSION
+
+BASELINE = "Baseline"
+VARIANT = "Variant"
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One chart and its text alternative; ``wide`` figures take a whole row."""
+
+    key: str
+    chart: alt.TopLevelMixin
+    text: str
+    section: str
+    wide: bool = False
+
+    def spec(self) -> dict:
+        """The Vega-Lite spec, with names that do not depend on the data.
+
+        Altair names each dataset after a hash of its values and the text alternative changes with
+        every run; both would make every new run a new chart to the browser. With stable names and
+        a fixed description the browser swaps the data into the charts it already has, which is
+        much faster than building them again. (Validation is left to the builders' tests.)
+        """
+        spec = self.chart.to_dict(validate=False)
+        spec.get("config", {}).pop("view", None)
+        if not spec.get("config"):
+            spec.pop("config", None)
+        spec["description"] = _plain_title(spec)
+        return _stable_dataset_names(spec, self.key)
+
+    def to_dict(self) -> dict:
+        return {
+            "key": self.key,
+            "spec": self.spec(),
+            "text": self.text,
+            "section": self.section,
+            "wide": self.wide,
+        }
+
+
+def _plain_title(spec: dict) -> str:
+    title = spec.get("title", "")
+    return title.get("text", "") if isinstance(title, dict) else str(title)
+
+
+def _stable_dataset_names(spec: dict, key: str) -> dict:
+    """Rename datasets ``data-<hash>`` to ``<key>-<n>`` in order of first use."""
+    datasets = spec.pop("datasets", {})
+    names: dict[str, str] = {}
+
+    def walk(node):
+        if isinstance(node, dict):
+            if set(node) == {"name"} and node["name"] in datasets:
+                old = node["name"]
+                names.setdefault(old, f"{key}-{len(names)}")
+                return {"name": names[old]}
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    spec = walk(spec)
+    spec["datasets"] = {new: datasets[old] for old, new in names.items()}
+    return spec
+
+
+def frame(view: Mapping, metric: str) -> pd.DataFrame:
+    """One metric's band (week, mean, lo, hi) from a run's view."""
+    bands = view["bands"]
+    return bands[bands["metric"] == metric][["week", "mean", "lo", "hi"]].reset_index(drop=True)
+
+
+def _series(view: Mapping, base: Mapping | None, metric: str) -> dict[str, pd.DataFrame]:
+    if base is None:
+        return {VARIANT: frame(view, metric)}
+    return {BASELINE: frame(base, metric), VARIANT: frame(view, metric)}
+
+
+def _colors(has_base: bool) -> dict[str, str]:
+    if has_base:
+        return {BASELINE: charts.BASELINE_COLOR, VARIANT: charts.VARIANT_COLOR}
+    return {VARIANT: charts.VARIANT_COLOR}
+
+
+def _describe(frames: Mapping[str, pd.DataFrame], what: str, unit: str, width: int) -> str:
+    return " ".join(
+        describe_band(df, x="week", what=f"{what} ({name.lower()})", unit=unit, width=width)
+        for name, df in frames.items()
+    )
+
+
+def weekly_figure(
+    frames: Mapping[str, pd.DataFrame],
+    metric: str,
+    width: int,
+    *,
+    key: str,
+    title: str,
+    section: str,
+    colors: Mapping[str, str] | None = None,
+) -> Figure:
+    """One weekly metric, one band per series."""
+    unit = series_unit(metric)
+    text = _describe(frames, series_label(metric), unit, width)
+    chart = charts.band_chart(
+        frames,
+        y_title=y_title(metric),
+        unit=unit,
+        y_format=AXIS_FORMAT.get(unit),
+        title=title,
+        description=text,
+        colors=colors,
+    )
+    return Figure(key, chart, text, section)
+
+
+def retention_figure(
+    frames: Mapping[str, pd.DataFrame],
+    width: int,
+    *,
+    key: str,
+    colors: Mapping[str, str] | None = None,
+) -> Figure:
+    text = " ".join(describe_retention(df, width, who=name) for name, df in frames.items())
+    chart = charts.band_chart(
+        frames,
+        x="age_weeks",
+        x_title="Customer age (weeks)",
+        y_title="Share still active",
+        unit="share",
+        y_format=".0%",
+        title="Retention by customer age",
+        description=text,
+        colors=colors,
+    )
+    return Figure(key, chart, text, "Customers")
+
+
+def difference_figure(
+    diff: pd.DataFrame,
+    *,
+    x: str,
+    x_title: str,
+    what: str,
+    unit: str,
+    width: int,
+    key: str,
+    section: str,
+) -> Figure:
+    """Variant − baseline on common random numbers, with its band and a zero line."""
+    x_word = "age" if x == "age_weeks" else "week"
+    text = describe_difference(diff, x=x, what=what, unit=unit, width=width, x_word=x_word)
+    share = unit.startswith("share")
+    chart = charts.band_chart(
+        {"Variant − baseline": diff},
+        x=x,
+        x_title=x_title,
+        y_title="Δ percentage points" if share else f"Δ {unit}",
+        unit=unit,
+        y_format="+.1%" if share else None,
+        title=f"{what}: variant − baseline (paired)",
+        description=text,
+        colors={"Variant − baseline": charts.VARIANT_COLOR},
+        delta=True,
+        zero_rule=True,
+    )
+    return Figure(key, chart, text, section)
+
+
+def alignment_figure(view: Mapping, base: Mapping | None, width: int, teams: bool) -> Figure:
+    frames = _series(view, base, "alignment")
+    team_frames = {t: frame(view, f"alignment.{t}") for t in view["teams"]} if teams else None
+    events = charts.events_frame(view["events"])
+    text = _describe(frames, "Mean alignment", "alignment", width)
+    marked = events["what"].value_counts()
+    if not marked.empty:
+        counts = ", ".join(f"{n} × {what.lower()}" for what, n in marked.items())
+        text += f" Marked (replication 1): {counts}."
+    if team_frames:
+        ends = ", ".join(
+            f"{t} {df['mean'].dropna().iloc[-1]:.2f}"
+            for t, df in team_frames.items()
+            if df["mean"].notna().any()
+        )
+        text += f" Team means at the end: {ends}."
+    chart = charts.alignment_chart(
+        frames,
+        team_frames=team_frames,
+        events=events,
+        colors=_colors(base is not None),
+        description=text,
+    )
+    return Figure("chart_alignment", chart, text, "Delivery and governance", wide=True)
+
+
+def sandbox_figure_list(
+    view: Mapping,
+    base: Mapping | None,
+    paired: Mapping | None,
+    *,
+    metric: str,
+    width: int,
+    teams: bool,
+) -> list[Figure]:
+    """Every Sandbox figure in page order (a pinned baseline adds the paired differences)."""
+    colors = _colors(base is not None)
+
+    def weekly(name: str, key: str, title: str, section: str) -> Figure:
+        return weekly_figure(
+            _series(view, base, name),
+            name,
+            width,
+            key=key,
+            title=title,
+            section=section,
+            colors=colors,
+        )
+
+    retention = {VARIANT: view["retention"]}
+    if base is not None:
+        retention = {BASELINE: base["retention"], **retention}
+    figures = [retention_figure(retention, width, key="chart_retention", colors=colors)]
+    if paired is not None:
+        figures.append(
+            difference_figure(
+                paired["retention"],
+                x="age_weeks",
+                x_title="Customer age (weeks)",
+                what="Retention",
+                unit="share",
+                width=width,
+                key="chart_retention_diff",
+                section="Customers",
+            )
+        )
+    customers = "Customers"
+    delivery = "Delivery and governance"
+    figures += [
+        weekly("median_ttv_days", "chart_ttv", "Median time-to-value by sign-up week", customers),
+        weekly("active_customers", "chart_active", "Active customers", customers),
+        weekly("revenue", "chart_revenue", "Revenue", customers),
+        alignment_figure(view, base, width, teams),
+        weekly("value_delivered", "chart_value", "Value delivered per week", delivery),
+        weekly("meeting_overhead_share", "chart_overhead", "Meeting overhead", delivery),
+        weekly("lead_time_days", "chart_lead_time", "Lead time of released items", delivery),
+        weekly(metric, "chart_metric", f"Metric shown: {series_label(metric)}", delivery),
+    ]
+    if paired is not None:
+        figures.append(
+            difference_figure(
+                paired["metrics"][metric],
+                x="week",
+                x_title="Week",
+                what=series_label(metric),
+                unit=series_unit(metric),
+                width=width,
+                key="chart_metric_diff",
+                section=delivery,
+            )
+        )
+    return figures
+
+
+@st.cache_data(max_entries=64, ttl=compute.CACHE_TTL_SECONDS, show_spinner=False)
+def sandbox_figures(
+    settings: str,
+    base_settings: str | None,
+    seed: int,
+    replications: int,
+    model_version: str,
+    width: int,
+    metric: str,
+    teams: bool,
+) -> list[dict]:
+    """The Sandbox's figures as ready specs (cached by run and display options)."""
+    view = compute.run_view(settings, seed, replications, model_version, width)
+    base = paired = None
+    if base_settings is not None:
+        base = compute.run_view(base_settings, seed, replications, model_version, width)
+        paired = compute.run_paired(
+            base_settings, settings, seed, replications, model_version, width
+        )
+    with debug_mode(False):
+        figures = sandbox_figure_list(view, base, paired, metric=metric, width=width, teams=teams)
+        return [f.to_dict() for f in figures]
+
+
+COMPARE_METRICS = (
+    ("active_customers", "Active customers"),
+    ("median_ttv_days", "Median time-to-value by sign-up week"),
+    ("value_delivered", "Value delivered per week"),
+    ("alignment", "Mean alignment"),
+    ("meeting_overhead_share", "Meeting overhead"),
+    ("lead_time_days", "Lead time of released items"),
+    ("revenue", "Revenue"),
+)
+
+
+@st.cache_data(max_entries=32, ttl=compute.CACHE_TTL_SECONDS, show_spinner=False)
+def compare_figures(
+    runs: tuple[tuple[str, str], ...], seed: int, replications: int, width: int
+) -> list[dict]:
+    """Overlaid curves of every (title, settings) run, as ready specs."""
+    views = {
+        title: compute.run_view(settings, seed, replications, MODEL_VERSION, width)
+        for title, settings in runs
+    }
+    colors = charts.series_names(list(views))
+    with debug_mode(False):
+        figures = [
+            retention_figure(
+                {t: v["retention"] for t, v in views.items()},
+                width,
+                key="cmp_chart_retention",
+                colors=colors,
+            )
+        ]
+        figures += [
+            weekly_figure(
+                {t: frame(v, metric) for t, v in views.items()},
+                metric,
+                width,
+                key=f"cmp_chart_{metric}",
+                title=title,
+                section="Curves",
+                colors=colors,
+            )
+            for metric, title in COMPARE_METRICS
+        ]
+        return [f.to_dict() for f in figures]
