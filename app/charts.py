@@ -21,6 +21,21 @@ VARIANT_COLOR = "#3b82f6"
 BASELINE_COLOR = "#8c8c8c"
 SHOCK_COLOR = "#e45756"
 PALETTE = ("#3b82f6", "#f58518", "#54a24b", "#e45756", "#b279a2", "#9d755d", "#4c78a8")
+# Team lines: mid-tones distinct from the variant's blue and the baseline's grey.
+TEAM_PALETTE = (
+    "#f58518",
+    "#54a24b",
+    "#e45756",
+    "#b279a2",
+    "#eeca3b",
+    "#72b7b2",
+    "#ff9da6",
+    "#9d755d",
+    "#4c78a8",
+    "#bab0ac",
+    "#d67195",
+    "#79706e",
+)
 HEIGHT = 300
 
 # Event kinds drawn on the alignment chart, with their legend names. Weekly metric reviews are left
@@ -32,6 +47,7 @@ EVENT_KINDS = {
     "reaim": "Backlog re-aimed",
 }
 SHOCK_KINDS = {"market_shift": "Market shift", "demand_shock": "Demand shock"}
+DASHES = ([2, 3], [8, 3], [1, 1], [6, 2, 1, 2])
 
 _SVG = {"embedOptions": {"renderer": "svg"}}
 
@@ -50,7 +66,7 @@ def _color(colors: Mapping[str, str], legend: bool) -> alt.Color:
     return alt.Color(
         "series:N",
         scale=alt.Scale(domain=list(colors), range=list(colors.values())),
-        legend=alt.Legend(title=None, orient="top") if legend else None,
+        legend=alt.Legend(title=None, orient="top", symbolOpacity=1) if legend else None,
         sort=list(colors),
     )
 
@@ -106,11 +122,17 @@ def _band_layers(
     y_format: str | None,
     colors: Mapping[str, str],
     bands: bool,
+    legend_colors: Mapping[str, str] | None = None,
 ) -> list[alt.Chart]:
-    """Per series (in order, so the first is drawn first): the band, then the mean line."""
+    """Per series (in order, so the first is drawn first): the band, then the mean line.
+
+    ``legend_colors`` (default ``colors``) is the colour scale shared with any other layers, so a
+    layered chart keeps a single legend.
+    """
     axis = alt.Axis(format=y_format, titleLimit=HEIGHT) if y_format else alt.Axis(titleLimit=HEIGHT)
     x_enc = alt.X(f"{x}:Q", title=x_title, scale=alt.Scale(nice=False))
-    color = _color(colors, legend=len(frames) > 1)
+    shared = legend_colors or colors
+    color = _color(shared, legend=len(shared) > 1)
     layers: list[alt.Chart] = []
     for name, df in frames.items():
         data = df[[x, "mean", "lo", "hi"]].assign(series=name)
@@ -208,6 +230,7 @@ def _event_layers(events: pd.DataFrame) -> list[alt.Chart]:
     ]
     layers = []
     reviews = events[~events["shock"]]
+    present = set(reviews["what"])
     if not reviews.empty:
         layers.append(
             alt.Chart(reviews)
@@ -218,8 +241,12 @@ def _event_layers(events: pd.DataFrame) -> list[alt.Chart]:
                     "what:N",
                     legend=alt.Legend(title="Reviews (replication 1)", orient="bottom"),
                     scale=alt.Scale(
-                        domain=list(EVENT_KINDS.values()),
-                        range=[[2, 3], [8, 3], [1, 1], [6, 2, 1, 2]],
+                        domain=[k for k in EVENT_KINDS.values() if k in present],
+                        range=[
+                            d
+                            for k, d in zip(EVENT_KINDS.values(), DASHES, strict=True)
+                            if k in present
+                        ],
                     ),
                 ),
                 tooltip=tip,
@@ -254,45 +281,39 @@ def alignment_chart(
     title = (
         "Alignment per team, with reviews and shocks"
         if team_frames
-        else ("Mean alignment, with reviews and shocks")
+        else "Mean alignment, with reviews and shocks"
     )
+    mean_colors = _palette(mean_frames, colors)
+    team_colors = {
+        team: TEAM_PALETTE[i % len(TEAM_PALETTE)] for i, team in enumerate(team_frames or {})
+    }
+    legend = {**mean_colors, **team_colors}
     layers = _band_layers(
         mean_frames,
         x="week",
         x_title="Week",
         y_title="Alignment (0 to 1)",
         y_format=None,
-        colors=_palette(mean_frames, colors),
+        colors=mean_colors,
         bands=True,
+        legend_colors=legend,
     )
     if team_frames:
         team_data = pd.concat(
-            [df[["week", "mean"]].assign(team=name) for name, df in team_frames.items()],
+            [df[["week", "mean"]].assign(series=name) for name, df in team_frames.items()],
             ignore_index=True,
         )
         layers.append(
             alt.Chart(team_data)
-            .mark_line(strokeWidth=1.2, opacity=0.85)
-            .encode(
-                x="week:Q",
-                y="mean:Q",
-                detail="team:N",
-                color=alt.Color(
-                    "team:N",
-                    scale=alt.Scale(scheme="tableau10"),
-                    legend=alt.Legend(title="Team (mean)", orient="right"),
-                ),
-            )
+            .mark_line(strokeWidth=1.2, opacity=0.9)
+            .encode(x="week:Q", y="mean:Q", detail="series:N", color=_color(legend, True))
         )
     if events is not None:
         layers.extend(_event_layers(events))
     layers.append(
         _hover({**mean_frames, **(team_frames or {})}, "week", "Week", "alignment", False)
     )
-    chart = alt.layer(*layers)
-    if team_frames:
-        chart = chart.resolve_scale(color="independent")
-    return _finish(chart, title, description, height)
+    return _finish(alt.layer(*layers), title, description, height)
 
 
 def kpi_strip_chart(

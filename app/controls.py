@@ -371,7 +371,15 @@ def lever_form(on_run: Callable[[], None], error: str | None = None) -> None:
             )
         if error:
             st.error(error)
-        st.form_submit_button("Run", type="primary", key="sb.run", on_click=on_run, width="stretch")
+        st.form_submit_button(
+            "Run",
+            type="primary",
+            key="sb.run",
+            on_click=on_run,
+            width="stretch",
+            help="Apply every lever above together and run the replications (results already "
+            "run with the same settings come straight from the cache).",
+        )
 
 
 def display_options(teams_enabled: bool = True) -> tuple[str, int, bool]:

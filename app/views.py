@@ -153,3 +153,13 @@ def compare_pair_table(first: str, pairs: Mapping[str, pd.DataFrame | None]) -> 
             row[title] = f"{fmt_delta(c['diff_mean'], k.unit)} · P(better) {c['p_better']:.0%}"
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def null_notes(summaries: Mapping[str, Mapping]) -> list[str]:
+    """Why each missing KPI value is missing, once per scenario and KPI."""
+    notes = []
+    for title, summary in summaries.items():
+        for name, k in KPIS.items():
+            if is_missing(summary[name]["mean"]):
+                notes.append(f"{k.label} of {title}: {null_reason(name)}")
+    return notes

@@ -55,9 +55,15 @@ with st.form("compare", border=True, enter_to_submit=False):
     )
     if st.session_state.get(session.CMP_ERROR):
         st.error(st.session_state[session.CMP_ERROR])
-    st.form_submit_button("Compare", type="primary", key="cmp.run", on_click=session.on_compare)
+    st.form_submit_button(
+        "Compare",
+        type="primary",
+        key="cmp.run",
+        on_click=session.on_compare,
+        help="Run every chosen scenario with this seed and number of replications.",
+    )
 
-band = st.select_slider(
+band = st.columns([1, 2])[0].select_slider(
     "Band width",
     options=list(BAND_WIDTHS),
     key=session.CMP_BAND_KEY,
@@ -110,9 +116,18 @@ st.dataframe(
     views.compare_kpi_table({t: v["kpi"] for t, v in views_by_title.items()}),
     hide_index=True,
     key="cmp_table_kpis",
+    height="content",
 )
+missing = views.null_notes({t: v["kpi"] for t, v in views_by_title.items()})
+if missing:
+    st.caption("n/a: " + "; ".join(missing) + ".")
 st.caption(f"Paired differences against {titles[0]} (same seed, same replications)")
-st.dataframe(views.compare_pair_table(titles[0], pairs), hide_index=True, key="cmp_table_pairs")
+st.dataframe(
+    views.compare_pair_table(titles[0], pairs),
+    hide_index=True,
+    key="cmp_table_pairs",
+    height="content",
+)
 
 st.subheader("Curves")
 views.show_figures(
@@ -129,6 +144,7 @@ d1.download_button(
     key="cmp.download_bands",
     on_click="ignore",
     icon=":material/download:",
+    help="Mean, band and median of every weekly metric (and retention by age) per scenario.",
 )
 d2.download_button(
     "KPIs per replication (CSV)",
@@ -138,6 +154,7 @@ d2.download_button(
     key="cmp.download_kpis",
     on_click="ignore",
     icon=":material/download:",
+    help="Every KPI of every replication, per scenario.",
 )
 
 presets = [o for o, _ in chosen if ":" not in o]

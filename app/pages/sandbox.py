@@ -51,6 +51,8 @@ with st.sidebar:
             key="sb.download_toml",
             on_click="ignore",
             icon=":material/download:",
+            help="Only the settings that differ from the defaults, with a title: load it here "
+            "later, or run it from the command line.",
         )
 
 # -- heading ----------------------------------------------------------------------------------------
@@ -79,6 +81,7 @@ actions.button(
     on_click=session.on_unpin,
     disabled=base_setup is None,
     icon=":material/close:",
+    help="Stop comparing with the pinned baseline.",
 )
 actions.button(
     "Save for Compare",
@@ -109,14 +112,22 @@ if base_setup is not None:
             "horizon, so both share their random numbers and the deltas are paired."
         )
 
+runs = [("variant", setup.title, settings)]
+if base_settings is not None and base_setup is not None:
+    runs.insert(0, ("baseline", base_setup.title, base_settings))
 try:
     variant_view = compute.view(settings, seed, reps, band)
     base_view = paired = None
     if base_settings is not None:
         base_view = compute.view(base_settings, seed, reps, band)
         paired = compute.paired(base_settings, settings, seed, reps, band)
+    figure_specs = figures.sandbox_figures(
+        settings, base_settings, seed, reps, MODEL_VERSION, band, metric, teams
+    )
+    bands_csv = compute.bands_csv(tuple(runs), seed, reps, band)
+    kpis_csv = compute.kpis_csv(tuple(runs), seed, reps, band)
 except Exception as err:  # the page must never show a traceback
-    st.error(f"The run failed: {err}")
+    st.error(f"The run failed: {err}. Your settings are kept; try again or change them.")
     st.stop()
 
 views.kpi_tiles(variant_view["kpi"], paired["kpis"] if paired else None)
@@ -131,11 +142,10 @@ with st.expander("All KPIs"):
         kpi_table(variant_view["kpi"], paired["kpis"] if paired else None),
         hide_index=True,
         key="table_kpis",
+        height="content",
     )
 
-views.show_figures(
-    figures.sandbox_figures(settings, base_settings, seed, reps, MODEL_VERSION, band, metric, teams)
-)
+views.show_figures(figure_specs)
 views.chart_tables(
     variant_view,
     base_view,
@@ -157,13 +167,10 @@ if st.query_params.to_dict() != query:
     st.query_params.from_dict(query)
 
 st.subheader("Share and export")
-runs = [("variant", setup.title, settings)]
-if base_settings is not None and base_setup is not None:
-    runs.insert(0, ("baseline", base_setup.title, base_settings))
-d1, d2, d3 = st.columns(3)
-d1.download_button(
+downloads = st.container(horizontal=True)
+downloads.download_button(
     "Weekly bands (CSV)",
-    compute.bands_csv(tuple(runs), seed, reps, band),
+    bands_csv,
     file_name="weekly_bands.csv",
     mime="text/csv",
     key="sb.download_bands",
@@ -171,16 +178,17 @@ d1.download_button(
     icon=":material/download:",
     help="Mean, band and median of every weekly metric (and retention by age) per run.",
 )
-d2.download_button(
+downloads.download_button(
     "KPIs per replication (CSV)",
-    compute.kpis_csv(tuple(runs), seed, reps, band),
+    kpis_csv,
     file_name="kpis_per_replication.csv",
     mime="text/csv",
     key="sb.download_kpis",
     on_click="ignore",
     icon=":material/download:",
+    help="Every KPI of every replication, per run (variant, and baseline if pinned).",
 )
-d3.download_button(
+downloads.download_button(
     "Settings (scenario TOML)",
     to_toml(setup.params, title=setup.title, description="Saved from the Sandbox."),
     file_name="scenario.toml",
@@ -188,6 +196,7 @@ d3.download_button(
     key="sb.download_toml_main",
     on_click="ignore",
     icon=":material/download:",
+    help="Only the settings that differ from the defaults, with a title.",
 )
 link = (st.context.url or "") + ("?" + urlencode(query) if query else "")
 st.caption("This page's address restores exactly these settings (and the pinned baseline):")

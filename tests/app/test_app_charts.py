@@ -96,7 +96,8 @@ def test_alignment_chart_marks_reviews_and_shocks():
     spec = chart.to_dict()
     marks = [layer["mark"]["type"] for layer in layers(spec)]
     assert marks.count("rule") == 3  # reviews, shocks, hover
-    assert spec["resolve"]["scale"]["color"] == "independent"
+    legends = [layer["encoding"]["color"] for layer in layers(spec) if "color" in layer["encoding"]]
+    assert all(c["scale"]["domain"] == ["Variant", "Product 1", "Sales"] for c in legends)
 
 
 def test_band_chart_needs_a_series():
