@@ -6,6 +6,7 @@ machine; single timings are medians of repeats.
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from typing import Any, TextIO
@@ -258,6 +259,7 @@ def run_explore(quick: bool = False, progress: TextIO | None = None) -> dict[str
             progress.write(f"bench: {msg}\n")
             progress.flush()
 
+    load_before = os.getloadavg()[0]
     workers = 2
     weeks = 104
     n = 40 if quick else 160
@@ -304,4 +306,7 @@ def run_explore(quick: bool = False, progress: TextIO | None = None) -> dict[str
         "dask_cluster_startup_s": round(dask_startup, 2),
         "memory": memory,
         "memory_target_mib": 2048,
+        # Other work on the machine slows every rate; the 1-minute load average says how much.
+        "load_average_before": round(load_before, 2),
+        "load_average_after": round(os.getloadavg()[0], 2),
     }

@@ -355,7 +355,7 @@ def attribute(
             f"attributed (2^k scenarios each){hint}: " + ", ".join(p.name for p in players)
         )
     outputs = evaluator.outputs
-    names = tuple(check_kpi(k, outputs) for k in (kpis or outputs))
+    names = tuple(dict.fromkeys(check_kpi(k, outputs) for k in (kpis or outputs)))
     k = len(players)
     points = []
     for members in subsets(k):

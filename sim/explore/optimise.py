@@ -116,7 +116,7 @@ def candidates_for(levers: Sequence[Lever], n: int, search: str, seed: int) -> l
 def _readable(lever: Lever, value: Any) -> Any:
     """A sampled float rounded to 3 significant figures (kept inside the range): settings a person
     can read and type again; other values unchanged."""
-    if not isinstance(value, float) or value == 0.0:
+    if not lever.is_range or not isinstance(value, float) or value == 0.0:
         return value
     digits = 2 - math.floor(math.log10(abs(value)))
     return float(min(lever.hi, max(lever.lo, round(value, digits))))

@@ -253,7 +253,7 @@ def sensitivity(
     levers = tuple(evaluator.check_lever(lv) for lv in levers)
     check_distinct(levers)
     outputs = evaluator.outputs
-    names = tuple(check_kpi(k, outputs) for k in (kpis or outputs))
+    names = tuple(dict.fromkeys(check_kpi(k, outputs) for k in (kpis or outputs)))
     reasons: dict[str, str] = {}
     if isinstance(evaluator, ModelEvaluator):
         for k in names:

@@ -181,7 +181,7 @@ def sweep(
     levers = tuple(evaluator.check_lever(lv) for lv in levers)
     check_distinct(levers)
     outputs = evaluator.outputs
-    reported = tuple(check_kpi(k, outputs) for k in (kpis or outputs))
+    reported = tuple(dict.fromkeys(check_kpi(k, outputs) for k in (kpis or outputs)))
     grid = tuple(lv.grid() for lv in levers)
     points = [
         dict(zip((lv.key for lv in levers), combo, strict=True))

@@ -232,3 +232,15 @@ def test_scheduler_from_the_environment_runs_on_dask(dask_client, monkeypatch):
     _same(base, result)
     # The cluster's own client is untouched by closing the executor.
     assert dask_client.status == "running"
+
+
+def test_workers_send_back_kpi_vectors_only():
+    """What travels back per replication is its KPI vector: ~100 bytes, not series or events."""
+    import pickle
+
+    from sim.explore.evaluate import ModelEvaluator, evaluate_task
+    from sim.outcomes import KPI_NAMES
+
+    values = evaluate_task(ModelEvaluator(short()), [{}, {"org.discovery_share": 0.2}], 4, 0, 3)
+    assert values.shape == (2, 3, len(KPI_NAMES)) and values.dtype == np.float64
+    assert len(pickle.dumps(values)) < 2 * 3 * len(KPI_NAMES) * 8 + 200
