@@ -4,12 +4,20 @@ Every chart draws a percentile band (the spread across replications) under its m
 units on the axes, and carries a hover rule whose tooltip lists every series at that week or age. A
 pinned baseline is always grey and drawn first, so the variant sits on top of it.
 
+Each chart comes in two halves that :func:`band_chart` and :func:`alignment_chart` put together:
+
+* ``*_data`` — the named datasets the chart draws (plain DataFrames, cheap to compute);
+* ``*_layout`` — the chart itself, reading those datasets by name. It depends only on the chart's
+  structure (series names, colours, titles), never on the numbers, so the app builds it once and
+  reuses it for every run with the same structure.
+
 Colours are mid-tones that read on both light and dark backgrounds; text colours are left to the
 theme.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 
 import altair as alt
@@ -37,6 +45,7 @@ TEAM_PALETTE = (
     "#79706e",
 )
 HEIGHT = 300
+ALIGNMENT_HEIGHT = 340
 
 # Event kinds drawn on the alignment chart, with their legend names. Weekly metric reviews are left
 # out: one a week would cover the chart.
@@ -51,12 +60,112 @@ DASHES = ([2, 3], [8, 3], [1, 1], [6, 2, 1, 2])
 
 _SVG = {"embedOptions": {"renderer": "svg"}}
 
+Datasets = dict[str, pd.DataFrame]
+
+
+# --------------------------------------------------------------------------------------------------
+# Data
+# --------------------------------------------------------------------------------------------------
+
+
+def _tooltip_frame(
+    frames: Mapping[str, pd.DataFrame], x: str, unit: str, delta: bool
+) -> pd.DataFrame:
+    """One row per x with a formatted 'mean (lo to hi)' column ``s<i>`` per series."""
+    fmt = fmt_delta if delta else fmt_value
+    wide: pd.DataFrame | None = None
+    for i, df in enumerate(frames.values()):
+        text = [
+            "n/a" if pd.isna(m) else f"{fmt(m, unit)} ({fmt(lo, unit)} to {fmt(hi, unit)})"
+            for m, lo, hi in zip(df["mean"], df["lo"], df["hi"], strict=True)
+        ]
+        part = pd.DataFrame({x: df[x].to_numpy(), f"s{i}": text})
+        wide = part if wide is None else wide.merge(part, on=x, how="outer")
+    assert wide is not None
+    return wide.sort_values(x).reset_index(drop=True)
+
+
+def band_data(
+    frames: Mapping[str, pd.DataFrame],
+    *,
+    x: str = "week",
+    unit: str,
+    delta: bool = False,
+    zero_rule: bool = False,
+) -> Datasets:
+    """A band chart's datasets: ``s<i>`` per series, ``zero`` if drawn, and ``hover``."""
+    if not frames:
+        raise ValueError("a band chart needs at least one series")
+    data = {
+        f"s{i}": df[[x, "mean", "lo", "hi"]].assign(series=name).reset_index(drop=True)
+        for i, (name, df) in enumerate(frames.items())
+    }
+    if zero_rule:
+        data["zero"] = pd.DataFrame({"zero": [0.0]})
+    data["hover"] = _tooltip_frame(frames, x, unit, delta)
+    return data
+
+
+def events_frame(events: pd.DataFrame) -> pd.DataFrame:
+    """The reviews and shocks of one replication worth marking on a chart: week, what, detail."""
+    kinds = {**EVENT_KINDS, **SHOCK_KINDS}
+    rows = events[events["kind"].isin(kinds)]
+    return pd.DataFrame(
+        {
+            "week": rows["week"].to_numpy(),
+            "what": [kinds[k] for k in rows["kind"]],
+            "shock": rows["kind"].isin(SHOCK_KINDS).to_numpy(),
+            "detail": rows["detail"].to_numpy(),
+        }
+    )
+
+
+def alignment_data(
+    mean_frames: Mapping[str, pd.DataFrame],
+    *,
+    team_frames: Mapping[str, pd.DataFrame] | None = None,
+    events: pd.DataFrame | None = None,
+) -> Datasets:
+    """The alignment chart's datasets: mean bands, team lines, reviews, shocks, hover."""
+    data = band_data(mean_frames, unit="alignment")
+    if team_frames:
+        data["teams"] = pd.concat(
+            [df[["week", "mean"]].assign(series=name) for name, df in team_frames.items()],
+            ignore_index=True,
+        )
+    if events is not None and not events.empty:
+        reviews = events[~events["shock"]].drop(columns="shock")
+        shocks = events[events["shock"]].drop(columns="shock")
+        if not reviews.empty:
+            data["reviews"] = reviews.reset_index(drop=True)
+        if not shocks.empty:
+            data["shocks"] = shocks.reset_index(drop=True)
+    data["hover"] = _tooltip_frame(
+        {**mean_frames, **(team_frames or {})}, "week", "alignment", False
+    )
+    return data
+
+
+def records(df: pd.DataFrame) -> list[dict]:
+    """A frame as JSON-ready records (NaN as null)."""
+    return json.loads(df.to_json(orient="records"))
+
+
+def with_data(chart: alt.TopLevelMixin, data: Datasets) -> alt.TopLevelMixin:
+    """A layout with its datasets attached, ready to draw anywhere."""
+    return chart.properties(datasets={name: records(df) for name, df in data.items()})
+
+
+# --------------------------------------------------------------------------------------------------
+# Layouts
+# --------------------------------------------------------------------------------------------------
+
 
 def _finish(chart: alt.LayerChart, title: str, description: str, height: int) -> alt.LayerChart:
     """Common properties: title, accessible description, height, SVG rendering."""
     return chart.properties(
         title=alt.TitleParams(title, anchor="start", fontSize=14),
-        description=description,
+        description=description or title,
         height=height,
         usermeta=_SVG,
     )
@@ -71,36 +180,19 @@ def _color(colors: Mapping[str, str], legend: bool) -> alt.Color:
     )
 
 
-def _tooltip_frame(
-    frames: Mapping[str, pd.DataFrame], x: str, unit: str, delta: bool
-) -> tuple[pd.DataFrame, list[alt.Tooltip]]:
-    """One row per x with a formatted 'mean (lo to hi)' column per series, for the hover tooltip."""
-    fmt = fmt_delta if delta else fmt_value
-    wide: pd.DataFrame | None = None
-    tips: list[alt.Tooltip] = []
-    for i, (name, df) in enumerate(frames.items()):
-        col = f"s{i}"
-        text = [
-            "n/a" if pd.isna(m) else f"{fmt(m, unit)} ({fmt(lo, unit)} to {fmt(hi, unit)})"
-            for m, lo, hi in zip(df["mean"], df["lo"], df["hi"], strict=True)
-        ]
-        part = pd.DataFrame({x: df[x].to_numpy(), col: text})
-        wide = part if wide is None else wide.merge(part, on=x, how="outer")
-        tips.append(alt.Tooltip(f"{col}:N", title=name))
-    assert wide is not None
-    return wide.sort_values(x), tips
+def palette(series: Sequence[str], colors: Mapping[str, str] | None) -> dict[str, str]:
+    given = dict(colors or {})
+    return {name: given.get(name, PALETTE[i % len(PALETTE)]) for i, name in enumerate(series)}
 
 
-def _hover(
-    frames: Mapping[str, pd.DataFrame], x: str, x_title: str, unit: str, delta: bool
-) -> alt.Chart:
+def _hover_layer(names: Sequence[str], x: str, x_title: str) -> alt.Chart:
     """A vertical rule that follows the pointer, with every series' value at that x."""
-    wide, tips = _tooltip_frame(frames, x, unit, delta)
     nearest = alt.selection_point(
         name="hover", nearest=True, on="pointerover", fields=[x], empty=False, clear="pointerout"
     )
+    tips = [alt.Tooltip(f"s{i}:N", title=name) for i, name in enumerate(names)]
     return (
-        alt.Chart(wide)
+        alt.Chart(alt.NamedData("hover"))
         .mark_rule(color=BASELINE_COLOR, strokeWidth=1)
         .encode(
             x=alt.X(f"{x}:Q"),
@@ -114,7 +206,7 @@ def _hover(
 
 
 def _band_layers(
-    frames: Mapping[str, pd.DataFrame],
+    series: Sequence[str],
     *,
     x: str,
     x_title: str,
@@ -122,21 +214,17 @@ def _band_layers(
     y_format: str | None,
     colors: Mapping[str, str],
     bands: bool,
-    legend_colors: Mapping[str, str] | None = None,
 ) -> list[alt.Chart]:
     """Per series (in order, so the first is drawn first): the band, then the mean line.
 
-    ``legend_colors`` (default ``colors``) is the colour scale shared with any other layers, so a
-    layered chart keeps a single legend.
+    ``colors`` is the colour scale shared by every layer of the chart, so it keeps one legend.
     """
     axis = alt.Axis(format=y_format, titleLimit=HEIGHT) if y_format else alt.Axis(titleLimit=HEIGHT)
     x_enc = alt.X(f"{x}:Q", title=x_title, scale=alt.Scale(nice=False))
-    shared = legend_colors or colors
-    color = _color(shared, legend=len(shared) > 1)
+    color = _color(colors, legend=len(colors) > 1)
     layers: list[alt.Chart] = []
-    for name, df in frames.items():
-        data = df[[x, "mean", "lo", "hi"]].assign(series=name)
-        base = alt.Chart(data).encode(x=x_enc, color=color)
+    for i in range(len(series)):
+        base = alt.Chart(alt.NamedData(f"s{i}")).encode(x=x_enc, color=color)
         if bands:
             layers.append(
                 base.mark_area(opacity=0.22).encode(
@@ -149,9 +237,40 @@ def _band_layers(
     return layers
 
 
-def _palette(frames: Mapping[str, pd.DataFrame], colors: Mapping[str, str] | None) -> dict:
-    given = dict(colors or {})
-    return {name: given.get(name, PALETTE[i % len(PALETTE)]) for i, name in enumerate(frames)}
+def band_layout(
+    series: Sequence[str],
+    *,
+    x: str = "week",
+    x_title: str = "Week",
+    y_title: str,
+    title: str,
+    description: str = "",
+    y_format: str | None = None,
+    colors: Mapping[str, str] | None = None,
+    bands: bool = True,
+    zero_rule: bool = False,
+    height: int = HEIGHT,
+) -> alt.LayerChart:
+    """The layout of :func:`band_chart` for these series names (see there for the arguments)."""
+    if not series:
+        raise ValueError("a band chart needs at least one series")
+    layers = _band_layers(
+        series,
+        x=x,
+        x_title=x_title,
+        y_title=y_title,
+        y_format=y_format,
+        colors=palette(series, colors),
+        bands=bands,
+    )
+    if zero_rule:
+        layers.append(
+            alt.Chart(alt.NamedData("zero"))
+            .mark_rule(color=BASELINE_COLOR, strokeDash=[4, 3])
+            .encode(y="zero:Q")
+        )
+    layers.append(_hover_layer(series, x, x_title))
+    return _finish(alt.layer(*layers), title, description, height)
 
 
 def band_chart(
@@ -184,82 +303,101 @@ def band_chart(
         delta: values are differences (signed tooltip, percentage points for shares).
         zero_rule: draw a horizontal rule at zero.
     """
-    if not frames:
-        raise ValueError("band_chart needs at least one series")
-    layers = _band_layers(
-        frames,
+    data = band_data(frames, x=x, unit=unit, delta=delta, zero_rule=zero_rule)
+    layout = band_layout(
+        list(frames),
         x=x,
         x_title=x_title,
         y_title=y_title,
+        title=title,
+        description=description,
         y_format=y_format,
-        colors=_palette(frames, colors),
+        colors=colors,
         bands=bands,
+        zero_rule=zero_rule,
+        height=height,
     )
-    if zero_rule:
-        layers.append(
-            alt.Chart(pd.DataFrame({"zero": [0.0]}))
-            .mark_rule(color=BASELINE_COLOR, strokeDash=[4, 3])
-            .encode(y="zero:Q")
-        )
-    layers.append(_hover(frames, x, x_title, unit, delta))
-    return _finish(alt.layer(*layers), title, description, height)
+    return with_data(layout, data)
 
 
-def events_frame(events: pd.DataFrame) -> pd.DataFrame:
-    """The reviews and shocks of one replication worth marking on a chart: week, what, detail."""
-    kinds = {**EVENT_KINDS, **SHOCK_KINDS}
-    rows = events[events["kind"].isin(kinds)]
-    return pd.DataFrame(
-        {
-            "week": rows["week"].to_numpy(),
-            "what": [kinds[k] for k in rows["kind"]],
-            "shock": rows["kind"].isin(SHOCK_KINDS).to_numpy(),
-            "detail": rows["detail"].to_numpy(),
-        }
-    )
-
-
-def _event_layers(events: pd.DataFrame) -> list[alt.Chart]:
-    """Review events as thin dashed rules, shocks as solid red rules, each with a tooltip."""
-    if events.empty:
+def review_kinds(data: Datasets) -> list[str]:
+    """The review kinds present in an alignment chart's datasets, in legend order."""
+    if "reviews" not in data:
         return []
+    present = set(data["reviews"]["what"])
+    return [k for k in EVENT_KINDS.values() if k in present]
+
+
+def _event_layers(kinds: Sequence[str], shocks: bool) -> list[alt.Chart]:
+    """Review events as thin dashed rules, shocks as solid red rules, each with a tooltip."""
     tip = [
         alt.Tooltip("what:N", title="Event"),
         alt.Tooltip("week:Q", title="Week"),
         alt.Tooltip("detail:N", title="Detail"),
     ]
+    dashes = dict(zip(EVENT_KINDS.values(), DASHES, strict=True))
     layers = []
-    reviews = events[~events["shock"]]
-    present = set(reviews["what"])
-    if not reviews.empty:
+    if kinds:
         layers.append(
-            alt.Chart(reviews)
+            alt.Chart(alt.NamedData("reviews"))
             .mark_rule(color=BASELINE_COLOR, opacity=0.55, strokeWidth=1)
             .encode(
                 x="week:Q",
                 strokeDash=alt.StrokeDash(
                     "what:N",
                     legend=alt.Legend(title="Reviews (replication 1)", orient="bottom"),
-                    scale=alt.Scale(
-                        domain=[k for k in EVENT_KINDS.values() if k in present],
-                        range=[
-                            d
-                            for k, d in zip(EVENT_KINDS.values(), DASHES, strict=True)
-                            if k in present
-                        ],
-                    ),
+                    scale=alt.Scale(domain=list(kinds), range=[dashes[k] for k in kinds]),
                 ),
                 tooltip=tip,
             )
         )
-    shocks = events[events["shock"]]
-    if not shocks.empty:
+    if shocks:
         layers.append(
-            alt.Chart(shocks)
+            alt.Chart(alt.NamedData("shocks"))
             .mark_rule(color=SHOCK_COLOR, strokeWidth=2.5)
             .encode(x="week:Q", tooltip=tip)
         )
     return layers
+
+
+def alignment_layout(
+    series: Sequence[str],
+    *,
+    teams: Sequence[str] = (),
+    kinds: Sequence[str] = (),
+    shocks: bool = False,
+    colors: Mapping[str, str] | None = None,
+    description: str = "",
+    height: int = ALIGNMENT_HEIGHT,
+) -> alt.LayerChart:
+    """The layout of :func:`alignment_chart`: ``kinds`` are the review kinds to mark."""
+    title = (
+        "Alignment per team, with reviews and shocks"
+        if teams
+        else "Mean alignment, with reviews and shocks"
+    )
+    legend = {
+        **palette(series, colors),
+        **{team: TEAM_PALETTE[i % len(TEAM_PALETTE)] for i, team in enumerate(teams)},
+    }
+    layers = _band_layers(
+        series,
+        x="week",
+        x_title="Week",
+        y_title="Alignment (0 to 1)",
+        y_format=None,
+        colors=legend,
+        bands=True,
+    )
+    if teams:
+        layers.append(
+            alt.Chart(alt.NamedData("teams"))
+            .mark_line(strokeWidth=1.2, opacity=0.9)
+            .encode(x="week:Q", y="mean:Q", detail="series:N", color=_color(legend, True))
+        )
+    layers.extend(_event_layers(kinds, shocks))
+    layers.append(_hover_layer([*series, *teams], "week", "Week"))
+    return _finish(alt.layer(*layers), title, description, height)
 
 
 def alignment_chart(
@@ -269,7 +407,7 @@ def alignment_chart(
     events: pd.DataFrame | None = None,
     colors: Mapping[str, str] | None = None,
     description: str = "",
-    height: int = 340,
+    height: int = ALIGNMENT_HEIGHT,
 ) -> alt.LayerChart:
     """Alignment by week: mean alignment band(s), optionally each team's mean, and review events.
 
@@ -278,82 +416,19 @@ def alignment_chart(
         team_frames: team name → that team's alignment band frame, drawn as thin lines.
         events: the frame from :func:`events_frame` (reviews and shocks of one replication).
     """
-    title = (
-        "Alignment per team, with reviews and shocks"
-        if team_frames
-        else "Mean alignment, with reviews and shocks"
+    data = alignment_data(mean_frames, team_frames=team_frames, events=events)
+    layout = alignment_layout(
+        list(mean_frames),
+        teams=list(team_frames or {}),
+        kinds=review_kinds(data),
+        shocks="shocks" in data,
+        colors=colors,
+        description=description,
+        height=height,
     )
-    mean_colors = _palette(mean_frames, colors)
-    team_colors = {
-        team: TEAM_PALETTE[i % len(TEAM_PALETTE)] for i, team in enumerate(team_frames or {})
-    }
-    legend = {**mean_colors, **team_colors}
-    layers = _band_layers(
-        mean_frames,
-        x="week",
-        x_title="Week",
-        y_title="Alignment (0 to 1)",
-        y_format=None,
-        colors=mean_colors,
-        bands=True,
-        legend_colors=legend,
-    )
-    if team_frames:
-        team_data = pd.concat(
-            [df[["week", "mean"]].assign(series=name) for name, df in team_frames.items()],
-            ignore_index=True,
-        )
-        layers.append(
-            alt.Chart(team_data)
-            .mark_line(strokeWidth=1.2, opacity=0.9)
-            .encode(x="week:Q", y="mean:Q", detail="series:N", color=_color(legend, True))
-        )
-    if events is not None:
-        layers.extend(_event_layers(events))
-    layers.append(
-        _hover({**mean_frames, **(team_frames or {})}, "week", "Week", "alignment", False)
-    )
-    return _finish(alt.layer(*layers), title, description, height)
+    return with_data(layout, data)
 
 
-def kpi_strip_chart(
-    kpis: pd.DataFrame, kpi: str, *, label: str, unit: str, y_format: str | None = None
-) -> alt.Chart:
-    """Per-replication values of one KPI by scenario: a strip of dots with a tick at the mean."""
-    data = kpis[["series", kpi]].rename(columns={kpi: "value"}).dropna()
-    axis = alt.Axis(format=y_format) if y_format else alt.Axis()
-    names = list(dict.fromkeys(data["series"]))
-    color = alt.Color(
-        "series:N",
-        scale=alt.Scale(domain=names, range=[PALETTE[i % len(PALETTE)] for i in range(len(names))]),
-        legend=None,
-    )
-    dots = (
-        alt.Chart(data)
-        .mark_circle(size=22, opacity=0.45)
-        .encode(
-            y=alt.Y("series:N", title=None, sort=names),
-            x=alt.X("value:Q", title=f"{label} ({unit})", axis=axis, scale=alt.Scale(zero=False)),
-            color=color,
-            tooltip=[
-                alt.Tooltip("series:N", title="Scenario"),
-                alt.Tooltip("value:Q", title=label, format=y_format or ",.3g"),
-            ],
-        )
-    )
-    means = (
-        alt.Chart(data)
-        .mark_tick(thickness=3, size=22)
-        .encode(y=alt.Y("series:N", sort=names), x="mean(value):Q", color=color)
-    )
-    return _finish(
-        alt.layer(dots, means),
-        f"{label}: every replication",
-        f"{label} of each replication by scenario; the tick marks the mean.",
-        40 * len(names) + 40,
-    )
-
-
-def series_names(frames: Sequence[str]) -> dict[str, str]:
+def series_names(names: Sequence[str]) -> dict[str, str]:
     """Palette colours for named series in order."""
-    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(frames)}
+    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}

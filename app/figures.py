@@ -1,19 +1,23 @@
 """The pages' figures: which charts, from which results, with which text alternative.
 
-Each builder here takes the plain views from :mod:`app.compute` and returns a :class:`Figure` — an
-Altair chart from :mod:`app.charts` and the sentence that says what it shows. ``sandbox_figures`` and
-``compare_figures`` turn a whole page's figures into Vega-Lite specs once per combination of run and
-display options and keep them in the data cache, so a rerun that changes nothing (or returns to
-something already shown) sends ready specs instead of rebuilding every chart.
+Each builder here takes the plain views from :mod:`app.compute` and returns a :class:`Figure`: the
+arguments of a chart layout from :mod:`app.charts`, the datasets it draws, and the sentence that says
+what it shows. Layouts depend only on a chart's structure, so their Vega-Lite specs are built once and
+reused (:func:`skeleton`); a run only computes its datasets. ``sandbox_figures`` and
+``compare_figures`` keep a whole page's ready specs in the data cache, so a rerun that changes nothing
+(or returns to something already shown) sends them as they are.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import altair as alt
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 from altair.utils.schemapi import debug_mode
 
@@ -35,63 +39,61 @@ VARIANT = "Variant"
 
 @dataclass(frozen=True)
 class Figure:
-    """One chart and its text alternative; ``wide`` figures take a whole row."""
+    """One chart — its layout's arguments and its datasets — and its text alternative.
+
+    ``wide`` figures take a whole row.
+    """
 
     key: str
-    chart: alt.TopLevelMixin
+    kind: str  # "band" or "alignment"
+    layout: dict
+    data: charts.Datasets
     text: str
     section: str
     wide: bool = False
 
-    def spec(self) -> dict:
-        """The Vega-Lite spec, with names that do not depend on the data.
-
-        Altair names each dataset after a hash of its values and the text alternative changes with
-        every run; both would make every new run a new chart to the browser. With stable names and
-        a fixed description the browser swaps the data into the charts it already has, which is
-        much faster than building them again. (Validation is left to the builders' tests.)
-        """
-        spec = self.chart.to_dict(validate=False)
-        spec.get("config", {}).pop("view", None)
-        if not spec.get("config"):
-            spec.pop("config", None)
-        spec["description"] = _plain_title(spec)
-        return _stable_dataset_names(spec, self.key)
+    def chart(self) -> alt.LayerChart:
+        """The complete Altair chart (layout and data)."""
+        return charts.with_data(LAYOUTS[self.kind](**self.layout), self.data)
 
     def to_dict(self) -> dict:
+        """The figure as plain data: a Vega-Lite spec with its datasets as Arrow bytes."""
+        spec = json.loads(skeleton(self.kind, json.dumps(self.layout, sort_keys=True)))
+        spec["datasets"] = {name: arrow_bytes(df) for name, df in self.data.items()}
         return {
             "key": self.key,
-            "spec": self.spec(),
+            "spec": spec,
             "text": self.text,
             "section": self.section,
             "wide": self.wide,
         }
 
 
-def _plain_title(spec: dict) -> str:
-    title = spec.get("title", "")
-    return title.get("text", "") if isinstance(title, dict) else str(title)
+LAYOUTS = {"band": charts.band_layout, "alignment": charts.alignment_layout}
 
 
-def _stable_dataset_names(spec: dict, key: str) -> dict:
-    """Rename datasets ``data-<hash>`` to ``<key>-<n>`` in order of first use."""
-    datasets = spec.pop("datasets", {})
-    names: dict[str, str] = {}
+@functools.lru_cache(maxsize=256)
+def skeleton(kind: str, layout_json: str) -> str:
+    """A layout's Vega-Lite spec (no data), built once per structure and reused for every run.
 
-    def walk(node):
-        if isinstance(node, dict):
-            if set(node) == {"name"} and node["name"] in datasets:
-                old = node["name"]
-                names.setdefault(old, f"{key}-{len(names)}")
-                return {"name": names[old]}
-            return {k: walk(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [walk(v) for v in node]
-        return node
+    The spec does not depend on the numbers, so the browser swaps new data into the charts it
+    already shows instead of building them again. (Validation is left to the builders' tests.)
+    """
+    with debug_mode(False):
+        spec = LAYOUTS[kind](**json.loads(layout_json)).to_dict(validate=False)
+    spec.get("config", {}).pop("view", None)
+    if not spec.get("config"):
+        spec.pop("config", None)
+    return json.dumps(spec)
 
-    spec = walk(spec)
-    spec["datasets"] = {new: datasets[old] for old, new in names.items()}
-    return spec
+
+def arrow_bytes(df: pd.DataFrame) -> bytes:
+    """A frame as Arrow IPC stream bytes, the form Streamlit sends chart data in."""
+    table = pa.Table.from_pandas(df)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
 
 
 def frame(view: Mapping, metric: str) -> pd.DataFrame:
@@ -132,16 +134,14 @@ def weekly_figure(
     """One weekly metric, one band per series."""
     unit = series_unit(metric)
     text = _describe(frames, series_label(metric), unit, width)
-    chart = charts.band_chart(
-        frames,
-        y_title=y_title(metric),
-        unit=unit,
-        y_format=AXIS_FORMAT.get(unit),
-        title=title,
-        description=text,
-        colors=colors,
-    )
-    return Figure(key, chart, text, section)
+    layout = {
+        "series": list(frames),
+        "y_title": y_title(metric),
+        "y_format": AXIS_FORMAT.get(unit),
+        "title": title,
+        "colors": charts.palette(list(frames), colors),
+    }
+    return Figure(key, "band", layout, charts.band_data(frames, unit=unit), text, section)
 
 
 def retention_figure(
@@ -152,18 +152,17 @@ def retention_figure(
     colors: Mapping[str, str] | None = None,
 ) -> Figure:
     text = " ".join(describe_retention(df, width, who=name) for name, df in frames.items())
-    chart = charts.band_chart(
-        frames,
-        x="age_weeks",
-        x_title="Customer age (weeks)",
-        y_title="Share still active",
-        unit="share",
-        y_format=".0%",
-        title="Retention by customer age",
-        description=text,
-        colors=colors,
-    )
-    return Figure(key, chart, text, "Customers")
+    layout = {
+        "series": list(frames),
+        "x": "age_weeks",
+        "x_title": "Customer age (weeks)",
+        "y_title": "Share still active",
+        "y_format": ".0%",
+        "title": "Retention by customer age",
+        "colors": charts.palette(list(frames), colors),
+    }
+    data = charts.band_data(frames, x="age_weeks", unit="share")
+    return Figure(key, "band", layout, data, text, "Customers")
 
 
 def difference_figure(
@@ -181,20 +180,19 @@ def difference_figure(
     x_word = "age" if x == "age_weeks" else "week"
     text = describe_difference(diff, x=x, what=what, unit=unit, width=width, x_word=x_word)
     share = unit.startswith("share")
-    chart = charts.band_chart(
-        {"Variant − baseline": diff},
-        x=x,
-        x_title=x_title,
-        y_title="Δ percentage points" if share else f"Δ {unit}",
-        unit=unit,
-        y_format="+.1%" if share else None,
-        title=f"{what}: variant − baseline (paired)",
-        description=text,
-        colors={"Variant − baseline": charts.VARIANT_COLOR},
-        delta=True,
-        zero_rule=True,
-    )
-    return Figure(key, chart, text, section)
+    name = "Variant − baseline"
+    layout = {
+        "series": [name],
+        "x": x,
+        "x_title": x_title,
+        "y_title": "Δ percentage points" if share else f"Δ {unit}",
+        "y_format": "+.1%" if share else None,
+        "title": f"{what}: variant − baseline (paired)",
+        "colors": {name: charts.VARIANT_COLOR},
+        "zero_rule": True,
+    }
+    data = charts.band_data({name: diff}, x=x, unit=unit, delta=True, zero_rule=True)
+    return Figure(key, "band", layout, data, text, section)
 
 
 def alignment_figure(view: Mapping, base: Mapping | None, width: int, teams: bool) -> Figure:
@@ -213,14 +211,16 @@ def alignment_figure(view: Mapping, base: Mapping | None, width: int, teams: boo
             if df["mean"].notna().any()
         )
         text += f" Team means at the end: {ends}."
-    chart = charts.alignment_chart(
-        frames,
-        team_frames=team_frames,
-        events=events,
-        colors=_colors(base is not None),
-        description=text,
-    )
-    return Figure("chart_alignment", chart, text, "Delivery and governance", wide=True)
+    data = charts.alignment_data(frames, team_frames=team_frames, events=events)
+    layout = {
+        "series": list(frames),
+        "teams": list(team_frames or {}),
+        "kinds": charts.review_kinds(data),
+        "shocks": "shocks" in data,
+        "colors": _colors(base is not None),
+    }
+    section = "Delivery and governance"
+    return Figure("chart_alignment", "alignment", layout, data, text, section, wide=True)
 
 
 def sandbox_figure_list(
@@ -310,9 +310,8 @@ def sandbox_figures(
         paired = compute.run_paired(
             base_settings, settings, seed, replications, model_version, width
         )
-    with debug_mode(False):
-        figures = sandbox_figure_list(view, base, paired, metric=metric, width=width, teams=teams)
-        return [f.to_dict() for f in figures]
+    figures = sandbox_figure_list(view, base, paired, metric=metric, width=width, teams=teams)
+    return [f.to_dict() for f in figures]
 
 
 COMPARE_METRICS = (
@@ -336,25 +335,24 @@ def compare_figures(
         for title, settings in runs
     }
     colors = charts.series_names(list(views))
-    with debug_mode(False):
-        figures = [
-            retention_figure(
-                {t: v["retention"] for t, v in views.items()},
-                width,
-                key="cmp_chart_retention",
-                colors=colors,
-            )
-        ]
-        figures += [
-            weekly_figure(
-                {t: frame(v, metric) for t, v in views.items()},
-                metric,
-                width,
-                key=f"cmp_chart_{metric}",
-                title=title,
-                section="Curves",
-                colors=colors,
-            )
-            for metric, title in COMPARE_METRICS
-        ]
-        return [f.to_dict() for f in figures]
+    figures = [
+        retention_figure(
+            {t: v["retention"] for t, v in views.items()},
+            width,
+            key="cmp_chart_retention",
+            colors=colors,
+        )
+    ]
+    figures += [
+        weekly_figure(
+            {t: frame(v, metric) for t, v in views.items()},
+            metric,
+            width,
+            key=f"cmp_chart_{metric}",
+            title=title,
+            section="Curves",
+            colors=colors,
+        )
+        for metric, title in COMPARE_METRICS
+    ]
+    return [f.to_dict() for f in figures]

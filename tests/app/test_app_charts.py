@@ -144,21 +144,33 @@ def test_kpi_table_explains_null_values():
 
 
 def test_figure_specs_do_not_depend_on_the_data():
-    from app.figures import Figure
+    from app.figures import weekly_figure
 
-    def spec(level: float) -> dict:
-        chart = charts.band_chart(
-            {"Variant": band(level=level)},
-            y_title="Share",
-            unit="share",
-            title="Retention",
-            description=f"level {level}",
+    def figure(level: float):
+        return weekly_figure(
+            {"Variant": band(level=level)}, "activation_rate", 90, key="k", title="T", section="S"
         )
-        return Figure("chart_x", chart, "text", "Customers").spec()
 
-    a, b = spec(0.4), spec(0.6)
-    assert a["datasets"] != b["datasets"]
-    without_data = [{k: v for k, v in s.items() if k != "datasets"} for s in (a, b)]
+    a, b = figure(0.4).to_dict(), figure(0.6).to_dict()
+    assert a["spec"]["datasets"] != b["spec"]["datasets"]
+    without_data = [{k: v for k, v in f["spec"].items() if k != "datasets"} for f in (a, b)]
     assert without_data[0] == without_data[1]
-    assert set(a["datasets"]) == {"chart_x-0", "chart_x-1"}
-    assert a["description"] == "Retention"
+    assert set(a["spec"]["datasets"]) == {"s0", "hover"}
+    assert all(isinstance(v, bytes) for v in a["spec"]["datasets"].values())
+    assert a["text"] != b["text"]
+
+
+def test_a_figure_is_a_complete_valid_chart():
+    from app.figures import weekly_figure
+
+    fig = weekly_figure(
+        {"Baseline": band(level=0.3), "Variant": band()},
+        "activation_rate",
+        80,
+        key="k",
+        title="Activation",
+        section="S",
+    )
+    spec = fig.chart().to_dict()  # validates against the Vega-Lite schema
+    assert set(spec["datasets"]) == {"s0", "s1", "hover"}
+    assert spec["datasets"]["s0"][0]["series"] == "Baseline"
