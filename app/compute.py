@@ -20,10 +20,11 @@ from concurrent.futures.process import BrokenProcessPool
 import pandas as pd
 import streamlit as st
 
+import sim.runner
 from app.state import from_canonical
 from sim.outcomes import KPI_NAMES, SERIES_NAMES
-from sim.params import default_params
-from sim.runner import MODEL_VERSION, Progress, Results, _run_chunk, compare, cpu_count, make_pool
+from sim.params import Params
+from sim.runner import MODEL_VERSION, Progress, Results, compare, cpu_count, make_pool
 
 WORKERS = max(1, min(cpu_count(), 8))
 POOL_MIN_REPLICATIONS = 10
@@ -35,13 +36,14 @@ CACHE_TTL_SECONDS = 3600
 def process_pool(workers: int = WORKERS) -> ProcessPoolExecutor:
     """The server's one process pool; its workers start and import the model right away."""
     pool = make_pool(workers)
+    # Any function of sim.runner makes a worker import the whole model; do it before the first run.
     for _ in range(workers):
-        pool.submit(_run_chunk, default_params(), 0, 1, [])
+        pool.submit(cpu_count)
     return pool
 
 
-def _run(params, replications: int, seed: int, progress: Progress) -> Results:
-    from sim.runner import run_many
+def _run(params: Params, replications: int, seed: int, progress: Progress) -> Results:
+    run_many = sim.runner.run_many  # looked up at call time, so tests can count the runs
 
     if replications < POOL_MIN_REPLICATIONS or WORKERS < 2:
         return run_many(params, replications, seed, progress=progress)

@@ -8,6 +8,7 @@ that says what the curve shows, for readers who cannot see it.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -244,3 +245,57 @@ def kpi_table(summary: dict, comparison: pd.DataFrame | None = None) -> pd.DataF
         row["Better when"] = "higher" if k.higher_is_better else "lower"
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------------------------------
+# Compare page
+# --------------------------------------------------------------------------------------------------
+
+
+def compare_kpi_table(summaries: Mapping[str, Mapping]) -> pd.DataFrame:
+    """KPI rows, one column per scenario: mean and 90% range across replications."""
+    rows = []
+    for name, k in KPIS.items():
+        row = {"KPI": k.label, "Better when": "higher" if k.higher_is_better else "lower"}
+        for title, summary in summaries.items():
+            s = summary[name]
+            value = kpi_value(name, s)
+            if not is_missing(s["p05"]):
+                value += f" ({kpi_range_short(name, s)})"
+            row[title] = value
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def kpi_range_short(name: str, s: Mapping) -> str:
+    unit = KPIS[name].unit
+    return f"{fmt_value(s['p05'], unit)} to {fmt_value(s['p95'], unit)}"
+
+
+def compare_pair_table(first: str, pairs: Mapping[str, pd.DataFrame | None]) -> pd.DataFrame:
+    """KPI rows, one column per other scenario: paired difference against the first, P(better)."""
+    rows = []
+    for name, k in KPIS.items():
+        row = {"KPI": k.label}
+        for other, table in pairs.items():
+            title = f"{other} − {first}"
+            if table is None:
+                row[title] = "n/a (different horizon)"
+                continue
+            c = table.set_index("kpi").loc[name]
+            if is_missing(c["diff_mean"]):
+                row[title] = "n/a"
+                continue
+            row[title] = f"{fmt_delta(c['diff_mean'], k.unit)} · P(better) {c['p_better']:.0%}"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def null_notes(summaries: Mapping[str, Mapping]) -> list[str]:
+    """Why each missing KPI value is missing, once per scenario and KPI."""
+    notes = []
+    for title, summary in summaries.items():
+        for name, k in KPIS.items():
+            if is_missing(summary[name]["mean"]):
+                notes.append(f"{k.label} of {title}: {null_reason(name)}")
+    return notes

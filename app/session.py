@@ -132,15 +132,13 @@ def _clear_messages() -> None:
 
 
 def _title_after_change(setup: Setup, overrides: dict[str, Any]) -> str:
+    """A preset's title, marked "(modified)" once the settings differ from it."""
     if setup.preset is not None:
         title = load_preset(setup.preset).title
-        return (
-            title + " (modified)"
-            if diff(Setup(None, "", overrides).params, base_params(setup.preset))
-            else title
-        )
+        changed = diff(Setup(None, "", overrides).params, base_params(setup.preset))
+        return f"{title} (modified)" if changed else title
     if overrides != setup.overrides and not setup.title.endswith("(modified)"):
-        return setup.title + " (modified)"
+        return f"{setup.title} (modified)"
     return setup.title
 
 

@@ -1,7 +1,7 @@
-"""Page sections: KPI tiles, the outcome charts with their text alternatives, exports.
+"""Page sections drawn with Streamlit: KPI tiles, the figures with their text alternatives, tables.
 
-Each function draws one part of a page from plain data (views fetched from the cache), so the page
-scripts stay a list of calls.
+Each function draws one part of a page from plain data (views and figure specs fetched from the
+cache), so the page scripts stay a list of calls.
 """
 
 from __future__ import annotations
@@ -22,9 +22,6 @@ from app.format import (
     p_better_text,
 )
 from sim.outcomes import KPIS
-
-BASELINE = "Baseline"
-VARIANT = "Variant"
 
 
 def kpi_tiles(summary: Mapping, comparison: pd.DataFrame | None = None) -> None:
@@ -107,59 +104,3 @@ def chart_tables(view: Mapping, base: Mapping | None, metrics: list[str]) -> Non
         st.dataframe(retention, key="table_retention", hide_index=True, height=220)
         st.markdown("**Weekly metrics** (every charted metric, by week)")
         st.dataframe(weekly, key="table_weekly", hide_index=True, height=260)
-
-
-# --------------------------------------------------------------------------------------------------
-# Compare page
-# --------------------------------------------------------------------------------------------------
-
-
-def compare_kpi_table(summaries: Mapping[str, Mapping]) -> pd.DataFrame:
-    """KPI rows, one column per scenario: mean and 90% range across replications."""
-    rows = []
-    for name, k in KPIS.items():
-        row = {"KPI": k.label, "Better when": "higher" if k.higher_is_better else "lower"}
-        for title, summary in summaries.items():
-            s = summary[name]
-            value = kpi_value(name, s)
-            if not is_missing(s["p05"]):
-                value += f" ({kpi_range_short(name, s)})"
-            row[title] = value
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def kpi_range_short(name: str, s: Mapping) -> str:
-    from app.format import fmt_value
-
-    unit = KPIS[name].unit
-    return f"{fmt_value(s['p05'], unit)} to {fmt_value(s['p95'], unit)}"
-
-
-def compare_pair_table(first: str, pairs: Mapping[str, pd.DataFrame | None]) -> pd.DataFrame:
-    """KPI rows, one column per other scenario: paired difference against the first, P(better)."""
-    rows = []
-    for name, k in KPIS.items():
-        row = {"KPI": k.label}
-        for other, table in pairs.items():
-            title = f"{other} − {first}"
-            if table is None:
-                row[title] = "n/a (different horizon)"
-                continue
-            c = table.set_index("kpi").loc[name]
-            if is_missing(c["diff_mean"]):
-                row[title] = "n/a"
-                continue
-            row[title] = f"{fmt_delta(c['diff_mean'], k.unit)} · P(better) {c['p_better']:.0%}"
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def null_notes(summaries: Mapping[str, Mapping]) -> list[str]:
-    """Why each missing KPI value is missing, once per scenario and KPI."""
-    notes = []
-    for title, summary in summaries.items():
-        for name, k in KPIS.items():
-            if is_missing(summary[name]["mean"]):
-                notes.append(f"{k.label} of {title}: {null_reason(name)}")
-    return notes

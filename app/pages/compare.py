@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from app import compute, controls, figures, session, views
+from app.format import compare_kpi_table, compare_pair_table, null_notes
 from app.state import (
     BAND_WIDTHS,
     MAX_APP_REPLICATIONS,
@@ -113,17 +114,17 @@ except Exception as err:  # the page must never show a traceback
 st.subheader("KPIs")
 st.caption(f"Mean (90% of replications) · {reps} replications · seed {seed}")
 st.dataframe(
-    views.compare_kpi_table({t: v["kpi"] for t, v in views_by_title.items()}),
+    compare_kpi_table({t: v["kpi"] for t, v in views_by_title.items()}),
     hide_index=True,
     key="cmp_table_kpis",
     height="content",
 )
-missing = views.null_notes({t: v["kpi"] for t, v in views_by_title.items()})
+missing = null_notes({t: v["kpi"] for t, v in views_by_title.items()})
 if missing:
     st.caption("n/a: " + "; ".join(missing) + ".")
 st.caption(f"Paired differences against {titles[0]} (same seed, same replications)")
 st.dataframe(
-    views.compare_pair_table(titles[0], pairs),
+    compare_pair_table(titles[0], pairs),
     hide_index=True,
     key="cmp_table_pairs",
     height="content",
