@@ -1,45 +1,16 @@
-"""Fixtures for the app tests: the app under Streamlit's AppTest, with small, fast runs."""
+"""Fixtures for the app tests."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parents[2]
-APP = str(ROOT / "streamlit_app.py")
-# Below the pool threshold, so each run stays in the test process and takes well under a second.
-FAST_REPS = "8"
-
-
-def open_app(query: Mapping[str, str] | None = None, timeout: float = 120) -> AppTest:
-    """The app, opened with these query parameters (replications kept small unless given)."""
-    at = AppTest.from_file(APP, default_timeout=timeout)
-    at.query_params.update({"reps": FAST_REPS, **(query or {})})
-    return at.run()
+from .helpers import open_app
 
 
 @pytest.fixture
 def app() -> Callable[..., AppTest]:
+    """Open the app with query parameters: ``app({"seed": "3"})``."""
     return open_app
-
-
-def tiles(at: AppTest) -> dict[str, str]:
-    """KPI tiles: label → value text."""
-    return {m.label: m.value for m in at.metric}
-
-
-def deltas(at: AppTest) -> dict[str, tuple[str, str]]:
-    """KPI tiles: label → (delta text, delta description)."""
-    return {m.label: (m.proto.delta, m.proto.delta_description) for m in at.metric}
-
-
-def texts(elements) -> list[str]:
-    return [e.value for e in elements]
-
-
-def assert_clean(at: AppTest) -> None:
-    """No exception reached the page."""
-    assert not at.exception, [e.value for e in at.exception]

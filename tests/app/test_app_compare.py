@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from tests.app.conftest import APP, FAST_REPS, assert_clean, texts
+from .helpers import APP, FAST_REPS, assert_clean, texts
 
 
 def open_compare(query: dict | None = None) -> AppTest:

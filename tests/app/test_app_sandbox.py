@@ -7,7 +7,8 @@ import pytest
 import sim.runner
 from app.format import TILE_KPIS
 from sim.outcomes import KPIS
-from tests.app.conftest import assert_clean, deltas, open_app, texts, tiles
+
+from .helpers import assert_clean, deltas, open_app, texts, tiles
 
 TILE_LABELS = [KPIS[k].label for k in TILE_KPIS]
 

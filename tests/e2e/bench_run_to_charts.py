@@ -24,7 +24,8 @@ from playwright.sync_api import Page, sync_playwright
 
 from app.compute import run_id
 from app.state import canonical
-from tests.e2e.server import CHROMIUM, CHROMIUM_ARGS, streamlit_server
+
+from .server import CHROMIUM, CHROMIUM_ARGS, streamlit_server
 
 CHARTS = 9
 ARM = """

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.server import CHROMIUM, CHROMIUM_ARGS, ROOT, ServerError, streamlit_server
+from .helpers import TIMEOUT_MS
+from .server import CHROMIUM, CHROMIUM_ARGS, ROOT, ServerError, streamlit_server
 
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
-TIMEOUT_MS = 90_000
 
 
 def _require_chromium() -> None:

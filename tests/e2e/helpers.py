@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import TIMEOUT_MS
-
+TIMEOUT_MS = 90_000
 CHART = '[data-testid="stVegaLiteChart"]'
 DRAWN_CHART = f"{CHART} svg.marks"
 TILE = '[data-testid="stMetric"]'

@@ -12,10 +12,11 @@ import pytest
 from playwright.sync_api import expect
 
 from app.compute import BAND_COLUMNS, KPI_COLUMNS
-from tests.e2e.conftest import TIMEOUT_MS
-from tests.e2e.helpers import (
+
+from .helpers import (
     CHARTS_ON_SANDBOX,
     DRAWN_CHART,
+    TIMEOUT_MS,
     choose,
     press_run,
     tile_value,
