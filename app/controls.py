@@ -29,6 +29,7 @@ REPS_KEY = "run.replications"
 METRIC_KEY = "view.metric"
 BAND_KEY = "view.band"
 TEAMS_KEY = "view.teams"
+TABLES_KEY = "view.tables"
 
 INCENTIVE_LABELS = {
     "shared_outcome": "Shared outcome",

@@ -89,7 +89,12 @@ def init_sandbox() -> None:
         state, warnings = decode_sandbox(take_initial_query("Sandbox"))
         _set_applied(state.variant, state.seed, state.replications)
         ss[BASELINE] = state.baseline.to_dict() if state.baseline else None
-        ss[DISPLAY] = {"metric": state.metric, "band": state.band, "teams": state.teams}
+        ss[DISPLAY] = {
+            "metric": state.metric,
+            "band": state.band,
+            "teams": state.teams,
+            "tables": state.tables,
+        }
         ss[URL_WARNINGS] = warnings
         ss.setdefault(SAVED, {})
     setup, seed, reps = applied()
@@ -102,13 +107,14 @@ def init_sandbox() -> None:
         (controls.METRIC_KEY, "metric"),
         (controls.BAND_KEY, "band"),
         (controls.TEAMS_KEY, "teams"),
+        (controls.TABLES_KEY, "tables"),
     ):
         if key not in ss:
             ss[key] = shown[name]
 
 
-def keep_display(metric: str, band: int, teams: bool) -> None:
-    st.session_state[DISPLAY] = {"metric": metric, "band": band, "teams": teams}
+def keep_display(metric: str, band: int, teams: bool, tables: bool) -> None:
+    st.session_state[DISPLAY] = {"metric": metric, "band": band, "teams": teams, "tables": tables}
 
 
 def sandbox_state() -> SandboxState:
@@ -122,6 +128,7 @@ def sandbox_state() -> SandboxState:
         metric=shown.get("metric", DEFAULT_METRIC),
         band=shown.get("band", DEFAULT_BAND),
         teams=bool(shown.get("teams", False)),
+        tables=bool(shown.get("tables", False)),
         baseline=baseline(),
     )
 

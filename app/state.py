@@ -50,6 +50,7 @@ PRESET_PARAM = "scenario"
 METRIC_PARAM = "show"
 BAND_PARAM = "band"
 TEAMS_PARAM = "teams"
+TABLES_PARAM = "tables"
 BASE_PARAM = "base"
 BASE_PREFIX = "base."
 COMPARE_PARAM = "scenarios"
@@ -151,6 +152,7 @@ class SandboxState:
     metric: str = DEFAULT_METRIC
     band: int = DEFAULT_BAND
     teams: bool = False
+    tables: bool = False
     baseline: Setup | None = None
 
 
@@ -179,6 +181,8 @@ def encode_sandbox(state: SandboxState) -> dict[str, str]:
         qp[BAND_PARAM] = str(state.band)
     if state.teams:
         qp[TEAMS_PARAM] = "true"
+    if state.tables:
+        qp[TABLES_PARAM] = "true"
     if state.baseline is not None:
         qp[BASE_PARAM] = state.baseline.preset or CUSTOM_BASE
         qp.update(_setting_params(state.baseline, BASE_PREFIX))
@@ -318,10 +322,10 @@ def decode_sandbox(query: Mapping[str, str | list[str]]) -> tuple[SandboxState, 
                     )
                 band = DEFAULT_BAND
             state.band = band
-        elif name == TEAMS_PARAM:
+        elif name in (TEAMS_PARAM, TABLES_PARAM):
             low = text.strip().lower()
             if low in ("true", "1", "yes", "on", "false", "0", "no", "off"):
-                state.teams = low in ("true", "1", "yes", "on")
+                setattr(state, name, low in ("true", "1", "yes", "on"))
             else:
                 warnings.append(
                     f"URL parameter {name} = {text!r} is not allowed: true or false. Using false."

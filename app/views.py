@@ -89,18 +89,15 @@ def _show(fig: dict) -> None:
 
 def chart_tables(view: Mapping, base: Mapping | None, metrics: list[str]) -> None:
     """The numbers behind the charts, as tables."""
-    with st.expander("The charts' data as tables"):
-        parts = [("variant", view)] + ([("baseline", base)] if base is not None else [])
-        retention = pd.concat(
-            [v["retention"].assign(run=role) for role, v in parts], ignore_index=True
-        )
-        weekly = pd.concat(
-            [v["bands"][v["bands"]["metric"].isin(metrics)].assign(run=role) for role, v in parts],
-            ignore_index=True,
-        )
-        st.markdown(
-            "**Retention by customer age** (share still active; mean, band low, median, band high)"
-        )
-        st.dataframe(retention, key="table_retention", hide_index=True, height=220)
-        st.markdown("**Weekly metrics** (every charted metric, by week)")
-        st.dataframe(weekly, key="table_weekly", hide_index=True, height=260)
+    parts = [("variant", view)] + ([("baseline", base)] if base is not None else [])
+    retention = pd.concat([v["retention"].assign(run=role) for role, v in parts], ignore_index=True)
+    weekly = pd.concat(
+        [v["bands"][v["bands"]["metric"].isin(metrics)].assign(run=role) for role, v in parts],
+        ignore_index=True,
+    )
+    st.markdown(
+        "**Retention by customer age** (share still active; mean, band low, median, band high)"
+    )
+    st.dataframe(retention, key="table_retention", hide_index=True, height=220)
+    st.markdown("**Weekly metrics** (every charted metric, by week)")
+    st.dataframe(weekly, key="table_weekly", hide_index=True, height=260)

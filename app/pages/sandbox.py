@@ -92,7 +92,7 @@ actions.button(
 )
 
 metric, band, teams = controls.display_options()
-session.keep_display(metric, band, teams)
+session.keep_display(metric, band, teams, st.session_state.get(controls.TABLES_KEY, False))
 
 # -- results ----------------------------------------------------------------------------------------
 settings = canonical(setup.overrides)
@@ -146,20 +146,25 @@ with st.expander("All KPIs"):
     )
 
 views.show_figures(figure_specs)
-views.chart_tables(
-    variant_view,
-    base_view,
-    [
-        "median_ttv_days",
-        "active_customers",
-        "revenue",
-        "value_delivered",
-        "alignment",
-        "meeting_overhead_share",
-        "lead_time_days",
-        metric,
-    ],
-)
+if st.toggle(
+    "Show the charts' data as tables",
+    key=controls.TABLES_KEY,
+    help="Every charted band as a table: the same numbers as the charts (display only).",
+):
+    views.chart_tables(
+        variant_view,
+        base_view,
+        [
+            "median_ttv_days",
+            "active_customers",
+            "revenue",
+            "value_delivered",
+            "alignment",
+            "meeting_overhead_share",
+            "lead_time_days",
+            metric,
+        ],
+    )
 
 # -- share and export -------------------------------------------------------------------------------
 query = encode_sandbox(session.sandbox_state())

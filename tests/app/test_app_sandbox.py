@@ -160,8 +160,12 @@ def test_display_options_do_not_rerun_the_model(app, monkeypatch):
     at.select_slider(key="view.band").set_value(50).run()
     at.selectbox(key="view.metric").set_value("backlog").run()
     at.toggle(key="view.teams").set_value(True).run()
+    assert len(at.dataframe) == 1  # the KPI table only
+    at.toggle(key="view.tables").set_value(True).run()
     assert_clean(at)
+    assert len(at.dataframe) == 3  # plus retention and weekly bands
     assert len(calls) == first
+    assert at.query_params["tables"] == "true"
     assert at.query_params["band"] == "50"
     # A lever change does run the model again.
     at.number_input(key="lever.reviews.council.interval_weeks").set_value(2.0)
