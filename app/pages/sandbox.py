@@ -25,7 +25,10 @@ with st.sidebar:
         format_func=lambda n: load_preset(n).title,
         placeholder="Custom settings",
         on_change=session.on_preset,
-        help="Loads the preset's settings into the levers below and runs it.",
+        help="Loads the preset's settings into the levers below and runs it.\n\n"
+        + "\n".join(
+            f"- **{load_preset(n).title}**: {load_preset(n).description}" for n in preset_names()
+        ),
     )
     if st.session_state.get(session.PRESET_KEY):
         st.caption(load_preset(st.session_state[session.PRESET_KEY]).description)
