@@ -120,6 +120,33 @@ def test_cancelling_a_dask_run_cancels_its_futures(dask_client):
     assert _sweep(dask).stats.count.min() >= 0
 
 
+@pytest.mark.slow
+def test_cancelling_a_local_pool_run_leaves_the_pool_usable():
+    pool = PoolExecutor(2)
+    cancel = threading.Event()
+    with pytest.raises(Cancelled):
+        sweep(
+            short(),
+            [parse_lever("org.discovery_share=0:0.4:8")],
+            replications=8,
+            seed=1,
+            executor=pool,
+            progress=lambda done, total: cancel.set(),
+            cancel=cancel,
+        )
+    again = sweep(
+        short(), [parse_lever("org.discovery_share=0,0.2")], replications=2, seed=3, executor=pool
+    )
+    serial = sweep(
+        short(),
+        [parse_lever("org.discovery_share=0,0.2")],
+        replications=2,
+        seed=3,
+        executor=SerialExecutor(),
+    )
+    _same(again, serial)
+
+
 def test_cancel_before_start_and_between_tasks():
     cancel = threading.Event()
     cancel.set()

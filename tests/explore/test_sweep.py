@@ -10,7 +10,7 @@ from sim.params import ParamError
 from sim.runner import run_many
 from sim.streams import replication_seeds
 from tests.explore.helpers import ALL_LOCAL, short
-from tests.helpers import Z_LIMIT
+from tests.helpers import SEED_OFFSET, Z_LIMIT
 
 SERIAL = SerialExecutor()
 
@@ -32,7 +32,7 @@ def test_under_drifting_incentives_reviews_deliver_more_value_than_none():
         base,
         [parse_lever("reviews.council.enabled=false,true")],
         replications=8,
-        seed=11,
+        seed=11 + SEED_OFFSET,
         executor=SERIAL,
     )
     assert [p["reviews.council.enabled"] for p in result.points] == [False, True]
@@ -47,7 +47,7 @@ def test_lead_time_rises_under_centralised_decisions():
         short(),
         [parse_lever("decisions.rights=delegated,guardrails,centralised")],
         replications=6,
-        seed=11,
+        seed=11 + SEED_OFFSET,
         executor=SERIAL,
         kpis=["lead_time_days"],
     )
