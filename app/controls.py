@@ -29,7 +29,7 @@ REPS_KEY = "run.replications"
 METRIC_KEY = "view.metric"
 BAND_KEY = "view.band"
 TEAMS_KEY = "view.teams"
-TABLES_KEY = "view.tables"
+TAB_KEY = "view.tab"
 
 INCENTIVE_LABELS = {
     "shared_outcome": "Shared outcome",

@@ -219,8 +219,11 @@ def alignment_figure(view: Mapping, base: Mapping | None, width: int, teams: boo
         "shocks": "shocks" in data,
         "colors": _colors(base is not None),
     }
-    section = "Delivery and governance"
-    return Figure("chart_alignment", "alignment", layout, data, text, section, wide=True)
+    return Figure("chart_alignment", "alignment", layout, data, text, DELIVERY, wide=True)
+
+
+CUSTOMERS = "Customers"
+DELIVERY = "Delivery and governance"
 
 
 def sandbox_figure_list(
@@ -228,64 +231,67 @@ def sandbox_figure_list(
     base: Mapping | None,
     paired: Mapping | None,
     *,
+    section: str,
     metric: str,
     width: int,
     teams: bool,
 ) -> list[Figure]:
-    """Every Sandbox figure in page order (a pinned baseline adds the paired differences)."""
+    """The Sandbox figures of one section in page order (a baseline adds paired differences)."""
     colors = _colors(base is not None)
 
-    def weekly(name: str, key: str, title: str, section: str) -> Figure:
+    def weekly(name: str, key: str, title: str) -> Figure:
+        frames = _series(view, base, name)
         return weekly_figure(
-            _series(view, base, name),
-            name,
-            width,
-            key=key,
-            title=title,
-            section=section,
-            colors=colors,
+            frames, name, width, key=key, title=title, section=section, colors=colors
         )
 
-    retention = {VARIANT: view["retention"]}
-    if base is not None:
-        retention = {BASELINE: base["retention"], **retention}
-    figures = [retention_figure(retention, width, key="chart_retention", colors=colors)]
-    if paired is not None:
-        figures.append(
-            difference_figure(
-                paired["retention"],
-                x="age_weeks",
-                x_title="Customer age (weeks)",
-                what="Retention",
-                unit="share",
-                width=width,
-                key="chart_retention_diff",
-                section="Customers",
-            )
+    def difference(frame: pd.DataFrame, x: str, what: str, unit: str, key: str) -> Figure:
+        x_title = "Customer age (weeks)" if x == "age_weeks" else "Week"
+        return difference_figure(
+            frame,
+            x=x,
+            x_title=x_title,
+            what=what,
+            unit=unit,
+            width=width,
+            key=key,
+            section=section,
         )
-    customers = "Customers"
-    delivery = "Delivery and governance"
-    figures += [
-        weekly("median_ttv_days", "chart_ttv", "Median time-to-value by sign-up week", customers),
-        weekly("active_customers", "chart_active", "Active customers", customers),
-        weekly("revenue", "chart_revenue", "Revenue", customers),
+
+    if section == CUSTOMERS:
+        retention = {VARIANT: view["retention"]}
+        if base is not None:
+            retention = {BASELINE: base["retention"], **retention}
+        figures = [retention_figure(retention, width, key="chart_retention", colors=colors)]
+        if paired is not None:
+            figures.append(
+                difference(
+                    paired["retention"], "age_weeks", "Retention", "share", "chart_retention_diff"
+                )
+            )
+        return [
+            *figures,
+            weekly("median_ttv_days", "chart_ttv", "Median time-to-value by sign-up week"),
+            weekly("active_customers", "chart_active", "Active customers"),
+            weekly("revenue", "chart_revenue", "Revenue"),
+        ]
+    if section != DELIVERY:
+        raise ValueError(f"no figures for section {section!r}")
+    figures = [
         alignment_figure(view, base, width, teams),
-        weekly("value_delivered", "chart_value", "Value delivered per week", delivery),
-        weekly("meeting_overhead_share", "chart_overhead", "Meeting overhead", delivery),
-        weekly("lead_time_days", "chart_lead_time", "Lead time of released items", delivery),
-        weekly(metric, "chart_metric", f"Metric shown: {series_label(metric)}", delivery),
+        weekly("value_delivered", "chart_value", "Value delivered per week"),
+        weekly("meeting_overhead_share", "chart_overhead", "Meeting overhead"),
+        weekly("lead_time_days", "chart_lead_time", "Lead time of released items"),
+        weekly(metric, "chart_metric", f"Metric shown: {series_label(metric)}"),
     ]
     if paired is not None:
         figures.append(
-            difference_figure(
+            difference(
                 paired["metrics"][metric],
-                x="week",
-                x_title="Week",
-                what=series_label(metric),
-                unit=series_unit(metric),
-                width=width,
-                key="chart_metric_diff",
-                section=delivery,
+                "week",
+                series_label(metric),
+                series_unit(metric),
+                "chart_metric_diff",
             )
         )
     return figures
@@ -299,10 +305,11 @@ def sandbox_figures(
     replications: int,
     model_version: str,
     width: int,
+    section: str,
     metric: str,
     teams: bool,
 ) -> list[dict]:
-    """The Sandbox's figures as ready specs (cached by run and display options)."""
+    """One section's figures as ready specs (cached by run, section and display options)."""
     view = compute.run_view(settings, seed, replications, model_version, width)
     base = paired = None
     if base_settings is not None:
@@ -310,7 +317,9 @@ def sandbox_figures(
         paired = compute.run_paired(
             base_settings, settings, seed, replications, model_version, width
         )
-    figures = sandbox_figure_list(view, base, paired, metric=metric, width=width, teams=teams)
+    figures = sandbox_figure_list(
+        view, base, paired, section=section, metric=metric, width=width, teams=teams
+    )
     return [f.to_dict() for f in figures]
 
 

@@ -22,6 +22,8 @@ from app import controls
 from app.state import (
     DEFAULT_BAND,
     DEFAULT_METRIC,
+    DEFAULT_TAB,
+    TABS,
     SandboxState,
     Setup,
     apply_values,
@@ -93,7 +95,7 @@ def init_sandbox() -> None:
             "metric": state.metric,
             "band": state.band,
             "teams": state.teams,
-            "tables": state.tables,
+            "tab": TABS[state.tab],
         }
         ss[URL_WARNINGS] = warnings
         ss.setdefault(SAVED, {})
@@ -107,14 +109,15 @@ def init_sandbox() -> None:
         (controls.METRIC_KEY, "metric"),
         (controls.BAND_KEY, "band"),
         (controls.TEAMS_KEY, "teams"),
-        (controls.TABLES_KEY, "tables"),
+        (controls.TAB_KEY, "tab"),
     ):
         if key not in ss:
             ss[key] = shown[name]
 
 
-def keep_display(metric: str, band: int, teams: bool, tables: bool) -> None:
-    st.session_state[DISPLAY] = {"metric": metric, "band": band, "teams": teams, "tables": tables}
+def keep_display(metric: str, band: int, teams: bool, tab: str) -> None:
+    """Remember the display options (``tab`` is the open tab's label)."""
+    st.session_state[DISPLAY] = {"metric": metric, "band": band, "teams": teams, "tab": tab}
 
 
 def sandbox_state() -> SandboxState:
@@ -128,7 +131,7 @@ def sandbox_state() -> SandboxState:
         metric=shown.get("metric", DEFAULT_METRIC),
         band=shown.get("band", DEFAULT_BAND),
         teams=bool(shown.get("teams", False)),
-        tables=bool(shown.get("tables", False)),
+        tab={label: slug for slug, label in TABS.items()}.get(shown.get("tab"), DEFAULT_TAB),
         baseline=baseline(),
     )
 

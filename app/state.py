@@ -50,7 +50,14 @@ PRESET_PARAM = "scenario"
 METRIC_PARAM = "show"
 BAND_PARAM = "band"
 TEAMS_PARAM = "teams"
-TABLES_PARAM = "tables"
+TAB_PARAM = "tab"
+# Output tabs of the Sandbox: link value → label. The first is the default.
+TABS = {
+    "customers": "Customers",
+    "delivery": "Delivery and governance",
+    "tables": "Data tables",
+}
+DEFAULT_TAB = "customers"
 BASE_PARAM = "base"
 BASE_PREFIX = "base."
 COMPARE_PARAM = "scenarios"
@@ -152,7 +159,7 @@ class SandboxState:
     metric: str = DEFAULT_METRIC
     band: int = DEFAULT_BAND
     teams: bool = False
-    tables: bool = False
+    tab: str = DEFAULT_TAB
     baseline: Setup | None = None
 
 
@@ -181,8 +188,8 @@ def encode_sandbox(state: SandboxState) -> dict[str, str]:
         qp[BAND_PARAM] = str(state.band)
     if state.teams:
         qp[TEAMS_PARAM] = "true"
-    if state.tables:
-        qp[TABLES_PARAM] = "true"
+    if state.tab != DEFAULT_TAB:
+        qp[TAB_PARAM] = state.tab
     if state.baseline is not None:
         qp[BASE_PARAM] = state.baseline.preset or CUSTOM_BASE
         qp.update(_setting_params(state.baseline, BASE_PREFIX))
@@ -322,10 +329,18 @@ def decode_sandbox(query: Mapping[str, str | list[str]]) -> tuple[SandboxState, 
                     )
                 band = DEFAULT_BAND
             state.band = band
-        elif name in (TEAMS_PARAM, TABLES_PARAM):
+        elif name == TAB_PARAM:
+            if text in TABS:
+                state.tab = text
+            else:
+                warnings.append(
+                    f"URL parameter {name} = {text!r} is not allowed: one of "
+                    f"{', '.join(TABS)}. Showing {DEFAULT_TAB}."
+                )
+        elif name == TEAMS_PARAM:
             low = text.strip().lower()
             if low in ("true", "1", "yes", "on", "false", "0", "no", "off"):
-                setattr(state, name, low in ("true", "1", "yes", "on"))
+                state.teams = low in ("true", "1", "yes", "on")
             else:
                 warnings.append(
                     f"URL parameter {name} = {text!r} is not allowed: true or false. Using false."

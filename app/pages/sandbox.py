@@ -6,7 +6,7 @@ import streamlit as st
 
 from app import compute, controls, figures, session, views
 from app.format import kpi_table
-from app.state import canonical, encode_sandbox, with_horizon
+from app.state import DEFAULT_TAB, TABS, canonical, encode_sandbox, with_horizon
 from sim.params import ParamError, diff
 from sim.runner import MODEL_VERSION
 from sim.scenarios import load_preset, preset_names, to_toml
@@ -95,7 +95,8 @@ actions.button(
 )
 
 metric, band, teams = controls.display_options()
-session.keep_display(metric, band, teams, st.session_state.get(controls.TABLES_KEY, False))
+open_tab = st.session_state.get(controls.TAB_KEY) or TABS[DEFAULT_TAB]
+session.keep_display(metric, band, teams, open_tab)
 
 # -- results ----------------------------------------------------------------------------------------
 settings = canonical(setup.overrides)
@@ -124,8 +125,12 @@ try:
     if base_settings is not None:
         base_view = compute.view(base_settings, seed, reps, band)
         paired = compute.paired(base_settings, settings, seed, reps, band)
-    figure_specs = figures.sandbox_figures(
-        settings, base_settings, seed, reps, MODEL_VERSION, band, metric, teams
+    figure_specs = (
+        figures.sandbox_figures(
+            settings, base_settings, seed, reps, MODEL_VERSION, band, open_tab, metric, teams
+        )
+        if open_tab != TABS["tables"]
+        else []
     )
     bands_csv = compute.bands_csv(tuple(runs), seed, reps, band)
     kpis_csv = compute.kpis_csv(tuple(runs), seed, reps, band)
@@ -148,26 +153,29 @@ with st.expander("All KPIs"):
         height="content",
     )
 
-views.show_figures(figure_specs)
-if st.toggle(
-    "Show the charts' data as tables",
-    key=controls.TABLES_KEY,
-    help="Every charted band as a table: the same numbers as the charts (display only).",
-):
-    views.chart_tables(
-        variant_view,
-        base_view,
-        [
-            "median_ttv_days",
-            "active_customers",
-            "revenue",
-            "value_delivered",
-            "alignment",
-            "meeting_overhead_share",
-            "lead_time_days",
-            metric,
-        ],
-    )
+# Only the open tab is drawn: switching tabs reruns the page, and its figures come from the cache.
+tabs = st.tabs(list(TABS.values()), key=controls.TAB_KEY, on_change="rerun")
+for tab, label in zip(tabs, TABS.values(), strict=True):
+    if not tab.open:
+        continue
+    with tab:
+        if label == TABS["tables"]:
+            views.chart_tables(
+                variant_view,
+                base_view,
+                [
+                    "median_ttv_days",
+                    "active_customers",
+                    "revenue",
+                    "value_delivered",
+                    "alignment",
+                    "meeting_overhead_share",
+                    "lead_time_days",
+                    metric,
+                ],
+            )
+        else:
+            views.show_figures(figure_specs, sections=False)
 
 # -- share and export -------------------------------------------------------------------------------
 query = encode_sandbox(session.sandbox_state())

@@ -21,10 +21,16 @@ def test_default_page_shows_kpis_and_charts(app):
     shown = tiles(at)
     assert list(shown) == TILE_LABELS
     assert all(v and v != "n/a" for v in shown.values()), shown
-    # Retention, time-to-value, customers, revenue, alignment, value, overhead, lead time, metric.
-    assert len(at.get("vega_lite_chart")) == 9
+    # The Customers tab: retention by age, time-to-value, active customers, revenue.
+    assert len(at.get("vega_lite_chart")) == 4
     # Every chart has a one-line text alternative under it.
-    assert sum("band" in c for c in texts(at.caption)) >= 9
+    assert sum("band" in c for c in texts(at.caption)) >= 4
+    # Delivery and governance: alignment, value, meeting overhead, lead time, metric shown.
+    at.session_state["view.tab"] = "Delivery and governance"
+    at.run()
+    assert_clean(at)
+    assert len(at.get("vega_lite_chart")) == 5
+    assert at.query_params["tab"] == "delivery"
 
 
 def test_changing_a_lever_and_running_changes_the_kpis(app):
@@ -68,8 +74,11 @@ def test_pinning_a_baseline_shows_deltas_and_the_difference_chart(app):
     assert description == "P(variant better) 0%"
     assert at.query_params["base"] == "aligned-baseline"
     # The retention difference and the metric difference join the charts.
-    keys = [c.proto.id for c in at.get("vega_lite_chart")]
-    assert len(keys) == 11
+    assert len(at.get("vega_lite_chart")) == 5
+    at.session_state["view.tab"] = "Delivery and governance"
+    assert len(at.run().get("vega_lite_chart")) == 6
+    at.session_state["view.tab"] = "Customers"
+    at.run()
     at.button(key="sb.unpin").click().run()
     assert all(d == ("", "") for d in deltas(at).values())
     assert "base" not in at.query_params
@@ -83,6 +92,7 @@ def test_query_parameters_restore_settings(app):
         "seed": "7",
         "band": "80",
         "show": "churn_rate",
+        "tab": "delivery",
     }
     at = app(query)
     assert_clean(at)
@@ -94,6 +104,7 @@ def test_query_parameters_restore_settings(app):
     assert at.number_input(key="run.seed").value == 7
     assert at.select_slider(key="view.band").value == 80
     assert at.selectbox(key="view.metric").value == "churn_rate"
+    assert at.session_state["view.tab"] == "Delivery and governance"
     assert any("seed 7" in c for c in texts(at.caption))
     # The page writes back exactly what it restored.
     assert dict(at.query_params) == {**query, "reps": "8"}
@@ -125,6 +136,7 @@ def test_a_baseline_in_the_link_is_restored(app):
         ({"reps": "lots"}, "reps"),
         ({"band": "33"}, "band"),
         ({"show": "happiness"}, "show"),
+        ({"tab": "everything"}, "tab"),
         ({"horizon_weeks": "20", "scenario": "pivot"}, "horizon_weeks"),
     ],
 )
@@ -134,7 +146,7 @@ def test_a_bad_query_parameter_warns_and_the_page_works(app, query, named):
     warnings = texts(at.warning)
     assert any(named in w for w in warnings), warnings
     assert len(at.metric) == len(TILE_LABELS)
-    assert len(at.get("vega_lite_chart")) >= 9
+    assert len(at.get("vega_lite_chart")) >= 4
     # The bad value is not written back into the link.
     assert at.query_params.get(named) != query[named]
 
@@ -160,12 +172,15 @@ def test_display_options_do_not_rerun_the_model(app, monkeypatch):
     at.select_slider(key="view.band").set_value(50).run()
     at.selectbox(key="view.metric").set_value("backlog").run()
     at.toggle(key="view.teams").set_value(True).run()
+    at.session_state["view.tab"] = "Delivery and governance"
+    at.run()
     assert len(at.dataframe) == 1  # the KPI table only
-    at.toggle(key="view.tables").set_value(True).run()
+    at.session_state["view.tab"] = "Data tables"
+    at.run()
     assert_clean(at)
     assert len(at.dataframe) == 3  # plus retention and weekly bands
     assert len(calls) == first
-    assert at.query_params["tables"] == "true"
+    assert at.query_params["tab"] == "tables"
     assert at.query_params["band"] == "50"
     # A lever change does run the model again.
     at.number_input(key="lever.reviews.council.interval_weeks").set_value(2.0)

@@ -40,6 +40,9 @@ def test_app_loads_with_charts_drawn(server_url, new_page):
     # Every chart is an SVG with marks in it, not an empty frame.
     for svg in page.locator(DRAWN_CHART).all():
         assert svg.locator("path").count() > 0
+    page.get_by_role("tab", name="Delivery and governance").click()
+    expect(page.locator(DRAWN_CHART)).to_have_count(5, timeout=TIMEOUT_MS)
+    expect(page).to_have_url(re.compile(r"tab=delivery"))
     page.get_by_role("link", name="Compare").click()
     expect(page.get_by_role("heading", name="Compare scenarios")).to_be_visible()
     expect(page.locator(DRAWN_CHART)).to_have_count(8, timeout=TIMEOUT_MS)
