@@ -143,15 +143,8 @@ changed = diff(setup.params)
 st.caption(
     f"{reps} replications · seed {seed} · {setup.params.horizon_weeks} weeks · model "
     f"{MODEL_VERSION} · {len(changed)} setting(s) differ from the defaults · run "
-    f"{compute.run_id(settings, seed, reps)}"
+    f"{compute.run_id(settings, seed, reps)} · every KPI, and every chart's numbers, in Data tables"
 )
-with st.expander("All KPIs"):
-    st.dataframe(
-        kpi_table(variant_view["kpi"], paired["kpis"] if paired else None),
-        hide_index=True,
-        key="table_kpis",
-        height="content",
-    )
 
 # Only the open tab is drawn: switching tabs reruns the page, and its figures come from the cache.
 tabs = st.tabs(list(TABS.values()), key=controls.TAB_KEY, on_change="rerun")
@@ -160,6 +153,13 @@ for tab, label in zip(tabs, TABS.values(), strict=True):
         continue
     with tab:
         if label == TABS["tables"]:
+            st.markdown("**Every KPI** (mean and the range of 90% of replications)")
+            st.dataframe(
+                kpi_table(variant_view["kpi"], paired["kpis"] if paired else None),
+                hide_index=True,
+                key="table_kpis",
+                height="content",
+            )
             views.chart_tables(
                 variant_view,
                 base_view,

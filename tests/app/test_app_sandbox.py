@@ -174,11 +174,13 @@ def test_display_options_do_not_rerun_the_model(app, monkeypatch):
     at.toggle(key="view.teams").set_value(True).run()
     at.session_state["view.tab"] = "Delivery and governance"
     at.run()
-    assert len(at.dataframe) == 1  # the KPI table only
+    assert len(at.dataframe) == 0
     at.session_state["view.tab"] = "Data tables"
     at.run()
     assert_clean(at)
-    assert len(at.dataframe) == 3  # plus retention and weekly bands
+    assert len(at.dataframe) == 3  # every KPI, retention by age, weekly bands
+    assert len(at.get("vega_lite_chart")) == 0
+    assert list(at.dataframe[0].value["KPI"])[:2] == ["52-week retention", "Median time-to-value"]
     assert len(calls) == first
     assert at.query_params["tab"] == "tables"
     assert at.query_params["band"] == "50"
