@@ -14,6 +14,7 @@ saves.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -136,17 +137,18 @@ BAND_COLUMNS = ("role", "scenario", "metric", "week", "mean", "lo", "p50", "hi",
 KPI_COLUMNS = ("role", "scenario", "replication", *KPI_NAMES)
 
 
-@st.cache_data(max_entries=CACHE_ENTRIES, ttl=CACHE_TTL_SECONDS, show_spinner=False)
-def bands_csv(
-    runs: tuple[tuple[str, str, str], ...], seed: int, replications: int, width: int
-) -> str:
-    """Weekly bands of every metric, plus retention by age, for each (role, title, settings) run.
+# A run to export: (role, scenario title, the run's view from :func:`view`).
+ExportRun = tuple[str, str, Mapping]
+
+
+def bands_csv(runs: Sequence[ExportRun], width: int) -> str:
+    """Weekly bands of every metric, plus retention by age, for each run.
 
     For ``metric == "retention_by_age"`` the ``week`` column holds the customers' age in weeks.
+    Plain pandas (no Streamlit calls), so a download button can build it when clicked.
     """
     frames = []
-    for role, title, settings in runs:
-        v = view(settings, seed, replications, width)
+    for role, title, v in runs:
         retention = v["retention"].rename(columns={"age_weeks": "week"})
         retention.insert(0, "metric", "retention_by_age")
         df = pd.concat([v["bands"], retention], ignore_index=True)
@@ -157,14 +159,11 @@ def bands_csv(
     return pd.concat(frames, ignore_index=True)[list(BAND_COLUMNS)].to_csv(index=False)
 
 
-@st.cache_data(max_entries=CACHE_ENTRIES, ttl=CACHE_TTL_SECONDS, show_spinner=False)
-def kpis_csv(
-    runs: tuple[tuple[str, str, str], ...], seed: int, replications: int, width: int
-) -> str:
-    """Every KPI of every replication for each (role, title, settings) run."""
+def kpis_csv(runs: Sequence[ExportRun]) -> str:
+    """Every KPI of every replication for each run (plain pandas, like :func:`bands_csv`)."""
     frames = []
-    for role, title, settings in runs:
-        df = view(settings, seed, replications, width)["kpis"].drop(columns=["scenario"])
+    for role, title, v in runs:
+        df = v["kpis"].drop(columns=["scenario"])
         df.insert(0, "scenario", title)
         df.insert(0, "role", role)
         frames.append(df)

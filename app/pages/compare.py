@@ -1,5 +1,6 @@
 """Compare: two to four presets or saved settings side by side, on the same random numbers."""
 
+import functools
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -136,10 +137,11 @@ views.show_figures(
     sections=False,
 )
 
+exports = [(role, title, views_by_title[title]) for role, title, _ in runs]
 d1, d2 = st.columns(2)
 d1.download_button(
     "Weekly bands (CSV)",
-    compute.bands_csv(runs, seed, reps, band),
+    functools.partial(compute.bands_csv, exports, band),
     file_name="compare_weekly_bands.csv",
     mime="text/csv",
     key="cmp.download_bands",
@@ -149,7 +151,7 @@ d1.download_button(
 )
 d2.download_button(
     "KPIs per replication (CSV)",
-    compute.kpis_csv(runs, seed, reps, band),
+    functools.partial(compute.kpis_csv, exports),
     file_name="compare_kpis_per_replication.csv",
     mime="text/csv",
     key="cmp.download_kpis",

@@ -1,5 +1,6 @@
 """Sandbox: pick a scenario, change governance levers, run, and compare against a pinned baseline."""
 
+import functools
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -116,9 +117,6 @@ if base_setup is not None:
             "horizon, so both share their random numbers and the deltas are paired."
         )
 
-runs = [("variant", setup.title, settings)]
-if base_settings is not None and base_setup is not None:
-    runs.insert(0, ("baseline", base_setup.title, base_settings))
 try:
     variant_view = compute.view(settings, seed, reps, band)
     base_view = paired = None
@@ -132,11 +130,12 @@ try:
         if open_tab != TABS["tables"]
         else []
     )
-    bands_csv = compute.bands_csv(tuple(runs), seed, reps, band)
-    kpis_csv = compute.kpis_csv(tuple(runs), seed, reps, band)
 except Exception as err:  # the page must never show a traceback
     st.error(f"The run failed: {err}. Your settings are kept; try again or change them.")
     st.stop()
+exports = [("variant", setup.title, variant_view)]
+if base_view is not None and base_setup is not None:
+    exports.insert(0, ("baseline", base_setup.title, base_view))
 
 views.kpi_tiles(variant_view["kpi"], paired["kpis"] if paired else None)
 changed = diff(setup.params)
@@ -186,7 +185,8 @@ st.subheader("Share and export")
 downloads = st.container(horizontal=True)
 downloads.download_button(
     "Weekly bands (CSV)",
-    bands_csv,
+    # Built when clicked (from the cached results), not on every run.
+    functools.partial(compute.bands_csv, exports, band),
     file_name="weekly_bands.csv",
     mime="text/csv",
     key="sb.download_bands",
@@ -196,7 +196,7 @@ downloads.download_button(
 )
 downloads.download_button(
     "KPIs per replication (CSV)",
-    kpis_csv,
+    functools.partial(compute.kpis_csv, exports),
     file_name="kpis_per_replication.csv",
     mime="text/csv",
     key="sb.download_kpis",

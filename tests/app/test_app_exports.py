@@ -15,13 +15,13 @@ from sim.outcomes import KPI_NAMES, SERIES_NAMES
 
 def test_band_and_kpi_csvs_have_the_expected_columns():
     settings = canonical({"incentives.sales": "mixed"})
-    runs = (("variant", "Sales on a mixed scorecard", settings),)
-    bands = pd.read_csv(io.StringIO(compute.bands_csv(runs, 3, 4, 80)))
+    runs = [("variant", "Sales on a mixed scorecard", compute.view(settings, 3, 4, 80))]
+    bands = pd.read_csv(io.StringIO(compute.bands_csv(runs, 80)))
     assert list(bands.columns) == list(compute.BAND_COLUMNS)
     assert set(SERIES_NAMES) <= set(bands["metric"])
     assert "retention_by_age" in set(bands["metric"])
     assert (bands["band_percent"] == 80).all()
-    kpis = pd.read_csv(io.StringIO(compute.kpis_csv(runs, 3, 4, 80)))
+    kpis = pd.read_csv(io.StringIO(compute.kpis_csv(runs)))
     assert list(kpis.columns) == ["role", "scenario", "replication", *KPI_NAMES]
     assert list(kpis["replication"]) == [0, 1, 2, 3]
     assert (kpis["scenario"] == "Sales on a mixed scorecard").all()
