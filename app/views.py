@@ -87,8 +87,20 @@ def _show(fig: dict) -> None:
     st.caption(fig["text"])
 
 
-def chart_tables(view: Mapping, base: Mapping | None, metrics: list[str]) -> None:
-    """The numbers behind the charts, as tables."""
+CHARTED_METRICS = (
+    "median_ttv_days",
+    "active_customers",
+    "revenue",
+    "value_delivered",
+    "alignment",
+    "meeting_overhead_share",
+    "lead_time_days",
+)
+
+
+def chart_tables(view: Mapping, base: Mapping | None, metric: str) -> None:
+    """The numbers behind the charts, as tables (``metric`` is the metric shown)."""
+    metrics = [*CHARTED_METRICS, metric]
     parts = [("variant", view)] + ([("baseline", base)] if base is not None else [])
     retention = pd.concat([v["retention"].assign(run=role) for role, v in parts], ignore_index=True)
     weekly = pd.concat(

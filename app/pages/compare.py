@@ -108,6 +108,7 @@ try:
         for i, (_, t, s) in enumerate(runs)
         if i > 0
     }
+    curves = figures.compare_figures(tuple((t, s) for _, t, s in runs), seed, reps, band)
 except Exception as err:  # the page must never show a traceback
     st.error(f"The comparison failed: {err}")
     st.stop()
@@ -132,10 +133,7 @@ st.dataframe(
 )
 
 st.subheader("Curves")
-views.show_figures(
-    figures.compare_figures(tuple((t, s) for _, t, s in runs), seed, reps, band),
-    sections=False,
-)
+views.show_figures(curves, sections=False)
 
 exports = [(role, title, views_by_title[title]) for role, title, _ in runs]
 d1, d2 = st.columns(2)

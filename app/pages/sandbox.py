@@ -159,20 +159,7 @@ for tab, label in zip(tabs, TABS.values(), strict=True):
                 key="table_kpis",
                 height="content",
             )
-            views.chart_tables(
-                variant_view,
-                base_view,
-                [
-                    "median_ttv_days",
-                    "active_customers",
-                    "revenue",
-                    "value_delivered",
-                    "alignment",
-                    "meeting_overhead_share",
-                    "lead_time_days",
-                    metric,
-                ],
-            )
+            views.chart_tables(variant_view, base_view, metric)
         else:
             views.show_figures(figure_specs, sections=False)
 
@@ -214,6 +201,5 @@ downloads.download_button(
     icon=":material/download:",
     help="Only the settings that differ from the defaults, with a title.",
 )
-link = (st.context.url or "") + ("?" + urlencode(query) if query else "")
 st.caption("This page's address restores exactly these settings (and the pinned baseline):")
-st.code(link or "?" + urlencode(query), language=None)
+st.code((st.context.url or "") + ("?" + urlencode(query) if query else ""), language=None)
