@@ -5,7 +5,8 @@
 * ``sb.applied`` — the settings last run: a :class:`~app.state.Setup` as a dict, seed, replications;
 * ``sb.baseline`` — the pinned baseline's setup dict, or None;
 * ``sb.saved`` — setups saved for the Compare page, by title;
-* ``sb.display`` — the display options (metric shown, band width, per-team detail);
+* ``sb.display`` — the display options (metric shown, band width, per-team detail, open tab);
+* ``cmp.applied`` — the Compare page's scenarios, seed and replications;
 * widget values under their keys, and messages to show once.
 
 Results are never stored here; pages fetch them from the cache by their settings.
