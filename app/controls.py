@@ -14,7 +14,6 @@ from typing import Any
 
 import streamlit as st
 
-from app.format import series_label
 from app.state import (
     BAND_WIDTHS,
     MAX_APP_REPLICATIONS,
@@ -22,6 +21,7 @@ from app.state import (
 )
 from sim.outcomes import SERIES
 from sim.params import Params, get, info
+from sim.report.format import series_label
 
 LEVER_PREFIX = "lever."
 SEED_KEY = "run.seed"

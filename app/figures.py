@@ -1,7 +1,7 @@
 """The pages' figures: which charts, from which results, with which text alternative.
 
 Each builder here takes the plain views from :mod:`app.compute` and returns a :class:`Figure`: the
-arguments of a chart layout from :mod:`app.charts`, the datasets it draws, and the sentence that says
+arguments of a chart layout from :mod:`sim.report.charts`, the datasets it draws, and the sentence that says
 what it shows. Layouts depend only on a chart's structure, so their Vega-Lite specs are built once and
 reused (:func:`skeleton`); a run only computes its datasets. ``sandbox_figures`` and
 ``compare_figures`` keep a whole page's ready specs in the data cache, so a rerun that changes nothing
@@ -21,8 +21,9 @@ import pyarrow as pa
 import streamlit as st
 from altair.utils.schemapi import debug_mode
 
-from app import charts, compute
-from app.format import (
+from app import compute
+from sim.report import charts
+from sim.report.format import (
     AXIS_FORMAT,
     describe_band,
     describe_difference,

@@ -31,11 +31,23 @@ from sim.params import (
     parse_value,
     with_overrides,
 )
+from sim.report.links import (
+    BASE_PARAM,
+    BASE_PREFIX,
+    CUSTOM_BASE,
+    DEFAULT_REPLICATIONS,
+    DEFAULT_SEED,
+    PRESET_PARAM,
+    REPS_PARAM,
+    SEED_PARAM,
+    base_params,
+    default_preset,
+    format_value,
+    run_query,
+)
 from sim.runner import MAX_REPLICATIONS
-from sim.scenarios import ScenarioError, load_preset, preset_names
+from sim.scenarios import ScenarioError, load_preset
 
-DEFAULT_SEED = 1
-DEFAULT_REPLICATIONS = 100
 MAX_APP_REPLICATIONS = min(1000, MAX_REPLICATIONS)
 MAX_SEED = 2**31 - 1
 BAND_WIDTHS = (50, 80, 90, 95)
@@ -43,10 +55,7 @@ DEFAULT_BAND = 90
 DEFAULT_METRIC = "signups"
 MAX_COMPARE = 4
 
-# Query-string names that are not model settings.
-SEED_PARAM = "seed"
-REPS_PARAM = "reps"
-PRESET_PARAM = "scenario"
+# Query-string names that are not model settings (the run's own are in sim.report.links).
 METRIC_PARAM = "show"
 BAND_PARAM = "band"
 TEAMS_PARAM = "teams"
@@ -58,16 +67,7 @@ TABS = {
     "tables": "Data tables",
 }
 DEFAULT_TAB = "customers"
-BASE_PARAM = "base"
-BASE_PREFIX = "base."
 COMPARE_PARAM = "scenarios"
-CUSTOM_BASE = "custom"
-
-
-def default_preset() -> str:
-    """The preset a fresh session starts from."""
-    names = preset_names()
-    return "aligned-baseline" if "aligned-baseline" in names else names[0]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -101,13 +101,6 @@ def preset_setup(name: str) -> Setup:
     return Setup(name, scenario.title, diff(scenario.params))
 
 
-def base_params(preset: str | None) -> Params:
-    """The parameters a link's settings are relative to: the preset's, or the model's defaults."""
-    if preset is None:
-        return default_params()
-    return load_preset(preset).params
-
-
 def canonical(overrides: Mapping[str, Any]) -> str:
     """A stable string for a set of overrides (the cache key of its results)."""
     return json.dumps(dict(overrides), sort_keys=True, separators=(",", ":"))
@@ -139,16 +132,6 @@ def apply_values(overrides: Mapping[str, Any], values: Mapping[str, Any]) -> dic
 # --------------------------------------------------------------------------------------------------
 
 
-def format_value(value: Any) -> str:
-    """A setting's value as text that :func:`sim.params.parse_value` reads back exactly."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        short = format(value, "g")
-        return short if float(short) == value else repr(value)
-    return str(value)
-
-
 @dataclass
 class SandboxState:
     """What a Sandbox link restores."""
@@ -163,25 +146,16 @@ class SandboxState:
     baseline: Setup | None = None
 
 
-def _setting_params(setup: Setup, prefix: str = "") -> dict[str, str]:
-    """``setup`` as query parameters: its preset and the settings differing from that preset."""
-    out: dict[str, str] = {}
-    changed = diff(setup.params, base_params(setup.preset))
-    for key in sorted(changed):
-        out[prefix + key] = format_value(changed[key])
-    return out
-
-
 def encode_sandbox(state: SandboxState) -> dict[str, str]:
     """The query parameters of a Sandbox state: only what differs from the defaults."""
-    qp: dict[str, str] = {}
-    if state.variant.preset is not None and state.variant.preset != default_preset():
-        qp[PRESET_PARAM] = state.variant.preset
-    qp.update(_setting_params(state.variant))
-    if state.seed != DEFAULT_SEED:
-        qp[SEED_PARAM] = str(state.seed)
-    if state.replications != DEFAULT_REPLICATIONS:
-        qp[REPS_PARAM] = str(state.replications)
+    base = state.baseline
+    qp = run_query(
+        state.variant.preset,
+        state.variant.params,
+        state.seed,
+        state.replications,
+        None if base is None else (base.preset, base.params),
+    )
     if state.metric != DEFAULT_METRIC:
         qp[METRIC_PARAM] = state.metric
     if state.band != DEFAULT_BAND:
@@ -190,9 +164,6 @@ def encode_sandbox(state: SandboxState) -> dict[str, str]:
         qp[TEAMS_PARAM] = "true"
     if state.tab != DEFAULT_TAB:
         qp[TAB_PARAM] = state.tab
-    if state.baseline is not None:
-        qp[BASE_PARAM] = state.baseline.preset or CUSTOM_BASE
-        qp.update(_setting_params(state.baseline, BASE_PREFIX))
     return qp
 
 

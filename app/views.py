@@ -11,7 +11,8 @@ from collections.abc import Mapping
 import pandas as pd
 import streamlit as st
 
-from app.format import (
+from sim.outcomes import KPIS
+from sim.report.format import (
     TILE_KPIS,
     fmt_delta,
     is_missing,
@@ -21,7 +22,6 @@ from app.format import (
     null_reason,
     p_better_text,
 )
-from sim.outcomes import KPIS
 
 
 def kpi_tiles(summary: Mapping, comparison: pd.DataFrame | None = None) -> None:

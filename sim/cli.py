@@ -327,6 +327,62 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_brief(args: argparse.Namespace) -> int:
+    from sim.report.brief import command_line, render
+    from sim.report.links import app_link, run_query
+
+    out = Path(args.out)
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise UsageError(f"--out = {args.out!r} is not allowed: a file name ending in .html")
+    args.out = None  # checked above; the shared checks expect a data file or nothing
+    _check_run_args(args)
+    if not args.app_url.startswith(("http://", "https://")):
+        raise UsageError(f"--app-url = {args.app_url!r} is not allowed: an http(s) address")
+    sets, args.set = args.set, None
+    base_scenario, base_params = _scenario_params(args.baseline, args)
+    args.set = sets  # --set changes the proposal only
+    var_scenario, var_params = _scenario_params(args.variant, args)
+    kw = {"replications": args.replications, "seed": args.seed, "workers": args.workers}
+    base = runner.run_many(
+        base_params,
+        scenario=base_scenario.name,
+        progress=None if args.quiet else ProgressBar("baseline"),
+        **kw,
+    )
+    variant = runner.run_many(
+        var_params,
+        scenario=var_scenario.name,
+        progress=None if args.quiet else ProgressBar("proposal"),
+        **kw,
+    )
+    presets = set(preset_names())
+
+    def preset(name: str) -> str | None:
+        return name if name in presets else None
+
+    query = run_query(
+        preset(args.variant),
+        var_params,
+        args.seed,
+        args.replications,
+        baseline=(preset(args.baseline), base_params),
+    )
+    extra = [f"--set {item}" for item in sets or []]
+    page = render(
+        base,
+        variant,
+        base_title=base_scenario.title,
+        variant_title=var_scenario.title + (" (modified)" if sets else ""),
+        link=app_link(args.app_url, query),
+        command=command_line(
+            args.baseline, args.variant, args.seed, args.replications, base.weeks, extra
+        ),
+    )
+    out.write_text(page, encoding="utf-8")
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from sim import bench
 
@@ -383,6 +439,17 @@ def build_parser() -> argparse.ArgumentParser:
     comp.add_argument("variant", metavar="B")
     _run_flags(comp)
     comp.set_defaults(func=cmd_compare)
+    brief = sub.add_parser("brief", help="a decision brief (self-contained HTML): A vs B")
+    brief.add_argument("baseline", metavar="A")
+    brief.add_argument("variant", metavar="B")
+    _run_flags(brief)
+    brief.set_defaults(out="brief.html")
+    brief.add_argument(
+        "--app-url",
+        default="http://localhost:8501",
+        help="the app's address, for the link that restores the run",
+    )
+    brief.set_defaults(func=cmd_brief)
     bench = sub.add_parser("bench", help="measure the simulator's speed")
     bench.add_argument("--format", choices=("table", "json"), default="table")
     bench.add_argument("--quick", action="store_true", help="fewer repeats (noisier)")

@@ -6,7 +6,6 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from app import compute, controls, figures, session, views
-from app.format import compare_kpi_table, compare_pair_table, null_notes
 from app.state import (
     BAND_WIDTHS,
     MAX_APP_REPLICATIONS,
@@ -15,6 +14,7 @@ from app.state import (
     canonical,
     encode_compare,
 )
+from sim.report.format import compare_kpi_table, compare_pair_table, null_notes
 
 session.init_compare()
 applied = st.session_state[session.CMP_APPLIED]

@@ -6,9 +6,9 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from app import compute, controls, figures, session, views
-from app.format import kpi_table
 from app.state import DEFAULT_TAB, TABS, canonical, encode_sandbox, with_horizon
 from sim.params import ParamError, diff
+from sim.report.format import kpi_table
 from sim.runner import MODEL_VERSION
 from sim.scenarios import load_preset, preset_names, to_toml
 

@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 import altair as alt
 import pandas as pd
 
-from app.format import fmt_delta, fmt_value
+from sim.report.format import fmt_delta, fmt_value
 
 VARIANT_COLOR = "#3b82f6"
 BASELINE_COLOR = "#8c8c8c"

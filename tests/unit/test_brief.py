@@ -1,0 +1,104 @@
+"""The decision brief: self-contained, complete, escaped, and its link restores the run."""
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from app.state import decode_sandbox
+from sim.cli import main
+from sim.outcomes import KPIS
+from sim.params import with_overrides
+from sim.report.brief import render
+from sim.report.links import app_link, run_query
+from sim.runner import run_many
+from sim.scenarios import load_preset
+
+HORIZON = {"horizon_weeks": 60}
+
+
+@pytest.fixture(scope="module")
+def pair():
+    base_p = with_overrides(load_preset("aligned-baseline").params, HORIZON)
+    var_p = with_overrides(load_preset("sales-led-drift").params, HORIZON)
+    base = run_many(base_p, replications=4, seed=3)
+    var = run_many(var_p, replications=4, seed=3)
+    query = run_query("sales-led-drift", var_p, 3, 4, baseline=("aligned-baseline", base_p))
+    link = app_link("http://localhost:8501", query)
+    page = render(
+        base,
+        var,
+        base_title="Aligned <b>baseline</b>",
+        variant_title="Sales & co",
+        link=link,
+        command="python -m sim brief a b",
+    )
+    return base, var, link, page
+
+
+def test_brief_has_summary_kpis_charts_settings_and_reproduction(pair):
+    page = pair[3]
+    assert page.startswith("<!DOCTYPE html>")
+    for k in KPIS.values():
+        assert k.label.replace("&", "&amp;") in page
+    assert page.count("<svg") == 6 and page.count("<figcaption>") == 6
+    assert "lowers 52-week retention" in page or "leaves 52-week retention" in page
+    assert "incentives.sales" in page  # the setting that differs
+    assert "Seed 3 · 4 paired replications · 60 weeks" in page
+    assert "python -m sim brief a b" in page
+
+
+def test_brief_references_nothing_on_the_network(pair):
+    _, _, link, page = pair
+    assert "<script" not in page.lower() and "<link" not in page.lower()
+    assert "@import" not in page and "url(" not in page
+    assert re.findall(r"\ssrc\s*=", page) == []
+    hrefs = re.findall(r'href="([^"]*)"', page)
+    assert hrefs == [
+        link.replace("&", "&amp;")
+    ]  # the only link is the anchor that restores the run
+    # Every other http(s) string is an SVG namespace, not a resource.
+    others = set(re.findall(r"https?://[^\s\"'<>]+", page)) - {link.replace("&", "&amp;")}
+    assert others <= {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
+
+
+def test_brief_escapes_user_text(pair):
+    page = pair[3]
+    assert "Aligned &lt;b&gt;baseline&lt;/b&gt;" in page and "<b>baseline" not in page
+    assert "Sales &amp; co" in page
+
+
+def test_restore_link_decodes_to_the_same_runs(pair):
+    base, var, link, _ = pair
+    query = {k: v[-1] for k, v in parse_qs(urlsplit(link).query).items()}
+    state, warnings = decode_sandbox(query)
+    assert warnings == []
+    assert state.variant.params == var.params and state.baseline.params == base.params
+    assert (state.seed, state.replications) == (3, 4)
+
+
+def test_cli_writes_a_brief_and_rejects_bad_output(tmp_path, capsys):
+    out = tmp_path / "brief.html"
+    code = main(
+        [
+            "brief",
+            "aligned-baseline",
+            "aligned-baseline",
+            "-n",
+            "3",
+            "--weeks",
+            "30",
+            "--set",
+            "reviews.council.interval_weeks=2",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
+    assert code == 0
+    page = out.read_text()
+    assert "reviews.council.interval_weeks=2" in page and "Decision brief" in page
+    assert main(["brief", "pivot", "pivot", "--out", str(tmp_path / "b.pdf")]) == 2
+    assert main(["brief", "pivot", "pivot", "--app-url", "javascript:alert(1)"]) == 2
+    err = capsys.readouterr().err
+    assert "--out" in err and "--app-url" in err and "Traceback" not in err
