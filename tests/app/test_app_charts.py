@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from app import charts
-from app.format import describe_band, describe_difference, fmt_delta, fmt_value, kpi_table
 from sim.outcomes import KPIS
+from sim.report import charts
+from sim.report.format import describe_band, describe_difference, fmt_delta, fmt_value, kpi_table
 
 
 def band(n: int = 20, level: float = 0.5) -> pd.DataFrame:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import sim.runner
-from app.format import TILE_KPIS
 from sim.outcomes import KPIS
+from sim.report.format import TILE_KPIS
 
 from .helpers import assert_clean, deltas, open_app, texts, tiles
 
