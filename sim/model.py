@@ -146,7 +146,7 @@ class World:
         deciding = rv.council.enabled or rv.strategy.enabled
         self.decision_rights = p.decisions.rights if deciding else "delegated"
         self.escalation_size = p.decisions.escalation_size_person_days
-        self.product = [TeamWork(self, i) for i in range(n)]
+        self.product = [TeamWork(self, i, stream(rep, "arrivals", i)) for i in range(n)]
         self.decision_queue: list[WorkItem] = []
         pr = p.product
         self.stock = [
@@ -224,6 +224,8 @@ class World:
 
     def reaim(self, now: float) -> None:
         """The organisation notices the new market: old-epoch ideas leave the backlog."""
+        for t in self.product:
+            t.catch_up(now)
         self.believed_epoch = self.market_epoch
         epoch = self.market_epoch
         dropped = sum(t.drop_where(lambda it: it.epoch != epoch) for t in self.product)
@@ -235,6 +237,8 @@ class World:
 
     def shift_epoch(self, now: float, why: str) -> None:
         """The market's needs change: what was built for the old epoch is worth less."""
+        for t in self.product:
+            t.catch_up(now)
         self.market_epoch += 1
         share = self.params.product.old_epoch_value_share
         self.stock = [s * share for s in self.stock]
@@ -338,6 +342,7 @@ class World:
             yield env.timeout(7.0)
             now = env.now
             for t in self.product:
+                t.catch_up(now)
                 t.expire(now)
             col = self.series[:, week]
             led = self.ledger[:, week]
@@ -367,7 +372,7 @@ class World:
         env = self.env
         p = self.params
         for t in self.product:
-            env.process(opportunity_arrivals(env, self, t, stream(self._rep, "arrivals", t.index)))
+            env.process(opportunity_arrivals(env, t))
             for _ in range(t.slots):
                 env.process(team_slot(env, self, t))
         for kind in REVIEW_TYPES[:3]:

@@ -160,7 +160,7 @@ class OrgParams(_Group):
     )
     gtm_cost_per_week: float = setting(
         30000.0,
-        lo=0.0,
+        lo=1.0,
         hi=1e7,
         unit="$ per week",
         doc="Sales and marketing cost per week (the denominator of acquisition cost).",

@@ -23,6 +23,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import deque
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -84,7 +85,7 @@ class WorkItem:
 class TeamWork:
     """A product team's backlog, WIP slots and build capacity."""
 
-    def __init__(self, world: World, index: int) -> None:
+    def __init__(self, world: World, index: int, rng: np.random.Generator) -> None:
         p = world.params
         self.world = world
         self.index = index
@@ -103,6 +104,12 @@ class TeamWork:
         per_day = p.org.team_size_people * p.org.hours_per_person_week / 8.0 / 7.0
         self.gross_rate = per_day
         self.meeting_share = world.expected_meeting_share  # smoothed, updated weekly
+        # Opportunity stream: the next arrival's time and draws (see ``catch_up``).
+        self._rows = _opportunity_rows(world, rng)
+        self.next_time = 0.0
+        self._next_row: tuple = ()
+        self._advance()
+        self.alarm: simpy.Event | None = None
 
     # -- ranking -------------------------------------------------------------------------------------
     def _set_weights(self) -> None:
@@ -144,8 +151,35 @@ class TeamWork:
         if self.idle:
             self.idle.pop().succeed()
 
+    # -- arrivals ----------------------------------------------------------------------------------
+    def _advance(self) -> None:
+        self._next_row = next(self._rows)
+        self.next_time += self._next_row[0]
+
+    def catch_up(self, now: float) -> None:
+        """Take in every opportunity that has arrived by ``now``, each at its own arrival time."""
+        world = self.world
+        while self.next_time <= now:
+            _, size, z, value, z_team, z_council, eta, kind, from_market = self._next_row
+            item = WorkItem(next(world.item_ids), self.index, self.next_time)
+            item.size = size
+            item.z = z
+            item.value = value
+            item.z_team = z_team
+            item.z_council = z_council
+            item.eta = eta
+            item.kind = kind
+            # Before the organisation re-aims, most new ideas still come from its old picture.
+            if from_market or world.believed_epoch == world.market_epoch:
+                item.epoch = world.market_epoch
+            else:
+                item.epoch = world.believed_epoch
+            world.arrive(item, self)
+            self._advance()
+
     def pull(self, now: float) -> WorkItem | None:
         """Take the best-scored waiting item that has not gone stale."""
+        self.catch_up(now)
         lifetime = self.world.lifetime_days
         heap = self.heap
         while heap:
@@ -187,49 +221,49 @@ class TeamWork:
         return self.gross_rate * max(0.02, free) / self.slots
 
 
-def opportunity_arrivals(env: simpy.Environment, world: World, team: TeamWork, rng) -> object:
-    """Poisson stream of opportunities for one team, each tagged with a market epoch."""
+def _opportunity_rows(world: World, rng: np.random.Generator) -> Iterator[tuple]:
+    """A team's opportunities, drawn in blocks with a fixed layout so that item k of a team gets the
+    same random numbers in every variant: (gap in days, size, z, value, team estimate with the focus
+    bonus, council estimate, local-metric appeal, kind, comes-from-the-new-market)."""
     p = world.params
     w = p.work
     mean_gap_days = 7.0 / w.opportunities_per_team_week
     log_median = math.log(w.value_median_points)
     cutoffs = np.array(world.kind_cutoffs)
-    signal = p.market.signal_share
-    focus_bonus = world.focus_bonus
-    ids = world.item_ids
+    bonus = np.array(world.focus_bonus)
     while True:
-        # Standard draws for a block of items, always in the same layout, then transformed.
         exps = rng.standard_exponential((2, _BLOCK))
         z, eta, e1, e2 = rng.standard_normal((4, _BLOCK))
         u_kind, u_tag = rng.random((2, _BLOCK))
-        block = zip(
+        kind = np.searchsorted(cutoffs, u_kind, side="right")
+        yield from zip(
             (exps[0] * mean_gap_days).tolist(),
             (exps[1] * w.item_size_mean_person_days).tolist(),
             z.tolist(),
             np.exp(log_median + w.value_log_sd * z).tolist(),
-            (z + world.estimate_noise * e1).tolist(),
+            (z + world.estimate_noise * e1 + bonus[kind]).tolist(),
             (z + world.council_noise * e2).tolist(),
             eta.tolist(),
-            np.searchsorted(cutoffs, u_kind, side="right").tolist(),
-            (u_tag < signal).tolist(),
+            kind.tolist(),
+            (u_tag < p.market.signal_share).tolist(),
             strict=True,
         )
-        for gap, size, zi, value, z_hat, z_council, eta_i, kind, from_market in block:
-            yield env.timeout(gap)
-            item = WorkItem(next(ids), team.index, env.now)
-            item.size = size
-            item.z = zi
-            item.value = value
-            item.z_team = z_hat + focus_bonus[kind]  # the team's estimate, strategy focus included
-            item.z_council = z_council
-            item.eta = eta_i
-            item.kind = kind
-            # Before the organisation re-aims, most new ideas still come from its old picture.
-            if from_market or world.believed_epoch == world.market_epoch:
-                item.epoch = world.market_epoch
-            else:
-                item.epoch = world.believed_epoch
-            world.arrive(item, team)
+
+
+def opportunity_arrivals(env: simpy.Environment, team: TeamWork) -> object:
+    """A team's Poisson stream of opportunities.
+
+    While every WIP slot is busy nothing looks at the backlog until a slot pulls or a review decides,
+    so arrivals are taken in then, each at its own arrival time (``TeamWork.catch_up``) — the same
+    result without an event per arrival. While a slot is idle, each arrival is an event that can wake it.
+    """
+    while True:
+        if team.idle:
+            yield env.timeout(team.next_time - env.now)
+            team.catch_up(team.next_time)
+        else:
+            team.alarm = env.event()
+            yield team.alarm
 
 
 def team_slot(env: simpy.Environment, world: World, team: TeamWork) -> object:
@@ -239,6 +273,8 @@ def team_slot(env: simpy.Environment, world: World, team: TeamWork) -> object:
         if item is None:
             wake = env.event()
             team.idle.append(wake)
+            if team.alarm is not None and not team.alarm.triggered:
+                team.alarm.succeed()  # arrivals now need to be events, to wake this slot
             yield wake
             continue
         item.state = ACTIVE
@@ -265,7 +301,9 @@ def decide_queue(world: World, now: float, reviewer: str) -> tuple[int, int, int
     centralised = p.decisions.rights == "centralised"
     threshold = p.reviews.reject_below_z
     lifetime = world.lifetime_days
-    queue = world.decision_queue
+    for team in world.product:
+        team.catch_up(now)
+    queue = sorted(world.decision_queue, key=_created)  # in order of arrival
     world.decision_queue = []
     for item in queue:
         item.decided = now
@@ -293,6 +331,10 @@ def decide_queue(world: World, now: float, reviewer: str) -> tuple[int, int, int
             f"{approved} approved, {rejected} rejected" + (f", {stale} stale" if stale else ""),
         )
     return approved, rejected, stale
+
+
+def _created(item: WorkItem) -> float:
+    return item.created
 
 
 def prune_wip(world: World, now: float) -> int:
