@@ -22,6 +22,8 @@ def main() -> None:
     pages = [
         st.Page("app/pages/sandbox.py", title="Sandbox", icon=":material/tune:", default=True),
         st.Page("app/pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+        st.Page("app/pages/learn.py", title="Learn", icon=":material/school:"),
+        st.Page("app/pages/explore.py", title="Explore", icon=":material/explore:"),
     ]
     page = st.navigation(pages, position="top")
     remember_initial_url(page.title, st.query_params.to_dict())

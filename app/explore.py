@@ -1,0 +1,490 @@
+"""The Explore page's experiments: requests checked by the engine, cached runs, progress and Stop.
+
+A request is the plain data of one experiment — its tool, base scenario (as non-default settings),
+levers as text (``key=lo:hi`` or ``key=v1,v2``), replications, seed — held as a canonical JSON string.
+That string, the tool and the model version are the cache key of the results; nothing else is kept,
+and ``session_state`` only ever holds the string.
+
+Before anything runs, a request is checked by the engine itself: the experiment is started with its
+cancel token already set, so :mod:`sim.explore` runs every check it would run for real (levers,
+ranges, grid points, KPIs, constraints, sizes) and then stops before the first simulation.
+
+A run updates a progress bar from the engine's ``progress(done, total)`` callback, which the engine
+calls in the script's thread. A click anywhere on the page during a run (the Stop button, say) makes
+Streamlit raise a control-flow exception at the next update of that bar; the callback catches it,
+sets the run's cancel token — the engine then cancels the tasks not yet started and raises
+:class:`~sim.executors.Cancelled` — and the exception is raised again, so Streamlit reruns the page.
+
+Work runs on the app's one process pool, in this process when it is small, or on a Dask cluster when
+``SIM_DASK_SCHEDULER`` names one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+import sim.explore as engine
+from app import compute
+from app.controls import LEVERS as APP_LEVERS
+from sim.executors import (
+    SCHEDULER_ENV,
+    Cancelled,
+    DaskExecutor,
+    PoolExecutor,
+    SerialExecutor,
+    TaskExecutor,
+    make_executor,
+)
+from sim.explore.attribution import players_from
+from sim.explore.levers import ExploreError, Lever, check_lever, parse_constraint, parse_lever
+from sim.explore.optimise import candidates_for, schedule, simulations
+from sim.outcomes import KPI_NAMES
+from sim.params import (
+    ParamError,
+    Params,
+    check_key,
+    default_params,
+    diff,
+    info,
+    parse_value,
+    settings,
+)
+from sim.params import with_overrides as apply_overrides
+from sim.report.explore_charts import lever_title
+from sim.runner import MODEL_VERSION
+from sim.scenarios import load_preset, preset_names
+
+TOOLS = ("sweep", "sensitivity", "attribution", "optimisation")
+TOOL_NAMES = {
+    "sweep": "Sweep",
+    "sensitivity": "Sensitivity",
+    "attribution": "Attribution",
+    "optimisation": "Optimisation",
+}
+SANDBOX = "sandbox"
+MAX_APP_SIMULATIONS = 20_000
+SERIAL_BELOW = 24  # simulations: smaller runs stay in this process (starting pool work costs more)
+CACHE_ENTRIES = 32
+CACHE_TTL_SECONDS = 3600
+
+RUNNING = "ex.running"  # the run in progress: {"tool", "spec", "done", "total"} (plain values)
+
+Progress = Callable[[int, int], None]
+
+
+# --------------------------------------------------------------------------------------------------
+# Settings offered as levers
+# --------------------------------------------------------------------------------------------------
+
+_APP_LABELS = {lv.key: lv.label for lv in APP_LEVERS}
+
+
+def lever_keys(numeric_only: bool = False) -> list[str]:
+    """Settings to offer as levers: the Sandbox's levers first, then every other setting."""
+    every = [s for s in settings() if not numeric_only or s.type in ("int", "float")]
+    known = [s.key for s in every if s.key in _APP_LABELS]
+    known.sort(key=list(_APP_LABELS).index)
+    return known + [s.key for s in every if s.key not in _APP_LABELS]
+
+
+def lever_name(key: str) -> str:
+    """A lever's label in a picker: its name and what it allows (the key itself if unknown)."""
+    if not key:
+        return "— none —"
+    try:
+        s = info(key)
+    except ParamError:
+        return key
+    name = _APP_LABELS.get(key) or lever_title(key)
+    if s.type in ("int", "float"):
+        unit = f" {s.unit}" if s.unit else ""
+        return f"{name} · {s.allowed}{unit}"
+    if s.type == "bool":
+        return f"{name} · true, false"
+    return f"{name} · {', '.join(s.choices or ())}"
+
+
+def base_options(sandbox: bool) -> list[str]:
+    """Base scenarios on offer: every preset, and the Sandbox's settings when there are some."""
+    return [*preset_names(), *([SANDBOX] if sandbox else [])]
+
+
+def base_name(option: str, sandbox_title: str | None = None) -> str:
+    if option == SANDBOX:
+        return f"Sandbox settings: {sandbox_title}" if sandbox_title else "Sandbox settings"
+    try:
+        return load_preset(option).title
+    except ValueError:
+        return option
+
+
+# --------------------------------------------------------------------------------------------------
+# Requests: form values → a validated, canonical spec
+# --------------------------------------------------------------------------------------------------
+
+
+def app_message(err: BaseException) -> str:
+    """An engine error as one line, with command-line flags named as the page's fields."""
+    text = str(err)
+    for flag, field in (
+        (" (try --by group)", " (split by group of settings instead)"),
+        ("(--by group)", "(split by group of settings)"),
+        ("--candidates or the levers' points", "Candidates or the levers' points"),
+        ("--constraint", "Constraint"),
+        ("--samples", "Samples"),
+        ("--replications", "Replications"),
+        ("--candidates", "Candidates"),
+        ("--method", "Method"),
+        ("--search", "Search"),
+        ("--lever", "lever"),
+        ("--kpi", "KPI"),
+        ("--by", "Split by"),
+    ):
+        text = text.replace(flag, field)
+    return text
+
+
+def base_overrides(option: str, sandbox: Mapping[str, Any] | None = None) -> tuple[str, dict]:
+    """(title, non-default settings) of a base scenario: a preset, or the Sandbox's settings."""
+    if option == SANDBOX:
+        if sandbox is None:
+            raise ExploreError("there are no Sandbox settings in this session: pick a preset")
+        return str(sandbox.get("title") or "Sandbox settings"), dict(sandbox.get("overrides", {}))
+    scenario = load_preset(option)
+    return scenario.title, diff(scenario.params)
+
+
+def params_of(overrides: Mapping[str, Any]) -> Params:
+    """The parameters of non-default settings (validated; raises ParamError)."""
+    return apply_overrides(default_params(), dict(overrides))
+
+
+def with_horizon(overrides: Mapping[str, Any], horizon_weeks: int) -> dict[str, Any]:
+    """Settings at another horizon, validated, as plain non-default values."""
+    return diff(params_of({**overrides, "horizon_weeks": int(horizon_weeks)}))
+
+
+def lever_text(key: str | None, text: str | None, points: int | None = None) -> str:
+    """One lever as ``key=spec``, checked by the engine (raises ParamError naming what is wrong).
+
+    ``points`` sets the grid points of a numeric range that does not give its own (``lo:hi:n``).
+    """
+    key = (key or "").strip()
+    spec = (text or "").strip()
+    check_key(key, spec)
+    if not spec:
+        raise ParamError(
+            key, spec, f"a range lo:hi or listed values ({info(key).allowed})", "is empty"
+        )
+    lever = parse_lever(f"{key}={spec}")
+    if points is not None and lever.is_range and lever.points is None:
+        lever = check_lever(Lever(lever.key, lo=lever.lo, hi=lever.hi, points=int(points)), spec)
+    return f"{lever.key}={lever.spec}"
+
+
+def levers_of(
+    rows: Sequence[tuple[str | None, str | None]], points: int | None = None
+) -> list[str]:
+    """Levers from (key, range) rows; rows without a key are skipped."""
+    return [lever_text(key, text, points) for key, text in rows if (key or "").strip()]
+
+
+def parse_changes(text: str) -> dict[str, Any]:
+    """Settings written one a line as ``key=value`` (blank lines and ``#`` comments ignored)."""
+    changes: dict[str, Any] = {}
+    for number, raw in enumerate((text or "").splitlines(), start=1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if "=" not in line:
+            raise ExploreError(
+                f"changed settings, line {number}: {line!r} is not a setting: write key=value, "
+                f"e.g. reviews.council.interval_weeks=8"
+            )
+        key, value = (part.strip() for part in line.split("=", 1))
+        check_key(key, value)
+        changes[key] = parse_value(key, value)
+    return changes
+
+
+def parse_constraints(text: str) -> list[str]:
+    """Constraints written one a line (``meeting_overhead_share<=10%``), checked; as text."""
+    out = []
+    for raw in (text or "").replace(";", "\n").splitlines():
+        line = raw.strip()
+        if line:
+            out.append(parse_constraint(line).text)
+    return out
+
+
+def _spec(data: Mapping[str, Any]) -> str:
+    return json.dumps(dict(data), sort_keys=True, separators=(",", ":"))
+
+
+def _levers(texts: Sequence[str]) -> list[Lever]:
+    return [parse_lever(text) for text in texts]
+
+
+def experiment(
+    tool: str,
+    spec: Mapping[str, Any],
+    *,
+    executor: TaskExecutor,
+    progress: Progress | None,
+    cancel: threading.Event,
+):
+    """Run one experiment of ``sim.explore`` from its spec (the engine validates everything)."""
+    base = params_of(spec["base"])
+    common = {
+        "replications": int(spec["replications"]),
+        "seed": int(spec["seed"]),
+        "scenario": spec["title"],
+        "executor": executor,
+        "progress": progress,
+        "cancel": cancel,
+    }
+    if tool == "sweep":
+        return engine.sweep(base, _levers(spec["levers"]), **common)
+    if tool == "sensitivity":
+        return engine.sensitivity(
+            base,
+            _levers(spec["levers"]),
+            method=spec["method"],
+            samples=int(spec["samples"]),
+            **common,
+        )
+    if tool == "attribution":
+        return engine.attribute(base, params_of(spec["variant"]), by=spec["by"], **common)
+    if tool == "optimisation":
+        return engine.optimise(
+            base,
+            _levers(spec["levers"]),
+            spec["kpi"],
+            maximise=spec["maximise"],
+            constraints=[parse_constraint(c) for c in spec["constraints"]],
+            candidates=int(spec["candidates"]),
+            search=spec["search"],
+            **common,
+        )
+    raise ValueError(f"tool = {tool!r} is not an experiment: one of {', '.join(TOOLS)}")
+
+
+def size(tool: str, spec: Mapping[str, Any]) -> int:
+    """How many simulations an experiment runs (call after it has been checked)."""
+    reps = int(spec["replications"])
+    if tool == "sweep":
+        return math.prod(len(lv.grid()) for lv in _levers(spec["levers"])) * reps
+    if tool == "sensitivity":
+        per = len(spec["levers"]) + (1 if spec["method"] == "morris" else 2)
+        return int(spec["samples"]) * per * reps
+    if tool == "attribution":
+        base = params_of(spec["base"])
+        changes = diff(params_of(spec["variant"]), base)
+        return (1 << len(players_from(base, changes, spec["by"]))) * reps
+    pool = candidates_for(
+        _levers(spec["levers"]), int(spec["candidates"]), spec["search"], int(spec["seed"])
+    )
+    return simulations(schedule(len(pool), reps))
+
+
+def check(tool: str, spec: Mapping[str, Any]) -> int:
+    """Check a request with the engine's own validation, without simulating; return its size.
+
+    Raises:
+        ParamError, ExploreError, ValueError: with a one-line message naming what is wrong.
+    """
+    cancel = threading.Event()
+    cancel.set()  # every check runs, then the run stops before its first simulation
+    with contextlib.suppress(Cancelled):
+        experiment(tool, spec, executor=SerialExecutor(), progress=None, cancel=cancel)
+    n = size(tool, spec)
+    if n > MAX_APP_SIMULATIONS:
+        raise ExploreError(
+            f"this {TOOL_NAMES[tool].lower()} would run {n:,} simulations: at most "
+            f"{MAX_APP_SIMULATIONS:,} from the app; use fewer points, samples, candidates or "
+            f"replications, or the command line (python -m sim {_command(tool)})"
+        )
+    return n
+
+
+def _command(tool: str) -> str:
+    return {"attribution": "attribute", "optimisation": "optimise"}.get(tool, tool)
+
+
+def request(tool: str, spec: Mapping[str, Any]) -> dict[str, Any]:
+    """A checked request as plain data: ``{"tool", "spec" (canonical JSON), "simulations"}``."""
+    n = check(tool, spec)
+    return {"tool": tool, "spec": _spec(spec), "simulations": n}
+
+
+# --------------------------------------------------------------------------------------------------
+# Running: executor, progress bar, cancel token, cache
+# --------------------------------------------------------------------------------------------------
+
+
+def _executor(simulations: int) -> TaskExecutor:
+    """Dask when ``SIM_DASK_SCHEDULER`` is set; else the app's pool, or this process if small."""
+    if os.environ.get(SCHEDULER_ENV, "").strip():
+        return make_executor()
+    if simulations < SERIAL_BELOW or compute.WORKERS < 2:
+        return SerialExecutor()
+    return PoolExecutor(pool=compute.process_pool())
+
+
+def executor_text(executor: TaskExecutor) -> str:
+    """Where a run ran, in words."""
+    if isinstance(executor, DaskExecutor):
+        return f"on the Dask cluster at {executor.address} ({executor.workers} threads)"
+    if isinstance(executor, PoolExecutor):
+        return f"on the app's local process pool ({executor.workers} processes)"
+    return "in the app's own process (small run)"
+
+
+def progress_callback(
+    bar: Any, label: str, cancel: threading.Event, interrupted: list[BaseException]
+) -> Progress:
+    """The engine's ``progress(done, total)``: moves ``bar``, and turns a rerun into a cancel.
+
+    The bar moves at most once per percent, so a long run sends (and a cache hit replays) at most
+    about a hundred updates. When Streamlit raises its control-flow exception inside the update
+    (the page was clicked during the run), the exception is kept in ``interrupted`` and the cancel
+    token is set; the engine then stops and raises Cancelled, and the caller re-raises it.
+    """
+    shown = [-1]
+
+    def report(done: int, total: int) -> None:
+        if interrupted:
+            return
+        percent = int(100 * done / max(total, 1))
+        if percent == shown[0]:
+            return
+        shown[0] = percent
+        try:
+            bar.progress(
+                min(1.0, done / max(total, 1)),
+                text=f"{label}: {done:,} of {total:,} simulations done",
+            )
+            running = st.session_state.get(RUNNING)
+            if isinstance(running, dict):
+                running["done"] = int(done)
+        except BaseException as exc:  # Streamlit's rerun and stop exceptions included
+            interrupted.append(exc)
+            cancel.set()
+
+    return report
+
+
+def _run(tool: str, spec: Mapping[str, Any], n: int) -> tuple[Any, str]:
+    """Run an experiment with a progress bar; (result, where it ran)."""
+    label = TOOL_NAMES[tool]
+    bar = st.progress(0.0, text=f"{label}: starting {n:,} simulations…")
+    cancel = threading.Event()
+    interrupted: list[BaseException] = []
+    report = progress_callback(bar, label, cancel, interrupted)
+    try:
+        for attempt in (1, 2):
+            executor = _executor(n)
+            try:
+                with executor:
+                    result = experiment(
+                        tool, spec, executor=executor, progress=report, cancel=cancel
+                    )
+                    where = executor_text(executor)
+            except BrokenProcessPool:
+                if interrupted:
+                    raise interrupted[0] from None
+                # A worker died (out of memory, killed): start a fresh pool and run once more.
+                compute.process_pool.clear()
+                if attempt == 2:
+                    raise
+                continue
+            except BaseException:
+                if interrupted:  # Cancelled, raised because the page asked to rerun
+                    raise interrupted[0] from None
+                raise
+            if interrupted:  # the click came with the last update: rerun all the same
+                raise interrupted[0]
+            return result, where
+        raise RuntimeError("unreachable")
+    finally:
+        cancel.set()  # whatever ended the run, nothing of it keeps running
+        bar.empty()
+
+
+def _summary(tool: str, result: Any) -> dict[str, Any]:
+    """What the page shows of a result, as plain data (frames, numbers, text)."""
+    out: dict[str, Any] = {"manifest": result.manifest}
+    if tool == "sweep":
+        out.update(
+            table=result.table(),
+            levers=[lv.key for lv in result.levers],
+            kpis=list(result.kpis),
+            reasons=result.null_reasons(),
+        )
+    elif tool == "sensitivity":
+        out.update(
+            table=result.table(),
+            method=result.method,
+            levers=[lv.key for lv in result.levers],
+            kpis=[k for k in result.kpis if result.indices.get(k) is not None],
+            reasons=dict(result.reasons),
+        )
+    elif tool == "attribution":
+        reasons = result.null_reasons()
+        kpis = [k for k in result.kpis if k not in reasons]
+        out.update(
+            table=result.table(),
+            kpis=kpis,
+            reasons=reasons,
+            waterfalls={k: result.waterfall(k) for k in kpis},
+            explanations={k: result.explain(k) for k in kpis},
+            players=[p.to_dict() for p in result.players],
+        )
+    else:
+        out.update(
+            table=result.table(),
+            levers=[lv.key for lv in result.levers],
+            kpi=result.kpi,
+            maximise=result.maximise,
+            constraints=[c.kpi for c in result.constraints],
+            constraint_texts=[c.text for c in result.constraints],
+            result=result.to_dict(),
+        )
+    return out
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def run_experiment(tool: str, spec: str, simulations: int, model_version: str) -> dict[str, Any]:
+    """One experiment's results as plain data (cached by tool, spec, size and model version).
+
+    A progress bar shows while it runs. ``simulations`` is the request's size, for the bar and
+    the choice of executor.
+    """
+    result, where = _run(tool, json.loads(spec), simulations)
+    summary = _summary(tool, result)
+    summary["executor"] = where
+    summary["simulations"] = simulations
+    return summary
+
+
+def results(req: Mapping[str, Any]) -> dict[str, Any]:
+    """Cached results of a request for the current model version."""
+    return run_experiment(req["tool"], req["spec"], int(req["simulations"]), MODEL_VERSION)
+
+
+def csv_text(table: pd.DataFrame) -> str:
+    """A results table as CSV (built when a download button is clicked)."""
+    return table.to_csv(index=False)
+
+
+KPI_OPTIONS = list(KPI_NAMES)

@@ -1,0 +1,860 @@
+"""Explore: which lever matters, by how much, and why — sweep, sensitivity, attribution, optimisation.
+
+Each tool has a form (its Run button checks every input with the engine before anything runs) and,
+beside it, the results of its last run, fetched from the cache. Display options — the KPI shown —
+redraw from the cached results without simulating again. A run shows a progress bar and a Stop
+button; stopping keeps the previous results.
+"""
+
+import functools
+import json
+
+import streamlit as st
+
+from app import explore, session
+from app.explore import RUNNING, SANDBOX, TOOL_NAMES, TOOLS
+from app.state import MAX_APP_REPLICATIONS, MAX_SEED
+from sim.executors import Cancelled
+from sim.explore.levers import MAX_GRID_POINTS
+from sim.explore.optimise import MAX_CANDIDATES
+from sim.outcomes import KPI_NAMES, KPIS
+from sim.params import get, info
+from sim.report import explore_charts as ec
+from sim.report.format import fmt_delta, fmt_value, is_missing
+from sim.runner import MODEL_VERSION
+
+ss = st.session_state
+LEVER_ROWS = {"sweep": 2, "sensitivity": 4, "optimisation": 3}
+DEFAULTS = {
+    "sweep": {
+        "base": "drifting-incentives",
+        "lever1": "reviews.council.interval_weeks",
+        "range1": "1:8",
+        "lever2": "",
+        "range2": "shared_outcome,local_metric",
+        "points": 5,
+        "reps": 8,
+        "seed": 1,
+        "weeks": 52,
+    },
+    "sensitivity": {
+        "base": "drifting-incentives",
+        "method": "morris",
+        "lever1": "reviews.council.interval_weeks",
+        "range1": "1:12",
+        "lever2": "org.discovery_share",
+        "range2": "0:0.4",
+        "lever3": "incentives.drift_rate_per_week",
+        "range3": "0.02:0.2",
+        "lever4": "",
+        "range4": "",
+        "samples": 8,
+        "reps": 4,
+        "seed": 1,
+        "weeks": 52,
+    },
+    "attribution": {
+        "base": "aligned-baseline",
+        "variant": "sales-led-drift",
+        "changes": "reviews.council.interval_weeks=8",
+        "by": "setting",
+        "reps": 10,
+        "seed": 1,
+        "weeks": 52,
+    },
+    "optimisation": {
+        "base": "drifting-incentives",
+        "lever1": "reviews.council.interval_weeks",
+        "range1": "0.5:12",
+        "lever2": "reviews.council.attendees_per_team",
+        "range2": "1:8",
+        "lever3": "",
+        "range3": "",
+        "kpi": "value_delivered",
+        "direction": "auto",
+        "constraints": "meeting_overhead_share<=10%",
+        "candidates": 18,
+        "search": "random",
+        "reps": 9,
+        "seed": 1,
+        "weeks": 52,
+    },
+}
+DISPLAY_DEFAULTS = {
+    "ex.sweep.kpi": "value_delivered",
+    "ex.sensitivity.kpi": "value_delivered",
+    "ex.attribution.kpi": "value_delivered",
+}
+LEVER_HELP = (
+    "The setting to vary. Type to search the list; any other setting can be typed as its dotted "
+    "key (`python -m sim params` lists them all)."
+)
+RANGE_HELP = (
+    "A numeric range **lo:hi** (or lo:hi:points), or listed values separated by commas, e.g. "
+    "shared_outcome,local_metric or true,false or 1,2,4. Checked against the setting's allowed "
+    "range before anything runs."
+)
+REPS_HELP = (
+    "Every scenario runs replications 0..n−1 of the same seed (common random numbers), so "
+    "differences between scenarios come from the levers, not from the draw."
+)
+SEED_HELP = "The same seed gives the same numbers, on any executor and any number of workers."
+WEEKS_HELP = "Simulated weeks of every scenario (52-week retention needs at least 52)."
+PROMPTS = {
+    "sweep": "Choose one or two levers and their ranges, then press **Run sweep**.",
+    "sensitivity": "Choose levers with numeric ranges, then press **Run sensitivity**.",
+    "attribution": "Choose a baseline and a variant, then press **Run attribution**.",
+    "optimisation": "Choose levers, a KPI and constraints, then press **Run optimisation**.",
+}
+
+
+def k(tool: str, name: str) -> str:
+    """The session key of one of a tool's inputs or states."""
+    return f"ex.{tool}.{name}"
+
+
+def sandbox_setup() -> dict | None:
+    """The Sandbox's applied settings in this session, if the Sandbox has been opened."""
+    applied = ss.get(session.APPLIED)
+    return dict(applied["setup"]) if isinstance(applied, dict) and "setup" in applied else None
+
+
+def base_label(option: str) -> str:
+    setup = sandbox_setup()
+    return explore.base_name(option, setup.get("title") if setup else None)
+
+
+def kpi_name(kpi: str) -> str:
+    return KPIS[kpi].label if kpi in KPIS else kpi
+
+
+def init_inputs() -> None:
+    """Give every input a value before it is drawn: the last submitted one, else the default."""
+    bases = explore.base_options(sandbox_setup() is not None)
+    for tool, defaults in DEFAULTS.items():
+        submitted = ss.get(k(tool, "submitted")) or {}
+        for name, default in defaults.items():
+            key = k(tool, name)
+            if key in ss:
+                continue
+            value = submitted.get(key, default)
+            if name == "base" and key not in submitted and SANDBOX in bases:
+                value = SANDBOX  # start from what the Sandbox shows
+            if name in ("base", "variant") and value not in bases and value != "":
+                value = default
+            ss[key] = value
+    for key, default in DISPLAY_DEFAULTS.items():
+        ss.setdefault(key, default)
+
+
+def handle_interrupted_run() -> None:
+    """A run that did not finish (Stop, or any click during it): keep the previous results."""
+    running = ss.pop(RUNNING, None)
+    if not isinstance(running, dict):
+        return
+    tool = running.get("tool")
+    if tool not in TOOLS:
+        return
+    applied = ss.get(k(tool, "applied"))
+    if not applied or applied.get("spec") != running.get("spec"):
+        return  # a new request replaced it
+    previous = ss.get(k(tool, "good"))
+    ss[k(tool, "applied")] = previous
+    note = (
+        f"Stopped after {running.get('done', 0):,} of {running.get('total', 0):,} simulations; "
+        "nothing from that run was kept."
+    )
+    if previous:
+        note += " The previous results are shown."
+    ss[k(tool, "note")] = note
+
+
+# --------------------------------------------------------------------------------------------------
+# Requests from the forms
+# --------------------------------------------------------------------------------------------------
+
+
+def base_of(tool: str, name: str = "base") -> tuple[str, dict]:
+    """(title, settings at the chosen horizon) of a tool's base scenario."""
+    title, overrides = explore.base_overrides(ss[k(tool, name)], sandbox_setup())
+    return title, explore.with_horizon(overrides, int(ss[k(tool, "weeks")]))
+
+
+def lever_rows(tool: str) -> list[tuple[str, str]]:
+    return [
+        (ss.get(k(tool, f"lever{i}")) or "", ss.get(k(tool, f"range{i}")) or "")
+        for i in range(1, LEVER_ROWS[tool] + 1)
+    ]
+
+
+def common(tool: str) -> dict:
+    return {"replications": int(ss[k(tool, "reps")]), "seed": int(ss[k(tool, "seed")])}
+
+
+def sweep_spec() -> dict:
+    title, base = base_of("sweep")
+    levers = explore.levers_of(lever_rows("sweep"), int(ss[k("sweep", "points")]))
+    return {"title": title, "base": base, "levers": levers, **common("sweep")}
+
+
+def sensitivity_spec() -> dict:
+    title, base = base_of("sensitivity")
+    return {
+        "title": title,
+        "base": base,
+        "levers": explore.levers_of(lever_rows("sensitivity")),
+        "method": ss[k("sensitivity", "method")],
+        "samples": int(ss[k("sensitivity", "samples")]),
+        **common("sensitivity"),
+    }
+
+
+def attribution_spec() -> dict:
+    title, base = base_of("attribution")
+    variant_option = ss[k("attribution", "variant")] or ss[k("attribution", "base")]
+    variant_title, variant = explore.base_overrides(variant_option, sandbox_setup())
+    changes = explore.parse_changes(ss[k("attribution", "changes")])
+    if changes:
+        variant_title += " with changes"
+    weeks = int(ss[k("attribution", "weeks")])
+    return {
+        "title": title,
+        "variant_title": variant_title,
+        "base": base,
+        "variant": explore.with_horizon({**variant, **changes}, weeks),
+        "by": ss[k("attribution", "by")],
+        **common("attribution"),
+    }
+
+
+def optimisation_spec() -> dict:
+    title, base = base_of("optimisation")
+    direction = ss[k("optimisation", "direction")]
+    return {
+        "title": title,
+        "base": base,
+        "levers": explore.levers_of(lever_rows("optimisation")),
+        "kpi": ss[k("optimisation", "kpi")],
+        "maximise": None if direction == "auto" else direction == "max",
+        "constraints": explore.parse_constraints(ss[k("optimisation", "constraints")]),
+        "candidates": int(ss[k("optimisation", "candidates")]),
+        "search": ss[k("optimisation", "search")],
+        **common("optimisation"),
+    }
+
+
+SPECS = {
+    "sweep": sweep_spec,
+    "sensitivity": sensitivity_spec,
+    "attribution": attribution_spec,
+    "optimisation": optimisation_spec,
+}
+
+
+def on_run(tool: str) -> None:
+    """A Run button: check the inputs with the engine; apply them, or say what is wrong."""
+    for name in ("error", "note"):
+        ss.pop(k(tool, name), None)
+    ss[k(tool, "submitted")] = {k(tool, n): ss.get(k(tool, n)) for n in DEFAULTS[tool]}
+    try:
+        req = explore.request(tool, SPECS[tool]())
+    except Exception as err:  # every problem is one line on the page; nothing runs
+        ss[k(tool, "error")] = f"Not run: {explore.app_message(err)}."
+        return
+    ss[k(tool, "applied")] = req
+
+
+# --------------------------------------------------------------------------------------------------
+# Form parts
+# --------------------------------------------------------------------------------------------------
+
+
+def base_picker(tool: str, name: str = "base", label: str = "Start from") -> None:
+    st.selectbox(
+        label,
+        explore.base_options(sandbox_setup() is not None),
+        key=k(tool, name),
+        format_func=base_label,
+        help="A preset, or the settings the Sandbox shows in this session. The horizon below "
+        "replaces its own.",
+    )
+
+
+def lever_inputs(tool: str, numeric_only: bool = False) -> None:
+    keys = explore.lever_keys(numeric_only)
+    for i in range(1, LEVER_ROWS[tool] + 1):
+        optional = i > 1
+        st.selectbox(
+            f"Lever {i}" + (" (optional)" if optional else ""),
+            ["", *keys] if optional else keys,
+            key=k(tool, f"lever{i}"),
+            format_func=explore.lever_name,
+            accept_new_options=True,
+            help=LEVER_HELP,
+        )
+        st.text_input(
+            f"Range or values of lever {i}",
+            key=k(tool, f"range{i}"),
+            placeholder="lo:hi, or v1,v2,…",
+            help=RANGE_HELP,
+        )
+
+
+def run_settings(tool: str, reps_label: str = "Replications") -> None:
+    c1, c2, c3 = st.columns(3)
+    c1.number_input(
+        reps_label,
+        min_value=1,
+        max_value=MAX_APP_REPLICATIONS,
+        step=1,
+        key=k(tool, "reps"),
+        help=REPS_HELP,
+    )
+    c2.number_input(
+        "Seed", min_value=0, max_value=MAX_SEED, step=1, key=k(tool, "seed"), help=SEED_HELP
+    )
+    c3.number_input(
+        "Horizon (weeks)",
+        min_value=int(info("horizon_weeks").lo),
+        max_value=int(info("horizon_weeks").hi),
+        step=1,
+        key=k(tool, "weeks"),
+        help=WEEKS_HELP,
+    )
+
+
+def run_button(tool: str) -> None:
+    if ss.get(k(tool, "error")):
+        st.error(ss[k(tool, "error")], icon=":material/error:")
+    st.form_submit_button(
+        f"Run {TOOL_NAMES[tool].lower()}",
+        type="primary",
+        key=k(tool, "run"),
+        on_click=on_run,
+        args=(tool,),
+        icon=":material/play_arrow:",
+        width="stretch",
+        help="Check every input, then run (results already run with the same inputs come "
+        "straight from the cache).",
+    )
+    applied = ss.get(k(tool, "applied"))
+    if applied:
+        st.caption(f"Last run: {applied['simulations']:,} simulations.")
+
+
+def sweep_form() -> None:
+    with st.form("ex.sweep.inputs", enter_to_submit=False):
+        base_picker("sweep")
+        lever_inputs("sweep")
+        c1, c2 = st.columns(2)
+        c1.number_input(
+            "Grid points (numeric levers)",
+            min_value=2,
+            max_value=MAX_GRID_POINTS,
+            step=1,
+            key=k("sweep", "points"),
+            help="Evenly spaced values over each numeric range (whole numbers for whole-number "
+            "settings). A range written lo:hi:n uses n instead.",
+        )
+        with c2:
+            st.caption("Simulations = grid points (of both levers) × replications.")
+        run_settings("sweep", "Replications per point")
+        run_button("sweep")
+
+
+def sensitivity_form() -> None:
+    with st.form("ex.sensitivity.inputs", enter_to_submit=False):
+        base_picker("sensitivity")
+        st.radio(
+            "Method",
+            ["morris", "sobol"],
+            key=k("sensitivity", "method"),
+            format_func=lambda m: {"morris": "Morris screening", "sobol": "Sobol indices"}[m],
+            horizontal=True,
+            help="Morris: cheap screening; μ* is the mean absolute effect of moving a lever "
+            "across its range. Sobol: the share of the KPI's variance each lever explains "
+            "(alone, S1, and with interactions, ST); needs more simulations.",
+        )
+        lever_inputs("sensitivity", numeric_only=True)
+        st.number_input(
+            "Samples",
+            min_value=2,
+            max_value=4096,
+            step=1,
+            key=k("sensitivity", "samples"),
+            help="Morris: trajectories r, (levers + 1) × r design points. Sobol: base samples N, "
+            "a power of two, N × (levers + 2) design points. Each point averages the "
+            "replications below.",
+        )
+        st.caption("Simulations = design points × replications.")
+        run_settings("sensitivity", "Replications per point")
+        run_button("sensitivity")
+
+
+def attribution_form() -> None:
+    bases = explore.base_options(sandbox_setup() is not None)
+    with st.form("ex.attribution.inputs", enter_to_submit=False):
+        base_picker("attribution", label="Baseline")
+        st.selectbox(
+            "Variant",
+            ["", *bases],
+            key=k("attribution", "variant"),
+            format_func=lambda o: "The baseline" if o == "" else base_label(o),
+            help="The scenario to explain, before the changes below.",
+        )
+        st.text_area(
+            "Changed settings (one key=value a line)",
+            key=k("attribution", "changes"),
+            height=90,
+            help="Applied on top of the variant, e.g. reviews.council.interval_weeks=8 or "
+            "incentives.sales=local_metric.",
+        )
+        st.radio(
+            "Split by",
+            ["setting", "group"],
+            key=k("attribution", "by"),
+            format_func=lambda b: {"setting": "Each setting", "group": "Group of settings"}[b],
+            horizontal=True,
+            help="Each changed setting is a lever, or related settings (e.g. every council "
+            "setting) count as one. Shapley attribution runs 2^levers scenarios (at most 8 "
+            "levers).",
+        )
+        st.caption("Simulations = 2^(changed levers) × replications.")
+        run_settings("attribution")
+        run_button("attribution")
+
+
+def optimisation_form() -> None:
+    with st.form("ex.optimisation.inputs", enter_to_submit=False):
+        base_picker("optimisation")
+        lever_inputs("optimisation")
+        c1, c2 = st.columns(2)
+        c1.selectbox(
+            "KPI to optimise",
+            list(KPI_NAMES),
+            key=k("optimisation", "kpi"),
+            format_func=kpi_name,
+            help="The objective: the mean of this KPI over the replications.",
+        )
+        c2.selectbox(
+            "Direction",
+            ["auto", "max", "min"],
+            key=k("optimisation", "direction"),
+            format_func=lambda d: {
+                "auto": "The KPI's better way",
+                "max": "Maximise",
+                "min": "Minimise",
+            }[d],
+            help="The KPI's better way: up for retention or value, down for lead time or overhead.",
+        )
+        st.text_area(
+            "Constraints (one a line)",
+            key=k("optimisation", "constraints"),
+            height=68,
+            help="Bounds on KPI means, e.g. meeting_overhead_share<=10% or "
+            "mean_alignment>=0.6. KPIs: " + ", ".join(KPI_NAMES) + ".",
+        )
+        c1, c2 = st.columns(2)
+        c1.number_input(
+            "Candidates",
+            min_value=2,
+            max_value=MAX_CANDIDATES,
+            step=1,
+            key=k("optimisation", "candidates"),
+            help="Settings to try. Successive halving keeps the best third each round and gives "
+            "it three times the replications.",
+        )
+        c2.selectbox(
+            "Search",
+            ["random", "grid"],
+            key=k("optimisation", "search"),
+            format_func=lambda s: {"random": "Latin hypercube", "grid": "Grid"}[s],
+            help="How candidates are drawn from the levers' ranges.",
+        )
+        run_settings("optimisation", "Replications (final round)")
+        run_button("optimisation")
+
+
+# --------------------------------------------------------------------------------------------------
+# Results
+# --------------------------------------------------------------------------------------------------
+
+
+def fetch(tool: str) -> dict | None:
+    """The results of a tool's applied request: from the cache, or run now with a Stop button."""
+    note = ss.get(k(tool, "note"))
+    if note:
+        st.info(note, icon=":material/stop_circle:")
+    req = ss.get(k(tool, "applied"))
+    if not req:
+        if not note:
+            st.info(PROMPTS[tool], icon=":material/science:")
+        return None
+    fresh = req["spec"] != ss.get(k(tool, "done"))
+    stop = st.empty()
+    if fresh:
+        stop.button(
+            "Stop",
+            key=k(tool, "stop"),
+            icon=":material/stop_circle:",
+            help="Stop this run: tasks not started are cancelled and the previous results stay.",
+        )
+        ss[RUNNING] = {
+            "tool": tool,
+            "spec": req["spec"],
+            "done": 0,
+            "total": int(req["simulations"]),
+        }
+    try:
+        data = explore.results(req)
+    except Cancelled:
+        ss.pop(RUNNING, None)
+        ss[k(tool, "applied")] = ss.get(k(tool, "good"))
+        st.info("The run was cancelled; nothing from it was kept.", icon=":material/stop_circle:")
+        return None
+    except Exception as err:  # the page never shows a traceback
+        ss.pop(RUNNING, None)
+        ss[k(tool, "applied")] = ss.get(k(tool, "good"))
+        st.error(
+            f"The {TOOL_NAMES[tool].lower()} failed: {explore.app_message(err)}. Your inputs are "
+            "kept; try again or change them.",
+            icon=":material/error:",
+        )
+        return None
+    finally:
+        stop.empty()
+    ss.pop(RUNNING, None)
+    ss[k(tool, "done")] = req["spec"]
+    ss[k(tool, "good")] = req
+    return data
+
+
+def run_caption(data: dict, what: str) -> None:
+    m = data["manifest"]
+    st.caption(
+        f"{data['simulations']:,} simulations: {what} · seed {m['seed']} · "
+        f"{m['horizon_weeks']} weeks · common random numbers · ran {data['executor']} · "
+        f"model {MODEL_VERSION}"
+    )
+
+
+def kpi_picker(tool: str, kpis: list[str] | None = None) -> str:
+    return st.selectbox(
+        "KPI shown",
+        kpis or list(KPI_NAMES),
+        key=k(tool, "kpi"),
+        format_func=kpi_name,
+        help="Every KPI was computed in the run: choosing another one redraws without "
+        "simulating again.",
+    )
+
+
+def no_value(kpi: str, reasons: dict) -> bool:
+    if kpi in reasons:
+        st.info(f"{kpi_name(kpi)} has no value here: {reasons[kpi]}.", icon=":material/info:")
+        return True
+    return False
+
+
+def sweep_results(data: dict) -> None:
+    levers = data["levers"]
+    kpi = kpi_picker("sweep")
+    table = data["table"]
+    if not no_value(kpi, data["reasons"]):
+        frame = table[table["kpi"] == kpi].drop(columns="kpi").reset_index(drop=True)
+        text = ec.describe_sweep(frame, levers, kpi)
+        st.altair_chart(
+            ec.sweep_chart(frame, levers, kpi, description=text),
+            key="ex.sweep.chart",
+            width="stretch",
+        )
+        st.caption(text)
+        with st.expander("Numbers behind the chart", expanded=False):
+            st.dataframe(ec.sweep_table(frame, levers, kpi), hide_index=True, key="ex.sweep.table")
+    m = data["manifest"]
+    points = m["points"]
+    run_caption(
+        data,
+        f"{points} grid points × {m['replications']} replications · 95% confidence intervals "
+        "of the mean",
+    )
+    st.download_button(
+        "Results, every KPI (CSV)",
+        functools.partial(explore.csv_text, table),
+        file_name="sweep_results.csv",
+        mime="text/csv",
+        key="ex.sweep.download",
+        on_click="ignore",
+        icon=":material/download:",
+        help="Tidy: one row per grid point and KPI — the levers' values, kpi, n, mean, sd, se, "
+        "ci_lo, ci_hi.",
+    )
+
+
+def sensitivity_results(data: dict) -> None:
+    kpi = kpi_picker("sensitivity")
+    method = data["method"]
+    table = data["table"]
+    if not no_value(kpi, data["reasons"]):
+        ranked = table[table["kpi"] == kpi].drop(columns="kpi").reset_index(drop=True)
+        text = ec.describe_sensitivity(ranked, method, kpi)
+        st.altair_chart(
+            ec.sensitivity_chart(ranked, method, kpi, description=text),
+            key="ex.sensitivity.chart",
+            width="stretch",
+        )
+        st.caption(text)
+        with st.expander("Numbers behind the chart", expanded=False):
+            st.dataframe(
+                ec.sensitivity_table(ranked, method, kpi),
+                hide_index=True,
+                key="ex.sensitivity.table",
+            )
+    m = data["manifest"]
+    name = "Morris screening" if method == "morris" else "Sobol indices"
+    run_caption(
+        data,
+        f"{name}, {m['evaluations']} design points × {m['replications']} replications · 95% "
+        "bootstrap intervals (SALib)",
+    )
+    st.download_button(
+        "Indices, every KPI (CSV)",
+        functools.partial(explore.csv_text, table),
+        file_name=f"sensitivity_{method}.csv",
+        mime="text/csv",
+        key="ex.sensitivity.download",
+        on_click="ignore",
+        icon=":material/download:",
+        help="One row per KPI and lever: rank, importance, its interval and the method's indices.",
+    )
+
+
+def attribution_results(data: dict, spec: dict) -> None:
+    kpi = kpi_picker("attribution")
+    table = data["table"]
+    st.markdown(
+        f"**{spec['title']}** (baseline) → **{spec['variant_title']}** (variant), "
+        f"{len(data['players'])} changed lever(s)."
+    )
+    if not no_value(kpi, data["reasons"]):
+        sentence = data["explanations"][kpi]
+        st.info(sentence, icon=":material/lightbulb:")
+        unit = KPIS[kpi].unit
+        total = table[(table["kpi"] == kpi) & (table["lever"] == "total")].iloc[0]
+        st.altair_chart(
+            ec.waterfall_chart(data["waterfalls"][kpi], kpi, description=sentence),
+            key="ex.attribution.chart",
+            width="stretch",
+        )
+        st.caption(
+            f"Baseline {fmt_value(total['baseline'], unit)} → variant "
+            f"{fmt_value(total['variant'], unit)}: paired difference "
+            f"{fmt_delta(total['contribution'], unit)} (95% CI "
+            f"{fmt_delta(total['ci_lo'], unit)} to {fmt_delta(total['ci_hi'], unit)}). The "
+            "contributions add up to the difference exactly."
+        )
+        with st.expander("Numbers behind the chart", expanded=False):
+            st.dataframe(
+                ec.attribution_table(table, kpi), hide_index=True, key="ex.attribution.table"
+            )
+    with st.expander("What changed", expanded=False):
+        rows = [
+            {
+                "Lever": player["label"],
+                "Setting": key,
+                "Baseline": ec.value_text(change["baseline"]),
+                "Variant": ec.value_text(change["variant"]),
+            }
+            for player in data["players"]
+            for key, change in player["changes"].items()
+        ]
+        st.dataframe(rows, hide_index=True, key="ex.attribution.changes")
+    m = data["manifest"]
+    run_caption(
+        data,
+        f"{m['scenarios_run']} scenarios (every subset of the changes) × {m['replications']} "
+        "paired replications · Shapley values with 95% confidence intervals",
+    )
+    st.download_button(
+        "Contributions, every KPI (CSV)",
+        functools.partial(explore.csv_text, table),
+        file_name="attribution.csv",
+        mime="text/csv",
+        key="ex.attribution.download",
+        on_click="ignore",
+        icon=":material/download:",
+        help="One row per KPI and lever, then the total: contribution, se, ci_lo, ci_hi, share.",
+    )
+
+
+def _p_text(p: float | None) -> str:
+    return "n/a" if p is None or is_missing(p) else f"P(better) {p:.0%}"
+
+
+def optimisation_results(data: dict, spec: dict) -> None:
+    result = data["result"]
+    kpi, levers = data["kpi"], data["levers"]
+    unit = KPIS[kpi].unit
+    direction = "maximised" if data["maximise"] else "minimised"
+    constraints = ", ".join(data["constraint_texts"]) or "none"
+    st.markdown(f"**{kpi_name(kpi)}**, {direction} · constraints: {constraints}")
+    winner = result["winner"]
+    start = explore.params_of(spec["base"])
+    if winner is None:
+        st.warning(
+            "No finalist meets the constraints: loosen them or widen the levers' ranges. The "
+            "candidates closest to meeting them are ranked first.",
+            icon=":material/warning:",
+        )
+    else:
+        objective = winner["objective"]
+        vs_base = winner["vs_baseline"]
+        c1, c2, c3 = st.columns(3)
+        c1.metric(
+            "Best mean",
+            fmt_value(objective["mean"], unit),
+            help=f"95% CI {fmt_value(objective['ci_lo'], unit)} to "
+            f"{fmt_value(objective['ci_hi'], unit)} over {objective['n']} replications.",
+            border=True,
+        )
+        c2.metric(
+            "Against the starting point",
+            fmt_delta(vs_base["mean"], unit),
+            delta=_p_text(vs_base["p_better"]),
+            delta_color="off",
+            delta_arrow="off",
+            help="Paired difference winner − starting point, with the share of paired "
+            f"replications in which the winner did better. 95% CI "
+            f"{fmt_delta(vs_base['ci_lo'], unit)} to {fmt_delta(vs_base['ci_hi'], unit)}.",
+            border=True,
+        )
+        runner_up = winner.get("vs_runner_up")
+        c3.metric(
+            "Against the runner-up",
+            fmt_delta(runner_up["mean"], unit) if runner_up else "n/a",
+            delta=_p_text(runner_up["p_better"]) if runner_up else None,
+            delta_color="off",
+            delta_arrow="off",
+            help=(
+                "Paired difference winner − runner-up, with the share of paired replications "
+                f"in which the winner did better. 95% CI {fmt_delta(runner_up['ci_lo'], unit)} "
+                f"to {fmt_delta(runner_up['ci_hi'], unit)}."
+                if runner_up
+                else "Only one finalist."
+            ),
+            border=True,
+        )
+        st.caption(
+            f"Best mean {fmt_value(objective['mean'], unit)} (95% CI "
+            f"{fmt_value(objective['ci_lo'], unit)} to {fmt_value(objective['ci_hi'], unit)}); "
+            f"{fmt_delta(vs_base['mean'], unit)} against the starting point "
+            f"({_p_text(vs_base['p_better'])})"
+            + (
+                f"; {fmt_delta(runner_up['mean'], unit)} against the runner-up "
+                f"({_p_text(runner_up['p_better'])})."
+                if runner_up
+                else "."
+            )
+        )
+        st.dataframe(
+            [
+                {
+                    "Lever": ec.lever_title(key),
+                    "Starting point": ec.value_text(get(start, key)),
+                    "Best": ec.value_text(winner["settings"][key]),
+                }
+                for key in levers
+            ]
+            + [
+                {
+                    "Lever": f"Constraint {c['kpi']} {c['op']} {c['bound']:g}",
+                    "Starting point": "",
+                    "Best": f"{fmt_value(c['mean'], KPIS[c['kpi']].unit)} "
+                    + ("(met)" if c["holds"] else "(not met)"),
+                }
+                for c in winner["constraints"]
+            ],
+            hide_index=True,
+            key="ex.optimisation.winner",
+        )
+    table = data["table"]
+    baseline = result["baseline"]["objective"]["mean"]
+    text = ec.describe_candidates(table, kpi, levers)
+    st.altair_chart(
+        ec.candidates_chart(table, kpi, levers, baseline=baseline, description=text),
+        key="ex.optimisation.chart",
+        width="stretch",
+    )
+    st.caption(text)
+    with st.expander("Every candidate, best first", expanded=False):
+        st.dataframe(
+            ec.candidates_table(table, kpi, levers, data["constraints"]),
+            hide_index=True,
+            key="ex.optimisation.table",
+        )
+    rounds = " → ".join(f"{r['candidates']} × {r['replications']}" for r in result["rounds"])
+    run_caption(
+        data,
+        f"successive halving over {len(table)} candidates (candidates × replications per round: "
+        f"{rounds}, plus the starting point) · 95% confidence intervals",
+    )
+    st.download_button(
+        "Candidates (CSV)",
+        functools.partial(explore.csv_text, table),
+        file_name="optimisation_candidates.csv",
+        mime="text/csv",
+        key="ex.optimisation.download",
+        on_click="ignore",
+        icon=":material/download:",
+        help="One row per candidate, best first: settings, round reached, replications, mean, "
+        "se, ci_lo, ci_hi, feasible and every constrained KPI's mean.",
+    )
+
+
+def results(tool: str) -> None:
+    data = fetch(tool)
+    if data is None:
+        return
+    spec = json.loads(ss[k(tool, "applied")]["spec"])
+    try:
+        if tool == "sweep":
+            sweep_results(data)
+        elif tool == "sensitivity":
+            sensitivity_results(data)
+        elif tool == "attribution":
+            attribution_results(data, spec)
+        else:
+            optimisation_results(data, spec)
+    except Exception as err:  # the page never shows a traceback
+        st.error(f"The results cannot be shown: {err}.", icon=":material/error:")
+
+
+# --------------------------------------------------------------------------------------------------
+# The page
+# --------------------------------------------------------------------------------------------------
+
+handle_interrupted_run()
+init_inputs()
+
+st.title("Explore: which lever matters")
+st.markdown(
+    "Which lever matters, by how much, and why. Each tool runs many scenarios on **common random "
+    "numbers** — every scenario uses the same replications of the same seed — so differences "
+    "come from the levers, not from the luck of the draw."
+)
+
+FORMS = {
+    "sweep": sweep_form,
+    "sensitivity": sensitivity_form,
+    "attribution": attribution_form,
+    "optimisation": optimisation_form,
+}
+tabs = st.tabs([TOOL_NAMES[t] for t in TOOLS], key="ex.tab", on_change="rerun")
+for tab, tool in zip(tabs, TOOLS, strict=True):
+    with tab:
+        left, right = st.columns([2, 3], gap="large")
+        with left:
+            FORMS[tool]()  # every form is drawn, so its inputs keep their values
+        if tab.open:
+            with right:
+                results(tool)
