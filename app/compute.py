@@ -14,10 +14,12 @@ saves.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -85,17 +87,53 @@ def run_id(settings: str, seed: int, replications: int) -> str:
     return hashlib.sha1(text.encode()).hexdigest()[:8]
 
 
+# The KPI that picks the replication whose events are shown (then the fallback when it is undefined).
+REPRESENTATIVE_KPIS = ("retention_52w", "value_delivered")
+
+
+def representative_replication(kpis: pd.DataFrame) -> dict:
+    """The replication whose headline KPI is closest to the median across replications.
+
+    Its events (reviews, escalations, shocks) tell a typical story rather than a lucky or unlucky
+    one. The headline KPI is 52-week retention, or value delivered when retention is undefined
+    (horizons under 52 weeks). Ties go to the lowest replication.
+
+    Returns:
+        ``replication`` (0-based), ``kpi``, that replication's ``value`` and the ``median``.
+    """
+    for kpi in REPRESENTATIVE_KPIS:
+        values = kpis[kpi].to_numpy(dtype=float)
+        finite = np.isfinite(values)
+        if finite.any():
+            median = float(np.median(values[finite]))
+            distance = np.where(finite, np.abs(values - median), np.inf)
+            row = int(np.argmin(distance))
+            return {
+                "replication": int(kpis["replication"].iloc[row]),
+                "kpi": kpi,
+                "value": float(values[row]),
+                "median": median,
+            }
+    return {"replication": 0, "kpi": None, "value": math.nan, "median": math.nan}
+
+
 @st.cache_data(max_entries=2 * CACHE_ENTRIES, ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def run_view(settings: str, seed: int, replications: int, model_version: str, width: int) -> dict:
-    """What the pages draw from one run: KPI summary, bands at ``width``, retention, events."""
+    """What the pages draw from one run: KPI summary, bands at ``width``, retention, events.
+
+    The events are those of the representative replication (:func:`representative_replication`).
+    """
     res = run_results(settings, seed, replications, model_version)
+    kpis = res.kpis()
+    typical = representative_replication(kpis)
     return {
         "kpi": res.kpi_summary(),
         "bands": res.bands(width=float(width)),
         "retention": res.retention_bands(float(width)),
-        "events": res.event_log(0),
+        "events": res.event_log(typical["replication"]),
+        "representative": typical,
         "teams": list(res.team_names),
-        "kpis": res.kpis(),
+        "kpis": kpis,
         "manifest": res.manifest,
     }
 
@@ -168,3 +206,179 @@ def kpis_csv(runs: Sequence[ExportRun]) -> str:
         df.insert(0, "role", role)
         frames.append(df)
     return pd.concat(frames, ignore_index=True)[list(KPI_COLUMNS)].to_csv(index=False)
+
+
+# --------------------------------------------------------------------------------------------------
+# Event timeline
+# --------------------------------------------------------------------------------------------------
+
+# Event kinds of the model's log → (group shown in the filter, what it was, in words).
+EVENT_LABELS = {
+    "review.metric": ("Reviews", "Metric review"),
+    "review.council": ("Reviews", "Product council"),
+    "review.strategy": ("Reviews", "Strategy review"),
+    "review.event": ("Reviews", "Event-triggered review"),
+    "decision.council": ("Decisions and escalations", "Council decisions"),
+    "decision.event": ("Decisions and escalations", "Decisions at an event-triggered review"),
+    "decision.strategy": ("Decisions and escalations", "Decisions at the strategy review"),
+    "escalation": ("Decisions and escalations", "Items escalated"),
+    "drift_onset": ("Drift and corrections", "Drift begins"),
+    "correction": ("Drift and corrections", "Drift corrected"),
+    "reaim": ("Market", "Backlog re-aimed"),
+    "market_shift": ("Market", "Market shift"),
+    "demand_shock": ("Market", "Demand shock"),
+}
+EVENT_GROUPS = ("Reviews", "Decisions and escalations", "Drift and corrections", "Market")
+TIMELINE_COLUMNS = ("week", "what", "team", "detail", "kind")
+
+
+def timeline_table(events: pd.DataFrame) -> pd.DataFrame:
+    """One replication's event log in readable columns: week, what, team, detail (and its group).
+
+    Organisation-wide events (reviews, escalations, shocks) read "all teams" under team.
+    """
+    if events.empty:
+        return pd.DataFrame(columns=list(TIMELINE_COLUMNS))
+    kinds = events["kind"].astype(str)
+    labels = [EVENT_LABELS.get(k, ("Other", k.replace("_", " ").replace(".", ": "))) for k in kinds]
+    team = events["team"].astype(str).replace({"": "all teams", "council": "the council"})
+    table = pd.DataFrame(
+        {
+            "week": events["week"].astype(int).to_numpy(),
+            "what": [what for _, what in labels],
+            "team": team.to_numpy(),
+            "detail": events["detail"].astype(str).to_numpy(),
+            "kind": [group for group, _ in labels],
+        }
+    )
+    # Weekly escalation counts are logged at the week's end: order by week, keeping the log's order.
+    return table.sort_values("week", kind="stable").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# Presentation: why the headline KPI moved
+# --------------------------------------------------------------------------------------------------
+
+MAX_WHY_LEVERS = 6
+# Most simulations one explanation may run (2^levers scenarios × replications).
+MAX_WHY_SIMULATIONS = 800
+MIN_WHY_REPLICATIONS = 10
+WHY_KPIS = ("retention_52w", "value_delivered")
+
+
+def why_kpi(horizon_weeks: int) -> str:
+    """The KPI the "why" sentence explains: 52-week retention, or value delivered when the horizon
+    is too short for retention."""
+    return WHY_KPIS[0] if horizon_weeks >= 52 else WHY_KPIS[1]
+
+
+def why_replications(levers: int, replications: int) -> int:
+    """Replications of each of the ``2**levers`` scenarios an explanation runs (within budget)."""
+    return min(replications, max(MIN_WHY_REPLICATIONS, MAX_WHY_SIMULATIONS // 2**levers))
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, ttl=CACHE_TTL_SECONDS, show_spinner=False)
+def run_why(
+    base_settings: str, settings: str, seed: int, replications: int, model_version: str, kpi: str
+) -> dict:
+    """A sentence attributing ``kpi``'s paired difference to the settings that changed.
+
+    Shapley attribution (:func:`sim.explore.attribute`) over at most :data:`MAX_WHY_LEVERS`
+    changed settings, on the same seed; with one changed setting the whole difference is its own
+    and nothing extra runs.
+
+    Returns:
+        ``text`` (None when there is no explanation), ``reason`` (why not), ``levers`` (how many
+        settings changed) and ``replications`` (per scenario, when an attribution ran).
+    """
+    from sim.executors import PoolExecutor, SerialExecutor
+    from sim.explore import ExploreError, attribute
+    from sim.explore.labels import lever_label
+    from sim.params import ParamError, diff
+
+    base, variant = from_canonical(base_settings), from_canonical(settings)
+    changed = diff(variant, base)
+    out: dict = {"text": None, "reason": "", "levers": len(changed), "replications": 0}
+    if not changed:
+        out["reason"] = "the proposal's settings are the baseline's, so there is nothing to explain"
+        return out
+    if len(changed) > MAX_WHY_LEVERS:
+        out["reason"] = (
+            f"the proposal changes {len(changed)} settings; the difference is split among the "
+            f"changed settings for at most {MAX_WHY_LEVERS}"
+        )
+        return out
+    if len(changed) == 1:
+        name = lever_label(next(iter(changed)))
+        out["text"] = (
+            f"{name[:1].upper()}{name[1:]} is the only setting that differs, so the whole "
+            f"difference comes from it."
+        )
+        return out
+    reps = why_replications(len(changed), replications)
+    total = 2 ** len(changed) * reps
+    bar = st.progress(0.0, text="Explaining the difference: running each combination of changes…")
+
+    def report(done: int, of: int) -> None:
+        bar.progress(done / of, text=f"Explaining the difference: {done} of {of} simulations done")
+
+    executor = (
+        PoolExecutor(pool=process_pool())
+        if WORKERS >= 2 and total >= POOL_MIN_REPLICATIONS
+        else SerialExecutor()
+    )
+    try:
+        found = attribute(
+            base,
+            variant,
+            replications=reps,
+            seed=seed,
+            kpis=(kpi,),
+            executor=executor,
+            progress=report,
+        )
+    except (ExploreError, ParamError, ValueError) as err:
+        out["reason"] = f"the difference could not be attributed: {err}"
+        return out
+    finally:
+        bar.empty()
+    out["text"] = found.explain(kpi)
+    out["replications"] = reps
+    return out
+
+
+def why(base_settings: str, settings: str, seed: int, replications: int, kpi: str) -> dict:
+    return run_why(base_settings, settings, seed, replications, MODEL_VERSION, kpi)
+
+
+# --------------------------------------------------------------------------------------------------
+# Decision brief
+# --------------------------------------------------------------------------------------------------
+
+
+def brief_html(
+    base_settings: str,
+    settings: str,
+    seed: int,
+    replications: int,
+    *,
+    base_title: str,
+    variant_title: str,
+    link: str | None,
+    command: str,
+) -> str:
+    """The decision brief (self-contained HTML) of the baseline against the proposal.
+
+    The runs come from the cache (the page has just drawn them); the charts are rendered to SVG,
+    which takes about a second, so the download button builds the brief only when clicked.
+    """
+    from sim.report.brief import render
+
+    return render(
+        results(base_settings, seed, replications),
+        results(settings, seed, replications),
+        base_title=base_title,
+        variant_title=variant_title,
+        link=link,
+        command=command,
+    )

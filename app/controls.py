@@ -30,6 +30,7 @@ METRIC_KEY = "view.metric"
 BAND_KEY = "view.band"
 TEAMS_KEY = "view.teams"
 TAB_KEY = "view.tab"
+PRESENT_KEY = "view.present"
 
 INCENTIVE_LABELS = {
     "shared_outcome": "Shared outcome",
@@ -41,7 +42,12 @@ RIGHTS_LABELS = {
     "guardrails": "Guardrails (large items escalate)",
     "centralised": "Centralised (everything escalates)",
 }
-CHOICE_LABELS = {**INCENTIVE_LABELS, **RIGHTS_LABELS}
+FOCUS_LABELS = {
+    "balanced": "Balanced",
+    "time_to_value": "Time-to-value (onboarding first)",
+    "growth": "Growth",
+}
+CHOICE_LABELS = {**INCENTIVE_LABELS, **RIGHTS_LABELS, **FOCUS_LABELS}
 
 
 @dataclass(frozen=True)
@@ -110,6 +116,14 @@ GROUPS: tuple[tuple[str, tuple[Lever, ...]], ...] = (
                 "closed each week. Faster drift leaves more to catch between reviews.",
                 step=0.01,
                 fmt="%.3f",
+            ),
+            Lever(
+                "work.strategy_focus",
+                "Strategy focus",
+                "choice",
+                "The kind of work the strategy favours: an aligned team moves ideas of that kind up "
+                "its list (a drifting one less). 'Time-to-value' favours onboarding work, which "
+                "shortens customers' time to first value and lifts activation.",
             ),
         ),
     ),
@@ -296,9 +310,37 @@ def read_levers() -> dict[str, Any]:
     return {lv.key: st.session_state[lv.widget_key] for lv in LEVERS}
 
 
-def _draw(lever: Lever) -> None:
+def lever_for(key: str) -> Lever:
+    """The Sandbox's lever for a setting, or a plain one built from the setting's description."""
+    for lever in LEVERS:
+        if lever.key == key:
+            return lever
+    s = info(key)
+    if s.type == "bool":
+        widget = "toggle"
+    elif s.choices:
+        widget = "choice"
+    else:
+        widget = "number"
+    step = None if s.type != "float" else (0.01 if s.hi is not None and s.hi <= 1 else 0.5)
+    fmt = None if s.type != "float" else ("%.2f" if step == 0.01 else "%.1f")
+    from sim.explore.labels import lever_label  # the explore package is slow to import
+
+    name = lever_label(key)
+    label = name[:1].upper() + name[1:]
+    if s.unit and widget == "number":
+        label += f" ({s.unit})"
+    return Lever(key, label, widget, s.doc, step=step, fmt=fmt)
+
+
+def draw_lever(lever: Lever, key: str | None = None) -> None:
+    """Draw one lever's widget under ``key`` (default: the Sandbox's ``lever.<setting>`` key)."""
+    _draw(lever, key)
+
+
+def _draw(lever: Lever, key: str | None = None) -> None:
     s = info(lever.key)
-    key = lever.widget_key
+    key = key or lever.widget_key
     if lever.widget == "choice":
         st.selectbox(
             lever.label,

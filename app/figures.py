@@ -70,7 +70,53 @@ class Figure:
         }
 
 
-LAYOUTS = {"band": charts.band_layout, "alignment": charts.alignment_layout}
+ESCALATION_COLOR = "#f58518"
+
+
+def alignment_layout(
+    *, escalations: bool = False, replication: int = 1, **layout
+) -> alt.LayerChart:
+    """The alignment chart's layout, with escalations as a rug of ticks along the bottom.
+
+    :func:`sim.report.charts.alignment_layout` marks reviews and shocks; here each week in which
+    items were escalated to the council gets a tick (darker for more items), and the review
+    legend names the replication the marks come from.
+    """
+    chart = charts.alignment_layout(**layout)
+    legend_title = f"Reviews (replication {replication})"
+    for layer in chart.layer:
+        dash = layer.to_dict(validate=False).get("encoding", {}).get("strokeDash")
+        if dash is not None:
+            layer.encoding.strokeDash.legend.title = legend_title
+    if escalations:
+        rug = (
+            alt.Chart(alt.NamedData("escalations"))
+            .mark_tick(color=ESCALATION_COLOR, thickness=2, size=12)
+            .encode(
+                x="week:Q",
+                y=alt.value(charts.ALIGNMENT_HEIGHT - 7),
+                opacity=alt.Opacity(
+                    "count:Q",
+                    scale=alt.Scale(range=[0.3, 1.0]),
+                    legend=alt.Legend(
+                        title=f"Items escalated (ticks, replication {replication})",
+                        orient="bottom",
+                        symbolType="stroke",
+                        symbolStrokeColor=ESCALATION_COLOR,
+                    ),
+                ),
+                tooltip=[
+                    alt.Tooltip("week:Q", title="Week"),
+                    alt.Tooltip("detail:N", title="Escalations"),
+                ],
+            )
+        )
+        # Before the hover rule, which stays on top to follow the pointer.
+        chart.layer = [*chart.layer[:-1], rug, chart.layer[-1]]
+    return chart
+
+
+LAYOUTS = {"band": charts.band_layout, "alignment": alignment_layout}
 
 
 @functools.lru_cache(maxsize=256)
@@ -196,15 +242,35 @@ def difference_figure(
     return Figure(key, "band", layout, data, text, section)
 
 
+def escalations_frame(events: pd.DataFrame) -> pd.DataFrame:
+    """Weeks with escalations in one replication's events: week, count, detail."""
+    rows = events[events["kind"] == "escalation"]
+    counts = rows["detail"].str.extract(r"^(\d+)")[0].astype(float).fillna(1.0)
+    return pd.DataFrame(
+        {
+            "week": rows["week"].to_numpy(),
+            "count": counts.to_numpy(),
+            "detail": rows["detail"].to_numpy(),
+        }
+    )
+
+
 def alignment_figure(view: Mapping, base: Mapping | None, width: int, teams: bool) -> Figure:
     frames = _series(view, base, "alignment")
     team_frames = {t: frame(view, f"alignment.{t}") for t in view["teams"]} if teams else None
     events = charts.events_frame(view["events"])
+    escalations = escalations_frame(view["events"])
+    replication = int(view.get("representative", {}).get("replication", 0)) + 1
     text = _describe(frames, "Mean alignment", "alignment", width)
     marked = events["what"].value_counts()
     if not marked.empty:
         counts = ", ".join(f"{n} × {what.lower()}" for what, n in marked.items())
-        text += f" Marked (replication 1): {counts}."
+        text += f" Marked (replication {replication}, a typical one): {counts}."
+    if not escalations.empty:
+        text += (
+            f" Ticks along the bottom: the {len(escalations)} weeks in which items were escalated "
+            f"to the council ({escalations['count'].sum():,.0f} items)."
+        )
     if team_frames:
         ends = ", ".join(
             f"{t} {df['mean'].dropna().iloc[-1]:.2f}"
@@ -213,12 +279,16 @@ def alignment_figure(view: Mapping, base: Mapping | None, width: int, teams: boo
         )
         text += f" Team means at the end: {ends}."
     data = charts.alignment_data(frames, team_frames=team_frames, events=events)
+    if not escalations.empty:
+        data["escalations"] = escalations
     layout = {
         "series": list(frames),
         "teams": list(team_frames or {}),
         "kinds": charts.review_kinds(data),
         "shocks": "shocks" in data,
         "colors": _colors(base is not None),
+        "escalations": "escalations" in data,
+        "replication": replication,
     }
     return Figure("chart_alignment", "alignment", layout, data, text, DELIVERY, wide=True)
 
@@ -366,3 +436,58 @@ def compare_figures(
         for metric, title in COMPARE_METRICS
     ]
     return [f.to_dict() for f in figures]
+
+
+def pair_figure(
+    view: Mapping,
+    base: Mapping,
+    chart: str,
+    width: int,
+    *,
+    names: tuple[str, str],
+    key: str,
+    section: str,
+) -> Figure:
+    """One chart of a run against its baseline (grey, drawn first): ``chart`` is "retention" or a
+    weekly metric; ``names`` are the baseline's and the run's series names."""
+    base_name, name = names
+    colors = {base_name: charts.BASELINE_COLOR, name: charts.VARIANT_COLOR}
+    if chart == "retention":
+        figure = retention_figure(
+            {base_name: base["retention"], name: view["retention"]}, width, key=key, colors=colors
+        )
+        return Figure(key, figure.kind, figure.layout, figure.data, figure.text, section)
+    title = series_label(chart)
+    return weekly_figure(
+        {base_name: frame(base, chart), name: frame(view, chart)},
+        chart,
+        width,
+        key=key,
+        title=title,
+        section=section,
+        colors=colors,
+    )
+
+
+PRESENT_CHARTS = ("retention", "value_delivered")
+
+
+@st.cache_data(max_entries=32, ttl=compute.CACHE_TTL_SECONDS, show_spinner=False)
+def present_figures(
+    settings: str, base_settings: str, seed: int, replications: int, model_version: str, width: int
+) -> list[dict]:
+    """Presentation mode's charts: retention by age and value delivered, baseline vs proposal."""
+    view = compute.run_view(settings, seed, replications, model_version, width)
+    base = compute.run_view(base_settings, seed, replications, model_version, width)
+    return [
+        pair_figure(
+            view,
+            base,
+            chart,
+            width,
+            names=("Baseline", "Proposal"),
+            key=f"present_chart_{chart}",
+            section="Presentation",
+        ).to_dict()
+        for chart in PRESENT_CHARTS
+    ]

@@ -5,8 +5,11 @@
 * ``sb.applied`` — the settings last run: a :class:`~app.state.Setup` as a dict, seed, replications;
 * ``sb.baseline`` — the pinned baseline's setup dict, or None;
 * ``sb.saved`` — setups saved for the Compare page, by title;
-* ``sb.display`` — the display options (metric shown, band width, per-team detail, open tab);
+* ``sb.display`` — the display options (metric shown, band width, per-team detail, open tab,
+  presentation mode);
 * ``cmp.applied`` — the Compare page's scenarios, seed and replications;
+* ``learn.*`` — the Learn page's committed predictions, their scores and the challenge attempts
+  (see :mod:`app.teach`);
 * widget values under their keys, and messages to show once.
 
 Results are never stored here; pages fetch them from the cache by their settings.
@@ -85,21 +88,29 @@ def _set_applied(setup: Setup, seed: int, replications: int) -> None:
     }
 
 
+def _start_sandbox() -> None:
+    """The Sandbox's state from the opening link (or the defaults), once per session."""
+    ss = st.session_state
+    if APPLIED in ss:
+        return
+    state, warnings = decode_sandbox(take_initial_query("Sandbox"))
+    _set_applied(state.variant, state.seed, state.replications)
+    ss[BASELINE] = state.baseline.to_dict() if state.baseline else None
+    ss[DISPLAY] = {
+        "metric": state.metric,
+        "band": state.band,
+        "teams": state.teams,
+        "tab": TABS[state.tab],
+        "present": state.present,
+    }
+    ss[URL_WARNINGS] = warnings
+    ss.setdefault(SAVED, {})
+
+
 def init_sandbox() -> None:
     """Start a session from its link, and restore widget values after visiting another page."""
     ss = st.session_state
-    if APPLIED not in ss:
-        state, warnings = decode_sandbox(take_initial_query("Sandbox"))
-        _set_applied(state.variant, state.seed, state.replications)
-        ss[BASELINE] = state.baseline.to_dict() if state.baseline else None
-        ss[DISPLAY] = {
-            "metric": state.metric,
-            "band": state.band,
-            "teams": state.teams,
-            "tab": TABS[state.tab],
-        }
-        ss[URL_WARNINGS] = warnings
-        ss.setdefault(SAVED, {})
+    _start_sandbox()
     setup, seed, reps = applied()
     if controls.levers_missing():
         controls.set_levers(setup.params, seed, reps)
@@ -111,14 +122,48 @@ def init_sandbox() -> None:
         (controls.BAND_KEY, "band"),
         (controls.TEAMS_KEY, "teams"),
         (controls.TAB_KEY, "tab"),
+        (controls.PRESENT_KEY, "present"),
     ):
         if key not in ss:
-            ss[key] = shown[name]
+            ss[key] = shown.get(name, False)
 
 
 def keep_display(metric: str, band: int, teams: bool, tab: str) -> None:
     """Remember the display options (``tab`` is the open tab's label)."""
-    st.session_state[DISPLAY] = {"metric": metric, "band": band, "teams": teams, "tab": tab}
+    shown = st.session_state[DISPLAY]
+    shown.update({"metric": metric, "band": band, "teams": teams, "tab": tab})
+
+
+def keep_present(present: bool) -> None:
+    """Remember whether presentation mode is on (it goes into the page's link)."""
+    st.session_state[DISPLAY]["present"] = bool(present)
+
+
+def open_in_sandbox(variant: Setup, baseline_setup: Setup | None) -> None:
+    """Make ``variant`` the Sandbox's applied settings, with ``baseline_setup`` pinned.
+
+    For links from other pages (the Learn page's "try it" buttons): the seed and replications stay
+    as they were, presentation mode is switched off, and the lever widgets are refilled from the
+    new settings when the Sandbox draws them.
+    """
+    ss = st.session_state
+    _start_sandbox()
+    _clear_messages()
+    _, seed, reps = applied()
+    _set_applied(variant, seed, reps)
+    if baseline_setup is None:
+        ss[BASELINE] = None
+    else:
+        title = baseline_setup.title
+        if not title.startswith("Baseline"):
+            title = "Baseline: " + title
+        ss[BASELINE] = Setup(baseline_setup.preset, title, baseline_setup.overrides).to_dict()
+    ss[DISPLAY]["present"] = False
+    for key in [lv.widget_key for lv in controls.LEVERS] + [
+        PRESET_KEY,
+        controls.PRESENT_KEY,
+    ]:
+        ss.pop(key, None)
 
 
 def sandbox_state() -> SandboxState:
@@ -134,6 +179,7 @@ def sandbox_state() -> SandboxState:
         teams=bool(shown.get("teams", False)),
         tab={label: slug for slug, label in TABS.items()}.get(shown.get("tab"), DEFAULT_TAB),
         baseline=baseline(),
+        present=bool(shown.get("present", False)),
     )
 
 
@@ -221,6 +267,20 @@ def on_pin() -> None:
 
 def on_unpin() -> None:
     st.session_state[BASELINE] = None
+
+
+def on_pin_and_edit() -> None:
+    """Pin the applied settings and leave presentation mode, so the levers can be changed."""
+    on_pin()
+    st.session_state[controls.PRESENT_KEY] = False
+
+
+def on_pin_preset(name: str) -> None:
+    """Pin a preset (e.g. the aligned baseline) as the baseline."""
+    setup = preset_setup(name)
+    st.session_state[BASELINE] = Setup(
+        setup.preset, "Baseline: " + setup.title, setup.overrides
+    ).to_dict()
 
 
 def on_save() -> None:

@@ -6,10 +6,11 @@ the seed and the number of replications — and everything else (parameters, res
 from that, with results fetched from the cache.
 
 A shared link carries the same information as query parameters, and only what differs from the
-defaults: ``scenario`` (the preset, unless it is the default one), one parameter per setting that differs
-from that preset, ``seed`` and ``reps`` when not the defaults, the display options, and a pinned
-baseline as ``base`` plus ``base.<setting>`` entries. Reading a link validates every value; a bad one is
-reported by name and replaced by its default, and everything else still applies.
+defaults: ``scenario`` (the preset, unless it is the default one), one parameter per setting that
+differs from that preset, ``seed`` and ``reps`` when not the defaults, the display options
+(``present=1`` opens presentation mode), and a pinned baseline as ``base`` plus ``base.<setting>``
+entries. Reading a link validates every value; a bad one is reported by name and replaced by its
+default, and everything else still applies.
 
 Nothing here imports Streamlit, so all of it is testable without a server.
 """
@@ -60,10 +61,13 @@ METRIC_PARAM = "show"
 BAND_PARAM = "band"
 TEAMS_PARAM = "teams"
 TAB_PARAM = "tab"
+# Presentation mode: a display parameter, in a link only when on (``present=1``).
+PRESENT_PARAM = "present"
 # Output tabs of the Sandbox: link value → label. The first is the default.
 TABS = {
     "customers": "Customers",
     "delivery": "Delivery and governance",
+    "timeline": "Event timeline",
     "tables": "Data tables",
 }
 DEFAULT_TAB = "customers"
@@ -144,6 +148,7 @@ class SandboxState:
     teams: bool = False
     tab: str = DEFAULT_TAB
     baseline: Setup | None = None
+    present: bool = False
 
 
 def encode_sandbox(state: SandboxState) -> dict[str, str]:
@@ -164,6 +169,8 @@ def encode_sandbox(state: SandboxState) -> dict[str, str]:
         qp[TEAMS_PARAM] = "true"
     if state.tab != DEFAULT_TAB:
         qp[TAB_PARAM] = state.tab
+    if state.present:
+        qp[PRESENT_PARAM] = "1"
     return qp
 
 
@@ -186,6 +193,15 @@ def _int_param(name: str, text: str, lo: int, hi: int, default: int, warnings: l
             f"Using the default, {default}."
         )
         return default
+
+
+def _flag_param(name: str, text: str, warnings: list[str]) -> bool:
+    """A true/false display parameter (``1``/``0``, ``true``/``false``, ``yes``/``no``, ``on``/``off``)."""
+    low = text.strip().lower()
+    if low in ("true", "1", "yes", "on", "false", "0", "no", "off"):
+        return low in ("true", "1", "yes", "on")
+    warnings.append(f"URL parameter {name} = {text!r} is not allowed: true or false. Using false.")
+    return False
 
 
 def _preset_param(name: str, text: str, warnings: list[str]) -> str | None:
@@ -308,14 +324,12 @@ def decode_sandbox(query: Mapping[str, str | list[str]]) -> tuple[SandboxState, 
                     f"URL parameter {name} = {text!r} is not allowed: one of "
                     f"{', '.join(TABS)}. Showing {DEFAULT_TAB}."
                 )
-        elif name == TEAMS_PARAM:
-            low = text.strip().lower()
-            if low in ("true", "1", "yes", "on", "false", "0", "no", "off"):
-                state.teams = low in ("true", "1", "yes", "on")
+        elif name in (TEAMS_PARAM, PRESENT_PARAM):
+            flag = _flag_param(name, text, warnings)
+            if name == TEAMS_PARAM:
+                state.teams = flag
             else:
-                warnings.append(
-                    f"URL parameter {name} = {text!r} is not allowed: true or false. Using false."
-                )
+                state.present = flag
         elif name.startswith(BASE_PREFIX):
             base_raw[name[len(BASE_PREFIX) :]] = text
         else:
@@ -394,3 +408,77 @@ def decode_compare(
                 f"{COMPARE_PARAM}, {SEED_PARAM} and {REPS_PARAM}); it was ignored."
             )
     return names, seed, reps, warnings
+
+
+# --------------------------------------------------------------------------------------------------
+# The Learn page
+# --------------------------------------------------------------------------------------------------
+
+LESSON_PARAM = "lesson"
+CHALLENGE_PARAM = "challenge"
+
+
+@dataclass
+class LearnState:
+    """What a Learn link opens: a lesson or a challenge, and the runs' seed and replications."""
+
+    lesson: str | None = None
+    challenge: str | None = None
+    seed: int = DEFAULT_SEED
+    replications: int = DEFAULT_REPLICATIONS
+
+
+def encode_learn(state: LearnState) -> dict[str, str]:
+    """The Learn page's query parameters (a challenge link is ``?challenge=<name>``)."""
+    qp: dict[str, str] = {}
+    if state.challenge:
+        qp[CHALLENGE_PARAM] = state.challenge
+    elif state.lesson:
+        qp[LESSON_PARAM] = state.lesson
+    if state.seed != DEFAULT_SEED:
+        qp[SEED_PARAM] = str(state.seed)
+    if state.replications != DEFAULT_REPLICATIONS:
+        qp[REPS_PARAM] = str(state.replications)
+    return qp
+
+
+def decode_learn(query: Mapping[str, str | list[str]]) -> tuple[LearnState, list[str]]:
+    """A Learn state from query parameters, with a warning for every value that was not usable.
+
+    Never raises: an unknown lesson or challenge is reported with the names that exist.
+    """
+    from sim.lessons import challenge_names, lesson_names
+
+    warnings: list[str] = []
+    state = LearnState()
+    for name, text in ((k, _one(v)) for k, v in query.items()):
+        if name == LESSON_PARAM:
+            if text in lesson_names():
+                state.lesson = text
+            else:
+                warnings.append(
+                    f"URL parameter {name} = {text!r} is not a lesson: one of "
+                    f"{', '.join(lesson_names())}. Showing the first lesson."
+                )
+                state.lesson = lesson_names()[0]
+        elif name == CHALLENGE_PARAM:
+            if text in challenge_names():
+                state.challenge = text
+            else:
+                warnings.append(
+                    f"URL parameter {name} = {text!r} is not a challenge: one of "
+                    f"{', '.join(challenge_names())}. Showing the first challenge."
+                )
+                state.challenge = challenge_names()[0]
+        elif name == SEED_PARAM:
+            state.seed = _int_param(name, text, 0, MAX_SEED, DEFAULT_SEED, warnings)
+        elif name == REPS_PARAM:
+            state.replications = _int_param(
+                name, text, 1, MAX_APP_REPLICATIONS, DEFAULT_REPLICATIONS, warnings
+            )
+        else:
+            warnings.append(
+                f"URL parameter {name} is not used on the Learn page (it takes {LESSON_PARAM}, "
+                f"{CHALLENGE_PARAM}, {SEED_PARAM} and {REPS_PARAM}); it was ignored."
+            )
+    return state, warnings

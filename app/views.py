@@ -11,10 +11,12 @@ from collections.abc import Mapping
 import pandas as pd
 import streamlit as st
 
+from app.compute import EVENT_GROUPS, timeline_table
 from sim.outcomes import KPIS
 from sim.report.format import (
     TILE_KPIS,
     fmt_delta,
+    fmt_value,
     is_missing,
     is_zero_text,
     kpi_range,
@@ -113,3 +115,51 @@ def chart_tables(view: Mapping, base: Mapping | None, metric: str) -> None:
     st.dataframe(retention, key="table_retention", hide_index=True, height=220)
     st.markdown("**Weekly metrics** (every charted metric, by week)")
     st.dataframe(weekly, key="table_weekly", hide_index=True, height=260)
+
+
+TIMELINE_KEY = "sb.timeline_kinds"
+
+
+def timeline(view: Mapping) -> None:
+    """The event timeline of the run's representative replication, filterable by kind."""
+    typical = view.get("representative", {})
+    replication = int(typical.get("replication", 0))
+    kpi = typical.get("kpi")
+    if kpi is not None:
+        unit = KPIS[kpi].unit
+        st.markdown(
+            f"**Replication {replication + 1}**, a typical one: its {KPIS[kpi].label.lower()} "
+            f"({fmt_value(typical['value'], unit)}) is the closest to the median across "
+            f"replications ({fmt_value(typical['median'], unit)}), so its events tell the story "
+            "of an ordinary run rather than a lucky or unlucky one. The alignment chart marks the "
+            "same replication's reviews, escalations and shocks."
+        )
+    if TIMELINE_KEY not in st.session_state:
+        st.session_state[TIMELINE_KEY] = list(EVENT_GROUPS)
+    kinds = st.pills(
+        "Show",
+        list(EVENT_GROUPS),
+        selection_mode="multi",
+        key=TIMELINE_KEY,
+        help="Which kinds of event the table lists (display only: no new run).",
+    )
+    table = timeline_table(view["events"])
+    shown = table[table["kind"].isin(kinds or [])]
+    counts = table["kind"].value_counts()
+    st.caption(
+        f"{len(shown)} of {len(table)} events: "
+        + ", ".join(f"{counts.get(g, 0)} {g.lower()}" for g in EVENT_GROUPS)
+        + ". Reviews say what they detected; corrections say how long the drift ran."
+    )
+    st.dataframe(
+        shown.drop(columns="kind"),
+        hide_index=True,
+        key="table_timeline",
+        height=420,
+        column_config={
+            "week": st.column_config.NumberColumn("Week", format="%d", width="small"),
+            "what": st.column_config.TextColumn("What", width="medium"),
+            "team": st.column_config.TextColumn("Team", width="small"),
+            "detail": st.column_config.TextColumn("Detail", width="large"),
+        },
+    )

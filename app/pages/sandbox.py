@@ -1,12 +1,16 @@
-"""Sandbox: pick a scenario, change governance levers, run, and compare against a pinned baseline."""
+"""Sandbox: pick a scenario, change governance levers, run, and compare against a pinned baseline.
+
+In presentation mode (a toggle, or ``present=1`` in the link) the controls give way to a large view
+of the proposal against its baseline (:mod:`app.present`).
+"""
 
 import functools
 from urllib.parse import urlencode
 
 import streamlit as st
 
-from app import compute, controls, figures, session, views
-from app.state import DEFAULT_TAB, TABS, canonical, encode_sandbox, with_horizon
+from app import compute, controls, figures, present, session, views
+from app.state import DEFAULT_BAND, DEFAULT_TAB, TABS, canonical, encode_sandbox, with_horizon
 from sim.params import ParamError, diff
 from sim.report.format import kpi_table
 from sim.runner import MODEL_VERSION
@@ -15,49 +19,108 @@ from sim.scenarios import load_preset, preset_names, to_toml
 session.init_sandbox()
 setup, seed, reps = session.applied()
 base_setup = session.baseline()
+presenting = bool(st.session_state.get(controls.PRESENT_KEY))
+PRESENT_HELP = (
+    "A clean, large view for a meeting: baseline against proposal, the three numbers that matter "
+    "and a paragraph that explains them. The page's link opens it the same way (present=1)."
+)
 
-# -- sidebar: scenario and levers ------------------------------------------------------------------
-with st.sidebar:
-    st.selectbox(
-        "Preset scenario",
-        preset_names(),
-        index=None,
-        key=session.PRESET_KEY,
-        format_func=lambda n: load_preset(n).title,
-        placeholder="Custom settings",
-        on_change=session.on_preset,
-        help="Loads the preset's settings into the levers below and runs it.\n\n"
-        + "\n".join(
-            f"- **{load_preset(n).title}**: {load_preset(n).description}" for n in preset_names()
-        ),
+
+def draw_sidebar() -> None:
+    """The preset picker, the levers (one form, applied by Run) and the scenario file."""
+    with st.sidebar:
+        st.selectbox(
+            "Preset scenario",
+            preset_names(),
+            index=None,
+            key=session.PRESET_KEY,
+            format_func=lambda n: load_preset(n).title,
+            placeholder="Custom settings",
+            on_change=session.on_preset,
+            help="Loads the preset's settings into the levers below and runs it.\n\n"
+            + "\n".join(
+                f"- **{load_preset(n).title}**: {load_preset(n).description}"
+                for n in preset_names()
+            ),
+        )
+        if st.session_state.get(session.PRESET_KEY):
+            st.caption(load_preset(st.session_state[session.PRESET_KEY]).description)
+        controls.lever_form(session.on_run, st.session_state.get(session.RUN_ERROR))
+        with st.expander("Scenario file"):
+            st.file_uploader(
+                "Load settings from a scenario file (TOML, at most 64 KiB)",
+                type=["toml"],
+                key=session.UPLOAD_KEY,
+                on_change=session.on_upload,
+                help="A file saved from here or from the scenarios folder. It is checked before "
+                "anything changes; a bad file leaves your settings as they are.",
+            )
+            if st.session_state.get(session.UPLOAD_ERROR):
+                st.error(st.session_state[session.UPLOAD_ERROR])
+            if st.session_state.get(session.UPLOAD_NOTE):
+                st.success(st.session_state[session.UPLOAD_NOTE])
+            st.download_button(
+                "Download these settings (TOML)",
+                to_toml(setup.params, title=setup.title, description="Saved from the Sandbox."),
+                file_name="scenario.toml",
+                mime="application/toml",
+                key="sb.download_toml",
+                on_click="ignore",
+                icon=":material/download:",
+                help="Only the settings that differ from the defaults, with a title: load it here "
+                "later, or run it from the command line.",
+            )
+
+
+def sync_link() -> dict[str, str]:
+    """Keep the address bar on the link that restores this page; returns its query."""
+    query = encode_sandbox(session.sandbox_state())
+    if st.query_params.to_dict() != query:
+        st.query_params.from_dict(query)
+    return query
+
+
+if not presenting:
+    draw_sidebar()
+
+# -- the baseline, re-run at this run's horizon ------------------------------------------------------
+settings = canonical(setup.overrides)
+base_settings = None
+base_problem = None
+if base_setup is not None:
+    try:
+        base_settings = canonical(with_horizon(base_setup.overrides, setup.params.horizon_weeks))
+    except ParamError as err:
+        base_problem = (
+            f"The baseline cannot be re-run at this run's horizon: {err}. "
+            "Clear it or pin a new one."
+        )
+
+# -- presentation mode -------------------------------------------------------------------------------
+if presenting:
+    top = st.container(horizontal=True, horizontal_alignment="right", vertical_alignment="center")
+    session.keep_present(
+        top.toggle("Presentation mode", key=controls.PRESENT_KEY, help=PRESENT_HELP)
     )
-    if st.session_state.get(session.PRESET_KEY):
-        st.caption(load_preset(st.session_state[session.PRESET_KEY]).description)
-    controls.lever_form(session.on_run, st.session_state.get(session.RUN_ERROR))
-    with st.expander("Scenario file"):
-        st.file_uploader(
-            "Load settings from a scenario file (TOML, at most 64 KiB)",
-            type=["toml"],
-            key=session.UPLOAD_KEY,
-            on_change=session.on_upload,
-            help="A file saved from here or from the scenarios folder. It is checked before "
-            "anything changes; a bad file leaves your settings as they are.",
+    for warning in st.session_state.get(session.URL_WARNINGS, []):
+        st.warning(warning, icon=":material/link_off:")
+    if base_problem:
+        st.warning(base_problem, icon=":material/warning:")
+    if base_setup is None or base_settings is None:
+        present.no_baseline(setup, settings, seed, reps, DEFAULT_BAND)
+    else:
+        present.show(
+            setup,
+            base_setup,
+            settings=settings,
+            base_settings=base_settings,
+            seed=seed,
+            replications=reps,
+            band=DEFAULT_BAND,
+            actions=top,
         )
-        if st.session_state.get(session.UPLOAD_ERROR):
-            st.error(st.session_state[session.UPLOAD_ERROR])
-        if st.session_state.get(session.UPLOAD_NOTE):
-            st.success(st.session_state[session.UPLOAD_NOTE])
-        st.download_button(
-            "Download these settings (TOML)",
-            to_toml(setup.params, title=setup.title, description="Saved from the Sandbox."),
-            file_name="scenario.toml",
-            mime="application/toml",
-            key="sb.download_toml",
-            on_click="ignore",
-            icon=":material/download:",
-            help="Only the settings that differ from the defaults, with a title: load it here "
-            "later, or run it from the command line.",
-        )
+    sync_link()
+    st.stop()
 
 # -- heading ----------------------------------------------------------------------------------------
 st.title(setup.title)
@@ -70,7 +133,7 @@ if setup.preset is not None:
 for warning in st.session_state.get(session.URL_WARNINGS, []):
     st.warning(warning, icon=":material/link_off:")
 
-actions = st.container(horizontal=True)
+actions = st.container(horizontal=True, vertical_alignment="center")
 actions.button(
     "Pin as baseline",
     key="sb.pin",
@@ -94,28 +157,22 @@ actions.button(
     icon=":material/bookmark_add:",
     help="Offer these settings on the Compare page (for this browser session).",
 )
+session.keep_present(
+    actions.toggle("Presentation mode", key=controls.PRESENT_KEY, help=PRESENT_HELP)
+)
 
 metric, band, teams = controls.display_options()
 open_tab = st.session_state.get(controls.TAB_KEY) or TABS[DEFAULT_TAB]
 session.keep_display(metric, band, teams, open_tab)
 
 # -- results ----------------------------------------------------------------------------------------
-settings = canonical(setup.overrides)
-base_settings = None
-if base_setup is not None:
-    try:
-        base_settings = canonical(with_horizon(base_setup.overrides, setup.params.horizon_weeks))
-    except ParamError as err:
-        st.warning(
-            f"The baseline cannot be re-run at this run's horizon: {err}. "
-            "Clear it or pin a new one.",
-            icon=":material/warning:",
-        )
-    else:
-        st.caption(
-            f"{base_setup.title} — drawn in grey; re-run with this run's seed, replications and "
-            "horizon, so both share their random numbers and the deltas are paired."
-        )
+if base_problem:
+    st.warning(base_problem, icon=":material/warning:")
+elif base_setup is not None:
+    st.caption(
+        f"{base_setup.title} — drawn in grey; re-run with this run's seed, replications and "
+        "horizon, so both share their random numbers and the deltas are paired."
+    )
 
 try:
     variant_view = compute.view(settings, seed, reps, band)
@@ -127,7 +184,7 @@ try:
         figures.sandbox_figures(
             settings, base_settings, seed, reps, MODEL_VERSION, band, open_tab, metric, teams
         )
-        if open_tab != TABS["tables"]
+        if open_tab in (TABS["customers"], TABS["delivery"])
         else []
     )
 except Exception as err:  # the page must never show a traceback
@@ -160,16 +217,27 @@ for tab, label in zip(tabs, TABS.values(), strict=True):
                 height="content",
             )
             views.chart_tables(variant_view, base_view, metric)
+        elif label == TABS["timeline"]:
+            views.timeline(variant_view)
         else:
             views.show_figures(figure_specs, sections=False)
 
 # -- share and export -------------------------------------------------------------------------------
-query = encode_sandbox(session.sandbox_state())
-if st.query_params.to_dict() != query:
-    st.query_params.from_dict(query)
+query = sync_link()
 
 st.subheader("Share and export")
 downloads = st.container(horizontal=True)
+if base_setup is not None and base_settings is not None:
+    present.brief_button(
+        downloads,
+        variant=setup,
+        base=base_setup,
+        settings=settings,
+        base_settings=base_settings,
+        seed=seed,
+        replications=reps,
+        key="sb.download_brief",
+    )
 downloads.download_button(
     "Weekly bands (CSV)",
     # Built when clicked (from the cached results), not on every run.
@@ -201,5 +269,7 @@ downloads.download_button(
     icon=":material/download:",
     help="Only the settings that differ from the defaults, with a title.",
 )
+if base_setup is None:
+    st.caption("Pin a baseline to download a decision brief of this run against it.")
 st.caption("This page's address restores exactly these settings (and the pinned baseline):")
 st.code((st.context.url or "") + ("?" + urlencode(query) if query else ""), language=None)

@@ -1,0 +1,339 @@
+"""Learn: how the model works, lessons (predict, then reveal) and goal-based challenges."""
+
+from urllib.parse import urlencode
+
+import numpy as np
+import streamlit as st
+
+from app import controls, teach, views
+from app.state import CHALLENGE_PARAM, MAX_APP_REPLICATIONS, MAX_SEED, encode_learn
+from sim.lessons import DIRECTIONS, challenge_names, lesson_names, load_challenge, load_lesson
+from sim.outcomes import KPIS
+from sim.params import ParamError
+from sim.report.format import fmt_delta, fmt_value
+from sim.scenarios import ScenarioError
+
+teach.init_learn()
+
+st.title("Learn")
+st.markdown(
+    "How the model works, six lessons in which you **predict before you see**, and challenges "
+    "to solve with a few levers. Every result is a spread across simulated worlds; lessons "
+    "compare a situation with its baseline on the same random numbers."
+)
+for warning in st.session_state.get(teach.URL_WARNINGS, []):
+    st.warning(warning, icon=":material/link_off:")
+
+with st.expander("Run settings for lessons and challenges"):
+    c1, c2 = st.columns(2)
+    c1.number_input(
+        "Replications",
+        min_value=1,
+        max_value=MAX_APP_REPLICATIONS,
+        step=10,
+        key=teach.REPS_KEY,
+        help=controls.REPS_HELP + " 30 is plenty for a lesson.",
+    )
+    c2.number_input(
+        "Seed", min_value=0, max_value=MAX_SEED, step=1, key=teach.SEED_KEY, help=controls.SEED_HELP
+    )
+    st.caption(
+        "Used by the next reveal or attempt; a committed prediction keeps the runs it was "
+        "revealed with. Everyone with the same settings shares the cached runs."
+    )
+
+tabs = st.tabs(list(teach.TABS), key=teach.TAB_KEY, on_change="rerun")
+state = teach.keep_open()
+query = encode_learn(state)
+if st.query_params.to_dict() != query:
+    st.query_params.from_dict(query)
+
+
+def _model_tab() -> None:
+    st.header("How the model works", anchor=False)
+    st.markdown(
+        "Product teams, marketing and sales choose what to do under their **incentives**; a "
+        "**governance rhythm** of reviews notices drift and corrects it, at the price of the "
+        "attendees' time; **decision rights** decide who may start what. What gets built becomes "
+        "the product customers meet: how fast they reach value, whether they form the habit, "
+        "whether they stay."
+    )
+    st.graphviz_chart(
+        teach.causal_diagram(),
+        width="stretch",
+        alt="Causal diagram: incentives pull alignment; alignment and discovery decide the work "
+        "chosen; work and build capacity make value delivered; value sets time-to-value, "
+        "activation and retention; reviews correct alignment, cost capacity, decide the decision "
+        "queue and re-aim work after a market shift; decision rights escalate items into the "
+        "queue; market shifts devalue old work.",
+    )
+    st.caption(
+        "Blue: levers a leader sets. Yellow: the market. Grey: what the model keeps track of. "
+        "Green: what customers feel. A dashed arrow is a cost."
+    )
+    st.subheader("The mechanisms, and the levers that change them", anchor=False)
+    items = teach.mechanisms()
+    for row in range(0, len(items), 2):
+        cols = st.columns(2)
+        for col, (i, mechanism) in zip(
+            cols, enumerate(items[row : row + 2], start=row), strict=False
+        ):
+            with col.container(border=True):
+                st.markdown(f"**{i + 1}. {mechanism.title}**")
+                st.markdown(mechanism.text)
+                st.markdown(
+                    f"Levers, in the Sandbox's *{mechanism.group}* group: "
+                    + teach.lever_names(mechanism)
+                )
+                if st.button(
+                    f"Try it: {mechanism.example}",
+                    key=f"learn.example.{i}",
+                    icon=":material/tune:",
+                    help="Opens the Sandbox with this change, the preset it starts from pinned as "
+                    "the baseline, so the deltas show the mechanism at work.",
+                ):
+                    teach.open_example(mechanism)
+                    st.switch_page("app/pages/sandbox.py")
+    st.subheader("Validated against published results", anchor=False)
+    st.markdown("\n".join(f"- {v}" for v in teach.VALIDATIONS))
+    st.markdown(
+        "Each is a test in the project's suite, with tolerances from the Monte Carlo standard "
+        "error. On paired runs the model also reproduces seven governance patterns:"
+    )
+    st.markdown("\n".join(f"{i}. {p}" for i, p in enumerate(teach.PATTERNS, start=1)))
+    with st.expander("References"):
+        st.markdown("\n".join(f"- {r}" for r in teach.REFERENCES))
+        st.caption(
+            "Every parameter, its unit, default, range and rationale: docs/MODEL.md in the "
+            "project (ODD+D description)."
+        )
+
+
+def _prediction_form(name: str, lesson) -> None:
+    kpi = KPIS[lesson.kpi]
+    with st.form(f"learn.predict_form.{name}", border=True, enter_to_submit=False):
+        if lesson.prediction == "number":
+            unit, _ = teach.prediction_unit(lesson.kpi)
+            st.number_input(
+                f"Your prediction: {kpi.label} ({'percent' if unit == '%' else unit})",
+                min_value=0.0,
+                max_value=100.0 if unit == "%" else None,
+                value=None,
+                step=1.0 if unit in ("%", "days") else 100.0,
+                key=teach.predict_key(name),
+                placeholder="Type a number",
+                help=f"{kpi.description} Commit before anything is shown.",
+            )
+        else:
+            st.radio(
+                f"Your prediction: against the baseline, {kpi.label.lower()} …",
+                list(DIRECTIONS),
+                index=None,
+                horizontal=True,
+                key=teach.predict_key(name),
+                help=f"{kpi.description} Commit before anything is shown.",
+            )
+        if st.session_state.get(teach.PREDICT_ERROR):
+            st.error(st.session_state[teach.PREDICT_ERROR])
+        st.form_submit_button(
+            "Commit my prediction",
+            type="primary",
+            key=f"learn.commit.{name}",
+            on_click=teach.on_commit,
+            args=(name,),
+            icon=":material/lock:",
+            help="Locks your prediction in; then the simulation runs and the answer is revealed.",
+        )
+    st.caption("Nothing about this lesson's outcome is shown until you commit.")
+
+
+def _reveal(name: str, lesson, record: dict) -> None:
+    kpi = KPIS[lesson.kpi]
+    try:
+        with st.spinner("Running the lesson and its baseline on the same random numbers…"):
+            reveal = teach.lesson_reveal(name, record["seed"], record["reps"])
+        if record.get("score") is None:
+            record["score"], record["verdict"] = teach.score_lesson(lesson, record, reveal)
+    except (ScenarioError, ParamError, ValueError) as err:
+        st.error(f"The lesson could not be run: {err}. Your prediction is kept; try again.")
+        return
+    samples = np.array(reveal["samples"], dtype=float)
+    samples = samples[np.isfinite(samples)]
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Your prediction", teach.format_prediction(lesson, record["prediction"]), border=True)
+    c2.metric("Score", f"{record['score']} / 100", border=True)
+    summary = reveal["summary"]
+    c3.metric(f"Simulated {kpi.label.lower()}", fmt_value(summary["mean"], kpi.unit), border=True)
+    if lesson.prediction == "number" and samples.size:
+        lo, hi = np.percentile(samples, [5, 95])
+        c4.metric(
+            "Simulated 90% band",
+            f"{fmt_value(lo, kpi.unit)} to {fmt_value(hi, kpi.unit)}",
+            border=True,
+        )
+    else:
+        diffs = np.array(reveal["diffs"], dtype=float)
+        diffs = diffs[np.isfinite(diffs)]
+        lo, hi = np.percentile(diffs, [5, 95]) if diffs.size else (np.nan, np.nan)
+        c4.metric(
+            "Paired difference, 90% interval",
+            f"{fmt_delta(lo, kpi.unit)} to {fmt_delta(hi, kpi.unit)}",
+            border=True,
+        )
+    show = (
+        st.success if record["score"] >= 100 else st.info if record["score"] >= 50 else st.warning
+    )
+    show(record["verdict"])
+    st.markdown(
+        f"**Against the baseline** ({reveal['base_title']}, same seed): {reveal['headline']}"
+    )
+    st.caption(
+        f"{record['reps']} paired replications · seed {record['seed']} · the baseline in grey."
+    )
+    views.show_figures([reveal["figure"]], sections=False)
+    st.subheader("Debrief", anchor=False)
+    st.markdown(lesson.debrief)
+    if lesson.discussion:
+        st.markdown("**Discuss**")
+        st.markdown("\n".join(f"- {q}" for q in lesson.discussion))
+    history = st.session_state.get(teach.LESSONS, {}).get(name, {}).get("history", [])
+    if history:
+        earlier = ", ".join(
+            f"{teach.format_prediction(lesson, h['prediction'])} (score {h['score']})"
+            for h in history
+            if h.get("score") is not None
+        )
+        if earlier:
+            st.caption(f"Earlier predictions: {earlier}.")
+    st.button(
+        "Try again",
+        key=f"learn.again.{name}",
+        on_click=teach.on_try_again,
+        args=(name,),
+        icon=":material/replay:",
+        help="Keep this result in the lesson's history and predict again.",
+    )
+
+
+def _lessons_tab() -> None:
+    st.header("Lessons", anchor=False)
+    # Filled last, so a score revealed on this run is already in it.
+    overview = st.container()
+    names = lesson_names()
+    name = st.selectbox(
+        "Lesson",
+        names,
+        key=teach.LESSON_KEY,
+        format_func=lambda n: f"{names.index(n) + 1}. {load_lesson(n).title}",
+        help="Lessons in teaching order. Your predictions are kept while this tab is open in "
+        "your browser.",
+    )
+    try:
+        lesson = load_lesson(name)
+    except ScenarioError as err:
+        st.error(f"This lesson cannot be loaded: {err}.")
+        return
+    st.subheader(lesson.title, anchor=False)
+    st.markdown(f"**Learning objective.** {lesson.objective}")
+    st.markdown(f"**Question.** {lesson.question}")
+    record = teach.lesson_record(name)
+    if record is None:
+        _prediction_form(name, lesson)
+    else:
+        _reveal(name, lesson, record)
+    overview.dataframe(teach.lessons_table(), hide_index=True, key="learn_table_lessons")
+
+
+def _challenge_result(challenge) -> None:
+    done = teach.attempts(challenge.name)
+    if not done:
+        st.info("Set the levers and press **Try these settings**: the attempt is scored here.")
+        return
+    latest = done[-1]
+    try:
+        with st.spinner("Running your attempt…"):
+            result = teach.score_attempt(challenge, latest)
+    except (ParamError, ValueError) as err:
+        st.error(f"The attempt could not be run: {err}.")
+        return
+    latest["score"] = result["score"]
+    c1, c2 = st.columns([1, 3], vertical_alignment="center")
+    c1.metric(
+        f"Score of attempt {len(done)}",
+        f"{result['score']} / 100",
+        border=True,
+        help="The share of simulated worlds (replications) in which every goal is met.",
+    )
+    with c2:
+        if result["score"] >= 100:
+            st.success("Every goal is met in every simulated world.")
+        elif result["solved"]:
+            st.info(
+                "On average every goal is met, but not in every world: the score counts the "
+                "worlds in which all of them hold."
+            )
+        else:
+            st.warning("Not every goal is met on average yet.")
+    st.dataframe(result["goals"], hide_index=True, key="learn_table_goals")
+    st.markdown("**Attempts so far**")
+    st.dataframe(teach.attempts_table(challenge.name), hide_index=True, key="learn_table_attempts")
+
+
+def _challenges_tab() -> None:
+    st.header("Challenges", anchor=False)
+    names = challenge_names()
+    name = st.selectbox(
+        "Challenge",
+        names,
+        key=teach.CHALLENGE_KEY,
+        format_func=lambda n: load_challenge(n).title,
+        help="Goal-based scenarios: reach every goal with the levers allowed.",
+    )
+    try:
+        challenge = load_challenge(name)
+    except ScenarioError as err:
+        st.error(f"This challenge cannot be loaded: {err}.")
+        return
+    st.subheader(challenge.title, anchor=False)
+    st.markdown(challenge.brief)
+    st.markdown(
+        "**Goals** — a simulated world counts when all of them hold; the score is the share of "
+        "worlds that count:\n" + "\n".join(f"- {g.describe()}" for g in challenge.goals)
+    )
+    if challenge.hints:
+        with st.expander("Hints"):
+            st.markdown("\n".join(f"- {h}" for h in challenge.hints))
+    page_url = st.context.url or "/learn"
+    st.caption("Hand out this link: it opens this challenge directly.")
+    st.code(f"{page_url}?{urlencode({CHALLENGE_PARAM: name})}", language=None)
+    teach.set_challenge_levers(challenge)
+    with st.form(f"learn.challenge_form.{name}", border=True, enter_to_submit=False):
+        st.markdown("**The levers you may change**")
+        cols = st.columns(2)
+        for i, key in enumerate(challenge.levers):
+            with cols[i % 2]:
+                controls.draw_lever(controls.lever_for(key), teach.challenge_key(name, key))
+        if st.session_state.get(teach.TRY_ERROR):
+            st.error(st.session_state[teach.TRY_ERROR])
+        st.form_submit_button(
+            "Try these settings",
+            type="primary",
+            key=f"learn.try.{name}",
+            on_click=teach.on_try,
+            args=(name,),
+            icon=":material/play_arrow:",
+            help="Run the challenge with these levers and score the attempt.",
+        )
+    _challenge_result(challenge)
+
+
+for tab, label in zip(tabs, teach.TABS, strict=True):
+    if not tab.open:
+        continue
+    with tab:
+        if label == teach.TABS[0]:
+            _model_tab()
+        elif label == teach.TABS[1]:
+            _lessons_tab()
+        else:
+            _challenges_tab()

@@ -1,0 +1,264 @@
+"""Presentation mode and the decision brief: baseline against proposal, for a meeting.
+
+Presentation mode is the Sandbox without its controls: large type, the three numbers that matter
+(52-week retention, median time-to-value, value delivered) with their intervals, a plain-language
+paragraph on the paired comparison (:func:`sim.narrative.headline`) and a "why" sentence that
+attributes the difference to the changed settings (:func:`app.compute.why`), two charts, and the
+decision brief to send afterwards. The brief is built only when its button is clicked.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+
+import pandas as pd
+import streamlit as st
+
+from app import compute, figures, session, views
+from app.state import Setup
+from sim.narrative import HEADLINE_KPIS, caveat, fmt_change, fmt_level, headline
+from sim.outcomes import KPIS
+from sim.params import diff
+from sim.report.brief import command_line
+from sim.report.format import is_missing, kpi_value, null_reason, p_better_text
+from sim.report.links import app_link, base_params, default_preset, format_value, run_query
+
+ALIGNED = "aligned-baseline"
+BRIEF_HELP = (
+    "One HTML file that opens offline: the summary, every KPI with its interval, the charts, the "
+    "settings that differ, the assumptions, seed and model version, and a link that restores "
+    "this run. Built when you click (about a second)."
+)
+
+
+def plain(text: str) -> str:
+    """Text safe to show as Markdown: characters Markdown would interpret are escaped."""
+    for ch in ("\\", "*", "_", "`", "$", "~", "[", "]", "#", "<", ">"):
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def base_title(base: Setup) -> str:
+    return base.title.removeprefix("Baseline: ")
+
+
+# --------------------------------------------------------------------------------------------------
+# Decision brief
+# --------------------------------------------------------------------------------------------------
+
+
+def brief_command(variant: Setup, base: Setup, seed: int, replications: int, weeks: int) -> str:
+    """The command line that regenerates the brief (``python -m sim brief A B ...``).
+
+    The proposal is its preset plus ``--set`` for every other difference; a baseline that is not
+    exactly a preset is named ``baseline.toml`` (its settings file; the brief's link restores it
+    exactly).
+    """
+    var_name = variant.preset or default_preset()
+    changes = diff(variant.params, base_params(var_name))
+    extra = [
+        f"--set {key}={format_value(value)}"
+        for key, value in sorted(changes.items())
+        if key != "horizon_weeks"
+    ]
+    base_name = base.preset
+    if base_name is not None:
+        left = {k for k in diff(base.params, base_params(base_name)) if k != "horizon_weeks"}
+        base_name = base_name if not left else None
+    return command_line(base_name or "baseline.toml", var_name, seed, replications, weeks, extra)
+
+
+def brief_link(app_url: str, variant: Setup, base: Setup, seed: int, replications: int) -> str:
+    """The full link that restores the run (and its baseline) in the Sandbox."""
+    query = run_query(
+        variant.preset, variant.params, seed, replications, (base.preset, base.params)
+    )
+    return app_link(app_url, query)
+
+
+def brief_button(
+    container,
+    *,
+    variant: Setup,
+    base: Setup,
+    settings: str,
+    base_settings: str,
+    seed: int,
+    replications: int,
+    key: str,
+) -> None:
+    """The "Download decision brief" button; the brief is rendered only when it is clicked."""
+    weeks = variant.params.horizon_weeks
+    build = functools.partial(
+        compute.brief_html,
+        base_settings,
+        settings,
+        seed,
+        replications,
+        base_title=base_title(base),
+        variant_title=variant.title,
+        link=brief_link(st.context.url or "", variant, base, seed, replications)
+        if st.context.url
+        else None,
+        command=brief_command(variant, base, seed, replications, weeks),
+    )
+    container.download_button(
+        "Download decision brief",
+        build,
+        file_name="decision_brief.html",
+        mime="text/html",
+        key=key,
+        on_click="ignore",
+        icon=":material/description:",
+        help=BRIEF_HELP,
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Presentation mode
+# --------------------------------------------------------------------------------------------------
+
+
+def _interval_line(name: str, row: Mapping | None, base_summary: Mapping) -> str:
+    unit = KPIS[name].unit
+    base_mean = base_summary[name]["mean"]
+    parts = []
+    if not is_missing(base_mean):
+        parts.append(f"Baseline {fmt_level(base_mean, unit)}")
+    if row is not None and not is_missing(row["diff_mean"]):
+        parts.append(
+            f"difference {fmt_change(row['diff_p05'], unit)} to {fmt_change(row['diff_p95'], unit)}"
+            " (90% interval)"
+        )
+    return " · ".join(parts)
+
+
+def tiles(summary: Mapping, comparison: pd.DataFrame | None, base_summary: Mapping | None) -> None:
+    """The three KPIs that matter, large: label, proposal's value, paired delta and interval."""
+    by_kpi = comparison.set_index("kpi") if comparison is not None else None
+    for col, name in zip(st.columns(len(HEADLINE_KPIS)), HEADLINE_KPIS, strict=True):
+        k = KPIS[name]
+        s = summary[name]
+        with col:
+            st.subheader(k.label, anchor=False)
+            if is_missing(s["mean"]):
+                st.metric(k.label, "n/a", label_visibility="collapsed", border=True)
+                st.markdown(f"#### No value: {null_reason(name)}.")
+                continue
+            delta: str | None = None
+            description = None
+            row = by_kpi.loc[name] if by_kpi is not None else None
+            if row is not None and not is_missing(row["diff_mean"]):
+                delta = fmt_change(row["diff_mean"], k.unit)
+                description = p_better_text(row["p_better"]).replace("variant", "proposal")
+            st.metric(
+                k.label,
+                kpi_value(name, s),
+                delta=delta,
+                delta_color="normal" if k.higher_is_better else "inverse",
+                delta_description=description,
+                label_visibility="collapsed",
+                border=True,
+                help=k.description,
+            )
+            if base_summary is not None:
+                st.markdown(f"#### {plain(_interval_line(name, row, base_summary))}")
+            else:
+                st.markdown(
+                    f"#### 90% of runs: {fmt_level(s['p05'], k.unit)} to "
+                    f"{fmt_level(s['p95'], k.unit)}"
+                )
+
+
+def no_baseline(setup: Setup, settings: str, seed: int, replications: int, band: int) -> None:
+    """Presentation mode without a pinned baseline: say so and offer one."""
+    st.title(setup.title, anchor=False)
+    st.warning(
+        "There is no baseline to compare with, so there is no proposal to present yet. Pin "
+        "these settings as the baseline (then change a lever and run), or compare them against "
+        "the aligned baseline.",
+        icon=":material/push_pin:",
+    )
+    offer = st.container(horizontal=True)
+    offer.button(
+        "Pin these settings and change a lever",
+        key="present.pin",
+        on_click=session.on_pin_and_edit,
+        icon=":material/push_pin:",
+        help="Pins the current settings as the baseline and leaves presentation mode, so the "
+        "levers can be changed.",
+    )
+    aligned = setup.preset == ALIGNED and not diff(setup.params, base_params(ALIGNED))
+    offer.button(
+        "Compare against the aligned baseline",
+        key="present.aligned",
+        on_click=session.on_pin_preset,
+        args=(ALIGNED,),
+        disabled=aligned,
+        icon=":material/compare_arrows:",
+        help="These settings are the aligned baseline."
+        if aligned
+        else "Pins the aligned baseline (every function on a shared outcome, the default rhythm).",
+    )
+    try:
+        view = compute.view(settings, seed, replications, band)
+    except Exception as err:  # the page must never show a traceback
+        st.error(f"The run failed: {err}. Your settings are kept; try again or change them.")
+        return
+    tiles(view["kpi"], None, None)
+    st.caption(f"{replications} replications · seed {seed} · {setup.params.horizon_weeks} weeks")
+
+
+def show(
+    setup: Setup,
+    base: Setup,
+    *,
+    settings: str,
+    base_settings: str,
+    seed: int,
+    replications: int,
+    band: int,
+    actions,
+) -> None:
+    """Presentation mode with a pinned baseline: the proposal against it."""
+    try:
+        view = compute.view(settings, seed, replications, band)
+        base_view = compute.view(base_settings, seed, replications, band)
+        paired = compute.paired(base_settings, settings, seed, replications, band)
+        charts = figures.present_figures(
+            settings, base_settings, seed, replications, compute.MODEL_VERSION, band
+        )
+    except Exception as err:  # the page must never show a traceback
+        st.error(f"The run failed: {err}. Your settings are kept; try again or change them.")
+        return
+    brief_button(
+        actions,
+        variant=setup,
+        base=base,
+        settings=settings,
+        base_settings=base_settings,
+        seed=seed,
+        replications=replications,
+        key="present.brief",
+    )
+    st.title(setup.title, anchor=False)
+    st.header(f"against {base_title(base)}", anchor=False)
+    tiles(view["kpi"], paired["kpis"], base_view["kpi"])
+    st.subheader(plain(headline(paired["kpis"])), anchor=False)
+    kpi = compute.why_kpi(setup.params.horizon_weeks)
+    try:
+        reason = compute.why(base_settings, settings, seed, replications, kpi)
+    except Exception as err:  # the explanation is extra: the page goes on without it
+        reason = {"text": None, "reason": f"the difference could not be attributed: {err}"}
+    if reason["text"]:
+        st.markdown(f"### Why: {plain(reason['text'])}")
+        if reason.get("replications") and reason["replications"] < replications:
+            st.caption(
+                f"Why: Shapley attribution over the {reason['levers']} changed settings, from "
+                f"{reason['replications']} paired replications of each combination."
+            )
+    else:
+        st.caption(f"No “why” sentence: {reason['reason']}.")
+    st.caption(caveat(replications, setup.params.horizon_weeks, seed))
+    views.show_figures(charts, sections=False)

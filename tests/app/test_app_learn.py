@@ -1,0 +1,215 @@
+"""The Learn page under AppTest: the model explained, lessons (predict, then reveal), challenges."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+from streamlit.testing.v1 import AppTest
+
+from app import teach
+from sim.lessons import lesson_names, load_challenge, load_lesson, score_challenge
+from sim.params import with_overrides
+from sim.runner import run_many
+
+from .helpers import APP, FAST_REPS, assert_clean, texts
+
+LESSON = "1-drift-without-governance"
+DIRECTION_LESSON = "2-cost-of-meetings"
+CHALLENGE = "govern-the-drift"
+
+
+def open_learn(query: dict | None = None) -> AppTest:
+    """A session opened on the Learn page with these query parameters (small runs)."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update({"reps": FAST_REPS, **(query or {})})
+    at.switch_page("app/pages/learn.py")
+    return at.run()
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def subheaders(at: AppTest) -> list[str]:
+    return texts(at.subheader)
+
+
+def test_learn_shows_the_causal_diagram_mechanisms_and_validations():
+    at = open_learn()
+    assert_clean(at)
+    assert at.title[0].value == "Learn"
+    diagrams = at.get("graphviz_chart")
+    assert len(diagrams) == 1
+    dot = diagrams[0].proto.spec
+    for node in ("Incentives", "Alignment", "Work chosen", "Value delivered", "Time-to-value"):
+        assert node in dot
+    assert "Retention" in dot and "Decision queue" in dot and "Market shifts" in dot
+    assert "reviews -> capacity" in dot and "reviews -> alignment" in dot
+    # Each mechanism names its levers by label and setting key, with a button that opens it.
+    shown = " ".join(texts(at.markdown))
+    assert "`incentives.product`" in shown and "`decisions.rights`" in shown
+    assert len([b for b in at.button if b.key and b.key.startswith("learn.example.")]) == 6
+    assert "Fader & Hardie 2007" in shown and "Erlang C" in shown
+
+
+def test_the_lessons_tab_lists_every_lesson():
+    at = open_learn({"lesson": LESSON})
+    assert_clean(at)
+    table = at.dataframe[0].value
+    titles = [load_lesson(n).title for n in lesson_names()]
+    assert len(table) == 6
+    assert [row.split(". ", 1)[1] for row in table["Lesson"]] == titles
+    assert set(table["Score"]) == {"—"}
+    assert at.query_params["lesson"] == LESSON
+
+
+def test_a_lesson_reveals_nothing_before_the_prediction_is_committed():
+    at = open_learn({"lesson": LESSON})
+    lesson = load_lesson(LESSON)
+    shown = " ".join(texts(at.markdown))
+    assert lesson.objective in shown and lesson.question in shown
+    assert not at.metric and not at.get("vega_lite_chart")
+    assert "Debrief" not in subheaders(at)
+    # Committing an empty prediction is refused, and still nothing is revealed.
+    at.button(key=f"learn.commit.{LESSON}").click().run()
+    assert_clean(at)
+    assert any("Commit a number first" in e for e in texts(at.error))
+    assert not at.metric and not at.get("vega_lite_chart")
+
+    at.number_input(key=teach.predict_key(LESSON)).set_value(80.0)
+    at.button(key=f"learn.commit.{LESSON}").click().run()
+    assert_clean(at)
+    shown = metrics(at)
+    assert shown["Your prediction"] == "80%"
+    # 80% is far above the simulated band (retention falls from about 35%).
+    assert int(shown["Score"].split(" / ")[0]) < 100
+    assert any("higher than the simulated 90% band" in w for w in texts(at.warning))
+    assert len(at.get("vega_lite_chart")) == 1
+    assert "Debrief" in subheaders(at)
+    assert any("lowers 52-week retention" in m for m in texts(at.markdown))
+    assert lesson.discussion[0] in " ".join(texts(at.markdown))
+    assert at.dataframe[0].value.iloc[0]["Score"] == shown["Score"]
+
+
+def test_a_prediction_inside_the_band_scores_100_and_try_again_keeps_history():
+    at = open_learn({"lesson": LESSON})
+    at.number_input(key=teach.predict_key(LESSON)).set_value(99.0)
+    at.button(key=f"learn.commit.{LESSON}").click().run()
+    band = metrics(at)["Simulated 90% band"]
+    lo, hi = (float(x) for x in re.findall(r"([\d.]+)%", band))
+    assert lo < hi
+    at.button(key=f"learn.again.{LESSON}").click().run()
+    assert_clean(at)
+    assert not at.metric  # a fresh prediction, nothing shown
+    at.number_input(key=teach.predict_key(LESSON)).set_value(round((lo + hi) / 2, 1))
+    at.button(key=f"learn.commit.{LESSON}").click().run()
+    assert_clean(at)
+    assert metrics(at)["Score"] == "100 / 100"
+    assert any("Inside the simulated 90% band" in s for s in texts(at.success))
+    assert any("Earlier predictions: 99%" in c for c in texts(at.caption))
+
+
+def test_a_committed_prediction_is_shown_again_on_return():
+    at = open_learn({"lesson": LESSON})
+    at.number_input(key=teach.predict_key(LESSON)).set_value(30.0)
+    at.button(key=f"learn.commit.{LESSON}").click().run()
+    score = metrics(at)["Score"]
+    at.selectbox(key=teach.LESSON_KEY).set_value(DIRECTION_LESSON).run()
+    assert not at.metric
+    at.session_state[teach.TAB_KEY] = teach.TABS[0]
+    at.run()
+    at.session_state[teach.TAB_KEY] = teach.TABS[1]
+    at.run()
+    # The lesson last open is open again.
+    assert at.selectbox(key=teach.LESSON_KEY).value == DIRECTION_LESSON
+    at.selectbox(key=teach.LESSON_KEY).set_value(LESSON).run()
+    assert_clean(at)
+    assert metrics(at)["Your prediction"] == "30%"
+    assert metrics(at)["Score"] == score
+
+
+def test_a_direction_lesson_scores_the_direction():
+    at = open_learn({"lesson": DIRECTION_LESSON})
+    lesson = load_lesson(DIRECTION_LESSON)
+    assert lesson.prediction == "direction"
+    assert not at.metric
+    at.radio(key=teach.predict_key(DIRECTION_LESSON)).set_value(lesson.expect)
+    at.button(key=f"learn.commit.{DIRECTION_LESSON}").click().run()
+    assert_clean(at)
+    shown = metrics(at)
+    assert shown["Your prediction"] == lesson.expect
+    assert shown["Score"] == "100 / 100", texts(at.warning)
+    assert "Paired difference, 90% interval" in shown
+    assert "Debrief" in subheaders(at)
+
+
+def test_a_challenge_scores_attempts_and_lists_them():
+    at = open_learn({"challenge": CHALLENGE})
+    assert_clean(at)
+    challenge = load_challenge(CHALLENGE)
+    assert challenge.title in subheaders(at)
+    shown = " ".join(texts(at.markdown))
+    assert all(g.describe() in shown for g in challenge.goals)
+    # Only the allowed levers are inputs.
+    inputs = [
+        w.key for kind in ("toggle", "number_input", "selectbox", "slider") for w in at.get(kind)
+    ]
+    lever_inputs = {k for k in inputs if k and k.startswith(f"learn.ch.{CHALLENGE}.")}
+    assert lever_inputs == {teach.challenge_key(CHALLENGE, k) for k in challenge.levers}
+    assert not at.metric
+
+    at.number_input(key=teach.challenge_key(CHALLENGE, "reviews.council.interval_weeks")).set_value(
+        2.0
+    )
+    at.button(key=f"learn.try.{CHALLENGE}").click().run()
+    assert_clean(at)
+    # The score is the share of replications meeting every goal, as the engine scores them.
+    params = with_overrides(challenge.scenario.params, {"reviews.council.interval_weeks": 2.0})
+    kpis = run_many(params, int(FAST_REPS), 1).kpis()
+    expected = score_challenge(challenge, {g.kpi: kpis[g.kpi].to_numpy() for g in challenge.goals})
+    assert metrics(at)["Score of attempt 1"] == f"{expected.score} / 100"
+    goals = at.dataframe[0].value
+    assert list(goals["Goal"]) == [g.describe() for g in challenge.goals]
+    shares = [f"{share:.0%}" for _, _, share in expected.goals]
+    assert list(goals["Worlds meeting it"]) == shares
+
+    at.toggle(key=teach.challenge_key(CHALLENGE, "reviews.event.enabled")).set_value(True)
+    at.button(key=f"learn.try.{CHALLENGE}").click().run()
+    assert_clean(at)
+    attempts = at.dataframe[1].value
+    assert list(attempts["Attempt"]) == [1, 2]
+    assert "Product council every (weeks): 4 → 2" in attempts.iloc[0]["Settings changed"]
+    assert "Event-triggered reviews: off → on" in attempts.iloc[1]["Settings changed"]
+    assert attempts.iloc[0]["Score"] == f"{expected.score} / 100"
+    assert all(s.endswith("/ 100") for s in attempts["Score"])
+
+
+def test_a_challenge_link_opens_the_challenge_and_a_bad_one_warns():
+    at = open_learn({"challenge": "recover-from-the-pivot"})
+    assert_clean(at)
+    assert "Recover from the pivot" in subheaders(at)
+    assert any(c.endswith("?challenge=recover-from-the-pivot") for c in texts(at.code))
+    assert at.query_params["challenge"] == "recover-from-the-pivot"
+
+    bad = open_learn({"challenge": "no-such-challenge"})
+    assert_clean(bad)
+    assert any("not a challenge" in w and "govern-the-drift" in w for w in texts(bad.warning))
+    assert load_challenge(bad.selectbox(key=teach.CHALLENGE_KEY).value).title in subheaders(bad)
+
+
+def test_a_mechanism_opens_its_example_in_the_sandbox():
+    at = open_learn()
+    at.button(key="learn.example.0").click().run()
+    assert_clean(at)
+    assert at.title[0].value == "Aligned baseline (modified)"
+    assert at.selectbox(key="lever.incentives.product").value == "local_metric"
+    assert any(c.startswith("Baseline: Aligned baseline") for c in texts(at.caption))
+    assert at.query_params["incentives.product"] == "local_metric"
+    assert at.query_params["base"] == "aligned-baseline"
+
+
+def test_prediction_units_follow_the_kpi():
+    assert teach.prediction_unit("retention_52w") == ("%", 100.0)
+    assert teach.prediction_unit("lead_time_days") == ("days", 1.0)
+    assert np.isclose(teach.prediction_unit("value_delivered")[1], 1.0)
