@@ -456,8 +456,6 @@ def _summary(tool: str, result: Any) -> dict[str, Any]:
             levers=[lv.key for lv in result.levers],
             kpi=result.kpi,
             maximise=result.maximise,
-            constraints=[c.kpi for c in result.constraints],
-            constraint_texts=[c.text for c in result.constraints],
             result=result.to_dict(),
         )
     return out

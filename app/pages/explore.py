@@ -31,7 +31,7 @@ DEFAULTS = {
         "lever1": "reviews.council.interval_weeks",
         "range1": "1:8",
         "lever2": "",
-        "range2": "shared_outcome,local_metric",
+        "range2": "",
         "points": 5,
         "reps": 8,
         "seed": 1,
@@ -691,15 +691,34 @@ def _p_text(p: float | None) -> str:
     return "n/a" if p is None or is_missing(p) else f"P(better) {p:.0%}"
 
 
+def paired_tile(column, label: str, diff: dict | None, unit: str, other: str) -> None:
+    """A tile with the winner's paired difference from ``other`` and P(better)."""
+    if diff is None:
+        column.metric(label, "n/a", help="Only one finalist.", border=True)
+        return
+    column.metric(
+        label,
+        fmt_delta(diff["mean"], unit),
+        delta=_p_text(diff["p_better"]),
+        delta_color="off",
+        delta_arrow="off",
+        help=f"Paired difference winner − {other} over the same replications, and the share of "
+        f"them in which the winner did better. 95% CI {fmt_delta(diff['ci_lo'], unit)} to "
+        f"{fmt_delta(diff['ci_hi'], unit)}.",
+        border=True,
+    )
+
+
 def optimisation_results(data: dict, spec: dict) -> None:
     result = data["result"]
     kpi, levers = data["kpi"], data["levers"]
     unit = KPIS[kpi].unit
     direction = "maximised" if data["maximise"] else "minimised"
-    constraints = ", ".join(data["constraint_texts"]) or "none"
-    st.markdown(f"**{kpi_name(kpi)}**, {direction} · constraints: {constraints}")
+    constraints = ", ".join(
+        ec.constraint_text(c["kpi"], c["op"], c["bound"]) for c in result["constraints"]
+    )
+    st.markdown(f"**{kpi_name(kpi)}**, {direction} · constraints: {constraints or 'none'}")
     winner = result["winner"]
-    start = explore.params_of(spec["base"])
     if winner is None:
         st.warning(
             "No finalist meets the constraints: loosen them or widen the levers' ranges. The "
@@ -707,73 +726,35 @@ def optimisation_results(data: dict, spec: dict) -> None:
             icon=":material/warning:",
         )
     else:
-        objective = winner["objective"]
-        vs_base = winner["vs_baseline"]
+        objective, vs_base = winner["objective"], winner["vs_baseline"]
+        runner_up = winner.get("vs_runner_up")
+        interval = f"{fmt_value(objective['ci_lo'], unit)} to {fmt_value(objective['ci_hi'], unit)}"
         c1, c2, c3 = st.columns(3)
         c1.metric(
             "Best mean",
             fmt_value(objective["mean"], unit),
-            help=f"95% CI {fmt_value(objective['ci_lo'], unit)} to "
-            f"{fmt_value(objective['ci_hi'], unit)} over {objective['n']} replications.",
+            help=f"95% CI {interval} over {objective['n']} replications.",
             border=True,
         )
-        c2.metric(
-            "Against the starting point",
-            fmt_delta(vs_base["mean"], unit),
-            delta=_p_text(vs_base["p_better"]),
-            delta_color="off",
-            delta_arrow="off",
-            help="Paired difference winner − starting point, with the share of paired "
-            f"replications in which the winner did better. 95% CI "
-            f"{fmt_delta(vs_base['ci_lo'], unit)} to {fmt_delta(vs_base['ci_hi'], unit)}.",
-            border=True,
-        )
-        runner_up = winner.get("vs_runner_up")
-        c3.metric(
-            "Against the runner-up",
-            fmt_delta(runner_up["mean"], unit) if runner_up else "n/a",
-            delta=_p_text(runner_up["p_better"]) if runner_up else None,
-            delta_color="off",
-            delta_arrow="off",
-            help=(
-                "Paired difference winner − runner-up, with the share of paired replications "
-                f"in which the winner did better. 95% CI {fmt_delta(runner_up['ci_lo'], unit)} "
-                f"to {fmt_delta(runner_up['ci_hi'], unit)}."
-                if runner_up
-                else "Only one finalist."
-            ),
-            border=True,
-        )
-        st.caption(
-            f"Best mean {fmt_value(objective['mean'], unit)} (95% CI "
-            f"{fmt_value(objective['ci_lo'], unit)} to {fmt_value(objective['ci_hi'], unit)}); "
+        paired_tile(c2, "Against the starting point", vs_base, unit, "starting point")
+        paired_tile(c3, "Against the runner-up", runner_up, unit, "runner-up")
+        against = [
             f"{fmt_delta(vs_base['mean'], unit)} against the starting point "
             f"({_p_text(vs_base['p_better'])})"
-            + (
-                f"; {fmt_delta(runner_up['mean'], unit)} against the runner-up "
-                f"({_p_text(runner_up['p_better'])})."
-                if runner_up
-                else "."
+        ]
+        if runner_up:
+            against.append(
+                f"{fmt_delta(runner_up['mean'], unit)} against the runner-up "
+                f"({_p_text(runner_up['p_better'])})"
             )
+        st.caption(
+            f"Best mean {fmt_value(objective['mean'], unit)} (95% CI {interval}); "
+            + "; ".join(against)
+            + "."
         )
+        start = explore.params_of(spec["base"])
         st.dataframe(
-            [
-                {
-                    "Lever": ec.lever_title(key),
-                    "Starting point": ec.value_text(get(start, key)),
-                    "Best": ec.value_text(winner["settings"][key]),
-                }
-                for key in levers
-            ]
-            + [
-                {
-                    "Lever": f"Constraint {c['kpi']} {c['op']} {c['bound']:g}",
-                    "Starting point": "",
-                    "Best": f"{fmt_value(c['mean'], KPIS[c['kpi']].unit)} "
-                    + ("(met)" if c["holds"] else "(not met)"),
-                }
-                for c in winner["constraints"]
-            ],
+            ec.winner_table(winner, {key: get(start, key) for key in levers}, levers),
             hide_index=True,
             key="ex.optimisation.winner",
         )
@@ -788,7 +769,7 @@ def optimisation_results(data: dict, spec: dict) -> None:
     st.caption(text)
     with st.expander("Every candidate, best first", expanded=False):
         st.dataframe(
-            ec.candidates_table(table, kpi, levers, data["constraints"]),
+            ec.candidates_table(table, kpi, levers, [c["kpi"] for c in result["constraints"]]),
             hide_index=True,
             key="ex.optimisation.table",
         )

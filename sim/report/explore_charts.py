@@ -114,10 +114,17 @@ def _interval(lo: float, hi: float, unit: str, delta: bool = False) -> str:
     return f"{fmt(lo, unit)} to {fmt(hi, unit)}"
 
 
-def _finish(chart: alt.TopLevelMixin, title: str, description: str, height: int = HEIGHT):
+def _finish(
+    chart: alt.TopLevelMixin,
+    title: str,
+    description: str,
+    height: int = HEIGHT,
+    subtitle: str | None = None,
+):
     """Common properties: title, accessible description, height, SVG rendering."""
+    extra = {"subtitle": subtitle} if subtitle else {}
     return chart.properties(
-        title=alt.TitleParams(title, anchor="start", fontSize=14),
+        title=alt.TitleParams(title, anchor="start", fontSize=14, **extra),
         description=description or title,
         height=height,
         usermeta=_SVG,
@@ -468,8 +475,8 @@ def sensitivity_table(ranked: pd.DataFrame, method: str, kpi: str) -> pd.DataFra
 # --------------------------------------------------------------------------------------------------
 
 
-def _waterfall_data(steps: pd.DataFrame, kpi: str) -> tuple[pd.DataFrame, float | None]:
-    """Bars with text, and the level totals' bars start at (None: zero)."""
+def _waterfall_data(steps: pd.DataFrame, kpi: str) -> tuple[pd.DataFrame, list[float] | None]:
+    """Bars with text, and the y domain when the axis cannot start at zero (None: from zero)."""
     unit = kpi_unit(kpi)
     higher = KPIS[kpi].higher_is_better if kpi in KPIS else True
     data = steps.copy()
@@ -503,18 +510,26 @@ def _waterfall_data(steps: pd.DataFrame, kpi: str) -> tuple[pd.DataFrame, float 
     data["level_text"] = [fmt_value(e, unit) for e in data["end"]]
     # Start the level bars near the data when every level is far from zero, so the
     # contributions stay visible; the axis then does not start at zero (the title says so).
-    ends = pd.concat([data["start"], data["end"], data["bar_lo"], data["bar_hi"]]).dropna()
-    floor = None
+    levers = data["kind"] == "lever"
+    ends = pd.concat(
+        [
+            data["end"],
+            data.loc[levers, "start"],
+            data.loc[levers, "bar_lo"],
+            data.loc[levers, "bar_hi"],
+        ]
+    ).dropna()
+    domain = None
     if not ends.empty:
         lo, hi = float(ends.min()), float(ends.max())
-        pad = 0.15 * (hi - lo) if hi > lo else 0.05 * abs(hi)
+        pad = 0.25 * (hi - lo) if hi > lo else 0.05 * abs(hi)
         if lo > 0 and (hi - lo) < 0.5 * hi:
-            floor = max(0.0, lo - pad)
+            domain = [max(0.0, lo - pad), hi + pad]
+            data.loc[~levers, "start"] = domain[0]
         elif hi < 0 and (hi - lo) < 0.5 * abs(lo):
-            floor = min(0.0, hi + pad)
-    if floor is not None:
-        data.loc[data["kind"] != "lever", "start"] = floor
-    return data, floor
+            domain = [lo - pad, min(0.0, hi + pad)]
+            data.loc[~levers, "start"] = domain[1]
+    return data, domain
 
 
 def waterfall_chart(
@@ -529,17 +544,26 @@ def waterfall_chart(
             red; the baseline is grey and the variant blue. Each contribution carries its 95%
             confidence interval.
     """
-    data, floor = _waterfall_data(steps, kpi)
+    data, domain = _waterfall_data(steps, kpi)
     unit = kpi_unit(kpi)
     fmt = axis_format(unit)
     y_title = kpi_title(kpi)
-    if floor is not None:
-        y_title += f", axis from {fmt_value(floor, unit)}"
+    subtitle = None
+    if domain is not None:
+        start = domain[0] if domain[0] > 0 else domain[1]
+        subtitle = f"The axis starts at {fmt_value(start, unit)}, not at zero."
     y_axis = alt.Axis(format=fmt, titleLimit=HEIGHT) if fmt else alt.Axis(titleLimit=HEIGHT)
     order = list(data["what"])
     x = alt.X("what:N", title=None, sort=order, axis=alt.Axis(labelAngle=-20, labelLimit=180))
-    effects = ["Baseline", "Better", "Worse", "No change", "Variant"]
-    colors = [BASELINE_COLOR, BETTER_COLOR, WORSE_COLOR, BASELINE_COLOR, VARIANT_COLOR]
+    palette = {
+        "Baseline": BASELINE_COLOR,
+        "Better": BETTER_COLOR,
+        "Worse": WORSE_COLOR,
+        "No change": BASELINE_COLOR,
+        "Variant": VARIANT_COLOR,
+    }
+    effects = [e for e in palette if e in set(data["effect"])]
+    colors = [palette[e] for e in effects]
     tooltip = [
         alt.Tooltip("what:N", title="Step"),
         alt.Tooltip("delta_text:N", title="Value or contribution"),
@@ -547,7 +571,7 @@ def waterfall_chart(
         alt.Tooltip("level_text:N", title="Running total"),
     ]
     base = alt.Chart(data).encode(x=x)
-    scale = alt.Scale(zero=floor is None)
+    scale = alt.Scale(domain=domain, zero=False) if domain else alt.Scale(zero=True)
     bars = base.mark_bar(opacity=0.9, width={"band": 0.6}).encode(
         y=alt.Y("start:Q", title=y_title, axis=y_axis, scale=scale),
         y2="end:Q",
@@ -564,7 +588,7 @@ def waterfall_chart(
         .encode(y="bar_lo:Q", y2="bar_hi:Q", tooltip=tooltip)
     )
     title = f"Where the difference in {kpi_label(kpi).lower()} comes from"
-    return _finish(alt.layer(bars, intervals), title, description, height)
+    return _finish(alt.layer(bars, intervals), title, description, height, subtitle)
 
 
 def attribution_table(table: pd.DataFrame, kpi: str) -> pd.DataFrame:
@@ -637,6 +661,19 @@ def candidates_chart(
     data["ci_text"] = [
         _interval(lo, hi, unit) for lo, hi in zip(data["ci_lo"], data["ci_hi"], strict=True)
     ]
+    # Early rounds run few replications, so their intervals are wide: the axis follows every
+    # mean and the finalists' intervals, and longer interval bars are clipped at its edges.
+    final = data[data["stage"] == "Final"]
+    values = pd.concat([data["mean"], final["ci_lo"], final["ci_hi"]])
+    if baseline is not None and not is_missing(baseline):
+        values = pd.concat([values, pd.Series([baseline])])
+    values = values.dropna()
+    domain = None
+    if not values.empty:
+        lo, hi = float(values.min()), float(values.max())
+        pad = 0.08 * (hi - lo) if hi > lo else 0.05 * abs(hi) or 1.0
+        domain = [lo - pad, hi + pad]
+    y_scale = alt.Scale(zero=False, domain=domain) if domain else alt.Scale(zero=False)
     stages = sorted(set(data["stage"]), key=lambda s: (s != "Final", s))
     palette = [VARIANT_COLOR, *STAGE_COLORS][: len(stages)]
     fmt = axis_format(unit)
@@ -656,19 +693,25 @@ def candidates_chart(
     )
     base = alt.Chart(data).encode(x=x, color=color)
     layers = [
-        base.mark_rule(strokeWidth=1.5).encode(
-            y=alt.Y("ci_lo:Q", title=kpi_title(kpi), axis=y_axis, scale=alt.Scale(zero=False)),
+        base.mark_rule(strokeWidth=1.5, clip=True).encode(
+            # Early rounds' intervals (few replications) are drawn faintly.
+            opacity=alt.when(alt.datum.stage == "Final")
+            .then(alt.value(1.0))
+            .otherwise(alt.value(0.35)),
+            y=alt.Y("ci_lo:Q", title=kpi_title(kpi), axis=y_axis, scale=y_scale),
             y2="ci_hi:Q",
             tooltip=tooltip,
         ),
-        base.mark_point(size=70, filled=True).encode(
-            y=alt.Y("mean:Q", title=kpi_title(kpi), axis=y_axis),
+        base.mark_point(size=70, filled=True, clip=True).encode(
+            y=alt.Y("mean:Q", title=kpi_title(kpi), axis=y_axis, scale=y_scale),
             shape=alt.Shape(
                 "meets:N",
                 scale=alt.Scale(
                     domain=["Meets constraints", "Breaks a constraint"], range=["circle", "cross"]
                 ),
-                legend=alt.Legend(title=None),
+                legend=alt.Legend(
+                    title=None, symbolFillColor=BASELINE_COLOR, symbolStrokeColor=BASELINE_COLOR
+                ),
             ),
             tooltip=tooltip,
         ),
@@ -685,6 +728,42 @@ def candidates_chart(
         )
     title = f"Candidates ranked by {kpi_label(kpi).lower()} (dashed: the starting point)"
     return _finish(alt.layer(*layers), title, description, height)
+
+
+def constraint_text(kpi: str, op: str, bound: float) -> str:
+    """A constraint for people, e.g. ``Meeting overhead ≤ 10.0%``."""
+    symbol = {"<=": "≤", ">=": "≥", "<": "<", ">": ">"}.get(op, op)
+    return f"{kpi_label(kpi)} {symbol} {fmt_value(bound, kpi_unit(kpi))}"
+
+
+def winner_table(
+    winner: Mapping[str, Any], start: Mapping[str, Any], levers: Sequence[str]
+) -> pd.DataFrame:
+    """The best candidate's settings next to the starting point's, then its constraints.
+
+    Args:
+        winner: the ``winner`` of ``Optimisation.to_dict()``.
+        start: the starting point's value of each lever.
+        levers: the levers searched.
+    """
+    rows = [
+        {
+            "Lever or constraint": lever_title(key),
+            "Starting point": value_text(start.get(key)),
+            "Best": value_text(winner["settings"][key]),
+        }
+        for key in levers
+    ]
+    for c in winner.get("constraints", []):
+        unit = kpi_unit(c["kpi"])
+        rows.append(
+            {
+                "Lever or constraint": constraint_text(c["kpi"], c["op"], c["bound"]),
+                "Starting point": "",
+                "Best": f"{fmt_value(c['mean'], unit)} ({'met' if c['holds'] else 'not met'})",
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def candidates_table(

@@ -1,0 +1,624 @@
+"""The Explore page under AppTest, its run machinery (progress, Stop, executors), and its charts.
+
+Every run here is tiny (a few replications over 26 weeks), so it stays in the test process.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from app import explore
+from sim.executors import SCHEDULER_ENV, SerialExecutor
+from sim.explore import ModelEvaluator, attribute, parse_lever, sweep
+from sim.report import explore_charts as ec
+from sim.report.charts import BASELINE_COLOR, VARIANT_COLOR
+
+from .helpers import APP, assert_clean, texts
+
+TINY = {"reps": 2, "weeks": 26}
+
+
+def open_explore() -> AppTest:
+    """A session opened on the Explore page."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.switch_page("app/pages/explore.py")
+    return at.run()
+
+
+def set_inputs(at: AppTest, tool: str, **values) -> None:
+    """Set a tool's form inputs by name (number inputs, text, selections)."""
+    for name, value in values.items():
+        key = f"ex.{tool}.{name}"
+        widget = at.get("number_input") + at.get("text_input") + at.get("text_area")
+        widget += at.get("selectbox") + at.get("radio")
+        matches = [w for w in widget if getattr(w, "key", None) == key]
+        assert matches, f"no input {key}"
+        matches[0].set_value(value)
+
+
+def run_tool(at: AppTest, tool: str, **values) -> AppTest:
+    """Open the tool's tab, set its inputs and press its Run button."""
+    at.session_state["ex.tab"] = explore.TOOL_NAMES[tool]
+    at.run()
+    set_inputs(at, tool, **values)
+    return at.button(key=f"ex.{tool}.run").click().run()
+
+
+def charts(at: AppTest) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+
+
+def marks(spec: dict) -> list[str]:
+    return [layer["mark"]["type"] for layer in spec["layer"]]
+
+
+def errors(at: AppTest) -> list[str]:
+    return texts(at.error)
+
+
+@pytest.fixture
+def simulations(monkeypatch) -> list[int]:
+    """Counts every replication simulated in this process (the page's tiny runs stay here)."""
+    st.cache_data.clear()
+    calls: list[int] = []
+    real = ModelEvaluator.evaluate
+
+    def counting(self, points, seed, start, stop):
+        calls.append(len(points) * (stop - start))
+        return real(self, points, seed, start, stop)
+
+    monkeypatch.setattr(ModelEvaluator, "evaluate", counting)
+    return calls
+
+
+# --------------------------------------------------------------------------------------------------
+# The page
+# --------------------------------------------------------------------------------------------------
+
+
+def test_page_opens_with_four_tools_and_nothing_run(simulations):
+    at = open_explore()
+    assert_clean(at)
+    assert at.title[0].value.startswith("Explore")
+    assert [t.label for t in at.tabs] == ["Sweep", "Sensitivity", "Attribution", "Optimisation"]
+    assert any("press **Run sweep**" in i for i in texts(at.info))
+    for tool in explore.TOOLS:
+        assert at.button(key=f"ex.{tool}.run")
+    assert not charts(at)
+    assert sum(simulations) == 0
+
+
+def test_sweep_runs_with_a_chart_table_caption_and_csv(simulations):
+    at = run_tool(open_explore(), "sweep", points=3, **TINY)
+    assert_clean(at)
+    assert not errors(at)
+    (spec,) = charts(at)
+    assert marks(spec) == ["area", "line", "point"]
+    assert spec["layer"][1]["encoding"]["x"]["title"] == "Council interval (weeks)"
+    table = at.dataframe[0].value
+    assert table.columns[0] == "Council interval (weeks)"
+    assert list(table["Council interval (weeks)"]) == ["1", "4.5", "8"]
+    caption = " ".join(texts(at.caption))
+    assert "6 simulations: 3 grid points × 2 replications" in caption
+    assert "in the app's own process" in caption
+    assert sum(simulations) == 6
+    assert at.get("download_button")
+
+
+def test_two_levers_draw_a_heatmap(simulations):
+    at = run_tool(
+        open_explore(),
+        "sweep",
+        points=2,
+        lever2="incentives.product",
+        range2="shared_outcome,local_metric",
+        **TINY,
+    )
+    assert_clean(at)
+    (spec,) = charts(at)
+    assert marks(spec) == ["rect", "text"]
+    assert spec["layer"][0]["encoding"]["color"]["field"] == "mean"
+    assert len(at.dataframe[0].value) == 4
+    assert sum(simulations) == 8
+
+
+def test_changing_the_kpi_redraws_without_simulating(simulations):
+    at = run_tool(open_explore(), "sweep", points=3, **TINY)
+    ran = sum(simulations)
+    assert ran == 6
+    before = charts(at)[0]["layer"][1]["encoding"]["y"]["title"]
+    at.selectbox(key="ex.sweep.kpi").set_value("meeting_overhead_share").run()
+    assert_clean(at)
+    after = charts(at)[0]["layer"][1]["encoding"]["y"]["title"]
+    assert (before, after) == ("Value delivered (value points)", "Meeting overhead (%)")
+    at.selectbox(key="ex.sweep.kpi").set_value("retention_52w").run()
+    assert any("no value here" in i for i in texts(at.info))  # 26 weeks: no 52-week retention
+    assert sum(simulations) == ran
+
+
+@pytest.mark.parametrize(
+    ("lever", "text", "expected"),
+    [
+        ("reviews.council.interval_weeks", "8:1", "lo ≥ hi"),
+        ("reviews.council.interval_weeks", "0:100", "is out of range"),
+        ("reviews.council.interval_weeks", "", "is empty"),
+        ("incentives.sales", "1:3", "a range needs a numeric setting"),
+        ("incentives.sales", "bribes,local_metric", "one of shared_outcome"),
+    ],
+)
+def test_bad_ranges_and_levers_are_refused_in_one_line(simulations, lever, text, expected):
+    at = run_tool(open_explore(), "sweep", lever1=lever, range1=text, **TINY)
+    assert_clean(at)
+    (message,) = errors(at)
+    assert message.startswith("Not run: ") and expected in message, message
+    assert "\n" not in message and "Traceback" not in message
+    assert not charts(at)
+    assert sum(simulations) == 0
+
+
+def test_an_unknown_lever_is_refused_with_a_suggestion(simulations, monkeypatch):
+    # A key typed into the lever picker arrives as a new option; offer one so AppTest can pick it.
+    real = explore.lever_keys
+    monkeypatch.setattr(
+        explore, "lever_keys", lambda numeric_only=False: [*real(numeric_only), "reviews.councl"]
+    )
+    at = run_tool(open_explore(), "sweep", lever1="reviews.councl", range1="1:8", **TINY)
+    assert_clean(at)
+    (message,) = errors(at)
+    assert "reviews.councl = '1:8' is not a setting" in message
+    assert "did you mean" in message
+    assert sum(simulations) == 0
+
+
+def test_a_refused_request_keeps_the_previous_results(simulations):
+    at = run_tool(open_explore(), "sweep", points=3, **TINY)
+    set_inputs(at, "sweep", range1="9:2")
+    at.button(key="ex.sweep.run").click().run()
+    assert_clean(at)
+    assert "lo ≥ hi" in errors(at)[0]
+    assert len(charts(at)) == 1  # the last good results stay on the page
+    assert sum(simulations) == 6
+
+
+def test_sensitivity_morris_ranks_levers_with_intervals(simulations):
+    at = run_tool(
+        open_explore(), "sensitivity", lever3="", samples=2, reps=1, weeks=26
+    )  # two levers: (2 + 1) × 2 design points × 1 replication
+    assert_clean(at)
+    (spec,) = charts(at)
+    assert marks(spec) == ["bar", "rule"]
+    assert "μ*" in spec["layer"][0]["encoding"]["x"]["title"]
+    ranked = at.dataframe[0].value
+    assert list(ranked["Rank"]) == [1, 2]
+    assert set(ranked["Lever"]) == {
+        "Council interval (weeks)",
+        "Discovery time (share of capacity)",
+    }
+    assert "Morris screening, 6 design points × 1 replications" in " ".join(texts(at.caption))
+    assert sum(simulations) == 6
+    at.selectbox(key="ex.sensitivity.kpi").set_value("mean_alignment").run()
+    assert "mean alignment" in charts(at)[0]["title"]["text"]
+    assert sum(simulations) == 6
+
+
+def test_sobol_needs_a_power_of_two_and_then_runs(simulations):
+    at = run_tool(
+        open_explore(), "sensitivity", method="sobol", lever3="", samples=6, reps=1, weeks=26
+    )
+    assert "Samples = 6 is not a power of two" in errors(at)[0]
+    assert sum(simulations) == 0
+    set_inputs(at, "sensitivity", samples=4)
+    at.button(key="ex.sensitivity.run").click().run()
+    assert_clean(at)
+    assert not errors(at)
+    (spec,) = charts(at)
+    assert marks(spec) == ["bar", "rule", "tick"]
+    assert sum(simulations) == 4 * 4  # N × (levers + 2)
+
+
+def test_attribution_explains_a_difference_with_a_waterfall(simulations):
+    at = run_tool(open_explore(), "attribution", **TINY)
+    assert_clean(at)
+    sentence = [i for i in texts(at.info) if "value delivered" in i]
+    assert sentence and "council interval" in sentence[0], texts(at.info)
+    (spec,) = charts(at)
+    assert marks(spec) == ["bar", "rule"]
+    table = at.dataframe[0].value
+    assert table["Lever"].iloc[-1] == "Total difference (variant − baseline)"
+    assert set(table["Setting"].iloc[:-1]) == {"incentives.sales", "reviews.council.interval_weeks"}
+    assert sum(simulations) == 4 * 2  # every subset of two changes × 2 replications
+    at.selectbox(key="ex.attribution.kpi").set_value("mean_alignment").run()
+    assert any("mean alignment" in i for i in texts(at.info))
+    assert sum(simulations) == 8
+
+
+def test_attribution_of_identical_scenarios_is_refused(simulations):
+    at = run_tool(open_explore(), "attribution", variant="", changes="", **TINY)
+    assert "does not differ from the baseline" in errors(at)[0]
+    at = run_tool(open_explore(), "attribution", changes="reviews.council.every=8", **TINY)
+    assert "did you mean reviews.council" in errors(at)[0]
+    assert sum(simulations) == 0
+
+
+def test_optimisation_shows_the_winner_its_uncertainty_and_the_candidates(simulations):
+    at = run_tool(open_explore(), "optimisation", candidates=4, **TINY)
+    assert_clean(at)
+    assert not errors(at)
+    tiles = {m.label: m for m in at.metric}
+    assert set(tiles) == {"Best mean", "Against the starting point", "Against the runner-up"}
+    assert tiles["Best mean"].value.endswith("pts")
+    assert tiles["Against the starting point"].proto.delta.startswith("P(better) ")
+    winner = at.dataframe[0].value
+    assert list(winner["Lever or constraint"]) == [
+        "Council interval (weeks)",
+        "Council attendance (people)",
+        "Meeting overhead ≤ 10.0%",
+    ]
+    candidates = at.dataframe[1].value
+    assert list(candidates["Rank"]) == [1, 2, 3, 4]
+    (spec,) = charts(at)
+    assert marks(spec) == ["rule", "point", "rule"]
+    assert sum(simulations) == 4 * 2 + (3 + 1) * 2  # first round, then finalists + start point
+
+
+def test_a_bad_constraint_is_refused(simulations):
+    at = run_tool(open_explore(), "optimisation", constraints="overhead<=10%", **TINY)
+    (message,) = errors(at)
+    assert "Constraint = 'overhead' is not a KPI" in message
+    assert "did you mean meeting_overhead_share" in message
+    assert sum(simulations) == 0
+
+
+def test_a_stopped_run_keeps_the_previous_results(simulations):
+    at = run_tool(open_explore(), "sweep", points=3, **TINY)
+    assert "seed 1 " in " ".join(texts(at.caption))
+    # What an interrupted run leaves behind: a newer request applied and marked as running.
+    good = at.session_state["ex.sweep.applied"]
+    spec = json.loads(good["spec"])
+    newer = {**good, "spec": json.dumps({**spec, "seed": 2}, sort_keys=True)}
+    at.session_state["ex.sweep.applied"] = newer
+    at.session_state[explore.RUNNING] = {
+        "tool": "sweep",
+        "spec": newer["spec"],
+        "done": 4,
+        "total": 6,
+    }
+    at.run()
+    assert_clean(at)
+    assert any("Stopped after 4 of 6 simulations" in i for i in texts(at.info))
+    assert "seed 1 " in " ".join(texts(at.caption))  # the previous results, from the cache
+    assert sum(simulations) == 6
+
+
+def test_a_dask_scheduler_in_the_environment_is_used(simulations, monkeypatch):
+    monkeypatch.setenv(SCHEDULER_ENV, "no-such-scheduler")
+    at = run_tool(open_explore(), "sweep", points=2, **TINY)
+    assert_clean(at)
+    (message,) = errors(at)
+    assert message.startswith("The sweep failed: SIM_DASK_SCHEDULER = 'no-such-scheduler'")
+    assert not charts(at)
+
+
+@pytest.mark.slow
+def test_a_sweep_runs_on_a_dask_cluster(monkeypatch):
+    distributed = pytest.importorskip("distributed")
+    st.cache_data.clear()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Port 8787 is already in use")
+        cluster = distributed.LocalCluster(
+            processes=False,
+            protocol="tcp://",
+            host="127.0.0.1",
+            n_workers=1,
+            threads_per_worker=1,
+            dashboard_address=None,
+        )
+    try:
+        monkeypatch.setenv(SCHEDULER_ENV, cluster.scheduler_address)
+        at = run_tool(open_explore(), "sweep", points=2, **TINY)
+        assert_clean(at)
+        assert f"on the Dask cluster at {cluster.scheduler_address}" in " ".join(texts(at.caption))
+        assert len(charts(at)) == 1
+    finally:
+        cluster.close()
+
+
+# --------------------------------------------------------------------------------------------------
+# Progress and cancel, without a server
+# --------------------------------------------------------------------------------------------------
+
+
+class Interrupt(BaseException):
+    """Stands in for Streamlit's rerun exception, raised when the page is clicked during a run."""
+
+
+class Bar:
+    """A progress bar that records its updates and can raise on the n-th one."""
+
+    def __init__(self, fail_at: int | None = None) -> None:
+        self.updates: list[float] = []
+        self.fail_at = fail_at
+
+    def progress(self, value: float, text: str = "") -> None:
+        self.updates.append(value)
+        if self.fail_at is not None and len(self.updates) >= self.fail_at:
+            raise Interrupt
+
+    def empty(self) -> None:
+        pass
+
+
+def test_progress_moves_at_most_once_a_percent_and_a_rerun_sets_cancel():
+    bar, cancel, interrupted = Bar(), threading.Event(), []
+    report = explore.progress_callback(bar, "Sweep", cancel, interrupted)
+    for done in range(0, 10_001, 5):
+        report(done, 10_000)
+    assert len(bar.updates) == 101 and bar.updates[-1] == 1.0
+    bar = Bar(fail_at=2)
+    report = explore.progress_callback(bar, "Sweep", cancel, interrupted)
+    report(1, 4)
+    assert not cancel.is_set()
+    report(2, 4)  # the click: the exception is kept, not raised into the engine
+    assert cancel.is_set() and isinstance(interrupted[0], Interrupt)
+    report(3, 4)
+    assert len(bar.updates) == 2
+
+
+def test_a_click_during_a_run_cancels_the_engine_and_reruns_the_page(monkeypatch, simulations):
+    bar = Bar(fail_at=2)
+    monkeypatch.setattr(explore.st, "progress", lambda *a, **k: bar)
+    monkeypatch.setattr(explore, "SERIAL_BELOW", 10**6)
+    spec = {
+        "title": "test",
+        "base": {"horizon_weeks": 26},
+        "levers": ["reviews.council.interval_weeks=1:8:8"],
+        "replications": 8,
+        "seed": 1,
+    }
+    with pytest.raises(Interrupt):
+        explore._run("sweep", spec, 64)
+    # The engine stopped at the next task: 2 of 8 points ran, not all 64 simulations.
+    assert sum(simulations) == 16
+
+
+def test_requests_are_checked_by_the_engine_before_anything_runs(simulations):
+    spec = {
+        "title": "t",
+        "base": {"horizon_weeks": 26},
+        "levers": ["reviews.council.interval_weeks=1:8:3"],
+        "replications": 2,
+        "seed": 1,
+    }
+    req = explore.request("sweep", spec)
+    assert req["simulations"] == 6 and json.loads(req["spec"]) == spec
+    with pytest.raises(ValueError, match="at most 20,000 from the app"):
+        explore.request("sweep", {**spec, "replications": 10_000})
+    with pytest.raises(ValueError, match="did you mean"):
+        explore.lever_text("reviews.councl.interval_weeks", "1:8")
+    assert explore.lever_text("org.wip_limit_per_team", "1:5", points=3) == (
+        "org.wip_limit_per_team=1:5:3"
+    )
+    assert explore.parse_changes("# note\nincentives.sales = local_metric\n") == {
+        "incentives.sales": "local_metric"
+    }
+    assert explore.parse_constraints("meeting_overhead_share<=10%") == [
+        "meeting_overhead_share<=0.1"
+    ]
+    assert sum(simulations) == 0
+    assert isinstance(explore._executor(6), SerialExecutor)
+
+
+# --------------------------------------------------------------------------------------------------
+# Chart builders, without a server
+# --------------------------------------------------------------------------------------------------
+
+
+def sweep_frame(
+    key: str = "reviews.council.interval_weeks", values=(1.0, 4.5, 8.0)
+) -> pd.DataFrame:
+    means = np.linspace(100.0, 80.0, len(values))
+    return pd.DataFrame(
+        {key: list(values), "n": 8, "mean": means, "ci_lo": means - 5, "ci_hi": means + 5}
+    )
+
+
+def test_line_chart_has_band_line_points_units_and_tooltips():
+    spec = ec.sweep_line_chart(sweep_frame(), "reviews.council.interval_weeks", "value_delivered")
+    spec = spec.to_dict()
+    assert marks(spec) == ["area", "line", "point"]
+    area, line, points = spec["layer"]
+    assert (area["encoding"]["y"]["field"], area["encoding"]["y2"]["field"]) == ("ci_lo", "ci_hi")
+    assert line["encoding"]["x"] == {
+        "field": "a",
+        "type": "quantitative",
+        "title": "Council interval (weeks)",
+        "scale": {"nice": False, "zero": False},
+    }
+    assert line["encoding"]["y"]["title"] == "Value delivered (value points)"
+    tips = {t["title"]: t["field"] for t in points["encoding"]["tooltip"]}
+    assert tips["95% confidence interval"] == "ci_text"
+    rows = next(iter(spec["datasets"].values()))
+    assert rows[0]["mean_text"] == "100 pts" and rows[0]["ci_text"] == "95 pts to 105 pts"
+    assert spec["usermeta"]["embedOptions"]["renderer"] == "svg"
+
+
+def test_listed_values_draw_dots_with_intervals_in_order():
+    frame = sweep_frame("incentives.sales", ("shared_outcome", "mixed", "local_metric"))
+    spec = ec.sweep_line_chart(frame, "incentives.sales", "retention_52w").to_dict()
+    assert marks(spec) == ["rule", "point"]
+    x = spec["layer"][1]["encoding"]["x"]
+    assert x["field"] == "a_text" and x["sort"] == ["shared outcome", "mixed", "local metric"]
+    y = spec["layer"][1]["encoding"]["y"]
+    assert y["title"] == "52-week retention (%)" and y["axis"]["format"] == ".0%"
+
+
+def test_heatmap_is_brighter_where_better_with_labels_and_units():
+    grid = pd.DataFrame(
+        {
+            "reviews.council.interval_weeks": [1.0, 1.0, 8.0, 8.0],
+            "incentives.product": ["shared_outcome", "local_metric"] * 2,
+            "n": 4,
+            "mean": [10.0, 20.0, 30.0, 40.0],
+            "ci_lo": [9.0, 19.0, 29.0, 39.0],
+            "ci_hi": [11.0, 21.0, 31.0, 41.0],
+        }
+    )
+    levers = ["reviews.council.interval_weeks", "incentives.product"]
+    spec = ec.sweep_heatmap(grid, levers, "lead_time_days").to_dict()
+    cells, labels = spec["layer"]
+    assert (cells["mark"]["type"], labels["mark"]["type"]) == ("rect", "text")
+    color = cells["encoding"]["color"]
+    assert color["scale"] == {"scheme": "viridis", "reverse": True}  # lower lead time is better
+    assert color["legend"]["title"][0] == "Lead time (days)"
+    assert cells["encoding"]["y"]["title"] == "Council interval (weeks)"
+    assert cells["encoding"]["x"]["title"] == "Product teams' incentive"
+    rows = next(iter(spec["datasets"].values()))
+    light = {r["mean"]: r["light_cell"] for r in rows}
+    assert light[10.0] and not light[40.0]  # the shortest lead time is the brightest cell
+    spec = ec.sweep_heatmap(grid, levers, "value_delivered").to_dict()
+    assert spec["layer"][0]["encoding"]["color"]["scale"]["reverse"] is False
+
+
+def ranked(method: str) -> pd.DataFrame:
+    base = {"rank": [1, 2], "lever": ["org.discovery_share", "reviews.council.interval_weeks"]}
+    if method == "morris":
+        return pd.DataFrame(
+            {
+                **base,
+                "mu_star": [0.03, 0.01],
+                "mu_star_conf": [0.01, 0.005],
+                "mu": [0.0, 0.0],
+                "sigma": [0.02, 0.01],
+            }
+        )
+    return pd.DataFrame(
+        {**base, "S1": [0.5, 0.1], "S1_conf": [0.1, 0.1], "ST": [0.7, 0.2], "ST_conf": [0.1, 0.1]}
+    )
+
+
+def test_sensitivity_chart_ranks_levers_with_intervals_and_units():
+    spec = ec.sensitivity_chart(ranked("morris"), "morris", "retention_52w").to_dict()
+    bars, rules = spec["layer"]
+    assert (bars["mark"]["type"], rules["mark"]["type"]) == ("bar", "rule")
+    assert bars["encoding"]["x"]["title"] == (
+        "μ*: mean absolute effect on 52-week retention (percentage points)"
+    )
+    assert bars["encoding"]["y"]["sort"] == [
+        "Discovery time (share of capacity)",
+        "Council interval (weeks)",
+    ]
+    rows = next(iter(spec["datasets"].values()))
+    assert rows[0]["value"] == pytest.approx(3.0) and rows[0]["ci_text"] == "2.00 pp to 4.00 pp"
+    spec = ec.sensitivity_chart(ranked("sobol"), "sobol", "value_delivered").to_dict()
+    assert marks(spec) == ["bar", "rule", "tick"]
+    assert spec["layer"][0]["encoding"]["x"]["axis"]["format"] == ".0%"
+    assert spec["layer"][0]["encoding"]["x"]["title"] == "Share of the variance of value delivered"
+
+
+def waterfall_steps(deltas: tuple[float, float], base: float) -> pd.DataFrame:
+    end = base + sum(deltas)
+    return pd.DataFrame(
+        {
+            "step": [0, 1, 2, 3],
+            "name": ["baseline", "incentives.sales", "reviews.council.interval_weeks", "variant"],
+            "label": ["baseline", "sales' incentive", "the council interval", "variant"],
+            "kind": ["baseline", "lever", "lever", "variant"],
+            "delta": [base, *deltas, end],
+            "start": [0.0, base, base + deltas[0], 0.0],
+            "end": [base, base + deltas[0], end, end],
+            "ci_lo": [np.nan, deltas[0] - 1, deltas[1] - 1, np.nan],
+            "ci_hi": [np.nan, deltas[0] + 1, deltas[1] + 1, np.nan],
+        }
+    )
+
+
+def test_waterfall_colours_contributions_by_whether_they_help():
+    spec = ec.waterfall_chart(waterfall_steps((-4.0, 2.0), 10.0), "value_delivered").to_dict()
+    assert marks(spec) == ["bar", "rule"]
+    bars = spec["layer"][0]
+    assert (bars["encoding"]["y"]["field"], bars["encoding"]["y2"]["field"]) == ("start", "end")
+    assert bars["encoding"]["y"]["title"] == "Value delivered (value points)"
+    assert bars["encoding"]["x"]["sort"] == [
+        "Baseline",
+        "Sales' incentive",
+        "Council interval",
+        "Variant",
+    ]
+    scale = bars["encoding"]["color"]["scale"]
+    colours = dict(zip(scale["domain"], scale["range"], strict=True))
+    assert colours == {
+        "Baseline": BASELINE_COLOR,
+        "Better": ec.BETTER_COLOR,
+        "Worse": ec.WORSE_COLOR,
+        "Variant": VARIANT_COLOR,
+    }
+    rows = {r["what"]: r for r in next(iter(spec["datasets"].values()))}
+    assert rows["Sales' incentive"]["effect"] == "Worse"
+    assert rows["Sales' incentive"]["delta_text"] == "-4 pts"
+    # Lower is better for lead time: the same signs swap colours.
+    spec = ec.waterfall_chart(waterfall_steps((-4.0, 2.0), 10.0), "lead_time_days").to_dict()
+    rows = {r["what"]: r for r in next(iter(spec["datasets"].values()))}
+    assert rows["Sales' incentive"]["effect"] == "Better"
+    assert "subtitle" not in spec["title"]
+
+
+def test_waterfall_far_from_zero_says_its_axis_does_not_start_at_zero():
+    spec = ec.waterfall_chart(waterfall_steps((5.0, 3.0), 2000.0), "value_delivered").to_dict()
+    scale = spec["layer"][0]["encoding"]["y"]["scale"]
+    assert scale["zero"] is False and 1990 < scale["domain"][0] < 2000
+    assert spec["title"]["subtitle"].startswith("The axis starts at 1,99")
+
+
+def test_candidates_chart_marks_the_start_and_keeps_finalists_readable():
+    table = pd.DataFrame(
+        {
+            "rank": [1, 2, 3],
+            "candidate": [2, 0, 1],
+            "reviews.council.interval_weeks": [2.0, 6.0, 10.0],
+            "stage": ["final", "final", "round 1"],
+            "replications": [9, 9, 2],
+            "mean": [100.0, 95.0, 90.0],
+            "se": [1.0, 1.0, 30.0],
+            "ci_lo": [98.0, 93.0, -300.0],
+            "ci_hi": [102.0, 97.0, 480.0],
+            "feasible": [True, True, False],
+        }
+    )
+    spec = ec.candidates_chart(
+        table, "value_delivered", ["reviews.council.interval_weeks"], baseline=92.0
+    ).to_dict()
+    assert marks(spec) == ["rule", "point", "rule"]
+    domain = spec["layer"][0]["encoding"]["y"]["scale"]["domain"]
+    assert domain[0] > 80 and domain[1] < 110  # the early round's wide interval is clipped
+    assert spec["layer"][0]["encoding"]["x"]["title"] == "Rank (1 = best)"
+    assert spec["layer"][0]["encoding"]["y"]["title"] == "Value delivered (value points)"
+    text = ec.candidates_table(table, "value_delivered", ["reviews.council.interval_weeks"])
+    assert list(text["Meets constraints"]) == ["yes", "yes", "no"]
+
+
+def test_tables_and_sentences_from_real_results():
+    from sim.params import default_params, with_overrides
+
+    base = with_overrides(default_params(), {"horizon_weeks": 26})
+    levers = [parse_lever("reviews.council.interval_weeks=2,8")]
+    result = sweep(base, levers, replications=2, executor=SerialExecutor())
+    frame = result.frame("mean_alignment")
+    text = ec.describe_sweep(frame, ["reviews.council.interval_weeks"], "mean_alignment")
+    assert text.startswith("Mean alignment is highest at council interval ")
+    variant = with_overrides(base, {"incentives.sales": "local_metric", "org.discovery_share": 0.2})
+    att = attribute(base, variant, replications=2, executor=SerialExecutor())
+    table = ec.attribution_table(att.table(), "value_delivered")
+    assert table["Lever"].iloc[-1].startswith("Total difference")
+    steps = att.waterfall("value_delivered")
+    assert steps["end"].iloc[-1] == pytest.approx(
+        steps["end"].iloc[0] + att.difference("value_delivered")
+    )
+    ec.waterfall_chart(steps, "value_delivered").to_dict()  # validates against the schema
