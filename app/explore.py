@@ -48,7 +48,6 @@ from sim.executors import (
 from sim.explore.attribution import players_from
 from sim.explore.levers import ExploreError, Lever, check_lever, parse_constraint, parse_lever
 from sim.explore.optimise import candidates_for, schedule, simulations
-from sim.outcomes import KPI_NAMES
 from sim.params import (
     ParamError,
     Params,
@@ -483,6 +482,3 @@ def results(req: Mapping[str, Any]) -> dict[str, Any]:
 def csv_text(table: pd.DataFrame) -> str:
     """A results table as CSV (built when a download button is clicked)."""
     return table.to_csv(index=False)
-
-
-KPI_OPTIONS = list(KPI_NAMES)

@@ -119,9 +119,18 @@ def sandbox_setup() -> dict | None:
     return dict(applied["setup"]) if isinstance(applied, dict) and "setup" in applied else None
 
 
-def base_label(option: str) -> str:
+def base_label(option: str, sandbox_title: str | None) -> str:
+    """A base scenario's name (the Sandbox's title is passed in: pickers format without a run)."""
+    return explore.base_name(option, sandbox_title)
+
+
+def variant_label(option: str, sandbox_title: str | None) -> str:
+    return "The baseline" if option == "" else base_label(option, sandbox_title)
+
+
+def sandbox_title() -> str | None:
     setup = sandbox_setup()
-    return explore.base_name(option, setup.get("title") if setup else None)
+    return setup.get("title") if setup else None
 
 
 def kpi_name(kpi: str) -> str:
@@ -142,6 +151,8 @@ def init_inputs() -> None:
                 value = SANDBOX  # start from what the Sandbox shows
             if name in ("base", "variant") and value not in bases and value != "":
                 value = default
+            if name.startswith("lever") and value and value not in explore.lever_keys():
+                value = default  # a key typed in earlier: offer the default again
             ss[key] = value
     for key, default in DISPLAY_DEFAULTS.items():
         ss.setdefault(key, default)
@@ -274,7 +285,7 @@ def base_picker(tool: str, name: str = "base", label: str = "Start from") -> Non
         label,
         explore.base_options(sandbox_setup() is not None),
         key=k(tool, name),
-        format_func=base_label,
+        format_func=functools.partial(base_label, sandbox_title=sandbox_title()),
         help="A preset, or the settings the Sandbox shows in this session. The horizon below "
         "replaces its own.",
     )
@@ -339,7 +350,7 @@ def run_button(tool: str) -> None:
     )
     applied = ss.get(k(tool, "applied"))
     if applied:
-        st.caption(f"Last run: {applied['simulations']:,} simulations.")
+        st.caption(f"Last applied inputs: {applied['simulations']:,} simulations.")
 
 
 def sweep_form() -> None:
@@ -399,7 +410,7 @@ def attribution_form() -> None:
             "Variant",
             ["", *bases],
             key=k("attribution", "variant"),
-            format_func=lambda o: "The baseline" if o == "" else base_label(o),
+            format_func=functools.partial(variant_label, sandbox_title=sandbox_title()),
             help="The scenario to explain, before the changes below.",
         )
         st.text_area(

@@ -21,7 +21,7 @@ from sim.explore import ModelEvaluator, attribute, parse_lever, sweep
 from sim.report import explore_charts as ec
 from sim.report.charts import BASELINE_COLOR, VARIANT_COLOR
 
-from .helpers import APP, assert_clean, texts
+from .helpers import APP, assert_clean, open_app, texts
 
 TINY = {"reps": 2, "weeks": 26}
 
@@ -94,6 +94,24 @@ def test_page_opens_with_four_tools_and_nothing_run(simulations):
         assert at.button(key=f"ex.{tool}.run")
     assert not charts(at)
     assert sum(simulations) == 0
+
+
+def test_the_sandbox_settings_are_the_starting_point_once_the_sandbox_was_opened(simulations):
+    at = open_app({"scenario": "pivot"})  # the Sandbox runs the pivot preset first
+    ran = sum(simulations)
+    at.switch_page("app/pages/explore.py")
+    at.run()
+    assert_clean(at)
+    base = at.selectbox(key="ex.sweep.base")
+    assert base.value == "sandbox" and "sandbox" in base.options[-1].lower()
+    at = run_tool(at, "sweep", points=2, reps=2, weeks=26)
+    assert "market.shift_week = 30" in errors(at)[0]  # the pivot's shift falls after 26 weeks
+    at = run_tool(at, "sweep", weeks=52)
+    assert_clean(at)
+    assert not errors(at) and len(charts(at)) == 1
+    spec = json.loads(at.session_state["ex.sweep.applied"]["spec"])
+    assert spec["title"].startswith("Pivot") and spec["base"]["market.shift_enabled"] is True
+    assert sum(simulations) - ran == 4
 
 
 def test_sweep_runs_with_a_chart_table_caption_and_csv(simulations):
