@@ -33,7 +33,8 @@ from sim.params import ParamError, info
 from sim.report.charts import BASELINE_COLOR, VARIANT_COLOR
 from sim.report.format import AXIS_FORMAT, fmt_delta, fmt_value, is_missing
 
-HEIGHT = 300
+HEIGHT = 320  # the whole chart: titles, legend and axes included
+WATERFALL_HEIGHT = 400
 BETTER_COLOR = "#54a24b"
 WORSE_COLOR = "#e45756"
 SECOND_COLOR = "#f58518"
@@ -122,7 +123,8 @@ def _finish(
     subtitle: str | None = None,
 ):
     """Common properties: title, accessible description, height, SVG rendering."""
-    extra = {"subtitle": subtitle} if subtitle else {}
+    # The theme colours titles but not subtitles: a mid-grey reads on light and dark.
+    extra = {"subtitle": subtitle, "subtitleColor": BASELINE_COLOR} if subtitle else {}
     return chart.properties(
         title=alt.TitleParams(title, anchor="start", fontSize=14, **extra),
         description=description or title,
@@ -279,7 +281,9 @@ def sweep_heatmap(
     )
     rows = data["a_text"].nunique()
     title = f"{kpi_label(kpi)} by two levers"
-    return _finish(alt.layer(cells, labels), title, description, height or max(200, 36 * rows + 60))
+    return _finish(
+        alt.layer(cells, labels), title, description, height or max(240, 36 * rows + 150)
+    )
 
 
 def sweep_chart(
@@ -439,7 +443,7 @@ def sensitivity_chart(
         )
     name = "μ*" if method == "morris" else "total Sobol index"
     title = f"Which lever matters most for {kpi_label(kpi).lower()} ({name})"
-    return _finish(alt.layer(*layers), title, description, height or max(160, 44 * len(data) + 60))
+    return _finish(alt.layer(*layers), title, description, height or max(200, 44 * len(data) + 140))
 
 
 def describe_sensitivity(ranked: pd.DataFrame, method: str, kpi: str) -> str:
@@ -533,7 +537,7 @@ def _waterfall_data(steps: pd.DataFrame, kpi: str) -> tuple[pd.DataFrame, list[f
 
 
 def waterfall_chart(
-    steps: pd.DataFrame, kpi: str, *, description: str = "", height: int = HEIGHT
+    steps: pd.DataFrame, kpi: str, *, description: str = "", height: int = WATERFALL_HEIGHT
 ) -> alt.LayerChart:
     """Baseline, each lever's Shapley contribution (largest first), variant, for one KPI.
 
@@ -554,7 +558,8 @@ def waterfall_chart(
         subtitle = f"The axis starts at {fmt_value(start, unit)}, not at zero."
     y_axis = alt.Axis(format=fmt, titleLimit=HEIGHT) if fmt else alt.Axis(titleLimit=HEIGHT)
     order = list(data["what"])
-    x = alt.X("what:N", title=None, sort=order, axis=alt.Axis(labelAngle=-20, labelLimit=180))
+    angle = 0 if len(order) <= 5 else -30
+    x = alt.X("what:N", title=None, sort=order, axis=alt.Axis(labelAngle=angle, labelLimit=180))
     palette = {
         "Baseline": BASELINE_COLOR,
         "Better": BETTER_COLOR,
