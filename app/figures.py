@@ -83,25 +83,32 @@ def alignment_layout(
     legend names the replication the marks come from.
     """
     chart = charts.alignment_layout(**layout)
-    legend_title = f"Reviews (replication {replication})"
-    for layer in chart.layer:
+    layers = list(chart.layer)
+    for i, layer in enumerate(layers):
         dash = layer.to_dict(validate=False).get("encoding", {}).get("strokeDash")
         if dash is not None:
-            layer.encoding.strokeDash.legend.title = legend_title
+            legend = {**dash.get("legend", {}), "title": f"Reviews (replication {replication})"}
+            layers[i] = layer.encode(
+                strokeDash=alt.StrokeDash(
+                    "what:N", legend=alt.Legend(**legend), scale=alt.Scale(**dash["scale"])
+                )
+            )
     if escalations:
         rug = (
             alt.Chart(alt.NamedData("escalations"))
-            .mark_tick(color=ESCALATION_COLOR, thickness=2, size=12)
+            .mark_tick(color=ESCALATION_COLOR, thickness=2, size=10, orient="vertical")
             .encode(
                 x="week:Q",
-                y=alt.value(charts.ALIGNMENT_HEIGHT - 7),
+                # At alignment 0, the chart's floor (a pixel position would fight autosizing).
+                y=alt.datum(0),
                 opacity=alt.Opacity(
                     "count:Q",
                     scale=alt.Scale(range=[0.3, 1.0]),
                     legend=alt.Legend(
-                        title=f"Items escalated (ticks, replication {replication})",
+                        title="Items escalated (ticks)",
                         orient="bottom",
-                        symbolType="stroke",
+                        symbolType="square",
+                        symbolFillColor=ESCALATION_COLOR,
                         symbolStrokeColor=ESCALATION_COLOR,
                     ),
                 ),
@@ -112,7 +119,8 @@ def alignment_layout(
             )
         )
         # Before the hover rule, which stays on top to follow the pointer.
-        chart.layer = [*chart.layer[:-1], rug, chart.layer[-1]]
+        layers.insert(len(layers) - 1, rug)
+    chart.layer = layers
     return chart
 
 
@@ -447,6 +455,7 @@ def pair_figure(
     names: tuple[str, str],
     key: str,
     section: str,
+    title: str | None = None,
 ) -> Figure:
     """One chart of a run against its baseline (grey, drawn first): ``chart`` is "retention" or a
     weekly metric; ``names`` are the baseline's and the run's series names."""
@@ -457,7 +466,7 @@ def pair_figure(
             {base_name: base["retention"], name: view["retention"]}, width, key=key, colors=colors
         )
         return Figure(key, figure.kind, figure.layout, figure.data, figure.text, section)
-    title = series_label(chart)
+    title = title or series_label(chart)
     return weekly_figure(
         {base_name: frame(base, chart), name: frame(view, chart)},
         chart,
@@ -469,7 +478,7 @@ def pair_figure(
     )
 
 
-PRESENT_CHARTS = ("retention", "value_delivered")
+PRESENT_CHARTS = (("retention", None), ("value_delivered", "Value delivered per week"))
 
 
 @st.cache_data(max_entries=32, ttl=compute.CACHE_TTL_SECONDS, show_spinner=False)
@@ -488,6 +497,7 @@ def present_figures(
             names=("Baseline", "Proposal"),
             key=f"present_chart_{chart}",
             section="Presentation",
+            title=title,
         ).to_dict()
-        for chart in PRESENT_CHARTS
+        for chart, title in PRESENT_CHARTS
     ]

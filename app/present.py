@@ -150,7 +150,8 @@ def tiles(summary: Mapping, comparison: pd.DataFrame | None, base_summary: Mappi
             description = None
             row = by_kpi.loc[name] if by_kpi is not None else None
             if row is not None and not is_missing(row["diff_mean"]):
-                delta = fmt_change(row["diff_mean"], k.unit)
+                # st.metric reads the direction from an ASCII sign.
+                delta = fmt_change(row["diff_mean"], k.unit).replace("−", "-")
                 description = p_better_text(row["p_better"]).replace("variant", "proposal")
             st.metric(
                 k.label,

@@ -139,17 +139,26 @@ def keep_present(present: bool) -> None:
     st.session_state[DISPLAY]["present"] = bool(present)
 
 
-def open_in_sandbox(variant: Setup, baseline_setup: Setup | None) -> None:
+def open_in_sandbox(
+    variant: Setup,
+    baseline_setup: Setup | None,
+    seed: int | None = None,
+    replications: int | None = None,
+) -> None:
     """Make ``variant`` the Sandbox's applied settings, with ``baseline_setup`` pinned.
 
-    For links from other pages (the Learn page's "try it" buttons): the seed and replications stay
-    as they were, presentation mode is switched off, and the lever widgets are refilled from the
-    new settings when the Sandbox draws them.
+    For links from other pages (the Learn page's "try it" buttons): presentation mode is switched
+    off and the lever widgets are refilled from the new settings when the Sandbox draws them. The
+    Sandbox keeps its seed and replications; ``seed`` and ``replications`` are used only when the
+    Sandbox has not been opened yet in this session.
     """
     ss = st.session_state
+    fresh = APPLIED not in ss
     _start_sandbox()
     _clear_messages()
-    _, seed, reps = applied()
+    _, seed_now, reps_now = applied()
+    seed = seed if fresh and seed is not None else seed_now
+    reps = replications if fresh and replications is not None else reps_now
     _set_applied(variant, seed, reps)
     if baseline_setup is None:
         ss[BASELINE] = None

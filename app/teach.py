@@ -128,9 +128,9 @@ def causal_diagram() -> str:
         "digraph model {",
         '  graph [rankdir=LR, bgcolor="transparent", nodesep=0.3, ranksep=0.5, '
         'fontname="Helvetica"];',
-        '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11, '
+        '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=14, '
         f'color="{_LINE}", fontcolor="#1f2933"];',
-        f'  edge [color="{_LINE}", fontcolor="{_LINE}", fontname="Helvetica", fontsize=9, '
+        f'  edge [color="{_LINE}", fontcolor="{_LINE}", fontname="Helvetica", fontsize=11, '
         "arrowsize=0.7];",
     ]
     for name, (label, fill) in nodes.items():
@@ -155,7 +155,6 @@ class Mechanism:
 
     title: str
     text: str
-    group: str  # the Sandbox's lever group
     levers: tuple[str, ...]
     base: str  # the example's preset, pinned as its baseline
     change: Mapping[str, Any] = field(default_factory=dict)
@@ -178,7 +177,6 @@ def mechanisms() -> tuple[Mechanism, ...]:
             f"{_d('incentives.local_metric_alignment'):g} for a local metric. Product teams' "
             "local metric is delivery velocity, marketing's is campaign volume, sales' is "
             "bookings: drifting sales and marketing bring more sign-ups, more of them oversold.",
-            "Incentives",
             (
                 "incentives.product",
                 "incentives.marketing",
@@ -197,7 +195,6 @@ def mechanisms() -> tuple[Mechanism, ...]:
             "drifting one builds what its metric rewards. Protected discovery time sharpens the "
             "estimates but takes build time; the strategy focus moves one kind of work up the "
             "list.",
-            "Incentives",
             ("org.discovery_share", "work.strategy_focus"),
             "aligned-baseline",
             {"org.discovery_share": 0.0},
@@ -212,7 +209,6 @@ def mechanisms() -> tuple[Mechanism, ...]:
             f"{_d('customers.not_activated_churn_multiplier'):g} times as fast. The core stock "
             "sets churn, the growth stock sign-ups. Churn propensities follow the "
             "shifted-beta-geometric model.",
-            "Incentives",
             ("work.strategy_focus", "org.wip_limit_per_team"),
             "aligned-baseline",
             {"work.strategy_focus": "time_to_value"},
@@ -224,7 +220,6 @@ def mechanisms() -> tuple[Mechanism, ...]:
             "drifting team with a probability that rises with instrumentation quality and with "
             "the size of the drift, and pulls the team back toward the strategy. Too few reviews "
             "let drift run; too many eat the time that builds value.",
-            "Review rhythm",
             (
                 "reviews.metric.enabled",
                 "reviews.council.interval_weeks",
@@ -242,7 +237,6 @@ def mechanisms() -> tuple[Mechanism, ...]:
             "for the next council; under centralised rights every item does. The council rejects "
             "what it sees as low value and stops poor work in progress: lead time grows, but the "
             "filter protects value when teams drift.",
-            "Decisions and capacity",
             (
                 "decisions.rights",
                 "decisions.escalation_size_person_days",
@@ -258,7 +252,6 @@ def mechanisms() -> tuple[Mechanism, ...]:
             f"{_d('product.old_epoch_value_share'):.0%} of its worth, and new ideas keep coming "
             "from the old picture of the market until a strategy review (or an event-triggered "
             "review) notices the shift and re-aims the backlog.",
-            "Market",
             (
                 "market.shift_enabled",
                 "market.shift_week",
@@ -273,9 +266,21 @@ def mechanisms() -> tuple[Mechanism, ...]:
     )
 
 
+def lever_group(key: str) -> str | None:
+    """The Sandbox's lever group a setting is in (None if the Sandbox has no control for it)."""
+    for title, levers in controls.GROUPS:
+        if any(lever.key == key for lever in levers):
+            return title
+    return None
+
+
 def lever_names(mechanism: Mechanism) -> str:
-    """The mechanism's levers as Markdown: label and setting key."""
-    return "; ".join(f"**{controls.lever_for(k).label}** (`{k}`)" for k in mechanism.levers)
+    """The mechanism's levers as Markdown, by the Sandbox group they are in: label and key."""
+    groups: dict[str, list[str]] = {}
+    for key in mechanism.levers:
+        group = lever_group(key) or "scenario files and links"
+        groups.setdefault(group, []).append(f"**{controls.lever_for(key).label}** (`{key}`)")
+    return "; ".join(f"in *{group}*: " + ", ".join(names) for group, names in groups.items())
 
 
 def example_setups(mechanism: Mechanism) -> tuple[Setup, Setup]:
@@ -286,9 +291,11 @@ def example_setups(mechanism: Mechanism) -> tuple[Setup, Setup]:
 
 
 def open_example(mechanism: Mechanism) -> None:
-    """Load a mechanism's example into the Sandbox (its preset pinned as the baseline)."""
+    """Load a mechanism's example into the Sandbox (its preset pinned as the baseline); a Sandbox
+    not yet opened in this session starts with the Learn page's seed and replications."""
     variant, base = example_setups(mechanism)
-    session.open_in_sandbox(variant, base)
+    seed, reps = run_settings()
+    session.open_in_sandbox(variant, base, seed=seed, replications=reps)
 
 
 VALIDATIONS = (
@@ -493,7 +500,7 @@ def run_lesson(name: str, seed: int, replications: int, model_version: str) -> d
         "summary": view["kpi"][kpi],
         "base_title": base_title,
         "headline": headline(paired["kpis"], kpis=order, subject=f"“{lesson.title}”"),
-        "figure": figure.to_dict(),
+        "figure": {**figure.to_dict(), "wide": True},
     }
 
 

@@ -50,7 +50,6 @@ if st.query_params.to_dict() != query:
 
 
 def _model_tab() -> None:
-    st.header("How the model works", anchor=False)
     st.markdown(
         "Product teams, marketing and sales choose what to do under their **incentives**; a "
         "**governance rhythm** of reviews notices drift and corrects it, at the price of the "
@@ -81,10 +80,7 @@ def _model_tab() -> None:
             with col.container(border=True):
                 st.markdown(f"**{i + 1}. {mechanism.title}**")
                 st.markdown(mechanism.text)
-                st.markdown(
-                    f"Levers, in the Sandbox's *{mechanism.group}* group: "
-                    + teach.lever_names(mechanism)
-                )
+                st.markdown("Levers " + teach.lever_names(mechanism) + ".")
                 if st.button(
                     f"Try it: {mechanism.example}",
                     key=f"learn.example.{i}",
@@ -216,7 +212,6 @@ def _reveal(name: str, lesson, record: dict) -> None:
 
 
 def _lessons_tab() -> None:
-    st.header("Lessons", anchor=False)
     # Filled last, so a score revealed on this run is already in it.
     overview = st.container()
     names = lesson_names()
@@ -280,7 +275,6 @@ def _challenge_result(challenge) -> None:
 
 
 def _challenges_tab() -> None:
-    st.header("Challenges", anchor=False)
     names = challenge_names()
     name = st.selectbox(
         "Challenge",

@@ -207,6 +207,8 @@ def test_a_mechanism_opens_its_example_in_the_sandbox():
     assert any(c.startswith("Baseline: Aligned baseline") for c in texts(at.caption))
     assert at.query_params["incentives.product"] == "local_metric"
     assert at.query_params["base"] == "aligned-baseline"
+    # A Sandbox not opened before starts with the Learn page's replications.
+    assert at.query_params["reps"] == FAST_REPS
 
 
 def test_prediction_units_follow_the_kpi():

@@ -1,0 +1,188 @@
+"""Presentation mode, the event timeline and the decision brief on the Sandbox, under AppTest."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app import compute, figures, present
+from app.state import SandboxState, decode_sandbox, encode_sandbox, preset_setup
+from sim.outcomes import KPIS
+from sim.runner import run_many
+from sim.scenarios import load_preset
+
+from .helpers import FAST_REPS, assert_clean, open_app, texts
+
+THREE = [KPIS[k].label for k in ("retention_52w", "median_ttv_days", "value_delivered")]
+PROPOSAL = {"scenario": "drifting-incentives", "base": "aligned-baseline"}
+
+
+def assert_presenting(at: AppTest) -> None:
+    """Presentation mode against a baseline: the three KPIs, the paragraph and why, no controls."""
+    assert_clean(at)
+    assert [m.label for m in at.metric] == THREE
+    # Paired deltas against the baseline, signed so the arrows point the right way.
+    deltas = [m.proto.delta for m in at.metric]
+    assert deltas[0].startswith("-") and deltas[1].startswith("+") and deltas[2].startswith("-")
+    heads = texts(at.subheader)
+    assert heads[:3] == THREE
+    paragraph = heads[3]
+    assert paragraph.startswith("The proposal lowers 52-week retention")
+    assert "paired runs" in paragraph
+    assert any(m.startswith("### Why:") and "incentive" in m for m in texts(at.markdown))
+    assert at.header[0].value == "against Aligned baseline"
+    # No clutter: no levers, no display options, no data tabs.
+    assert not at.sidebar.selectbox and not at.sidebar.button
+    assert not at.tabs and not at.get("select_slider")
+    assert len(at.get("vega_lite_chart")) == 2
+    assert at.query_params["present"] == "1"
+
+
+def test_the_toggle_switches_presentation_mode_on_and_off():
+    at = open_app(PROPOSAL)
+    assert len(at.metric) == 6
+    at.toggle(key="view.present").set_value(True).run()
+    assert_presenting(at)
+    at.toggle(key="view.present").set_value(False).run()
+    assert_clean(at)
+    assert len(at.metric) == 6
+    assert at.sidebar.selectbox  # the levers are back, with the applied settings
+    assert at.selectbox(key="lever.incentives.sales").value == "local_metric"
+    assert "present" not in at.query_params
+
+
+def test_a_present_link_opens_presentation_mode():
+    at = open_app({**PROPOSAL, "present": "1"})
+    assert_presenting(at)
+    assert not at.warning  # present is a display parameter, not a setting
+
+
+def test_without_a_baseline_it_says_so_and_offers_the_aligned_one():
+    at = open_app({"scenario": "drifting-incentives", "present": "1"})
+    assert_clean(at)
+    assert any("no baseline" in w for w in texts(at.warning))
+    assert [m.label for m in at.metric] == THREE
+    assert not any(m.proto.delta for m in at.metric)
+    at.button(key="present.aligned").click().run()
+    assert_presenting(at)
+    assert at.query_params["base"] == "aligned-baseline"
+
+
+def test_pinning_from_presentation_mode_returns_to_the_levers():
+    at = open_app({"scenario": "drifting-incentives", "present": "1"})
+    at.button(key="present.pin").click().run()
+    assert_clean(at)
+    assert len(at.metric) == 6 and at.sidebar.selectbox
+    assert at.query_params["base"] == "drifting-incentives"
+
+
+def test_present_is_encoded_only_when_on_and_read_back():
+    state = SandboxState(variant=preset_setup("pivot"))
+    assert "present" not in encode_sandbox(state)
+    state.present = True
+    query = encode_sandbox(state)
+    assert query["present"] == "1"
+    back, warnings = decode_sandbox(query)
+    assert back.present and not warnings
+    off, warnings = decode_sandbox({"present": "0"})
+    assert not off.present and not warnings
+    bad, warnings = decode_sandbox({"present": "maybe"})
+    assert not bad.present
+    assert warnings == [
+        "URL parameter present = 'maybe' is not allowed: true or false. Using false."
+    ]
+
+
+def timeline(at: AppTest) -> pd.DataFrame:
+    """The event timeline table (the page's only table with these columns)."""
+    (table,) = [d.value for d in at.dataframe if "what" in d.value.columns]
+    return table
+
+
+def test_the_timeline_lists_the_representative_replications_events():
+    at = open_app({"scenario": "drifting-incentives", "tab": "timeline"})
+    assert_clean(at)
+    table = timeline(at)
+    assert list(table.columns) == ["week", "what", "team", "detail"]
+    assert {"Product council", "Items escalated", "Drift corrected"} <= set(table["what"])
+    assert table["week"].is_monotonic_increasing
+    reviews = table[table["what"] == "Product council"]
+    assert reviews["detail"].str.contains("detected|no drift detected").all()
+    # The replication whose 52-week retention is closest to the median, named on the page.
+    kpis = run_many(load_preset("drifting-incentives").params, int(FAST_REPS), 1).kpis()
+    retention = kpis["retention_52w"].to_numpy()
+    typical = int(np.argmin(np.abs(retention - np.median(retention))))
+    assert any(f"**Replication {typical + 1}**, a typical one" in m for m in texts(at.markdown))
+    # Filter by kind.
+    at.get("button_group")[0].set_value(["Reviews"]).run()
+    assert_clean(at)
+    only = timeline(at)
+    assert 0 < len(only) < len(table)
+    assert set(only["what"]) <= {"Metric review", "Product council", "Strategy review"}
+
+
+def test_representative_replication_is_closest_to_the_median():
+    kpis = pd.DataFrame(
+        {
+            "replication": [0, 1, 2, 3, 4],
+            "retention_52w": [0.30, 0.36, 0.33, 0.31, 0.40],
+            "value_delivered": [1.0, 2.0, 3.0, 4.0, 5.0],
+        }
+    )
+    assert compute.representative_replication(kpis)["replication"] == 2
+    kpis["retention_52w"] = np.nan  # a short horizon: value delivered decides
+    picked = compute.representative_replication(kpis)
+    assert picked["kpi"] == "value_delivered" and picked["replication"] == 2
+
+
+def test_the_alignment_chart_marks_escalations_of_the_same_replication():
+    res = run_many(load_preset("drifting-incentives").params, 3, 1)
+    typical = {**compute.representative_replication(res.kpis()), "replication": 2}
+    view = {
+        "bands": res.bands(),
+        "events": res.event_log(typical["replication"]),
+        "representative": typical,
+        "teams": list(res.team_names),
+    }
+    figure = figures.alignment_figure(view, None, 90, False)
+    assert figure.layout["escalations"] and "escalations" in figure.data
+    spec = figure.to_dict()["spec"]
+    marks = [layer["mark"]["type"] for layer in spec["layer"]]
+    assert "tick" in marks and marks[-1] == "rule"  # the hover rule stays on top
+    legends = [
+        layer["encoding"]["strokeDash"]["legend"]["title"]
+        for layer in spec["layer"]
+        if "strokeDash" in layer.get("encoding", {})
+    ]
+    assert legends == ["Reviews (replication 3)"]
+    assert "items were escalated" in figure.text
+
+
+def test_the_brief_button_appears_with_a_baseline():
+    at = open_app({"scenario": "drifting-incentives"})
+    assert not [b for b in at.get("download_button") if b.proto.label == "Download decision brief"]
+    with_base = open_app(PROPOSAL)
+    assert [b for b in with_base.get("download_button") if "decision brief" in b.proto.label]
+
+
+@pytest.mark.parametrize(
+    ("variant", "expected"),
+    [
+        (
+            {"incentives.sales": "local_metric"},
+            "python -m sim brief aligned-baseline aligned-baseline --seed 3 --replications 20 "
+            "--weeks 104 --set incentives.sales=local_metric",
+        ),
+        ({}, "python -m sim brief aligned-baseline aligned-baseline --seed 3"),
+    ],
+)
+def test_the_brief_command_regenerates_the_run(variant, expected):
+    base = preset_setup("aligned-baseline")
+    setup = preset_setup("aligned-baseline")
+    setup = type(setup)(setup.preset, setup.title, {**setup.overrides, **variant})
+    command = present.brief_command(setup, base, 3, 20, 104)
+    assert command.startswith(expected)
+    link = present.brief_link("http://host:8501", setup, base, 3, 20)
+    assert link.startswith("http://host:8501/?") and "seed=3" in link and "base=aligned" in link
