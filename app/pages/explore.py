@@ -125,15 +125,18 @@ def base_label(option: str, sandbox_title: str | None) -> str:
 
 
 def variant_label(option: str, sandbox_title: str | None) -> str:
+    """An attribution variant's name (the empty option is the baseline itself)."""
     return "The baseline" if option == "" else base_label(option, sandbox_title)
 
 
 def sandbox_title() -> str | None:
+    """The title of the Sandbox's applied settings, if any."""
     setup = sandbox_setup()
     return setup.get("title") if setup else None
 
 
 def kpi_name(kpi: str) -> str:
+    """A KPI's label."""
     return KPIS[kpi].label if kpi in KPIS else kpi
 
 
@@ -147,7 +150,12 @@ def init_inputs() -> None:
             if key in ss:
                 continue
             value = submitted.get(key, default)
-            if name == "base" and key not in submitted and SANDBOX in bases:
+            if (
+                name == "base"
+                and key not in submitted
+                and SANDBOX in bases
+                and tool != "attribution"
+            ):
                 value = SANDBOX  # start from what the Sandbox shows
             if name in ("base", "variant") and value not in bases and value != "":
                 value = default
