@@ -9,7 +9,6 @@ from app import controls, teach, views
 from app.state import CHALLENGE_PARAM, MAX_APP_REPLICATIONS, MAX_SEED, encode_learn
 from sim.lessons import DIRECTIONS, challenge_names, lesson_names, load_challenge, load_lesson
 from sim.outcomes import KPIS
-from sim.params import ParamError
 from sim.report.format import fmt_delta, fmt_value
 from sim.scenarios import ScenarioError
 
@@ -150,7 +149,7 @@ def _reveal(name: str, lesson, record: dict) -> None:
             reveal = teach.lesson_reveal(name, record["seed"], record["reps"])
         if record.get("score") is None:
             record["score"], record["verdict"] = teach.score_lesson(lesson, record, reveal)
-    except (ScenarioError, ParamError, ValueError) as err:
+    except Exception as err:  # the page must never show a traceback
         st.error(f"The lesson could not be run: {err}. Your prediction is kept; try again.")
         return
     samples = np.array(reveal["samples"], dtype=float)
@@ -248,8 +247,8 @@ def _challenge_result(challenge) -> None:
     try:
         with st.spinner("Running your attempt…"):
             result = teach.score_attempt(challenge, latest)
-    except (ParamError, ValueError) as err:
-        st.error(f"The attempt could not be run: {err}.")
+    except Exception as err:  # the page must never show a traceback
+        st.error(f"The attempt could not be run: {err}. Your other attempts are kept.")
         return
     latest["score"] = result["score"]
     c1, c2 = st.columns([1, 3], vertical_alignment="center")
