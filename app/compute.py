@@ -272,83 +272,73 @@ def why_kpi(horizon_weeks: int) -> str:
     return WHY_KPIS[0] if horizon_weeks >= 52 else WHY_KPIS[1]
 
 
-def why_replications(levers: int, replications: int) -> int:
-    """Replications of each of the ``2**levers`` scenarios an explanation runs (within budget)."""
-    return min(replications, max(MIN_WHY_REPLICATIONS, MAX_WHY_SIMULATIONS // 2**levers))
-
-
 @st.cache_data(max_entries=CACHE_ENTRIES, ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def run_why(
-    base_settings: str, settings: str, seed: int, replications: int, model_version: str, kpi: str
+    base_settings: str,
+    settings: str,
+    seed: int,
+    replications: int,
+    model_version: str,
+    kpi: str,
+    by: str = "setting",
 ) -> dict:
-    """A sentence attributing ``kpi``'s paired difference to the settings that changed.
+    """A sentence attributing ``kpi``'s paired difference to the settings (or groups) that changed.
 
-    Shapley attribution (:func:`sim.explore.attribute`) over at most :data:`MAX_WHY_LEVERS`
-    changed settings, on the same seed; with one changed setting the whole difference is its own
-    and nothing extra runs.
+    :func:`sim.explore.why`: Shapley attribution over at most :data:`MAX_WHY_LEVERS` changed
+    settings, on the same seed, within :data:`MAX_WHY_SIMULATIONS`; with one changed setting the
+    whole difference is its own and nothing extra runs.
 
     Returns:
         ``text`` (None when there is no explanation), ``reason`` (why not), ``levers`` (how many
         settings changed) and ``replications`` (per scenario, when an attribution ran).
     """
     from sim.executors import PoolExecutor, SerialExecutor
-    from sim.explore import ExploreError, attribute
-    from sim.explore.labels import lever_label
-    from sim.params import ParamError, diff
+    from sim.explore import ExploreError
+    from sim.explore import why as explain_why
+    from sim.params import ParamError
 
     base, variant = from_canonical(base_settings), from_canonical(settings)
-    changed = diff(variant, base)
-    out: dict = {"text": None, "reason": "", "levers": len(changed), "replications": 0}
-    if not changed:
-        out["reason"] = "the proposal's settings are the baseline's, so there is nothing to explain"
-        return out
-    if len(changed) > MAX_WHY_LEVERS:
-        out["reason"] = (
-            f"the proposal changes {len(changed)} settings; the difference is split among the "
-            f"changed settings for at most {MAX_WHY_LEVERS}"
-        )
-        return out
-    if len(changed) == 1:
-        name = lever_label(next(iter(changed)))
-        out["text"] = (
-            f"{name[:1].upper()}{name[1:]} is the only setting that differs, so the whole "
-            f"difference comes from it."
-        )
-        return out
-    reps = why_replications(len(changed), replications)
-    total = 2 ** len(changed) * reps
     bar = st.progress(0.0, text="Explaining the difference: running each combination of changes…")
 
     def report(done: int, of: int) -> None:
         bar.progress(done / of, text=f"Explaining the difference: {done} of {of} simulations done")
 
-    executor = (
-        PoolExecutor(pool=process_pool())
-        if WORKERS >= 2 and total >= POOL_MIN_REPLICATIONS
-        else SerialExecutor()
-    )
+    executor = PoolExecutor(pool=process_pool()) if WORKERS >= 2 else SerialExecutor()
     try:
-        found = attribute(
+        found = explain_why(
             base,
             variant,
-            replications=reps,
+            kpi,
+            replications=replications,
             seed=seed,
-            kpis=(kpi,),
+            by=by,
+            max_levers=MAX_WHY_LEVERS,
+            max_simulations=MAX_WHY_SIMULATIONS,
+            min_replications=MIN_WHY_REPLICATIONS,
             executor=executor,
             progress=report,
         )
     except (ExploreError, ParamError, ValueError) as err:
-        out["reason"] = f"the difference could not be attributed: {err}"
-        return out
+        return {
+            "text": None,
+            "reason": f"the difference could not be attributed: {err}",
+            "levers": 0,
+            "replications": 0,
+        }
     finally:
         bar.empty()
-    out["text"] = found.explain(kpi)
-    out["replications"] = reps
-    return out
+    return {
+        "text": found.text,
+        "reason": found.reason,
+        "levers": found.levers,
+        "replications": found.replications,
+    }
 
 
-def why(base_settings: str, settings: str, seed: int, replications: int, kpi: str) -> dict:
-    return run_why(base_settings, settings, seed, replications, MODEL_VERSION, kpi)
+def why(
+    base_settings: str, settings: str, seed: int, replications: int, kpi: str, by: str = "setting"
+) -> dict:
+    return run_why(base_settings, settings, seed, replications, MODEL_VERSION, kpi, by)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -374,11 +364,14 @@ def brief_html(
     """
     from sim.report.brief import render
 
+    variant = results(settings, seed, replications)
+    explanation = why(base_settings, settings, seed, replications, why_kpi(variant.weeks))
     return render(
         results(base_settings, seed, replications),
-        results(settings, seed, replications),
+        variant,
         base_title=base_title,
         variant_title=variant_title,
         link=link,
         command=command,
+        why=explanation["text"],
     )

@@ -360,6 +360,24 @@ def cmd_brief(args: argparse.Namespace) -> int:
     def preset(name: str) -> str | None:
         return name if name in presets else None
 
+    from sim.executors import PoolExecutor, SerialExecutor
+    from sim.explore import why
+
+    kpi = "retention_52w" if base.weeks >= 52 else "value_delivered"
+    executor = (
+        PoolExecutor(pool=runner.shared_pool(args.workers))
+        if args.workers > 1
+        else SerialExecutor()
+    )
+    explanation = why(
+        base_params,
+        var_params,
+        kpi,
+        replications=args.replications,
+        seed=args.seed,
+        executor=executor,
+        progress=None if args.quiet else ProgressBar("explaining"),
+    )
     query = run_query(
         preset(args.variant),
         var_params,
@@ -377,6 +395,7 @@ def cmd_brief(args: argparse.Namespace) -> int:
         command=command_line(
             args.baseline, args.variant, args.seed, args.replications, base.weeks, extra
         ),
+        why=explanation.text,
     )
     out.write_text(page, encoding="utf-8")
     print(f"wrote {out}", file=sys.stderr)

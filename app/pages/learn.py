@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 import numpy as np
 import streamlit as st
 
-from app import controls, teach, views
+from app import compute, controls, teach, views
 from app.state import CHALLENGE_PARAM, MAX_APP_REPLICATIONS, MAX_SEED, encode_learn
 from sim.lessons import DIRECTIONS, challenge_names, lesson_names, load_challenge, load_lesson
 from sim.outcomes import KPIS
@@ -182,6 +182,15 @@ def _reveal(name: str, lesson, record: dict) -> None:
     st.markdown(
         f"**Against the baseline** ({reveal['base_title']}, same seed): {reveal['headline']}"
     )
+    settings, base_settings = teach.lesson_settings(lesson)
+    try:
+        explanation = compute.why(
+            base_settings, settings, record["seed"], record["reps"], lesson.kpi, by="group"
+        )
+    except Exception as err:  # an explanation is a bonus: never break the reveal for it
+        explanation = {"text": None, "reason": str(err)}
+    if explanation["text"]:
+        st.markdown(f"**Why:** {explanation['text']}")
     st.caption(
         f"{record['reps']} paired replications · seed {record['seed']} · the baseline in grey."
     )

@@ -17,7 +17,7 @@ Every function takes ``executor``, ``progress(done, total)`` and a ``cancel`` ``
 """
 
 from sim.executors import Cancelled, make_executor
-from sim.explore.attribution import Attribution, attribute, explain, sentence
+from sim.explore.attribution import Attribution, Why, attribute, explain, sentence, why
 from sim.explore.evaluate import Evaluator, FunctionEvaluator, ModelEvaluator
 from sim.explore.labels import lever_label
 from sim.explore.levers import (
@@ -45,6 +45,7 @@ __all__ = [
     "Optimisation",
     "SensitivityResult",
     "SweepResult",
+    "Why",
     "attribute",
     "check_kpi",
     "check_lever",
@@ -57,4 +58,5 @@ __all__ = [
     "sensitivity",
     "sentence",
     "sweep",
+    "why",
 ]

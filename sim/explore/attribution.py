@@ -547,3 +547,70 @@ def explain(attribution: Attribution, kpi: str) -> str:
         attribution.difference(kpi),
         [(p.label, c) for p, c in attribution.contributions(kpi)],
     )
+
+
+@dataclass(frozen=True)
+class Why:
+    """A one-sentence answer to "why did it change?", or the reason there is none."""
+
+    text: str | None
+    reason: str
+    levers: int  # players (settings or groups) that changed
+    replications: int  # per scenario, when an attribution ran (0 otherwise)
+
+
+def why(
+    baseline: Params,
+    variant: Params,
+    kpi: str,
+    *,
+    replications: int,
+    seed: int,
+    by: str = "setting",
+    max_levers: int = 6,
+    max_simulations: int = 800,
+    min_replications: int = 10,
+    executor: TaskExecutor | None = None,
+    progress: Progress | None = None,
+) -> Why:
+    """Attribute ``kpi``'s paired difference to the changed settings (or groups) in one sentence.
+
+    Runs Shapley attribution over at most ``max_levers`` players, with as many replications as fit
+    in ``max_simulations`` (2^players scenarios each) but at least ``min_replications``; a single
+    changed player takes the whole difference without running anything.
+    """
+    changed = diff(variant, baseline)
+    if not changed:
+        return Why(None, "the settings are the baseline's, so there is nothing to explain", 0, 0)
+    players = players_from(baseline, changed, by)
+    n = len(players)
+    if n > max_levers:
+        what = "settings" if by == "setting" else "groups of settings"
+        return Why(
+            None,
+            f"{n} {what} changed; the difference is split among them for at most {max_levers}",
+            n,
+            0,
+        )
+    if n == 1:
+        label = players[0].label
+        what = "setting" if by == "setting" and len(players[0].changes) == 1 else "change"
+        return Why(
+            f"{label[:1].upper()}{label[1:]} is the only {what} that differs, so the whole "
+            f"difference comes from it.",
+            "",
+            1,
+            0,
+        )
+    reps = min(replications, max(min_replications, max_simulations // 2**n))
+    found = attribute(
+        baseline,
+        variant,
+        replications=reps,
+        seed=seed,
+        kpis=(kpi,),
+        by=by,
+        executor=executor,
+        progress=progress,
+    )
+    return Why(found.explain(kpi), "", n, reps)

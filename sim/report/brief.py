@@ -196,9 +196,14 @@ def render(
     variant_title: str,
     link: str | None,
     command: str,
+    why: str | None = None,
     created: _dt.date | None = None,
 ) -> str:
-    """The brief as one HTML document (no scripts, no external resources)."""
+    """The brief as one HTML document (no scripts, no external resources).
+
+    ``why`` is an optional sentence attributing the headline difference to the changed settings
+    (:func:`sim.explore.why`).
+    """
     e = html.escape
     table = compare(base, variant).kpis()
     summary = headline(table, subject=f"{variant_title} (the proposal)")
@@ -251,6 +256,7 @@ code {{ font-size: .85rem; }}
 {e(created.isoformat())} · model {e(MODEL_VERSION)}</p>
 <h2>Summary</h2>
 <p class="lead">{e(summary)}</p>
+{f'<p class="lead">Why: {e(why)}</p>' if why else ""}
 <p class="muted">{e(note)}</p>
 <h2>Key results</h2>
 <table><thead><tr><th>Measure</th><th>Baseline (90% range)</th><th>Proposal (90% range)</th>

@@ -88,6 +88,9 @@ def test_a_lesson_reveals_nothing_before_the_prediction_is_committed():
     assert len(at.get("vega_lite_chart")) == 1
     assert "Debrief" in subheaders(at)
     assert any("lowers 52-week retention" in m for m in texts(at.markdown))
+    # The difference is attributed to the groups of settings the lesson changed.
+    why = next(m for m in texts(at.markdown) if m.startswith("**Why:**"))
+    assert "52-week retention" in why and ("incentive" in why or "review" in why)
     assert lesson.discussion[0] in " ".join(texts(at.markdown))
     assert at.dataframe[0].value.iloc[0]["Score"] == shown["Score"]
 

@@ -102,3 +102,34 @@ def test_cli_writes_a_brief_and_rejects_bad_output(tmp_path, capsys):
     assert main(["brief", "pivot", "pivot", "--app-url", "javascript:alert(1)"]) == 2
     err = capsys.readouterr().err
     assert "--out" in err and "--app-url" in err and "Traceback" not in err
+
+
+def test_why_sentence_attributes_the_difference_and_reaches_the_brief():
+    from sim.explore import why
+
+    base_p = with_overrides(load_preset("aligned-baseline").params, HORIZON)
+    one = with_overrides(base_p, {"incentives.sales": "local_metric"})
+    assert why(base_p, one, "value_delivered", replications=3, seed=1).text.startswith(
+        "Sales' incentive is the only setting"
+    )
+    three = with_overrides(
+        base_p,
+        {
+            "incentives.sales": "local_metric",
+            "incentives.product": "local_metric",
+            "reviews.council.interval_weeks": 8.0,
+        },
+    )
+    found = why(base_p, three, "value_delivered", replications=3, seed=1)
+    assert found.levers == 3 and found.replications == 3 and "value delivered" in found.text
+    grouped = why(base_p, three, "value_delivered", replications=3, seed=1, by="group")
+    assert grouped.levers == 2  # incentives together, the council alone
+    assert why(base_p, base_p, "value_delivered", replications=3, seed=1).text is None
+    many = why(base_p, three, "value_delivered", replications=3, seed=1, max_levers=2)
+    assert many.text is None and "at most 2" in many.reason
+    base = run_many(base_p, replications=3, seed=1)
+    var = run_many(three, replications=3, seed=1)
+    page = render(
+        base, var, base_title="A", variant_title="B", link=None, command="c", why=found.text
+    )
+    assert "Why: " in page
