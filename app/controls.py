@@ -352,44 +352,21 @@ def _draw(lever: Lever, key: str | None = None) -> None:
     elif lever.widget == "toggle":
         st.toggle(lever.label, key=key, help=lever.help)
     elif lever.widget == "slider":
-        if s.type == "int":
-            st.slider(
-                lever.label,
-                min_value=int(s.lo),
-                max_value=int(s.hi),
-                step=int(lever.step or 1),
-                key=key,
-                help=lever.help,
-            )
-        else:
-            st.slider(
-                lever.label,
-                min_value=float(s.lo),
-                max_value=float(s.hi),
-                step=float(lever.step or 0.01),
-                format=lever.fmt or "%.2f",
-                key=key,
-                help=lever.help,
-            )
-    elif s.type == "int":
-        st.number_input(
-            lever.label,
-            min_value=int(s.lo),
-            max_value=int(s.hi),
-            step=int(lever.step or 1),
-            key=key,
-            help=lever.help,
-        )
+        st.slider(lever.label, key=key, help=lever.help, **_numeric(lever, s, 0.01))
     else:
-        st.number_input(
-            lever.label,
-            min_value=float(s.lo),
-            max_value=float(s.hi),
-            step=float(lever.step or 0.1),
-            format=lever.fmt or "%.2f",
-            key=key,
-            help=lever.help,
-        )
+        st.number_input(lever.label, key=key, help=lever.help, **_numeric(lever, s, 0.1))
+
+
+def _numeric(lever: Lever, s, float_step: float) -> dict[str, Any]:
+    """A numeric widget's bounds, step and format, in the setting's own type."""
+    if s.type == "int":
+        return {"min_value": int(s.lo), "max_value": int(s.hi), "step": int(lever.step or 1)}
+    return {
+        "min_value": float(s.lo),
+        "max_value": float(s.hi),
+        "step": float(lever.step or float_step),
+        "format": lever.fmt or "%.2f",
+    }
 
 
 def lever_form(on_run: Callable[[], None], error: str | None = None) -> None:

@@ -108,6 +108,20 @@ PROMPTS = {
 }
 
 
+def csv_download(tool: str, label: str, table, file_name: str, help_text: str) -> None:
+    """A tool's CSV download, built only when clicked."""
+    st.download_button(
+        label,
+        functools.partial(explore.csv_text, table),
+        file_name=file_name,
+        mime="text/csv",
+        key=f"ex.{tool}.download",
+        on_click="ignore",
+        icon=":material/download:",
+        help=help_text,
+    )
+
+
 def k(tool: str, name: str) -> str:
     """The session key of one of a tool's inputs or states."""
     return f"ex.{tool}.{name}"
@@ -597,15 +611,12 @@ def sweep_results(data: dict) -> None:
         f"{points} grid points × {m['replications']} replications · 95% confidence intervals "
         "of the mean",
     )
-    st.download_button(
+    csv_download(
+        "sweep",
         "Results, every KPI (CSV)",
-        functools.partial(explore.csv_text, table),
-        file_name="sweep_results.csv",
-        mime="text/csv",
-        key="ex.sweep.download",
-        on_click="ignore",
-        icon=":material/download:",
-        help="Tidy: one row per grid point and KPI — the levers' values, kpi, n, mean, sd, se, "
+        table,
+        "sweep_results.csv",
+        "Tidy: one row per grid point and KPI — the levers' values, kpi, n, mean, sd, se, "
         "ci_lo, ci_hi.",
     )
 
@@ -636,15 +647,12 @@ def sensitivity_results(data: dict) -> None:
         f"{name}, {m['evaluations']} design points × {m['replications']} replications · 95% "
         "bootstrap intervals (SALib)",
     )
-    st.download_button(
+    csv_download(
+        "sensitivity",
         "Indices, every KPI (CSV)",
-        functools.partial(explore.csv_text, table),
-        file_name=f"sensitivity_{method}.csv",
-        mime="text/csv",
-        key="ex.sensitivity.download",
-        on_click="ignore",
-        icon=":material/download:",
-        help="One row per KPI and lever: rank, importance, its interval and the method's indices.",
+        table,
+        f"sensitivity_{method}.csv",
+        "One row per KPI and lever: rank, importance, its interval and the method's indices.",
     )
 
 
@@ -694,15 +702,12 @@ def attribution_results(data: dict, spec: dict) -> None:
         f"{m['scenarios_run']} scenarios (every subset of the changes) × {m['replications']} "
         "paired replications · Shapley values with 95% confidence intervals",
     )
-    st.download_button(
+    csv_download(
+        "attribution",
         "Contributions, every KPI (CSV)",
-        functools.partial(explore.csv_text, table),
-        file_name="attribution.csv",
-        mime="text/csv",
-        key="ex.attribution.download",
-        on_click="ignore",
-        icon=":material/download:",
-        help="One row per KPI and lever, then the total: contribution, se, ci_lo, ci_hi, share.",
+        table,
+        "attribution.csv",
+        "One row per KPI and lever, then the total: contribution, se, ci_lo, ci_hi, share.",
     )
 
 
@@ -798,15 +803,12 @@ def optimisation_results(data: dict, spec: dict) -> None:
         f"successive halving over {len(table)} candidates (candidates × replications per round: "
         f"{rounds}, plus the starting point) · 95% confidence intervals",
     )
-    st.download_button(
+    csv_download(
+        "optimisation",
         "Candidates (CSV)",
-        functools.partial(explore.csv_text, table),
-        file_name="optimisation_candidates.csv",
-        mime="text/csv",
-        key="ex.optimisation.download",
-        on_click="ignore",
-        icon=":material/download:",
-        help="One row per candidate, best first: settings, round reached, replications, mean, "
+        table,
+        "optimisation_candidates.csv",
+        "One row per candidate, best first: settings, round reached, replications, mean, "
         "se, ci_lo, ci_hi, feasible and every constrained KPI's mean.",
     )
 
