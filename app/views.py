@@ -6,7 +6,8 @@ cache), so the page scripts stay a list of calls.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 
 import pandas as pd
 import streamlit as st
@@ -162,4 +163,45 @@ def timeline(view: Mapping) -> None:
             "team": st.column_config.TextColumn("Team", width="small"),
             "detail": st.column_config.TextColumn("Detail", width="large"),
         },
+    )
+
+
+def csv_button(
+    container, label: str, build: Callable[[], str], file_name: str, key: str, help_text: str
+) -> None:
+    """A CSV download whose content is built only when the button is clicked."""
+    container.download_button(
+        label,
+        build,
+        file_name=file_name,
+        mime="text/csv",
+        key=key,
+        on_click="ignore",
+        icon=":material/download:",
+        help=help_text,
+    )
+
+
+def run_exports(
+    container_bands, container_kpis, exports, band: int, *, key: str, stem: str, who: str
+) -> None:
+    """The two exports of a page's runs: weekly bands and KPIs per replication (CSV)."""
+    from app import compute
+
+    prefix = key
+    csv_button(
+        container_bands,
+        "Weekly bands (CSV)",
+        functools.partial(compute.bands_csv, exports, band),
+        f"{stem}weekly_bands.csv",
+        f"{prefix}.download_bands",
+        f"Mean, band and median of every weekly metric (and retention by age) per {who}.",
+    )
+    csv_button(
+        container_kpis,
+        "KPIs per replication (CSV)",
+        functools.partial(compute.kpis_csv, exports),
+        f"{stem}kpis_per_replication.csv",
+        f"{prefix}.download_kpis",
+        f"Every KPI of every replication, per {who}.",
     )

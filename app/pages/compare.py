@@ -1,6 +1,5 @@
 """Compare: two to four presets or saved settings side by side, on the same random numbers."""
 
-import functools
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -137,26 +136,7 @@ views.show_figures(curves, sections=False)
 
 exports = [(role, title, views_by_title[title]) for role, title, _ in runs]
 d1, d2 = st.columns(2)
-d1.download_button(
-    "Weekly bands (CSV)",
-    functools.partial(compute.bands_csv, exports, band),
-    file_name="compare_weekly_bands.csv",
-    mime="text/csv",
-    key="cmp.download_bands",
-    on_click="ignore",
-    icon=":material/download:",
-    help="Mean, band and median of every weekly metric (and retention by age) per scenario.",
-)
-d2.download_button(
-    "KPIs per replication (CSV)",
-    functools.partial(compute.kpis_csv, exports),
-    file_name="compare_kpis_per_replication.csv",
-    mime="text/csv",
-    key="cmp.download_kpis",
-    on_click="ignore",
-    icon=":material/download:",
-    help="Every KPI of every replication, per scenario.",
-)
+views.run_exports(d1, d2, exports, band, key="cmp", stem="compare_", who="scenario")
 
 presets = [o for o, _ in chosen if ":" not in o]
 query = encode_compare(presets, seed, reps)

@@ -11,7 +11,7 @@ import json
 
 import streamlit as st
 
-from app import explore, session
+from app import explore, session, views
 from app.explore import RUNNING, SANDBOX, TOOL_NAMES, TOOLS
 from app.state import MAX_APP_REPLICATIONS, MAX_SEED
 from sim.executors import Cancelled
@@ -110,15 +110,13 @@ PROMPTS = {
 
 def csv_download(tool: str, label: str, table, file_name: str, help_text: str) -> None:
     """A tool's CSV download, built only when clicked."""
-    st.download_button(
+    views.csv_button(
+        st,
         label,
         functools.partial(explore.csv_text, table),
-        file_name=file_name,
-        mime="text/csv",
-        key=f"ex.{tool}.download",
-        on_click="ignore",
-        icon=":material/download:",
-        help=help_text,
+        file_name,
+        f"ex.{tool}.download",
+        help_text,
     )
 
 

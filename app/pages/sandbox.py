@@ -4,7 +4,6 @@ In presentation mode (a toggle, or ``present=1`` in the link) the controls give 
 of the proposal against its baseline (:mod:`app.present`).
 """
 
-import functools
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -238,26 +237,15 @@ if base_setup is not None and base_settings is not None:
         replications=reps,
         key="sb.download_brief",
     )
-downloads.download_button(
-    "Weekly bands (CSV)",
-    # Built when clicked (from the cached results), not on every run.
-    functools.partial(compute.bands_csv, exports, band),
-    file_name="weekly_bands.csv",
-    mime="text/csv",
-    key="sb.download_bands",
-    on_click="ignore",
-    icon=":material/download:",
-    help="Mean, band and median of every weekly metric (and retention by age) per run.",
-)
-downloads.download_button(
-    "KPIs per replication (CSV)",
-    functools.partial(compute.kpis_csv, exports),
-    file_name="kpis_per_replication.csv",
-    mime="text/csv",
-    key="sb.download_kpis",
-    on_click="ignore",
-    icon=":material/download:",
-    help="Every KPI of every replication, per run (variant, and baseline if pinned).",
+# Built when clicked (from the cached results), not on every run.
+views.run_exports(
+    downloads,
+    downloads,
+    exports,
+    band,
+    key="sb",
+    stem="",
+    who="run (variant, and baseline if pinned)",
 )
 downloads.download_button(
     "Settings (scenario TOML)",
