@@ -12,7 +12,6 @@ Scheduling (SimPy clock in days; week ``w`` spans days [7w, 7w + 7)):
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass, field
 
@@ -34,7 +33,6 @@ from sim.streams import WeeklyStream, stream
 from sim.work import (
     ACTIVE,
     PRUNED,
-    QUEUED,
     REJECTED,
     RELEASED,
     STALE,
@@ -166,10 +164,9 @@ class World:
         self.counts = dict.fromkeys(
             ("arrived", "released", "stale", "rejected", "pruned", "escalated"), 0
         )
-        self.item_ids = itertools.count(1)
         self._escalated_week = 0
         self.last_event_review = -math.inf
-        self.items: list[WorkItem] | None = [] if record_items else None
+        self.record_items = record_items
         self._rep = rep
 
     # -- bookkeeping used by the processes -----------------------------------------------------------
@@ -179,20 +176,11 @@ class World:
     def log(self, day: float, kind: str, team: str, detail: str, week: int | None = None) -> None:
         self.events.append((day, self.week_of(day) if week is None else week, kind, team, detail))
 
-    def arrive(self, item: WorkItem, team: TeamWork) -> None:
-        """An opportunity arrives: straight into the team's backlog, or into the decision queue."""
-        self.counts["arrived"] += 1
-        if self.items is not None:
-            self.items.append(item)
-        rights = self.decision_rights
-        if rights == "centralised" or (rights == "guardrails" and item.size > self.escalation_size):
-            item.state = QUEUED
-            item.escalated = item.created
-            self.decision_queue.append(item)
-            self.counts["escalated"] += 1
-            self._escalated_week += 1
-        else:
-            team.add(item, item.created)
+    def escalate(self, item: WorkItem) -> None:
+        """An arriving opportunity the team may not start on its own waits for a decision."""
+        self.decision_queue.append(item)
+        self.counts["escalated"] += 1
+        self._escalated_week += 1
 
     def release(self, item: WorkItem) -> None:
         """Released work adds its value (reduced if built for a past epoch) to the product."""
@@ -226,9 +214,10 @@ class World:
         """The organisation notices the new market: old-epoch ideas leave the backlog."""
         for t in self.product:
             t.catch_up(now)
-        self.believed_epoch = self.market_epoch
-        epoch = self.market_epoch
-        dropped = sum(t.drop_where(lambda it: it.epoch != epoch) for t in self.product)
+        self.believed_epoch = epoch = self.market_epoch
+        for t in self.product:
+            t.retarget()
+        dropped = sum(t.drop_old_epochs(epoch) for t in self.product)
         for t in self.product:
             t.rerank()
         self.log(
@@ -240,6 +229,8 @@ class World:
         for t in self.product:
             t.catch_up(now)
         self.market_epoch += 1
+        for t in self.product:
+            t.retarget()
         share = self.params.product.old_epoch_value_share
         self.stock = [s * share for s in self.stock]
         self.log(now, "market_shift", "", why)
@@ -424,24 +415,9 @@ class World:
         counts["active"] = sum(len(t.active) for t in self.product)
         counts["queued"] = len(self.decision_queue)
         items = None
-        if self.items is not None:
-            items = [
-                (
-                    it.id,
-                    it.team,
-                    it.kind,
-                    it.epoch,
-                    it.size,
-                    it.value,
-                    it.created,
-                    it.escalated,
-                    it.decided,
-                    it.started,
-                    it.released,
-                    it.state,
-                )
-                for it in self.items
-            ]
+        if self.record_items:
+            rows = sorted(row for t in self.product for row in t.item_rows())
+            items = [(i, row[1], *row[2:6], row[0], *row[6:]) for i, row in enumerate(rows, 1)]
         return Replication(
             series=self.series,
             alignment=self.align,

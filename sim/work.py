@@ -20,10 +20,10 @@ the work system of one team is an M/M/c queue (c = WIP limit) — the basis of t
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 from collections import deque
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -45,7 +45,7 @@ _BLOCK = 64
 
 
 class WorkItem:
-    """One opportunity, from arrival to release (or rejection)."""
+    """One opportunity taken out of a team's arrays: escalated, or pulled into a WIP slot."""
 
     __slots__ = (
         "council_score",
@@ -75,41 +75,146 @@ class WorkItem:
         self.created = created
         self.escalated = -1.0
         self.decided = -1.0
-        self.entered = -1.0
+        self.entered = created
         self.started = -1.0
         self.released = -1.0
+        self.state = WAITING
         self.council_score: float | None = None
         self.process: simpy.Process | None = None
 
 
 class TeamWork:
-    """A product team's backlog, WIP slots and build capacity."""
+    """A product team's opportunities, backlog, WIP slots and build capacity.
+
+    Opportunity ``k`` of the team is a row of per-team arrays (drawn up front, see
+    :func:`_draw_block`); a :class:`WorkItem` is made only when the item leaves the arrays —
+    escalated to the decision queue or pulled into a slot. The backlog is a heap of
+    ``(-score, k)`` over the waiting items, so ties go to the earlier arrival.
+    """
 
     def __init__(self, world: World, index: int, rng: np.random.Generator) -> None:
         p = world.params
         self.world = world
         self.index = index
         self.slots = p.org.wip_limit_per_team
-        self.heap: list[tuple[float, int, WorkItem]] = []
-        self.fifo: deque[WorkItem] = deque()  # entry order, for expiry
+        self.lifetime = world.lifetime_days
+        self.heap: list[tuple[float, int]] = []
+        self.fifo: deque[int] = deque()  # entry order, for expiry
         self.waiting = 0
         self.active: dict[WorkItem, None] = {}  # insertion-ordered for determinism
         self.idle: list[simpy.Event] = []
+        # Person-days of build work per calendar day, before meetings and discovery.
+        self.gross_rate = p.org.team_size_people * p.org.hours_per_person_week / 8.0 / 7.0
+        self.meeting_share = world.expected_meeting_share  # smoothed, updated weekly
+        # Per-opportunity rows: lists for scalar access, arrays for re-scoring.
+        self._rng = rng
+        self.time: list[float] = []
+        self.entered: list[float] = []
+        self.state: list[int] = []
+        self.epoch: list[int] = []
+        self._kind: list[int] = []
+        self._escalates: list[bool] = []
+        self._neg: list[float] = []  # -score of every row, at the current ranking
+        self._values = np.empty((0, len(_VALUES)))
+        self._z_team = np.empty(0)
+        self._eta = np.empty(0)
+        self._from_market = np.empty(0, dtype=bool)
+        self._epoch = np.empty(0, dtype=np.int64)
+        self.hi = 0  # rows [0, hi) have arrived
+        self.objects: dict[int, WorkItem] = {}
+        self.council: dict[int, float] = {}  # -score set by a centralised council
         # The team ranks with the priorities it last set: weights on value and on the local metric.
         self.ranked_alignment = -1.0
         self._w_value = 0.0
         self._w_local = 0.0
         self._set_weights()
-        # Person-days of build work per calendar day, before meetings and discovery.
-        per_day = p.org.team_size_people * p.org.hours_per_person_week / 8.0 / 7.0
-        self.gross_rate = per_day
-        self.meeting_share = world.expected_meeting_share  # smoothed, updated weekly
-        # Opportunity stream: the next arrival's time and draws (see ``catch_up``).
-        self._rows = _opportunity_rows(world, rng)
-        self.next_time = 0.0
-        self._next_row: tuple = ()
-        self._advance()
+        self._draw_until(world.weeks * 7.0)
         self.alarm: simpy.Event | None = None
+
+    # -- rows ----------------------------------------------------------------------------------------
+    def _draw_until(self, day: float) -> None:
+        """Draw blocks of opportunities until (about) one arrives after ``day``.
+
+        Only the number of blocks is estimated; ``catch_up`` draws more if ever they run out.
+        """
+        world = self.world
+        last = self.time[-1] if self.time else 0.0
+        mean_gap = 7.0 / world.params.work.opportunities_per_team_week
+        blocks = []
+        reach = last
+        while reach <= day:
+            blocks.append(_draw_block(self._rng))
+            reach += float(blocks[-1][0][0].sum()) * mean_gap
+        exps, normals, uniforms = (np.concatenate(d, axis=1) for d in zip(*blocks, strict=True))
+        rows = _opportunities(world, last, exps, normals, uniforms)
+        start = len(self.time)
+        n = rows["time"].size
+        times = rows["time"].tolist()
+        self.time.extend(times)
+        self.entered.extend(times)
+        self.state.extend([WAITING] * n)
+        self.epoch.extend([0] * n)
+        self._kind.extend(rows["kind"].tolist())
+        rights = world.decision_rights
+        if rights == "centralised":
+            self._escalates.extend([True] * n)
+        elif rights == "guardrails":
+            self._escalates.extend((rows["size"] > world.escalation_size).tolist())
+        else:
+            self._escalates.extend([False] * n)
+        self._neg.extend([0.0] * n)
+        values = np.stack([rows[name] for name in _VALUES], axis=1)
+        self._values = np.concatenate((self._values, values))
+        self._z_team = np.concatenate((self._z_team, rows["z_team"]))
+        self._eta = np.concatenate((self._eta, rows["eta"]))
+        self._from_market = np.concatenate((self._from_market, rows["from_market"]))
+        self._epoch = np.concatenate((self._epoch, np.zeros(n, dtype=np.int64)))
+        self.retarget(start)
+
+    @property
+    def next_time(self) -> float:
+        """When the next opportunity arrives."""
+        return self.time[self.hi]
+
+    def retarget(self, start: int | None = None) -> None:
+        """Tag rows not yet arrived with the epoch they will carry, and score them.
+
+        Before the organisation re-aims, most new ideas still come from its old picture of the market;
+        those that come straight from the market carry the market's epoch.
+        """
+        world = self.world
+        start = self.hi if start is None else start
+        if world.believed_epoch == world.market_epoch:
+            self._epoch[start:] = world.market_epoch
+        else:
+            self._epoch[start:] = np.where(
+                self._from_market[start:], world.market_epoch, world.believed_epoch
+            )
+        self.epoch[start:] = self._epoch[start:].tolist()
+        self._rescore(start)
+
+    def _rescore(self, start: int) -> None:
+        """-score of rows ``start`` onward, with the current weights and believed epoch."""
+        world = self.world
+        z = self._z_team[start:]
+        foreign = self._epoch[start:] != world.believed_epoch
+        if foreign.any():
+            z = np.where(foreign, z + world.foreign_epoch_z, z)
+        score = self._w_value * z + self._w_local * self._eta[start:]
+        self._neg[start:] = np.negative(score).tolist()
+
+    def _item(self, k: int) -> WorkItem:
+        """The work item for row ``k`` (made on first use)."""
+        item = self.objects.get(k)
+        if item is None:
+            item = WorkItem(k, self.index, self.time[k])
+            (item.size, item.z, item.value, item.z_team, item.z_council, item.eta) = self._values[
+                k
+            ].tolist()
+            item.kind = self._kind[k]
+            item.epoch = self.epoch[k]
+            self.objects[k] = item
+        return item
 
     # -- ranking -------------------------------------------------------------------------------------
     def _set_weights(self) -> None:
@@ -122,15 +227,18 @@ class TeamWork:
         """The team's decision score for an item (higher is started first)."""
         if item.council_score is not None:
             return item.council_score
-        z = item.z_team
-        if item.epoch != self.world.believed_epoch:
-            z += self.world.foreign_epoch_z
-        return self._w_value * z + self._w_local * item.eta
+        return -self._neg[item.id]
 
     def rerank(self) -> None:
-        """Re-score every waiting item (after alignment moved or the organisation re-aimed)."""
+        """Re-score every row (after alignment moved or the organisation re-aimed)."""
         self._set_weights()
-        self.heap = [(-self.score(it), it.id, it) for _, _, it in self.heap if it.state == WAITING]
+        self._rescore(0)
+        neg = self._neg
+        council = self.council
+        state = self.state
+        self.heap = [
+            (council[k] if k in council else neg[k], k) for _, k in self.heap if state[k] == WAITING
+        ]
         heapq.heapify(self.heap)
 
     def maybe_rerank(self) -> None:
@@ -141,75 +249,108 @@ class TeamWork:
             self.rerank()
 
     # -- flow ----------------------------------------------------------------------------------------
-    def add(self, item: WorkItem, now: float) -> None:
-        """Make an item actionable: it may be pulled from now until it goes stale."""
+    def catch_up(self, now: float) -> None:
+        """Take in every opportunity that has arrived by ``now``, each at its own arrival time.
+
+        An opportunity goes straight into the backlog, or — when decision rights say so — into the
+        decision queue. Each one that enters the backlog wakes one idle slot.
+        """
+        time = self.time
+        hi = self.hi
+        if time[hi] > now:
+            return
+        if time[-1] <= now:
+            self._draw_until(now)
+            time = self.time
+        new = bisect.bisect_right(time, now, hi)
+        world = self.world
+        world.counts["arrived"] += new - hi
+        heap = self.heap
+        neg = self._neg
+        fifo = self.fifo
+        escalates = self._escalates
+        entered = 0
+        for k in range(hi, new):
+            if escalates[k]:
+                item = self._item(k)
+                item.state = QUEUED
+                item.escalated = item.created
+                world.escalate(item)
+            else:
+                heapq.heappush(heap, (neg[k], k))
+                fifo.append(k)
+                entered += 1
+        self.hi = new
+        self.waiting += entered
+        idle = self.idle
+        for _ in range(min(entered, len(idle))):
+            idle.pop().succeed()
+
+    def add_approved(self, item: WorkItem, now: float) -> None:
+        """An item the council approved enters the backlog: it may be pulled until it goes stale."""
+        k = item.id
         item.state = WAITING
         item.entered = now
+        self.entered[k] = now
+        self.state[k] = WAITING
+        if item.council_score is not None:
+            self.council[k] = -item.council_score
         self.waiting += 1
-        heapq.heappush(self.heap, (-self.score(item), item.id, item))
-        self.fifo.append(item)
+        heapq.heappush(self.heap, (self.council.get(k, self._neg[k]), k))
+        self.fifo.append(k)
         if self.idle:
             self.idle.pop().succeed()
 
-    # -- arrivals ----------------------------------------------------------------------------------
-    def _advance(self) -> None:
-        self._next_row = next(self._rows)
-        self.next_time += self._next_row[0]
-
-    def catch_up(self, now: float) -> None:
-        """Take in every opportunity that has arrived by ``now``, each at its own arrival time."""
-        world = self.world
-        while self.next_time <= now:
-            _, size, z, value, z_team, z_council, eta, kind, from_market = self._next_row
-            item = WorkItem(next(world.item_ids), self.index, self.next_time)
-            item.size = size
-            item.z = z
-            item.value = value
-            item.z_team = z_team
-            item.z_council = z_council
-            item.eta = eta
-            item.kind = kind
-            # Before the organisation re-aims, most new ideas still come from its old picture.
-            if from_market or world.believed_epoch == world.market_epoch:
-                item.epoch = world.market_epoch
-            else:
-                item.epoch = world.believed_epoch
-            world.arrive(item, self)
-            self._advance()
+    def _retire(self, k: int, state: int) -> None:
+        self.state[k] = state
+        item = self.objects.get(k)
+        if item is not None:
+            item.state = state
+        self.world.counts[_RETIRED[state]] += 1
 
     def pull(self, now: float) -> WorkItem | None:
         """Take the best-scored waiting item that has not gone stale."""
         self.catch_up(now)
-        lifetime = self.world.lifetime_days
+        lifetime = self.lifetime
         heap = self.heap
+        state = self.state
+        entered = self.entered
         while heap:
-            item = heapq.heappop(heap)[2]
-            if item.state != WAITING:
+            k = heapq.heappop(heap)[1]
+            if state[k] != WAITING:
                 continue
             self.waiting -= 1
-            if now - item.entered > lifetime:
-                self.world.retire(item, STALE)
+            if now - entered[k] > lifetime:
+                self._retire(k, STALE)
                 continue
-            return item
+            state[k] = ACTIVE
+            return self._item(k)
         return None
 
     def expire(self, now: float) -> None:
         """Retire items that went stale (entry order makes this a scan of the oldest only)."""
-        lifetime = self.world.lifetime_days
+        lifetime = self.lifetime
         fifo = self.fifo
-        while fifo and (fifo[0].state != WAITING or now - fifo[0].entered > lifetime):
-            item = fifo.popleft()
-            if item.state == WAITING:
+        state = self.state
+        entered = self.entered
+        while fifo:
+            k = fifo[0]
+            if state[k] == WAITING:
+                if now - entered[k] <= lifetime:
+                    break
                 self.waiting -= 1
-                self.world.retire(item, STALE)
+                self._retire(k, STALE)
+            fifo.popleft()
 
-    def drop_where(self, predicate) -> int:
-        """Retire every waiting item for which ``predicate(item)`` holds; returns how many."""
+    def drop_old_epochs(self, epoch: int) -> int:
+        """Reject every waiting item not aimed at ``epoch``; returns how many."""
         dropped = 0
-        for _, _, item in self.heap:
-            if item.state == WAITING and predicate(item):
+        state = self.state
+        tags = self.epoch
+        for _, k in self.heap:
+            if state[k] == WAITING and tags[k] != epoch:
                 self.waiting -= 1
-                self.world.retire(item, REJECTED)
+                self._retire(k, REJECTED)
                 dropped += 1
         if dropped:
             self.rerank()
@@ -220,34 +361,63 @@ class TeamWork:
         free = 1.0 - self.world.params.org.discovery_share - self.meeting_share
         return self.gross_rate * max(0.02, free) / self.slots
 
+    def item_rows(self) -> list[tuple]:
+        """Every opportunity that has arrived: (created, team, kind, epoch, size, value, escalated,
+        decided, started, released, state)."""
+        rows = []
+        for k in range(self.hi):
+            it = self.objects.get(k)
+            if it is None:
+                size, _, value, _, _, _ = self._values[k].tolist()
+                kind = self._kind[k]
+                never = -1.0  # escalated, decided, started, released: never happened
+                row = (self.time[k], self.index, kind, self.epoch[k], size, value, never, never)
+                rows.append((*row, never, never, self.state[k]))
+            else:
+                row = (it.created, it.team, it.kind, it.epoch, it.size, it.value, it.escalated)
+                rows.append((*row, it.decided, it.started, it.released, it.state))
+        return rows
 
-def _opportunity_rows(world: World, rng: np.random.Generator) -> Iterator[tuple]:
-    """A team's opportunities, drawn in blocks with a fixed layout so that item k of a team gets the
-    same random numbers in every variant: (gap in days, size, z, value, team estimate with the focus
-    bonus, council estimate, local-metric appeal, kind, comes-from-the-new-market)."""
+
+_VALUES = ("size", "z", "value", "z_team", "z_council", "eta")  # the float fields of a row
+_RETIRED = {STALE: "stale", REJECTED: "rejected", PRUNED: "pruned"}
+
+
+def _draw_block(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The standard draws for one block of opportunities, in a fixed layout so that item k of a team
+    gets the same random numbers in every variant: exponentials (gap, size), normals (z, local-metric
+    appeal, team noise, council noise), uniforms (kind, comes-from-the-new-market)."""
+    return (
+        rng.standard_exponential((2, _BLOCK)),
+        rng.standard_normal((4, _BLOCK)),
+        rng.random((2, _BLOCK)),
+    )
+
+
+def _opportunities(
+    world: World, last: float, exps: np.ndarray, normals: np.ndarray, uniforms: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Opportunity rows from standard draws: arrival time (after ``last``), size, z, value, team
+    estimate (with the focus bonus), council estimate, local-metric appeal, kind, and whether the idea
+    comes straight from the market."""
     p = world.params
     w = p.work
-    mean_gap_days = 7.0 / w.opportunities_per_team_week
-    log_median = math.log(w.value_median_points)
-    cutoffs = np.array(world.kind_cutoffs)
-    bonus = np.array(world.focus_bonus)
-    while True:
-        exps = rng.standard_exponential((2, _BLOCK))
-        z, eta, e1, e2 = rng.standard_normal((4, _BLOCK))
-        u_kind, u_tag = rng.random((2, _BLOCK))
-        kind = np.searchsorted(cutoffs, u_kind, side="right")
-        yield from zip(
-            (exps[0] * mean_gap_days).tolist(),
-            (exps[1] * w.item_size_mean_person_days).tolist(),
-            z.tolist(),
-            np.exp(log_median + w.value_log_sd * z).tolist(),
-            (z + world.estimate_noise * e1 + bonus[kind]).tolist(),
-            (z + world.council_noise * e2).tolist(),
-            eta.tolist(),
-            kind.tolist(),
-            (u_tag < p.market.signal_share).tolist(),
-            strict=True,
-        )
+    z, eta, e1, e2 = normals
+    u_kind, u_tag = uniforms
+    kind = np.searchsorted(np.array(world.kind_cutoffs), u_kind, side="right")
+    gap = exps[0] * (7.0 / w.opportunities_per_team_week)
+    return {
+        # Arrival times accumulate one gap at a time, from the previous arrival.
+        "time": np.cumsum(np.concatenate(([last], gap)))[1:],
+        "size": exps[1] * w.item_size_mean_person_days,
+        "z": z,
+        "value": np.exp(math.log(w.value_median_points) + w.value_log_sd * z),
+        "z_team": z + world.estimate_noise * e1 + np.array(world.focus_bonus)[kind],
+        "z_council": z + world.council_noise * e2,
+        "eta": eta,
+        "kind": kind,
+        "from_market": u_tag < p.market.signal_share,
+    }
 
 
 def opportunity_arrivals(env: simpy.Environment, team: TeamWork) -> object:
@@ -321,7 +491,7 @@ def decide_queue(world: World, now: float, reviewer: str) -> tuple[int, int, int
             continue
         if centralised:
             item.council_score = z  # the council also sets the order of work
-        world.product[item.team].add(item, now)
+        world.product[item.team].add_approved(item, now)
         approved += 1
     if queue:
         world.log(
