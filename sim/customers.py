@@ -44,6 +44,7 @@ class CustomerBase:
         self._surv = np.empty(size)
         self._threshold = np.empty(size)
         self._cohort = np.empty(size, dtype=np.int32)
+        self._scratch = np.empty(size)
         self.alive = 0  # filled length of the buffers
         self.departed = 0  # departed customers still in the buffers
         self.sizes = np.zeros(horizon, dtype=np.int64)
@@ -54,7 +55,7 @@ class CustomerBase:
 
     def _grow(self, need: int) -> None:
         size = max(need, 2 * self._hazard.size)
-        for name in ("_hazard", "_surv", "_threshold", "_cohort"):
+        for name in ("_hazard", "_surv", "_threshold", "_cohort", "_scratch"):
             old = getattr(self, name)
             new = np.empty(size, dtype=old.dtype)
             new[: self.alive] = old[: self.alive]
@@ -81,24 +82,27 @@ class CustomerBase:
         if n:
             u = rng.random((n, 3))
             oversold = u[:, 0] < oversold_share
-            ttv = ttv_median * np.exp(p.ttv_log_sd * special.ndtri(u[:, 1]))
+            ttv = special.ndtri(u[:, 1])
+            ttv *= p.ttv_log_sd
+            np.exp(ttv, out=ttv)
+            ttv *= ttv_median
             if p.oversold_ttv_multiplier != 1.0:
-                ttv[oversold] *= p.oversold_ttv_multiplier
-            activated = ttv <= p.habit_threshold_days
+                np.multiply(ttv, p.oversold_ttv_multiplier, out=ttv, where=oversold)
+            not_activated = ttv > p.habit_threshold_days
             theta = self._theta.at_week(week).beta(p.churn_alpha, p.churn_beta, n)
             if p.not_activated_churn_multiplier != 1.0:
-                theta[~activated] *= p.not_activated_churn_multiplier
+                np.multiply(theta, p.not_activated_churn_multiplier, out=theta, where=not_activated)
             if p.oversold_churn_multiplier != 1.0:
-                theta[oversold] *= p.oversold_churn_multiplier
-            if start + n > self._hazard.size:
-                self._grow(start + n)
+                np.multiply(theta, p.oversold_churn_multiplier, out=theta, where=oversold)
             stop = start + n
+            if stop > self._hazard.size:
+                self._grow(stop)
             self._hazard[start:stop] = theta
             self._surv[start:stop] = 1.0
             self._threshold[start:stop] = u[:, 2]
             self._cohort[start:stop] = week
             self.alive = stop
-            n_act = int(np.count_nonzero(activated))
+            n_act = n - int(np.count_nonzero(not_activated))
             self.sizes[week] = n
             self.activated[week] = n_act
             self.oversold[week] = int(np.count_nonzero(oversold))
@@ -116,11 +120,16 @@ class CustomerBase:
             return n, activation, median_ttv, 0, 0, 0.0
         hazard = self._hazard[:before]
         surv = self._surv[:before]
+        # This week's survival factor, 1 - min(hazard x core multiplier, 1), in a scratch buffer.
+        factor = self._scratch[:before]
         if core_multiplier == 1.0:
-            surv *= 1.0 - hazard
+            np.subtract(1.0, hazard, out=factor)
         else:
-            surv *= 1.0 - np.minimum(hazard * core_multiplier, 1.0)
-        dead = np.flatnonzero(surv < self._threshold[:before])
+            np.multiply(hazard, core_multiplier, out=factor)
+            np.minimum(factor, 1.0, out=factor)
+            np.subtract(1.0, factor, out=factor)
+        surv *= factor
+        dead = (surv < self._threshold[:before]).nonzero()[0]
         churned = dead.size
         if churned:
             self.deaths[:, week] = np.bincount(self._cohort[dead], minlength=self.horizon)

@@ -156,9 +156,12 @@ class World:
             p, weeks, WeeklyStream(rep, "customers"), WeeklyStream(rep, "churn_propensity")
         )
 
-        self.series = np.full((len(SERIES_NAMES), weeks), np.nan)
-        self.align = np.zeros((len(self.teams), weeks))
-        self.ledger = np.zeros((7, weeks))  # per-week sums filled as events happen
+        # Weekly records as plain lists while running (cheap to write), arrays at the end.
+        self.weekly = [[math.nan] * len(SERIES_NAMES) for _ in range(weeks)]
+        self.align_rows: list[list[float]] = []
+        # Per-week sums filled as events happen: released, lead time, value, decisions, decision
+        # latency, meeting hours.
+        self.ledger = [[0.0] * weeks for _ in range(6)]
         self.events: list[tuple[float, int, str, str, str]] = []
         self.detection_lags: list[float] = []
         self.counts = dict.fromkeys(
@@ -193,22 +196,22 @@ class World:
         self.stock[item.kind] += value
         week = min(int(now // 7.0), self.weeks - 1)
         led = self.ledger
-        led[0, week] += 1.0
-        led[1, week] += now - item.created
-        led[2, week] += value
+        led[0][week] += 1.0
+        led[1][week] += now - item.created
+        led[2][week] += value
         self.counts["released"] += 1
 
     def record_decision(self, item: WorkItem, now: float) -> None:
-        led = self.ledger[:, self.week_of(now)]
-        led[3] += 1.0
-        led[4] += now - item.escalated
+        week = self.week_of(now)
+        self.ledger[3][week] += 1.0
+        self.ledger[4][week] += now - item.escalated
 
     def retire(self, item: WorkItem, state: int) -> None:
         item.state = state
         self.counts[{STALE: "stale", REJECTED: "rejected", PRUNED: "pruned"}[state]] += 1
 
     def add_meeting_hours(self, day: float, hours: float) -> None:
-        self.ledger[5, self.week_of(day)] += hours
+        self.ledger[5][self.week_of(day)] += hours
 
     def reaim(self, now: float) -> None:
         """The organisation notices the new market: old-epoch ideas leave the backlog."""
@@ -307,7 +310,7 @@ class World:
             signups, activation, ttv, churned, alive, churn_rate = self.customers.week(
                 week, rate, ttv_median, oversold, core_mult
             )
-            col = self.series[:, week]
+            col = self.weekly[week]
             col[_S["signups"]] = signups
             col[_S["oversold_share"]] = oversold
             col[_S["activation_rate"]] = activation
@@ -335,20 +338,18 @@ class World:
             for t in self.product:
                 t.catch_up(now)
                 t.expire(now)
-            col = self.series[:, week]
-            led = self.ledger[:, week]
-            for i, team in enumerate(self.teams):
-                self.align[i, week] = team.alignment
-            col[_S["alignment"]] = self.align[:, week].mean()
+            col = self.weekly[week]
+            self.align_rows.append([team.alignment for team in self.teams])
             col[_S["backlog"]] = sum(t.waiting for t in self.product)
             col[_S["wip"]] = sum(len(t.active) for t in self.product)
             col[_S["decision_queue"]] = len(self.decision_queue)
-            col[_S["throughput"]] = led[0]
-            col[_S["lead_time_days"]] = led[1] / led[0] if led[0] else math.nan
-            col[_S["decision_latency_days"]] = led[4] / led[3] if led[3] else math.nan
-            share = min(1.0, led[5] / cap)
+            released, lead, value, decided, latency, hours = (row[week] for row in self.ledger)
+            col[_S["throughput"]] = released
+            col[_S["lead_time_days"]] = lead / released if released else math.nan
+            col[_S["decision_latency_days"]] = latency / decided if decided else math.nan
+            share = min(1.0, hours / cap)
             col[_S["meeting_overhead_share"]] = share
-            col[_S["value_delivered"]] = led[2]
+            col[_S["value_delivered"]] = value
             col[_S["stock_onboarding"]], col[_S["stock_core"]], col[_S["stock_growth"]] = self.stock
             for t in self.product:
                 t.meeting_share += _MEETING_SMOOTHING * (share - t.meeting_share)
@@ -385,7 +386,11 @@ class World:
         at_age = deaths_by_age(cust.deaths)
         retention = survival_by_age(cust.sizes, at_age)
         signed = int(cust.sizes.sum())
-        led = self.ledger
+        led = np.array(self.ledger)
+        self.align = align = np.array(self.align_rows).T.copy()  # (teams, weeks)
+        self.series = series = np.array(self.weekly).T.copy()  # (metrics, weeks)
+        # The mean over teams, week by week, summed in the same order as a column of ``align``.
+        series[_S["alignment"]] = align.T.copy().mean(axis=1)
         released = led[0].sum()
         decided = led[3].sum()
         lags = list(self.detection_lags) + [end - t.onset for t in self.teams if t.onset >= 0.0]
@@ -401,7 +406,7 @@ class World:
             "median_ttv_days": float(np.median(np.concatenate(cust.ttv))) if signed else math.nan,
             "activation_rate": float(cust.activated.sum() / signed) if signed else math.nan,
             "value_delivered": float(led[2].sum()),
-            "mean_alignment": float(self.align.mean()),
+            "mean_alignment": float(align.mean()),
             "meeting_overhead_share": float(meeting),
             "decision_latency_days": float(led[4].sum() / decided) if decided else 0.0,
             "lead_time_days": float(led[1].sum() / released) if released else math.nan,
@@ -419,8 +424,8 @@ class World:
             rows = sorted(row for t in self.product for row in t.item_rows())
             items = [(i, row[1], *row[2:6], row[0], *row[6:]) for i, row in enumerate(rows, 1)]
         return Replication(
-            series=self.series,
-            alignment=self.align,
+            series=series,
+            alignment=align,
             team_names=tuple(t.name for t in self.teams),
             retention=retention,
             kpis=kpis,
