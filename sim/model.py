@@ -352,7 +352,9 @@ class World:
             col[_S["value_delivered"]] = value
             col[_S["stock_onboarding"]], col[_S["stock_core"]], col[_S["stock_growth"]] = self.stock
             for t in self.product:
-                t.meeting_share += _MEETING_SMOOTHING * (share - t.meeting_share)
+                t.set_meeting_share(
+                    t.meeting_share + _MEETING_SMOOTHING * (share - t.meeting_share)
+                )
             if self._escalated_week:
                 self.log(
                     now, "escalation", "", f"{self._escalated_week} items escalated", week=week

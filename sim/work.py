@@ -69,10 +69,31 @@ class WorkItem:
         "z_team",
     )
 
-    def __init__(self, id_: int, team: int, created: float) -> None:
+    def __init__(
+        self,
+        id_: int,
+        team: int,
+        created: float,
+        size: float,
+        z: float,
+        value: float,
+        z_team: float,
+        z_council: float,
+        eta: float,
+        kind: int,
+        epoch: int,
+    ) -> None:
         self.id = id_
         self.team = team
         self.created = created
+        self.size = size
+        self.z = z
+        self.value = value
+        self.z_team = z_team
+        self.z_council = z_council
+        self.eta = eta
+        self.kind = kind
+        self.epoch = epoch
         self.escalated = -1.0
         self.decided = -1.0
         self.entered = created
@@ -105,7 +126,7 @@ class TeamWork:
         self.idle: list[simpy.Event] = []
         # Person-days of build work per calendar day, before meetings and discovery.
         self.gross_rate = p.org.team_size_people * p.org.hours_per_person_week / 8.0 / 7.0
-        self.meeting_share = world.expected_meeting_share  # smoothed, updated weekly
+        self.set_meeting_share(world.expected_meeting_share)  # smoothed, updated weekly
         # Per-opportunity rows: lists for scalar access, arrays for re-scoring.
         self._rng = rng
         self.time: list[float] = []
@@ -207,13 +228,11 @@ class TeamWork:
         """The work item for row ``k`` (made on first use)."""
         item = self.objects.get(k)
         if item is None:
-            item = WorkItem(k, self.index, self.time[k])
-            (item.size, item.z, item.value, item.z_team, item.z_council, item.eta) = self._values[
-                k
-            ].tolist()
-            item.kind = self._kind[k]
-            item.epoch = self.epoch[k]
-            self.objects[k] = item
+            size, z, value, z_team, z_council, eta = self._values[k].tolist()
+            item = self.objects[k] = WorkItem(
+                k, self.index, self.time[k], size, z, value, z_team, z_council, eta,
+                self._kind[k], self.epoch[k],
+            )  # fmt: skip
         return item
 
     # -- ranking -------------------------------------------------------------------------------------
@@ -301,31 +320,38 @@ class TeamWork:
         if self.idle:
             self.idle.pop().succeed()
 
-    def _retire(self, k: int, state: int) -> None:
+    def _retire(self, k: int, state: int, count: bool = True) -> None:
         self.state[k] = state
-        item = self.objects.get(k)
-        if item is not None:
-            item.state = state
-        self.world.counts[_RETIRED[state]] += 1
+        if k in self.objects:
+            self.objects[k].state = state
+        if count:
+            self.world.counts[_RETIRED[state]] += 1
 
     def pull(self, now: float) -> WorkItem | None:
         """Take the best-scored waiting item that has not gone stale."""
-        self.catch_up(now)
+        if self.time[self.hi] <= now:
+            self.catch_up(now)
         lifetime = self.lifetime
         heap = self.heap
         state = self.state
         entered = self.entered
+        stale = 0
+        chosen = None
         while heap:
             k = heapq.heappop(heap)[1]
             if state[k] != WAITING:
                 continue
-            self.waiting -= 1
             if now - entered[k] > lifetime:
-                self._retire(k, STALE)
+                self._retire(k, STALE, count=False)
+                stale += 1
                 continue
             state[k] = ACTIVE
-            return self._item(k)
-        return None
+            chosen = self._item(k)
+            break
+        self.waiting -= stale + (chosen is not None)
+        if stale:
+            self.world.counts["stale"] += stale
+        return chosen
 
     def expire(self, now: float) -> None:
         """Retire items that went stale (entry order makes this a scan of the oldest only)."""
@@ -333,14 +359,18 @@ class TeamWork:
         fifo = self.fifo
         state = self.state
         entered = self.entered
+        stale = 0
         while fifo:
             k = fifo[0]
             if state[k] == WAITING:
                 if now - entered[k] <= lifetime:
                     break
-                self.waiting -= 1
-                self._retire(k, STALE)
+                self._retire(k, STALE, count=False)
+                stale += 1
             fifo.popleft()
+        if stale:
+            self.waiting -= stale
+            self.world.counts["stale"] += stale
 
     def drop_old_epochs(self, epoch: int) -> int:
         """Reject every waiting item not aimed at ``epoch``; returns how many."""
@@ -356,10 +386,12 @@ class TeamWork:
             self.rerank()
         return dropped
 
-    def slot_rate(self) -> float:
-        """Person-days per day one WIP slot builds, after discovery and meetings."""
-        free = 1.0 - self.world.params.org.discovery_share - self.meeting_share
-        return self.gross_rate * max(0.02, free) / self.slots
+    def set_meeting_share(self, share: float) -> None:
+        """The share of capacity the team plans to spend in meetings, and so its build rate."""
+        self.meeting_share = share
+        free = 1.0 - self.world.params.org.discovery_share - share
+        # Person-days per day one WIP slot builds, after discovery and meetings.
+        self.slot_rate = self.gross_rate * max(0.02, free) / self.slots
 
     def item_rows(self) -> list[tuple]:
         """Every opportunity that has arrived: (created, team, kind, epoch, size, value, escalated,
@@ -439,7 +471,8 @@ def opportunity_arrivals(env: simpy.Environment, team: TeamWork) -> object:
 def team_slot(env: simpy.Environment, world: World, team: TeamWork) -> object:
     """One WIP slot of a team: pull the best item, build it, release it; wait when idle."""
     while True:
-        item = team.pull(env.now)
+        now = env.now
+        item = team.pull(now)
         if item is None:
             wake = env.event()
             team.idle.append(wake)
@@ -448,11 +481,11 @@ def team_slot(env: simpy.Environment, world: World, team: TeamWork) -> object:
             yield wake
             continue
         item.state = ACTIVE
-        item.started = env.now
+        item.started = now
         item.process = env.active_process
         team.active[item] = None
         try:
-            yield env.timeout(item.size / team.slot_rate())
+            yield env.timeout(item.size / team.slot_rate)
         except simpy.Interrupt:
             continue  # pruned by the council: the work done is lost
         team.active.pop(item, None)
