@@ -1,0 +1,100 @@
+"""A team's opportunity rows and backlog, checked against plain re-computations."""
+
+import math
+
+import numpy as np
+import pytest
+
+from sim.model import World
+from sim.streams import replication_seeds, stream
+from sim.work import WAITING
+from tests.helpers import params
+
+BLOCK = 64
+
+
+def _world(overrides: dict | None = None) -> World:
+    return World(params(overrides), replication_seeds(7, 1)[0])
+
+
+def test_rows_follow_the_fixed_block_layout_one_draw_at_a_time():
+    world = _world()
+    team = world.product[1]
+    w = world.params.work
+    rng = stream(world._rep, "arrivals", 1)
+    expected_time, t = [], 0.0
+    expected = []
+    while len(expected_time) < len(team.time):
+        exps = rng.standard_exponential((2, BLOCK))
+        z, eta, e1, e2 = rng.standard_normal((4, BLOCK))
+        rng.random((2, BLOCK))
+        for j in range(BLOCK):
+            t += float(exps[0, j]) * (7.0 / w.opportunities_per_team_week)
+            expected_time.append(t)
+            expected.append(
+                (
+                    float(exps[1, j]) * w.item_size_mean_person_days,
+                    float(z[j]),
+                    math.exp(math.log(w.value_median_points) + w.value_log_sd * float(z[j])),
+                    float(z[j]) + world.council_noise * float(e2[j]),
+                    float(eta[j]),
+                )
+            )
+    assert team.time == expected_time  # exactly: each arrival is the previous one plus its gap
+    for k in (0, 1, 63, 64, len(team.time) - 1):
+        item = team._item(k)
+        size, z_k, value, z_council, eta_k = expected[k]
+        assert (item.size, item.z, item.z_council, item.eta) == (size, z_k, z_council, eta_k)
+        assert item.value == pytest.approx(value, rel=1e-15)
+    assert team.time[-1] > world.weeks * 7.0  # the rows cover the horizon
+
+
+@pytest.mark.parametrize("rights", ["delegated", "guardrails"])
+def test_pull_takes_waiting_items_best_score_first_and_retires_the_stale(rights):
+    world = _world({"decisions.rights": rights})
+    team = world.product[0]
+    now = 80.0  # the first 3 of 11 weeks' opportunities are past their 8-week lifetime
+    team.catch_up(now)
+    escalated = {it.id for it in world.decision_queue}
+    a = world.teams[0].alignment
+    score = {
+        k: a * team._item(k).z_team + math.sqrt(1 - a * a) * team._item(k).eta
+        for k in range(team.hi)
+        if k not in escalated
+    }
+    fresh = [k for k in score if now - team.time[k] <= team.lifetime]
+    assert len(fresh) > 5
+    assert (rights == "guardrails") == bool(escalated)
+    assert team.waiting == len(score)
+
+    pulled = []
+    while (item := team.pull(now)) is not None:
+        pulled.append(item.id)
+    assert pulled == sorted(fresh, key=lambda k: -score[k])
+    assert team.waiting == 0
+    stale = len(score) - len(fresh)
+    assert world.counts["stale"] == stale > 0
+
+
+def test_expire_retires_exactly_the_items_past_their_lifetime():
+    world = _world({"decisions.rights": "delegated"})
+    team = world.product[2]
+    team.catch_up(100.0)
+    team.expire(100.0)
+    waiting = [k for k in range(team.hi) if team.state[k] == WAITING]
+    assert waiting == [k for k in range(team.hi) if 100.0 - team.time[k] <= team.lifetime]
+    assert team.waiting == len(waiting)
+    assert world.counts["stale"] == team.hi - len(waiting)
+
+
+def test_rerank_rescores_with_the_new_alignment():
+    world = _world({"decisions.rights": "delegated"})
+    team = world.product[0]
+    team.catch_up(50.0)
+    world.teams[0].alignment = 0.2
+    team.rerank()
+    a = 0.2
+    rows = [(k, team._item(k)) for k in range(team.hi)]
+    best = max(rows, key=lambda r: a * r[1].z_team + math.sqrt(1 - a * a) * r[1].eta)[0]
+    assert team.pull(50.0).id == best
+    assert np.isclose(-team._neg[best], team.score(team._item(best)))
