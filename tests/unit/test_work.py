@@ -27,8 +27,9 @@ def test_rows_follow_the_fixed_block_layout_one_draw_at_a_time():
     while len(expected_time) < len(team.time):
         exps = rng.standard_exponential((2, BLOCK))
         z, eta, e1, e2 = rng.standard_normal((4, BLOCK))
-        rng.random((2, BLOCK))
+        u_kind, _ = rng.random((2, BLOCK))
         for j in range(BLOCK):
+            kind = sum(float(u_kind[j]) >= c for c in world.kind_cutoffs)
             t += float(exps[0, j]) * (7.0 / w.opportunities_per_team_week)
             expected_time.append(t)
             expected.append(
@@ -38,13 +39,16 @@ def test_rows_follow_the_fixed_block_layout_one_draw_at_a_time():
                     math.exp(math.log(w.value_median_points) + w.value_log_sd * float(z[j])),
                     float(z[j]) + world.council_noise * float(e2[j]),
                     float(eta[j]),
+                    kind,
+                    float(z[j]) + world.estimate_noise * float(e1[j]) + world.focus_bonus[kind],
                 )
             )
     assert team.time == expected_time  # exactly: each arrival is the previous one plus its gap
     for k in (0, 1, 63, 64, len(team.time) - 1):
         item = team._item(k)
-        size, z_k, value, z_council, eta_k = expected[k]
+        size, z_k, value, z_council, eta_k, kind, z_team = expected[k]
         assert (item.size, item.z, item.z_council, item.eta) == (size, z_k, z_council, eta_k)
+        assert (item.kind, item.z_team) == (kind, z_team)
         assert item.value == pytest.approx(value, rel=1e-15)
     assert team.time[-1] > world.weeks * 7.0  # the rows cover the horizon
 
