@@ -46,6 +46,7 @@ class CustomerBase:
         self._cohort = np.empty(size, dtype=np.int32)
         self._scratch = np.empty(size)
         self.alive = 0  # filled length of the buffers
+        self._max_hazard = 0.0  # an upper bound on every hazard in the buffers
         self.departed = 0  # departed customers still in the buffers
         self.sizes = np.zeros(horizon, dtype=np.int64)
         self.deaths = np.zeros((horizon, horizon), dtype=np.int64)  # [cohort, week]
@@ -98,6 +99,7 @@ class CustomerBase:
             if stop > self._hazard.size:
                 self._grow(stop)
             self._hazard[start:stop] = theta
+            self._max_hazard = max(self._max_hazard, float(theta.max()))
             self._surv[start:stop] = 1.0
             self._threshold[start:stop] = u[:, 2]
             self._cohort[start:stop] = week
@@ -126,7 +128,8 @@ class CustomerBase:
             np.subtract(1.0, hazard, out=factor)
         else:
             np.multiply(hazard, core_multiplier, out=factor)
-            np.minimum(factor, 1.0, out=factor)
+            if self._max_hazard * core_multiplier >= 1.0:  # otherwise no one's hazard reaches 1
+                np.minimum(factor, 1.0, out=factor)
             np.subtract(1.0, factor, out=factor)
         surv *= factor
         dead = (surv < self._threshold[:before]).nonzero()[0]

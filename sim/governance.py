@@ -57,19 +57,25 @@ def incentive_drift(env: simpy.Environment, world: World) -> object:
     sd = inc.drift_noise_sd
     anchor = inc.strategic_anchor
     onset_gap = world.params.reviews.drift_onset_gap
+    # Each team's weekly wobbles, drawn at once (the same numbers as one draw a week).
+    wobbles = [
+        team.rng.standard_normal(world.weeks).tolist() if sd > 0.0 else [] for team in world.teams
+    ]
+    week = 0
     while True:
         yield env.timeout(7.0)
         now = env.now
-        for team in world.teams:
+        for team, wobble in zip(world.teams, wobbles, strict=True):
             a = team.alignment + kappa * (team.a_local - team.alignment)
             if sd > 0.0:
-                a += sd * team.rng.standard_normal()
+                a += sd * (wobble[week] if week < len(wobble) else team.rng.standard_normal())
             team.alignment = min(1.0, max(0.0, a))
             if team.onset < 0.0 and anchor - team.alignment > onset_gap:
                 team.onset = now
                 world.log(now, "drift_onset", team.name, f"alignment {team.alignment:.2f}")
         for work in world.product:
             work.maybe_rerank()
+        week += 1
 
 
 def review(

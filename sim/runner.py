@@ -72,6 +72,11 @@ def shared_pool(workers: int) -> ProcessPoolExecutor:
     return pool
 
 
+# Replications per task on a process pool: small enough that the workers finish together (the last
+# task's length is the idle tail), large enough that handing out a task costs little by comparison.
+CHUNK_REPLICATIONS = 4
+
+
 def _chunks(n: int, pieces: int) -> list[range]:
     pieces = max(1, min(n, pieces))
     bounds = np.linspace(0, n, pieces + 1).astype(int)
@@ -102,7 +107,7 @@ def iter_replications(
         return
     pool = executor or shared_pool(workers)
     n_workers = getattr(pool, "_max_workers", workers) or workers
-    chunks = _chunks(replications, 4 * n_workers)
+    chunks = _chunks(replications, max(4 * n_workers, -(-replications // CHUNK_REPLICATIONS)))
     futures = [pool.submit(_run_chunk, params, seed, replications, list(c)) for c in chunks]
     for chunk, fut in zip(chunks, futures, strict=True):
         yield chunk, fut.result()
