@@ -366,13 +366,26 @@ def option_label(option: str) -> str:
         return option
 
 
+def _keep_for_compare(setup: Setup) -> str:
+    """Keep a scenario a Compare link carries among the saved settings; returns its option."""
+    saved = dict(st.session_state.get(SAVED, {}))
+    title, n = setup.title, 1
+    while title in saved and saved[title] != Setup(setup.preset, title, setup.overrides).to_dict():
+        n += 1
+        title = f"{setup.title} ({n})"
+    saved[title] = Setup(setup.preset, title, setup.overrides).to_dict()
+    st.session_state[SAVED] = saved
+    return SAVED_PREFIX + title
+
+
 def init_compare() -> None:
     from app.state import decode_compare
 
     ss = st.session_state
     if CMP_APPLIED not in ss:
         query = take_initial_query("Compare")
-        names, seed, reps, warnings = decode_compare(query, compare_defaults())
+        scenarios, seed, reps, warnings = decode_compare(query, compare_defaults())
+        names = [s if isinstance(s, str) else _keep_for_compare(s) for s in scenarios]
         if not query and APPLIED in ss:
             # Opened from the Sandbox: start with its seed and number of replications.
             _, seed, reps = applied()

@@ -18,7 +18,7 @@ Nothing here imports Streamlit, so all of it is testable without a server.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +45,7 @@ from sim.report.links import (
     default_preset,
     format_value,
     run_query,
+    setting_params,
 )
 from sim.runner import MAX_REPLICATIONS
 from sim.scenarios import ScenarioError, load_preset
@@ -256,6 +257,16 @@ def _apply_settings(
     return with_overrides(base, applied)
 
 
+def _drop_unknown(raw: dict[str, str], prefix: str, warnings: list[str]) -> None:
+    """Remove (with a warning) link parameters that name no setting."""
+    for key in list(raw):
+        try:
+            check_key(key, raw[key])
+        except ParamError as err:
+            warnings.append(f"URL parameter {prefix}{err}; it was ignored.")
+            del raw[key]
+
+
 def _get(params: Params, key: str) -> Any:
     obj: Any = params
     for part in key.split("."):
@@ -334,13 +345,8 @@ def decode_sandbox(query: Mapping[str, str | list[str]]) -> tuple[SandboxState, 
             base_raw[name[len(BASE_PREFIX) :]] = text
         else:
             variant_raw[name] = text
-    for raw, prefix in ((variant_raw, ""), (base_raw, BASE_PREFIX)):
-        for key in list(raw):
-            try:
-                check_key(key, raw[key])
-            except ParamError as err:
-                warnings.append(f"URL parameter {prefix}{err}; it was ignored.")
-                del raw[key]
+    _drop_unknown(variant_raw, "", warnings)
+    _drop_unknown(base_raw, BASE_PREFIX, warnings)
     state.variant = _setup_from(preset, variant_raw, "", warnings)
     if BASE_PARAM in q:
         text = q[BASE_PARAM]
@@ -358,9 +364,36 @@ def decode_sandbox(query: Mapping[str, str | list[str]]) -> tuple[SandboxState, 
     return state, warnings
 
 
-def encode_compare(names: list[str], seed: int, replications: int) -> dict[str, str]:
-    """The query parameters of the Compare page."""
-    qp = {COMPARE_PARAM: ",".join(names)}
+# A compared scenario that is not a plain preset: ``s<i>.<setting>`` (relative to the preset named at
+# position i of ``scenarios``, or to the defaults for ``custom``) and ``s<i>.title``.
+SCENARIO_PREFIX = "s"
+TITLE_KEY = "title"
+MAX_TITLE = 60
+_TITLE_PUNCTUATION = set(" -.,:()'&+/%")
+
+
+def _scenario_key(i: int, key: str) -> str:
+    return f"{SCENARIO_PREFIX}{i}.{key}"
+
+
+def encode_compare(
+    scenarios: Sequence[str | Setup], seed: int, replications: int
+) -> dict[str, str]:
+    """The query parameters of the Compare page.
+
+    A scenario is a preset's name, or a :class:`Setup` (saved or Sandbox settings), which the link
+    carries as its preset (or ``custom``), its title and its settings.
+    """
+    entries: list[str] = []
+    extra: dict[str, str] = {}
+    for i, scenario in enumerate(scenarios, 1):
+        if isinstance(scenario, str):
+            entries.append(scenario)
+            continue
+        entries.append(scenario.preset or CUSTOM_BASE)
+        extra[_scenario_key(i, TITLE_KEY)] = scenario.title
+        extra.update(setting_params(scenario.preset, scenario.params, _scenario_key(i, "")))
+    qp = {COMPARE_PARAM: ",".join(entries), **extra}
     if seed != DEFAULT_SEED:
         qp[SEED_PARAM] = str(seed)
     if replications != DEFAULT_REPLICATIONS:
@@ -368,34 +401,98 @@ def encode_compare(names: list[str], seed: int, replications: int) -> dict[str, 
     return qp
 
 
+def _title_param(name: str, text: str, warnings: list[str]) -> str | None:
+    """A scenario title from a link: plain words and simple punctuation, at most 60 characters."""
+    title = " ".join(text.split())
+    if (
+        title
+        and len(title) <= MAX_TITLE
+        and all(c.isalnum() or c in _TITLE_PUNCTUATION for c in title)
+    ):
+        return title
+    warnings.append(
+        f"URL parameter {name} = {text[:MAX_TITLE]!r} is not allowed: up to {MAX_TITLE} letters, "
+        "digits, spaces and simple punctuation. Using the scenario's own title."
+    )
+    return None
+
+
+def _split_scenario_params(
+    q: Mapping[str, str],
+) -> tuple[dict[int, dict[str, str]], dict[str, str]]:
+    """Query parameters ``s<i>.<key>`` grouped by position i, and the rest."""
+    groups: dict[int, dict[str, str]] = {}
+    rest: dict[str, str] = {}
+    for name, text in q.items():
+        head, dot, key = name.partition(".")
+        if dot and head[:1] == SCENARIO_PREFIX and head[1:].isdigit() and key:
+            groups.setdefault(int(head[1:]), {})[key] = text
+        else:
+            rest[name] = text
+    return groups, rest
+
+
+def _compared_scenario(
+    i: int, entry: str, raw: dict[str, str], warnings: list[str]
+) -> str | Setup | None:
+    """Scenario ``i`` of a Compare link: a preset's name, a Setup, or None if unusable."""
+    preset = None if entry == CUSTOM_BASE else _preset_param(COMPARE_PARAM, entry, warnings)
+    if preset is None and entry != CUSTOM_BASE:
+        if raw:
+            warnings.append(
+                f"URL parameters {_scenario_key(i, '*')} were ignored with scenario {i}."
+            )
+        return None
+    title_name = _scenario_key(i, TITLE_KEY)
+    title = _title_param(title_name, raw.pop(TITLE_KEY), warnings) if TITLE_KEY in raw else None
+    _drop_unknown(raw, _scenario_key(i, ""), warnings)
+    if preset is not None and not raw and title is None:
+        return preset
+    setup = _setup_from(preset, raw, _scenario_key(i, ""), warnings)
+    if preset is not None and title is None and setup.overrides == preset_setup(preset).overrides:
+        return preset  # nothing usable beyond the preset itself
+    return Setup(preset, title or setup.title, setup.overrides)
+
+
 def decode_compare(
     query: Mapping[str, str | list[str]], default_names: list[str]
-) -> tuple[list[str], int, int, list[str]]:
-    """Presets, seed and replications for the Compare page from query parameters, with warnings."""
+) -> tuple[list[str | Setup], int, int, list[str]]:
+    """Scenarios, seed and replications for the Compare page from query parameters, with warnings.
+
+    A scenario is a preset's name or, when the link carries settings or a title for it, a
+    :class:`Setup`. Never raises: unusable values fall back, with a warning naming them.
+    """
     warnings: list[str] = []
-    q = {k: _one(v) for k, v in query.items()}
-    names = list(default_names)
+    groups, q = _split_scenario_params({k: _one(v) for k, v in query.items()})
+    scenarios: list[str | Setup] = list(default_names)
+    entries: list[str] = []
     if COMPARE_PARAM in q:
-        picked: list[str] = []
-        for text in (t.strip() for t in q[COMPARE_PARAM].split(",")):
-            if not text or text in picked:
+        entries = [t.strip() for t in q[COMPARE_PARAM].split(",")]
+        picked: list[str | Setup] = []
+        for i, text in enumerate(entries, 1):
+            if not text:
                 continue
-            name = _preset_param(COMPARE_PARAM, text, warnings)
-            if name is not None:
-                picked.append(name)
+            scenario = _compared_scenario(i, text, groups.get(i, {}), warnings)
+            if scenario is not None and scenario not in picked:
+                picked.append(scenario)
         if len(picked) > MAX_COMPARE:
             warnings.append(
-                f"URL parameter {COMPARE_PARAM} names {len(picked)} presets: at most "
+                f"URL parameter {COMPARE_PARAM} names {len(picked)} scenarios: at most "
                 f"{MAX_COMPARE} can be compared. Using the first {MAX_COMPARE}."
             )
             picked = picked[:MAX_COMPARE]
         if len(picked) >= 2:
-            names = picked
+            scenarios = picked
         else:
             warnings.append(
-                f"URL parameter {COMPARE_PARAM} needs at least two presets; comparing "
+                f"URL parameter {COMPARE_PARAM} needs at least two scenarios; comparing "
                 f"{', '.join(default_names)} instead."
             )
+    for i in sorted(set(groups) - set(range(1, len(entries) + 1))):
+        warnings.append(
+            f"URL parameters {_scenario_key(i, '*')} were ignored: {COMPARE_PARAM} has no "
+            f"scenario {i}."
+        )
     seed, reps = DEFAULT_SEED, DEFAULT_REPLICATIONS
     for name, text in q.items():
         if name == SEED_PARAM:
@@ -405,9 +502,10 @@ def decode_compare(
         elif name != COMPARE_PARAM:
             warnings.append(
                 f"URL parameter {name} is not used on the Compare page (it takes "
-                f"{COMPARE_PARAM}, {SEED_PARAM} and {REPS_PARAM}); it was ignored."
+                f"{COMPARE_PARAM}, {SCENARIO_PREFIX}<n>.<setting>, {SEED_PARAM} and {REPS_PARAM}); "
+                "it was ignored."
             )
-    return names, seed, reps, warnings
+    return scenarios, seed, reps, warnings
 
 
 # --------------------------------------------------------------------------------------------------

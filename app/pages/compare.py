@@ -138,14 +138,9 @@ exports = [(role, title, views_by_title[title]) for role, title, _ in runs]
 d1, d2 = st.columns(2)
 views.run_exports(d1, d2, exports, band, key="cmp", stem="compare_", who="scenario")
 
-presets = [o for o, _ in chosen if ":" not in o]
-query = encode_compare(presets, seed, reps)
+# Presets by name; Sandbox and saved settings by their preset, title and settings.
+query = encode_compare([o if ":" not in o else setup for o, setup in chosen], seed, reps)
 if st.query_params.to_dict() != query:
     st.query_params.from_dict(query)
-if len(presets) < len(chosen):
-    st.caption(
-        "The link restores the presets only: Sandbox and saved settings live in this browser "
-        "session."
-    )
 st.caption("Link to this comparison:")
 st.code((st.context.url or "") + "?" + urlencode(query), language=None)

@@ -20,6 +20,17 @@ def open_compare_first(query: dict) -> AppTest:
     return at.run()
 
 
+def saved_then_compare() -> AppTest:
+    """A session that changed a lever, ran, saved the settings and opened the Compare page."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update({"reps": FAST_REPS})
+    at.run()
+    at.number_input(key="lever.reviews.council.interval_weeks").set_value(2.0)
+    at.button(key="sb.run").click().run()
+    at.button(key="sb.save").click().run()
+    return at.switch_page("app/pages/compare.py").run()
+
+
 def kpi_columns(at: AppTest) -> list[str]:
     return list(at.dataframe[0].value.columns)
 
@@ -78,13 +89,7 @@ def test_bad_query_parameters_warn_and_the_page_works():
 
 
 def test_saved_sandbox_settings_can_be_compared():
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params.update({"reps": FAST_REPS})
-    at.run()
-    at.number_input(key="lever.reviews.council.interval_weeks").set_value(2.0)
-    at.button(key="sb.run").click().run()
-    at.button(key="sb.save").click().run()
-    at.switch_page("app/pages/compare.py").run()
+    at = saved_then_compare()
     options = at.multiselect(key="cmp.names").options
     assert "Saved: Aligned baseline (modified)" in options
     assert "Sandbox: current settings" in options
@@ -94,3 +99,22 @@ def test_saved_sandbox_settings_can_be_compared():
     at.button(key="cmp.run").click().run()
     assert_clean(at)
     assert kpi_columns(at)[2:] == ["Aligned baseline", "Saved: Aligned baseline (modified)"]
+
+
+def test_the_link_restores_saved_settings_in_a_new_session():
+    at = saved_then_compare()
+    at.multiselect(key="cmp.names").set_value(["saved:Aligned baseline (modified)", "pivot"])
+    at.button(key="cmp.run").click().run()
+    query = {k: at.query_params[k] for k in at.query_params}
+    assert query["scenarios"] == "aligned-baseline,pivot"
+    assert query["s1.reviews.council.interval_weeks"] == "2"
+
+    fresh = open_compare_first(query)
+    assert_clean(fresh)
+    assert not fresh.warning
+    assert fresh.multiselect(key="cmp.names").value == [
+        "saved:Aligned baseline (modified)",
+        "pivot",
+    ]
+    assert fresh.dataframe[0].value.equals(at.dataframe[0].value)
+    assert fresh.dataframe[1].value.equals(at.dataframe[1].value)

@@ -111,3 +111,37 @@ def test_compare_links_round_trip_and_validate():
         {"scenarios": ",".join(preset_names())}, ["aligned-baseline"]
     )
     assert len(names) == 4 and any("at most 4" in w for w in warnings)
+
+
+def test_compare_links_carry_saved_and_custom_settings():
+    modified = Setup(
+        "pivot",
+        "Pivot, faster council",
+        apply_values(preset_setup("pivot").overrides, {"reviews.council.interval_weeks": 2.0}),
+    )
+    custom = Setup(None, "Custom settings", {"org.wip_limit_per_team": 5})
+    query = encode_compare(["aligned-baseline", modified, custom], seed=3, replications=40)
+    assert query["scenarios"] == "aligned-baseline,pivot,custom"
+    assert query["s2.reviews.council.interval_weeks"] == "2"
+    assert "s2.market.shift_enabled" not in query  # settings are relative to the preset
+    assert query["s3.org.wip_limit_per_team"] == "5"
+    scenarios, seed, reps, warnings = decode_compare(query, ["drifting-incentives"])
+    assert (scenarios, seed, reps, warnings) == (["aligned-baseline", modified, custom], 3, 40, [])
+
+
+def test_compare_links_with_bad_scenario_settings_warn_by_name():
+    scenarios, _, _, warnings = decode_compare(
+        {
+            "scenarios": "pivot,custom",
+            "s1.org.wip_limit_per_team": "99",
+            "s2.org.team_size": "7",
+            "s2.title": "<b>bold</b>",
+            "s5.org.wip_limit_per_team": "2",
+        },
+        ["aligned-baseline"],
+    )
+    text = " ".join(warnings)
+    for named in ("s1.org.wip_limit_per_team", "s2.org.team_size", "s2.title", "s5.*"):
+        assert named in text, text
+    assert scenarios[0] == "pivot"  # its one setting was out of range: the preset as it is
+    assert scenarios[1] == Setup(None, "Custom settings", {})
