@@ -369,7 +369,8 @@ def decode_sandbox(query: Mapping[str, str | list[str]]) -> tuple[SandboxState, 
 SCENARIO_PREFIX = "s"
 TITLE_KEY = "title"
 MAX_TITLE = 60
-_TITLE_PUNCTUATION = set(" -.,:()'&+/%")
+# Characters a title from a link may not carry: markup (titles are shown in Markdown captions).
+_TITLE_MARKUP = frozenset("<>[]*_`\\#|{}~$^=")
 
 
 def _scenario_key(i: int, key: str) -> str:
@@ -402,17 +403,18 @@ def encode_compare(
 
 
 def _title_param(name: str, text: str, warnings: list[str]) -> str | None:
-    """A scenario title from a link: plain words and simple punctuation, at most 60 characters."""
+    """A scenario title from a link: plain text without markup, at most 60 characters."""
     title = " ".join(text.split())
     if (
         title
         and len(title) <= MAX_TITLE
-        and all(c.isalnum() or c in _TITLE_PUNCTUATION for c in title)
+        and all(c.isprintable() and c not in _TITLE_MARKUP for c in title)
     ):
         return title
     warnings.append(
-        f"URL parameter {name} = {text[:MAX_TITLE]!r} is not allowed: up to {MAX_TITLE} letters, "
-        "digits, spaces and simple punctuation. Using the scenario's own title."
+        f"URL parameter {name} = {text[:MAX_TITLE]!r} is not allowed: up to {MAX_TITLE} characters "
+        f"of plain text, without any of {''.join(sorted(_TITLE_MARKUP))}. Using the scenario's own "
+        "title."
     )
     return None
 

@@ -26,6 +26,21 @@ from sim.report.format import (
     p_better_text,
 )
 
+# Characters Markdown (and Streamlit's extensions of it) may read as markup.
+_MARKDOWN_SPECIAL = frozenset("\\`*_{}[]()<>#+-.!|~$:^=")
+
+
+def plain(text: str) -> str:
+    """``text`` escaped so that where Streamlit reads Markdown it shows exactly as written: nothing in
+    it becomes a link, an image, emphasis or a directive."""
+    return "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in text)
+
+
+def link_warnings(warnings: list[str]) -> None:
+    """Warnings about a link's parameters; they quote the link, so they are shown as plain text."""
+    for warning in warnings:
+        st.warning(plain(warning), icon=":material/link_off:")
+
 
 def kpi_tiles(summary: Mapping, comparison: pd.DataFrame | None = None) -> None:
     """The headline KPIs as tiles, with deltas and P(variant better) against a pinned baseline."""

@@ -24,8 +24,7 @@ st.markdown(
     "Two to four presets or saved settings, run on the same seed and number of replications so "
     "every scenario sees the same random numbers. Differences against the first are paired."
 )
-for warning in st.session_state.get(session.CMP_URL_WARNINGS, []):
-    st.warning(warning, icon=":material/link_off:")
+views.link_warnings(st.session_state.get(session.CMP_URL_WARNINGS, []))
 
 with st.form("compare", border=True, enter_to_submit=False):
     st.multiselect(

@@ -101,8 +101,7 @@ if presenting:
     session.keep_present(
         top.toggle("Presentation mode", key=controls.PRESENT_KEY, help=PRESENT_HELP)
     )
-    for warning in st.session_state.get(session.URL_WARNINGS, []):
-        st.warning(warning, icon=":material/link_off:")
+    views.link_warnings(st.session_state.get(session.URL_WARNINGS, []))
     if base_problem:
         st.warning(base_problem, icon=":material/warning:")
     if base_setup is None or base_settings is None:
@@ -129,8 +128,7 @@ if setup.preset is not None:
     if scenario.teaching_notes:
         with st.expander("Teaching notes"):
             st.markdown(scenario.teaching_notes)
-for warning in st.session_state.get(session.URL_WARNINGS, []):
-    st.warning(warning, icon=":material/link_off:")
+views.link_warnings(st.session_state.get(session.URL_WARNINGS, []))
 
 actions = st.container(horizontal=True, vertical_alignment="center")
 actions.button(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -31,7 +32,8 @@ def deltas(at: AppTest) -> dict[str, tuple[str, str]]:
 
 
 def texts(elements) -> list[str]:
-    return [e.value for e in elements]
+    """The elements' text as a reader sees it (Markdown escapes removed)."""
+    return [re.sub(r"\\(.)", r"\1", e.value) for e in elements]
 
 
 def assert_clean(at: AppTest) -> None:

@@ -158,6 +158,15 @@ def test_bad_value_falls_back_to_its_default_and_keeps_the_rest(app):
     assert "did you mean" in open_app({"incentives.slaes": "mixed"}).warning[0].value
 
 
+def test_a_link_cannot_put_markup_in_the_page():
+    at = open_app({"scenario": "[prize](http://example.com)", "show": "**big**"})
+    assert_clean(at)
+    raw = " ".join(w.value for w in at.warning)
+    assert "[prize](" not in raw and "**big**" not in raw  # no link, no emphasis
+    shown = " ".join(texts(at.warning))
+    assert "[prize](http://example.com)" in shown and "**big**" in shown  # quoted as written
+
+
 def test_display_options_do_not_rerun_the_model(app, monkeypatch):
     calls = []
     real = sim.runner.run_many
