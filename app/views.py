@@ -7,6 +7,7 @@ cache), so the page scripts stay a list of calls.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Mapping
 
 import pandas as pd
@@ -26,14 +27,21 @@ from sim.report.format import (
     p_better_text,
 )
 
-# Characters Markdown (and Streamlit's extensions of it) may read as markup.
-_MARKDOWN_SPECIAL = frozenset("\\`*_{}[]()<>#+-.!|~$:^=")
+# Characters Markdown (and Streamlit's extensions of it) may read as markup, or as the start of a
+# link ("http://", "www.").
+_MARKDOWN_SPECIAL = frozenset("\\`*_{}[]()<>#+-.!|~$:^=&/@")
+
+
+# Where a bare address would be turned into a link: an invisible word joiner after each breaks it.
+_AUTOLINK = re.compile(r"(?i)(https?:|ftp:|mailto:|www|@)")
 
 
 def plain(text: str) -> str:
-    """``text`` escaped so that where Streamlit reads Markdown it shows exactly as written: nothing in
-    it becomes a link, an image, emphasis or a directive."""
-    return "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in text)
+    """``text`` as Markdown that shows as written: every character that could start markup is a
+    numeric character reference and bare addresses are broken by an invisible word joiner, so
+    nothing in it becomes a link, an image, emphasis or a directive."""
+    text = _AUTOLINK.sub("\\1\u2060", text)
+    return "".join(f"&#{ord(c)};" if c in _MARKDOWN_SPECIAL else c for c in text)
 
 
 def link_warnings(warnings: list[str]) -> None:

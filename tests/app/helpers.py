@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import re
+import html
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -32,8 +32,8 @@ def deltas(at: AppTest) -> dict[str, tuple[str, str]]:
 
 
 def texts(elements) -> list[str]:
-    """The elements' text as a reader sees it (Markdown escapes removed)."""
-    return [re.sub(r"\\(.)", r"\1", e.value) for e in elements]
+    """The elements' text as a reader sees it (character references decoded, word joiners gone)."""
+    return [html.unescape(e.value).replace("\u2060", "") for e in elements]
 
 
 def assert_clean(at: AppTest) -> None:

@@ -163,6 +163,7 @@ def test_a_link_cannot_put_markup_in_the_page():
     assert_clean(at)
     raw = " ".join(w.value for w in at.warning)
     assert "[prize](" not in raw and "**big**" not in raw  # no link, no emphasis
+    assert "http://" not in raw  # nor a bare address turned into a link
     shown = " ".join(texts(at.warning))
     assert "[prize](http://example.com)" in shown and "**big**" in shown  # quoted as written
 
