@@ -366,13 +366,19 @@ def option_label(option: str) -> str:
         return option
 
 
-def _keep_for_compare(setup: Setup) -> str:
-    """Keep a scenario a Compare link carries among the saved settings; returns its option."""
+def _keep_for_compare(setup: Setup, taken: set[str]) -> str:
+    """Keep a scenario a Compare link carries among the saved settings; returns its option.
+
+    An identical saved setting is reused unless another scenario of the same link took it already.
+    """
     saved = dict(st.session_state.get(SAVED, {}))
     title, n = setup.title, 1
-    while title in saved and saved[title] != Setup(setup.preset, title, setup.overrides).to_dict():
+    while title in taken or (
+        title in saved and saved[title] != Setup(setup.preset, title, setup.overrides).to_dict()
+    ):
         n += 1
         title = f"{setup.title} ({n})"
+    taken.add(title)
     saved[title] = Setup(setup.preset, title, setup.overrides).to_dict()
     st.session_state[SAVED] = saved
     return SAVED_PREFIX + title
@@ -385,7 +391,8 @@ def init_compare() -> None:
     if CMP_APPLIED not in ss:
         query = take_initial_query("Compare")
         scenarios, seed, reps, warnings = decode_compare(query, compare_defaults())
-        names = [s if isinstance(s, str) else _keep_for_compare(s) for s in scenarios]
+        taken: set[str] = set()
+        names = [s if isinstance(s, str) else _keep_for_compare(s, taken) for s in scenarios]
         if not query and APPLIED in ss:
             # Opened from the Sandbox: start with its seed and number of replications.
             _, seed, reps = applied()

@@ -368,9 +368,7 @@ def decode_sandbox(query: Mapping[str, str | list[str]]) -> tuple[SandboxState, 
 # position i of ``scenarios``, or to the defaults for ``custom``) and ``s<i>.title``.
 SCENARIO_PREFIX = "s"
 TITLE_KEY = "title"
-MAX_TITLE = 60
-# Characters a title from a link may not carry: markup (titles are shown in Markdown captions).
-_TITLE_MARKUP = frozenset("<>[]*_`\\#|{}~$^=")
+MAX_TITLE = 80  # characters of a scenario's title a link carries (pages show titles escaped)
 
 
 def _scenario_key(i: int, key: str) -> str:
@@ -392,7 +390,7 @@ def encode_compare(
             entries.append(scenario)
             continue
         entries.append(scenario.preset or CUSTOM_BASE)
-        extra[_scenario_key(i, TITLE_KEY)] = scenario.title
+        extra[_scenario_key(i, TITLE_KEY)] = _link_title(scenario.title)
         extra.update(setting_params(scenario.preset, scenario.params, _scenario_key(i, "")))
     qp = {COMPARE_PARAM: ",".join(entries), **extra}
     if seed != DEFAULT_SEED:
@@ -402,19 +400,21 @@ def encode_compare(
     return qp
 
 
+def _link_title(title: str) -> str:
+    """A title as a link carries it: whitespace collapsed, at most ``MAX_TITLE`` characters."""
+    return " ".join(title.split())[:MAX_TITLE]
+
+
 def _title_param(name: str, text: str, warnings: list[str]) -> str | None:
-    """A scenario title from a link: plain text without markup, at most 60 characters."""
+    """A scenario title from a link: printable text, at most ``MAX_TITLE`` characters, that a
+    spreadsheet opening an export would not read as a formula."""
     title = " ".join(text.split())
-    if (
-        title
-        and len(title) <= MAX_TITLE
-        and all(c.isprintable() and c not in _TITLE_MARKUP for c in title)
-    ):
+    if title and len(title) <= MAX_TITLE and title.isprintable() and title[0] not in "=+-@":
         return title
     warnings.append(
-        f"URL parameter {name} = {text[:MAX_TITLE]!r} is not allowed: up to {MAX_TITLE} characters "
-        f"of plain text, without any of {''.join(sorted(_TITLE_MARKUP))}. Using the scenario's own "
-        "title."
+        f"URL parameter {name} = {text[:MAX_TITLE]!r} is not allowed: up to {MAX_TITLE} printable "
+        "characters, not starting with =, +, - or @ (a spreadsheet would read a formula). Using "
+        "the scenario's own title."
     )
     return None
 
@@ -473,9 +473,15 @@ def decode_compare(
         picked: list[str | Setup] = []
         for i, text in enumerate(entries, 1):
             if not text:
+                if i in groups:
+                    warnings.append(
+                        f"URL parameters {_scenario_key(i, '*')} were ignored: scenario {i} in "
+                        f"{COMPARE_PARAM} is empty."
+                    )
                 continue
             scenario = _compared_scenario(i, text, groups.get(i, {}), warnings)
-            if scenario is not None and scenario not in picked:
+            # A preset named twice is compared once; settings are kept as often as they are given.
+            if scenario is not None and not (isinstance(scenario, str) and scenario in picked):
                 picked.append(scenario)
         if len(picked) > MAX_COMPARE:
             warnings.append(

@@ -110,7 +110,8 @@ def show_figures(figures: list[dict], sections: bool = True) -> None:
 
 def _show(fig: dict) -> None:
     st.vega_lite_chart(fig["spec"], key=fig["key"], width="stretch")
-    st.caption(fig["text"])
+    # The text alternative names scenarios, whose titles may come from a link: shown as written.
+    st.caption(plain(fig["text"]))
 
 
 CHARTED_METRICS = (

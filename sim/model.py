@@ -438,6 +438,8 @@ class World:
         )
 
 
+# The columns of ``Replication.items`` (``simulate(..., record_items=True)``): one row per arrived
+# opportunity, in order of arrival across teams (ties by team); ``id`` numbers the rows from 1.
 ITEM_COLUMNS = (
     "id",
     "team",

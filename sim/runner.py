@@ -93,7 +93,9 @@ def iter_replications(
     """Yield (indices, replications) chunks in order as they finish.
 
     ``executor`` may be a ``concurrent.futures`` executor or a :class:`sim.executors.TaskExecutor`
-    (local pool or Dask cluster); the chunks and their order are the same either way.
+    (local pool or Dask cluster). The chunks come back in order of their indices whatever runs them,
+    and replication i is the same everywhere; only how the replications are grouped into tasks
+    differs (a ``concurrent.futures`` pool gets tasks of about ``CHUNK_REPLICATIONS``).
     """
     if executor is not None and hasattr(executor, "imap"):
         chunks = _chunks(replications, 4 * executor.workers)

@@ -142,6 +142,7 @@ class TeamWork:
         self._from_market = np.empty(0, dtype=bool)
         self._epoch = np.empty(0, dtype=np.int64)
         self.hi = 0  # rows [0, hi) have arrived
+        self._scored = 0  # rows [0, _scored) carry their -score at the current ranking
         self.objects: dict[int, WorkItem] = {}
         self.council: dict[int, float] = {}  # -score set by a centralised council
         # The team ranks with the priorities it last set: weights on value and on the local metric.
@@ -154,10 +155,12 @@ class TeamWork:
 
     # -- rows ----------------------------------------------------------------------------------------
     def _draw_until(self, day: float) -> None:
-        """Draw blocks of opportunities until (about) one arrives after ``day``.
+        """Draw rows until one arrives after ``day``."""
+        while not self.time or self.time[-1] <= day:
+            self._draw_rows(day)
 
-        Only the number of blocks is estimated; ``catch_up`` draws more if ever they run out.
-        """
+    def _draw_rows(self, day: float) -> None:
+        """Draw blocks of opportunities: as many as should reach past ``day`` (an estimate)."""
         world = self.world
         last = self.time[-1] if self.time else 0.0
         mean_gap = 7.0 / world.params.work.opportunities_per_team_week
@@ -198,7 +201,7 @@ class TeamWork:
         return self.time[self.hi]
 
     def retarget(self, start: int | None = None) -> None:
-        """Tag rows not yet arrived with the epoch they will carry, and score them.
+        """Tag rows not yet arrived with the epoch they will carry (they are scored on arrival).
 
         Before the organisation re-aims, most new ideas still come from its old picture of the market;
         those that come straight from the market carry the market's epoch.
@@ -212,17 +215,25 @@ class TeamWork:
                 self._from_market[start:], world.market_epoch, world.believed_epoch
             )
         self.epoch[start:] = self._epoch[start:].tolist()
-        self._rescore(start)
+        self._scored = min(self._scored, start)
 
-    def _rescore(self, start: int) -> None:
-        """-score of rows ``start`` onward, with the current weights and believed epoch."""
-        world = self.world
-        z = self._z_team[start:]
-        foreign = self._epoch[start:] != world.believed_epoch
-        if foreign.any():
-            z = np.where(foreign, z + world.foreign_epoch_z, z)
-        score = self._w_value * z + self._w_local * self._eta[start:]
-        self._neg[start:] = np.negative(score).tolist()
+    def _score_through(self, stop: int) -> None:
+        """Make sure rows before ``stop`` carry their -score at the current ranking.
+
+        Rows are scored in runs of at least ``_SCORE_AHEAD`` as they arrive, so a rerank re-scores
+        only the backlog, not the rows of the whole horizon.
+        """
+        if stop > self._scored:
+            end = min(len(self.time), max(stop, self._scored + _SCORE_AHEAD))
+            world = self.world
+            lo = self._scored
+            z = self._z_team[lo:end]
+            foreign = self._epoch[lo:end] != world.believed_epoch
+            if foreign.any():
+                z = np.where(foreign, z + world.foreign_epoch_z, z)
+            score = self._w_value * z + self._w_local * self._eta[lo:end]
+            self._neg[lo:end] = np.negative(score).tolist()
+            self._scored = end
 
     def _item(self, k: int) -> WorkItem:
         """The work item for row ``k`` (made on first use)."""
@@ -243,15 +254,18 @@ class TeamWork:
         self._w_local = math.sqrt(max(0.0, 1.0 - a * a))
 
     def score(self, item: WorkItem) -> float:
-        """The team's decision score for an item (higher is started first)."""
+        """The team's decision score for an item it has taken in (higher is started first)."""
         if item.council_score is not None:
             return item.council_score
         return -self._neg[item.id]
 
     def rerank(self) -> None:
-        """Re-score every row (after alignment moved or the organisation re-aimed)."""
+        """Re-score the backlog and the items awaiting a decision (after alignment moved or the
+        organisation re-aimed); rows still to arrive are scored when they do."""
         self._set_weights()
-        self._rescore(0)
+        pending = [it.id for it in self.world.decision_queue if it.team == self.index]
+        self._scored = min([self.hi, *pending, *(k for _, k in self.heap)])
+        self._score_through(self.hi)
         neg = self._neg
         council = self.council
         state = self.state
@@ -282,6 +296,8 @@ class TeamWork:
             self._draw_until(now)
             time = self.time
         new = bisect.bisect_right(time, now, hi)
+        if new > self._scored:
+            self._score_through(new)
         world = self.world
         world.counts["arrived"] += new - hi
         heap = self.heap
@@ -411,6 +427,7 @@ class TeamWork:
         return rows
 
 
+_SCORE_AHEAD = 64  # rows scored at a time as they arrive
 _VALUES = ("size", "z", "value", "z_team", "z_council", "eta")  # the float fields of a row
 _RETIRED = {STALE: "stale", REJECTED: "rejected", PRUNED: "pruned"}
 

@@ -77,7 +77,8 @@ chosen = []
 for option in applied["names"]:
     setup = session.option_setup(option)
     if setup is None:
-        st.warning(f"{session.option_label(option)} is no longer available in this session.")
+        label = session.option_label(option)
+        st.warning(views.plain(f"{label} is no longer available in this session."))
         continue
     chosen.append((option, setup))
 
@@ -121,8 +122,8 @@ st.dataframe(
 )
 missing = null_notes({t: v["kpi"] for t, v in views_by_title.items()})
 if missing:
-    st.caption("n/a: " + "; ".join(missing) + ".")
-st.caption(f"Paired differences against {titles[0]} (same seed, same replications)")
+    st.caption(views.plain("n/a: " + "; ".join(missing) + "."))
+st.caption(views.plain(f"Paired differences against {titles[0]} (same seed, same replications)"))
 st.dataframe(
     compare_pair_table(titles[0], pairs),
     hide_index=True,

@@ -118,3 +118,15 @@ def test_the_link_restores_saved_settings_in_a_new_session():
     ]
     assert fresh.dataframe[0].value.equals(at.dataframe[0].value)
     assert fresh.dataframe[1].value.equals(at.dataframe[1].value)
+
+
+def test_titles_from_a_link_show_as_plain_text():
+    title = "[prize](http://example.com) **now**"
+    at = open_compare_first(
+        {"scenarios": "custom,pivot", "s1.title": title, "s1.org.wip_limit_per_team": "4"}
+    )
+    assert_clean(at)
+    assert kpi_columns(at)[2] == "Saved: " + title
+    raw = " ".join(c.value for c in at.caption)
+    assert "[prize](" not in raw and "http://" not in raw and "**now**" not in raw
+    assert any(title in t for t in texts(at.caption))

@@ -135,7 +135,7 @@ def test_compare_links_with_bad_scenario_settings_warn_by_name():
             "scenarios": "pivot,custom",
             "s1.org.wip_limit_per_team": "99",
             "s2.org.team_size": "7",
-            "s2.title": "<b>bold</b>",
+            "s2.title": "=HYPERLINK(1)",
             "s5.org.wip_limit_per_team": "2",
         },
         ["aligned-baseline"],
@@ -145,3 +145,19 @@ def test_compare_links_with_bad_scenario_settings_warn_by_name():
         assert named in text, text
     assert scenarios[0] == "pivot"  # its one setting was out of range: the preset as it is
     assert scenarios[1] == Setup(None, "Custom settings", {})
+
+
+def test_compare_links_read_back_whatever_titles_the_app_gives():
+    uploaded = Setup(None, "q3_plan [draft] *v2*", {"org.product_teams": 7})
+    long = Setup("pivot", "A" * 100, preset_setup("pivot").overrides)
+    query = encode_compare([uploaded, long, uploaded], seed=1, replications=100)
+    scenarios, _, _, warnings = decode_compare(query, ["aligned-baseline"])
+    assert warnings == []
+    assert scenarios == [uploaded, Setup("pivot", "A" * 80, long.overrides), uploaded]
+
+
+def test_compare_link_settings_for_an_empty_entry_warn():
+    _, _, _, warnings = decode_compare(
+        {"scenarios": ",pivot,demand-shock", "s1.title": "Lost"}, ["aligned-baseline"]
+    )
+    assert any("s1.*" in w and "empty" in w for w in warnings), warnings
