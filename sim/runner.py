@@ -72,11 +72,6 @@ def shared_pool(workers: int) -> ProcessPoolExecutor:
     return pool
 
 
-# Replications per task on a process pool: small enough that the workers finish together (the last
-# task's length is the idle tail), large enough that handing out a task costs little by comparison.
-CHUNK_REPLICATIONS = 4
-
-
 def _chunks(n: int, pieces: int) -> list[range]:
     pieces = max(1, min(n, pieces))
     bounds = np.linspace(0, n, pieces + 1).astype(int)
@@ -93,9 +88,7 @@ def iter_replications(
     """Yield (indices, replications) chunks in order as they finish.
 
     ``executor`` may be a ``concurrent.futures`` executor or a :class:`sim.executors.TaskExecutor`
-    (local pool or Dask cluster). The chunks come back in order of their indices whatever runs them,
-    and replication i is the same everywhere; only how the replications are grouped into tasks
-    differs (a ``concurrent.futures`` pool gets tasks of about ``CHUNK_REPLICATIONS``).
+    (local pool or Dask cluster); the chunks and their order are the same either way.
     """
     if executor is not None and hasattr(executor, "imap"):
         chunks = _chunks(replications, 4 * executor.workers)
@@ -109,7 +102,7 @@ def iter_replications(
         return
     pool = executor or shared_pool(workers)
     n_workers = getattr(pool, "_max_workers", workers) or workers
-    chunks = _chunks(replications, max(4 * n_workers, -(-replications // CHUNK_REPLICATIONS)))
+    chunks = _chunks(replications, 4 * n_workers)
     futures = [pool.submit(_run_chunk, params, seed, replications, list(c)) for c in chunks]
     for chunk, fut in zip(chunks, futures, strict=True):
         yield chunk, fut.result()
