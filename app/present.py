@@ -32,13 +32,6 @@ BRIEF_HELP = (
 )
 
 
-def plain(text: str) -> str:
-    """Text safe to show as Markdown: characters Markdown would interpret are escaped."""
-    for ch in ("\\", "*", "_", "`", "$", "~", "[", "]", "#", "<", ">"):
-        text = text.replace(ch, "\\" + ch)
-    return text
-
-
 def base_title(base: Setup) -> str:
     return base.title.removeprefix("Baseline: ")
 
@@ -164,7 +157,7 @@ def tiles(summary: Mapping, comparison: pd.DataFrame | None, base_summary: Mappi
                 help=k.description,
             )
             if base_summary is not None:
-                st.markdown(f"#### {plain(_interval_line(name, row, base_summary))}")
+                st.markdown(f"#### {views.plain(_interval_line(name, row, base_summary))}")
             else:
                 st.markdown(
                     f"#### 90% of runs: {fmt_level(s['p05'], k.unit)} to "
@@ -246,14 +239,14 @@ def show(
     st.title(setup.title, anchor=False)
     st.header(f"against {base_title(base)}", anchor=False)
     tiles(view["kpi"], paired["kpis"], base_view["kpi"])
-    st.subheader(plain(headline(paired["kpis"])), anchor=False)
+    st.subheader(views.plain(headline(paired["kpis"])), anchor=False)
     kpi = compute.why_kpi(setup.params.horizon_weeks)
     try:
         reason = compute.why(base_settings, settings, seed, replications, kpi)
     except Exception as err:  # the explanation is extra: the page goes on without it
         reason = {"text": None, "reason": f"the difference could not be attributed: {err}"}
     if reason["text"]:
-        st.markdown(f"### Why: {plain(reason['text'])}")
+        st.markdown(f"### Why: {views.plain(reason['text'])}")
         if reason.get("replications") and reason["replications"] < replications:
             st.caption(
                 f"Why: Shapley attribution over the {reason['levers']} changed settings, from "

@@ -390,7 +390,9 @@ def encode_compare(
             entries.append(scenario)
             continue
         entries.append(scenario.preset or CUSTOM_BASE)
-        extra[_scenario_key(i, TITLE_KEY)] = _link_title(scenario.title)
+        title = _link_title(scenario.title)
+        if title:
+            extra[_scenario_key(i, TITLE_KEY)] = title
         extra.update(setting_params(scenario.preset, scenario.params, _scenario_key(i, "")))
     qp = {COMPARE_PARAM: ",".join(entries), **extra}
     if seed != DEFAULT_SEED:
@@ -400,16 +402,27 @@ def encode_compare(
     return qp
 
 
+_FORMULA_STARTS = "=+-@"  # a spreadsheet opening an export reads a cell starting so as a formula
+
+
 def _link_title(title: str) -> str:
-    """A title as a link carries it: whitespace collapsed, at most ``MAX_TITLE`` characters."""
-    return " ".join(title.split())[:MAX_TITLE]
+    """A title as a link carries it, so that :func:`_title_param` takes it back: printable,
+    whitespace collapsed, no formula start, at most ``MAX_TITLE`` characters ("" if nothing is
+    left)."""
+    text = " ".join("".join(c for c in title if c.isprintable() or c.isspace()).split())
+    return text.lstrip(_FORMULA_STARTS + " ")[:MAX_TITLE].rstrip()
 
 
 def _title_param(name: str, text: str, warnings: list[str]) -> str | None:
     """A scenario title from a link: printable text, at most ``MAX_TITLE`` characters, that a
     spreadsheet opening an export would not read as a formula."""
     title = " ".join(text.split())
-    if title and len(title) <= MAX_TITLE and title.isprintable() and title[0] not in "=+-@":
+    if (
+        title
+        and len(title) <= MAX_TITLE
+        and title.isprintable()
+        and title[0] not in _FORMULA_STARTS
+    ):
         return title
     warnings.append(
         f"URL parameter {name} = {text[:MAX_TITLE]!r} is not allowed: up to {MAX_TITLE} printable "

@@ -213,13 +213,19 @@ class World:
     def add_meeting_hours(self, day: float, hours: float) -> None:
         self.ledger[5][self.week_of(day)] += hours
 
-    def reaim(self, now: float) -> None:
-        """The organisation notices the new market: old-epoch ideas leave the backlog."""
+    def _move_epochs(self, now: float, market: int, believed: int) -> None:
+        """Change the market's and the believed epoch at ``now``: opportunities that arrived before
+        keep the epochs of their time; those still to arrive take the new ones."""
         for t in self.product:
             t.catch_up(now)
-        self.believed_epoch = epoch = self.market_epoch
+        self.market_epoch, self.believed_epoch = market, believed
         for t in self.product:
             t.retarget()
+
+    def reaim(self, now: float) -> None:
+        """The organisation notices the new market: old-epoch ideas leave the backlog."""
+        epoch = self.market_epoch
+        self._move_epochs(now, epoch, epoch)
         dropped = sum(t.drop_old_epochs(epoch) for t in self.product)
         for t in self.product:
             t.rerank()
@@ -229,11 +235,7 @@ class World:
 
     def shift_epoch(self, now: float, why: str) -> None:
         """The market's needs change: what was built for the old epoch is worth less."""
-        for t in self.product:
-            t.catch_up(now)
-        self.market_epoch += 1
-        for t in self.product:
-            t.retarget()
+        self._move_epochs(now, self.market_epoch + 1, self.believed_epoch)
         share = self.params.product.old_epoch_value_share
         self.stock = [s * share for s in self.stock]
         self.log(now, "market_shift", "", why)
@@ -389,8 +391,8 @@ class World:
         retention = survival_by_age(cust.sizes, at_age)
         signed = int(cust.sizes.sum())
         led = np.array(self.ledger)
-        self.align = align = np.array(self.align_rows).T.copy()  # (teams, weeks)
-        self.series = series = np.array(self.weekly).T.copy()  # (metrics, weeks)
+        align = np.array(self.align_rows).T.copy()  # (teams, weeks)
+        series = np.array(self.weekly).T.copy()  # (metrics, weeks)
         # The mean over teams, week by week, summed in the same order as a column of ``align``.
         series[_S["alignment"]] = align.T.copy().mean(axis=1)
         released = led[0].sum()

@@ -51,7 +51,6 @@ class WorkItem:
         "council_score",
         "created",
         "decided",
-        "entered",
         "epoch",
         "escalated",
         "eta",
@@ -96,7 +95,6 @@ class WorkItem:
         self.epoch = epoch
         self.escalated = -1.0
         self.decided = -1.0
-        self.entered = created
         self.started = -1.0
         self.released = -1.0
         self.state = WAITING
@@ -253,12 +251,6 @@ class TeamWork:
         self._w_value = a
         self._w_local = math.sqrt(max(0.0, 1.0 - a * a))
 
-    def score(self, item: WorkItem) -> float:
-        """The team's decision score for an item it has taken in (higher is started first)."""
-        if item.council_score is not None:
-            return item.council_score
-        return -self._neg[item.id]
-
     def rerank(self) -> None:
         """Re-score the backlog and the items awaiting a decision (after alignment moved or the
         organisation re-aimed); rows still to arrive are scored when they do."""
@@ -325,7 +317,6 @@ class TeamWork:
         """An item the council approved enters the backlog: it may be pulled until it goes stale."""
         k = item.id
         item.state = WAITING
-        item.entered = now
         self.entered[k] = now
         self.state[k] = WAITING
         if item.council_score is not None:
@@ -389,7 +380,7 @@ class TeamWork:
             self.world.counts["stale"] += stale
 
     def drop_old_epochs(self, epoch: int) -> int:
-        """Reject every waiting item not aimed at ``epoch``; returns how many."""
+        """Reject every waiting item not aimed at ``epoch``; returns how many (the caller re-ranks)."""
         dropped = 0
         state = self.state
         tags = self.epoch
@@ -398,8 +389,6 @@ class TeamWork:
                 self.waiting -= 1
                 self._retire(k, REJECTED)
                 dropped += 1
-        if dropped:
-            self.rerank()
         return dropped
 
     def set_meeting_share(self, share: float) -> None:

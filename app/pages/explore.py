@@ -658,8 +658,8 @@ def attribution_results(data: dict, spec: dict) -> None:
     kpi = kpi_picker("attribution")
     table = data["table"]
     st.markdown(
-        f"**{spec['title']}** (baseline) → **{spec['variant_title']}** (variant), "
-        f"{len(data['players'])} changed lever(s)."
+        f"**{views.plain(spec['title'])}** (baseline) → **{views.plain(spec['variant_title'])}** "
+        f"(variant), {len(data['players'])} changed lever(s)."
     )
     if not no_value(kpi, data["reasons"]):
         sentence = data["explanations"][kpi]

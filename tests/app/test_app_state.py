@@ -150,10 +150,16 @@ def test_compare_links_with_bad_scenario_settings_warn_by_name():
 def test_compare_links_read_back_whatever_titles_the_app_gives():
     uploaded = Setup(None, "q3_plan [draft] *v2*", {"org.product_teams": 7})
     long = Setup("pivot", "A" * 100, preset_setup("pivot").overrides)
-    query = encode_compare([uploaded, long, uploaded], seed=1, replications=100)
+    formula = Setup(None, "=-draft", {"org.product_teams": 6})
+    query = encode_compare([uploaded, long, uploaded, formula], seed=1, replications=100)
     scenarios, _, _, warnings = decode_compare(query, ["aligned-baseline"])
     assert warnings == []
-    assert scenarios == [uploaded, Setup("pivot", "A" * 80, long.overrides), uploaded]
+    assert scenarios == [
+        uploaded,
+        Setup("pivot", "A" * 80, long.overrides),
+        uploaded,
+        Setup(None, "draft", formula.overrides),
+    ]
 
 
 def test_compare_link_settings_for_an_empty_entry_warn():
