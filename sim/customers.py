@@ -16,11 +16,16 @@ churning unless a lever changes their hazard (common random numbers).
 
 Only alive customers are kept in the working arrays; deaths are tallied into a cohort x week matrix, from
 which the survival curves and retention KPIs are computed once, at the end.
+
+:meth:`CustomerBase.week` advances one week at a time, for runs in which event-triggered reviews read the
+week's activation and churn; :meth:`CustomerBase.weeks` does every week at once after a run, from the
+same draws, with the same results.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 from scipy import special
@@ -76,50 +81,130 @@ class CustomerBase:
             (sign-ups, activation rate, median time-to-value, churned, alive after churn,
             churn rate among those alive before churn).
         """
+        u, theta = self._draw(week, rate)
+        n = theta.size
+        if n:
+            oversold, ttv, not_activated, hazard = self._profiles(
+                u, theta, oversold_share, ttv_median
+            )
+            self.oversold[week] = int(np.count_nonzero(oversold))
+            self.activated[week] = n - int(np.count_nonzero(not_activated))
+            self.ttv.append(ttv)
+            self._admit(week, hazard, u[:, 2])
+        return (n, *self._cohort_summary(week), *self._churn(week, core_multiplier))
+
+    def weeks(
+        self,
+        rates: Sequence[float],
+        ttv_medians: Sequence[float],
+        oversold_shares: Sequence[float],
+        core_multipliers: Sequence[float],
+    ) -> list[tuple[int, float, float, int, int, float]]:
+        """Every week at once, from each week's inputs (as :meth:`week` gives them one by one).
+
+        For when nothing needs the customers' outcomes while the organisation runs: the random
+        numbers are drawn week by week as in :meth:`week`, then the customers' profiles are worked out
+        for all cohorts in one go. The results are the same, number for number.
+        """
+        draws = [self._draw(week, rate) for week, rate in enumerate(rates)]
+        sizes = [theta.size for _, theta in draws]
+        stops = np.cumsum(sizes).tolist()
+        if stops and stops[-1]:
+            u = np.concatenate([u for u, _ in draws])
+            oversold, ttv, not_activated, hazard = self._profiles(
+                u,
+                np.concatenate([theta for _, theta in draws]),
+                np.repeat(np.asarray(oversold_shares, dtype=float), sizes),
+                np.repeat(np.asarray(ttv_medians, dtype=float), sizes),
+            )
+            cohort = np.repeat(np.arange(len(sizes)), sizes)
+            self.oversold[: len(sizes)] = np.bincount(cohort[oversold], minlength=len(sizes))
+            idle = np.bincount(cohort[not_activated], minlength=len(sizes))
+            self.activated[: len(sizes)] = np.asarray(sizes) - idle
+        out = []
+        start = 0
+        for week, stop in enumerate(stops):
+            if stop > start:
+                self.ttv.append(ttv[start:stop])
+                self._admit(week, hazard[start:stop], u[start:stop, 2])
+            summary = self._cohort_summary(week)
+            out.append((stop - start, *summary, *self._churn(week, core_multipliers[week])))
+            start = stop
+        return out
+
+    def _draw(self, week: int, rate: float) -> tuple[np.ndarray, np.ndarray]:
+        """The week's random numbers: sign-ups ~ Poisson(rate) (by inversion), then per sign-up three
+        uniforms (oversold, time-to-value, churn threshold) and a churn propensity theta."""
         p = self.p
         rng = self._signups.at_week(week)
         n = _poisson_quantile(rng.random(), rate)
+        if not n:
+            return _NO_UNIFORMS, _NO_THETA
+        u = rng.random((n, 3))
+        return u, self._theta.at_week(week).beta(p.churn_alpha, p.churn_beta, n)
+
+    def _profiles(
+        self,
+        u: np.ndarray,
+        theta: np.ndarray,
+        oversold_share: float | np.ndarray,
+        ttv_median: float | np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Each new customer's fit, time-to-value, activation and weekly churn hazard.
+
+        Returns:
+            (oversold, time-to-value in days, not activated, hazard); ``theta`` becomes the hazard.
+        """
+        p = self.p
+        oversold = u[:, 0] < oversold_share
+        ttv = special.ndtri(u[:, 1])
+        ttv *= p.ttv_log_sd
+        np.exp(ttv, out=ttv)
+        ttv *= ttv_median
+        if p.oversold_ttv_multiplier != 1.0:
+            np.multiply(ttv, p.oversold_ttv_multiplier, out=ttv, where=oversold)
+        not_activated = ttv > p.habit_threshold_days
+        if p.not_activated_churn_multiplier != 1.0:
+            np.multiply(theta, p.not_activated_churn_multiplier, out=theta, where=not_activated)
+        if p.oversold_churn_multiplier != 1.0:
+            np.multiply(theta, p.oversold_churn_multiplier, out=theta, where=oversold)
+        return oversold, ttv, not_activated, theta
+
+    def _admit(self, week: int, hazard: np.ndarray, threshold: np.ndarray) -> None:
+        """Add a cohort to the working buffers."""
         start = self.alive
-        if n:
-            u = rng.random((n, 3))
-            oversold = u[:, 0] < oversold_share
-            ttv = special.ndtri(u[:, 1])
-            ttv *= p.ttv_log_sd
-            np.exp(ttv, out=ttv)
-            ttv *= ttv_median
-            if p.oversold_ttv_multiplier != 1.0:
-                np.multiply(ttv, p.oversold_ttv_multiplier, out=ttv, where=oversold)
-            not_activated = ttv > p.habit_threshold_days
-            theta = self._theta.at_week(week).beta(p.churn_alpha, p.churn_beta, n)
-            if p.not_activated_churn_multiplier != 1.0:
-                np.multiply(theta, p.not_activated_churn_multiplier, out=theta, where=not_activated)
-            if p.oversold_churn_multiplier != 1.0:
-                np.multiply(theta, p.oversold_churn_multiplier, out=theta, where=oversold)
-            stop = start + n
-            if stop > self._hazard.size:
-                self._grow(stop)
-            self._hazard[start:stop] = theta
-            self._max_hazard = max(self._max_hazard, float(theta.max()))
-            self._surv[start:stop] = 1.0
-            self._threshold[start:stop] = u[:, 2]
-            self._cohort[start:stop] = week
-            self.alive = stop
-            n_act = n - int(np.count_nonzero(not_activated))
-            self.sizes[week] = n
-            self.activated[week] = n_act
-            self.oversold[week] = int(np.count_nonzero(oversold))
-            self.ttv.append(ttv)
-            activation = n_act / n
-            half = n // 2
-            part = np.partition(ttv, (half - 1, half) if n > 1 else half)
-            median_ttv = float(part[half] if n % 2 else 0.5 * (part[half - 1] + part[half]))
-        else:
-            activation = math.nan
-            median_ttv = math.nan
+        stop = start + hazard.size
+        if stop > self._hazard.size:
+            self._grow(stop)
+        self._hazard[start:stop] = hazard
+        self._max_hazard = max(self._max_hazard, float(hazard.max()))
+        self._surv[start:stop] = 1.0
+        self._threshold[start:stop] = threshold
+        self._cohort[start:stop] = week
+        self.alive = stop
+        self.sizes[week] = hazard.size
+
+    def _cohort_summary(self, week: int) -> tuple[float, float]:
+        """(activation rate, median time-to-value) of the cohort signed up in ``week``."""
+        n = int(self.sizes[week])
+        if not n:
+            return math.nan, math.nan
+        ttv = self.ttv[-1]
+        half = n // 2
+        part = np.partition(ttv, (half - 1, half) if n > 1 else half)
+        median = float(part[half] if n % 2 else 0.5 * (part[half - 1] + part[half]))
+        return int(self.activated[week]) / n, median
+
+    def _churn(self, week: int, core_multiplier: float) -> tuple[int, int, float]:
+        """One week of churn for everyone alive.
+
+        Returns:
+            (churned, alive after churn, churn rate among those alive before churn).
+        """
         before = self.alive
         alive_before = before - self.departed
         if alive_before == 0:
-            return n, activation, median_ttv, 0, 0, 0.0
+            return 0, 0, 0.0
         hazard = self._hazard[:before]
         surv = self._surv[:before]
         # This week's survival factor, 1 - min(hazard x core multiplier, 1), in a scratch buffer.
@@ -142,7 +227,7 @@ class CustomerBase:
             self.departed += churned
             if self.departed > before // 4:
                 self._compact()
-        return n, activation, median_ttv, churned, alive_before - churned, churned / alive_before
+        return churned, alive_before - churned, churned / alive_before
 
     def _compact(self) -> None:
         """Drop departed customers from the working buffers."""
@@ -158,6 +243,10 @@ class CustomerBase:
     def active(self) -> int:
         """Customers alive now."""
         return self.alive - self.departed
+
+
+_NO_UNIFORMS = np.empty((0, 3))
+_NO_THETA = np.empty(0)
 
 
 def _poisson_quantile(u: float, mean: float) -> int:

@@ -8,6 +8,10 @@ Scheduling (SimPy clock in days; week ``w`` spans days [7w, 7w + 7)):
 
 * continuous: opportunity arrivals per team, team WIP slots, reviews at their own phase and rhythm;
 * at each week's end, in this order: market shocks, incentive drift, customers, recording.
+
+Only event-triggered reviews read the customers during the run; without them, ``customer_week`` keeps
+each week's inputs and the customers are worked out after the run (:meth:`CustomerBase.weeks`), with
+the same numbers.
 """
 
 from __future__ import annotations
@@ -168,6 +172,9 @@ class World:
             ("arrived", "released", "stale", "rejected", "pruned", "escalated"), 0
         )
         self._escalated_week = 0
+        # Each week's customer inputs (rate, median time-to-value, oversold share, core multiplier),
+        # kept when no event review reads the customers' outcomes during the run.
+        self._customer_inputs: list[tuple[float, float, float, float]] = []
         self.last_event_review = -math.inf
         self.record_items = record_items
         self._rep = rep
@@ -309,19 +316,13 @@ class World:
             core_mult = 1.0 + c.weak_core_churn_gain * max(
                 0.0, 1.0 - core / pr.reference_core_points
             )
-            signups, activation, ttv, churned, alive, churn_rate = self.customers.week(
-                week, rate, ttv_median, oversold, core_mult
-            )
-            col = self.weekly[week]
-            col[_S["signups"]] = signups
-            col[_S["oversold_share"]] = oversold
-            col[_S["activation_rate"]] = activation
-            col[_S["median_ttv_days"]] = ttv
-            col[_S["churned"]] = churned
-            col[_S["active_customers"]] = alive
-            col[_S["churn_rate"]] = churn_rate
-            col[_S["revenue"]] = alive * c.revenue_per_customer_week
-            if ev_rng is not None and env.now - self.last_event_review >= ev.cooldown_weeks * 7.0:
+            if ev_rng is None:  # nothing reads the customers' outcomes before the run ends
+                self._customer_inputs.append((rate, ttv_median, oversold, core_mult))
+                continue
+            out = self.customers.week(week, rate, ttv_median, oversold, core_mult)
+            self._record_customers(week, out, oversold)
+            activation, churn_rate = out[1], out[5]
+            if env.now - self.last_event_review >= ev.cooldown_weeks * 7.0:
                 trigger = ""
                 if activation == activation and activation < ev.activation_threshold:
                     trigger = f"activation {activation:.0%} below {ev.activation_threshold:.0%}"
@@ -330,6 +331,29 @@ class World:
                 if trigger:
                     self.last_event_review = env.now
                     hold_review(self, "event", ev, ev_rng, env.now, trigger=trigger)
+
+    def _record_customers(
+        self, week: int, out: tuple[int, float, float, int, int, float], oversold: float
+    ) -> None:
+        signups, activation, ttv, churned, alive, churn_rate = out
+        col = self.weekly[week]
+        col[_S["signups"]] = signups
+        col[_S["oversold_share"]] = oversold
+        col[_S["activation_rate"]] = activation
+        col[_S["median_ttv_days"]] = ttv
+        col[_S["churned"]] = churned
+        col[_S["active_customers"]] = alive
+        col[_S["churn_rate"]] = churn_rate
+        col[_S["revenue"]] = alive * self.params.customers.revenue_per_customer_week
+
+    def _customers_after_run(self) -> None:
+        """The customers' weeks, from the inputs ``customer_week`` kept while nothing needed them."""
+        inputs = self._customer_inputs
+        if inputs:
+            outs = self.customers.weeks(*zip(*inputs, strict=True))
+            for week, (out, (_, _, oversold, _)) in enumerate(zip(outs, inputs, strict=True)):
+                self._record_customers(week, out, oversold)
+            self._customer_inputs = []
 
     def recorder(self, env: simpy.Environment) -> object:
         """Weekly: write the organisation's state into the series arrays."""
@@ -380,6 +404,7 @@ class World:
         env.process(self.customer_week(env))
         done = env.process(self.recorder(env))
         env.run(until=done)
+        self._customers_after_run()
         return self._result()
 
     def _result(self) -> Replication:
