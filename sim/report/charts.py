@@ -44,8 +44,9 @@ TEAM_PALETTE = (
     "#d67195",
     "#79706e",
 )
-HEIGHT = 300
-ALIGNMENT_HEIGHT = 340
+# Plot-area heights in pixels; titles, axes and legends come on top.
+HEIGHT = 200
+ALIGNMENT_HEIGHT = 240
 
 # Event kinds drawn on the alignment chart, with their legend names. Weekly metric reviews are left
 # out: one a week would cover the chart.
@@ -162,11 +163,17 @@ def with_data(chart: alt.TopLevelMixin, data: Datasets) -> alt.TopLevelMixin:
 
 
 def _finish(chart: alt.LayerChart, title: str, description: str, height: int) -> alt.LayerChart:
-    """Common properties: title, accessible description, height, SVG rendering."""
+    """Common properties: title, accessible description, height, SVG rendering.
+
+    Only the width is fitted (to the container, or to a width set later): ``height`` is the plot
+    area's, so a chart with more legend entries (four scenarios, review marks) grows instead of
+    squeezing its plot.
+    """
     return chart.properties(
         title=alt.TitleParams(title, anchor="start", fontSize=14),
         description=description or title,
         height=height,
+        autosize=alt.AutoSizeParams(type="fit-x", contains="padding"),
         usermeta=_SVG,
     )
 

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.compute import BAND_COLUMNS, KPI_COLUMNS
+from sim.report.charts import ALIGNMENT_HEIGHT, HEIGHT
 
 from .helpers import (
     CHARTS_ON_SANDBOX,
@@ -30,6 +31,22 @@ pytestmark = pytest.mark.e2e
 QUERY = "?reps=12"
 
 
+def _settled_plot_heights(page, charts: int) -> list[float]:
+    """The plot-area heights of the charts on view, once two reads a moment apart agree (Vega
+    sizes a chart to its container after the first draw)."""
+    read = f"""() => [...document.querySelectorAll('{DRAWN_CHART}')]
+        .filter(svg => svg.getBoundingClientRect().width > 0)
+        .map(svg => svg.querySelector('path.background').getBBox().height)"""
+    last = None
+    for _ in range(40):
+        now = page.evaluate(read)
+        if len(now) == charts and now == last:
+            return now
+        last = now
+        page.wait_for_timeout(250)
+    raise AssertionError(f"the charts' plot areas did not settle: {last}")
+
+
 def test_app_loads_with_charts_drawn(server_url, new_page):
     page = new_page()
     page.goto(server_url + "/" + QUERY)
@@ -42,10 +59,16 @@ def test_app_loads_with_charts_drawn(server_url, new_page):
         assert svg.locator("path").count() > 0
     page.get_by_role("tab", name="Delivery and governance").click()
     expect(page.locator(DRAWN_CHART)).to_have_count(5, timeout=TIMEOUT_MS)
+    # Plot areas as drawn keep their declared heights, whatever their legends take.
+    plots = _settled_plot_heights(page, charts=5)
+    assert plots[0] == pytest.approx(ALIGNMENT_HEIGHT, abs=1)
+    assert plots[1:] == pytest.approx([HEIGHT] * 4, abs=1)
     expect(page).to_have_url(re.compile(r"tab=delivery"))
     page.get_by_role("link", name="Compare").click()
     expect(page.get_by_role("heading", name="Compare scenarios")).to_be_visible()
     expect(page.locator(DRAWN_CHART)).to_have_count(8, timeout=TIMEOUT_MS)
+    # Nor does the scenarios' legend on the Compare page.
+    assert _settled_plot_heights(page, charts=8) == pytest.approx([HEIGHT] * 8, abs=1)
 
 
 def test_a_lever_change_and_run_changes_a_kpi_and_a_new_page_restores_it(server_url, new_page):
