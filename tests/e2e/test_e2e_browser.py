@@ -57,6 +57,18 @@ def test_app_loads_with_charts_drawn(server_url, new_page):
     # Every chart is an SVG with marks in it, not an empty frame.
     for svg in page.locator(DRAWN_CHART).all():
         assert svg.locator("path").count() > 0
+    # Hovering a chart lights up the week under the pointer and shows every series' value there.
+    plot = page.locator(DRAWN_CHART).first.locator("path.background").first
+    plot.scroll_into_view_if_needed()
+    box = plot.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] / 2)
+    tooltip = page.locator("#vg-tooltip-element")
+    expect(tooltip).to_be_visible(timeout=TIMEOUT_MS)
+    expect(tooltip).to_contain_text("Customer age (weeks)")
+    expect(tooltip).to_contain_text("%")
+    lit = page.locator(f"{DRAWN_CHART} .hover_view_marks line:not([opacity='0'])")
+    expect(lit).to_have_count(1)
+    page.mouse.move(0, 0)
     page.get_by_role("tab", name="Delivery and governance").click()
     expect(page.locator(DRAWN_CHART)).to_have_count(5, timeout=TIMEOUT_MS)
     # Plot areas as drawn keep their declared heights, whatever their legends take.
