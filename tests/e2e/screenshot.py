@@ -1,0 +1,57 @@
+"""The README's screenshot of the real app (a script, not a test).
+
+    .venv/bin/python -m tests.e2e.screenshot [docs/screenshot.png]
+
+Starts its own server, pins the aligned baseline, switches to drifting incentives, runs it, and saves
+the window: KPI tiles with deltas and P(variant better), and the paired retention difference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from playwright.sync_api import expect, sync_playwright
+
+from app.compute import run_id
+from app.state import canonical, preset_setup
+
+from .helpers import DRAWN_CHART, RUNNING, TIMEOUT_MS, choose, press_run
+from .server import CHROMIUM, CHROMIUM_ARGS, ROOT, streamlit_server
+
+
+def _wait(page, charts: int) -> None:
+    expect(page.locator(RUNNING)).to_have_count(0, timeout=TIMEOUT_MS)
+    expect(page.locator(DRAWN_CHART)).to_have_count(charts, timeout=TIMEOUT_MS)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", nargs="?", type=Path, default=ROOT / "docs" / "screenshot.png")
+    args = parser.parse_args()
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        streamlit_server(Path(tmp) / "server.log") as url,
+        sync_playwright() as pw,
+    ):
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 1500})
+        page.goto(f"{url}/?scenario=aligned-baseline")
+        _wait(page, charts=4)
+        page.get_by_role("button", name="Pin as baseline").click()
+        _wait(page, charts=5)  # the paired difference joins the Customers tab
+        choose(page, "Preset scenario", "Drifting incentives")
+        press_run(page)
+        shown = run_id(canonical(preset_setup("drifting-incentives").overrides), 1, 100)
+        expect(page.get_by_text(f"run {shown}")).to_be_visible(timeout=TIMEOUT_MS)
+        _wait(page, charts=5)
+        page.mouse.move(720, 1400)  # off the controls, so no help text is open
+        page.wait_for_timeout(1500)  # let the charts settle to their container
+        page.screenshot(path=str(args.out))
+        browser.close()
+    print(args.out)
+
+
+if __name__ == "__main__":
+    main()
