@@ -587,6 +587,16 @@ def no_value(kpi: str, reasons: dict) -> bool:
     return False
 
 
+def chart_with_numbers(
+    name: str, chart, caption: str, table, numbers: str = "Numbers behind the chart"
+) -> None:
+    """A chart, its text alternative under it, and its numbers in a closed expander."""
+    st.altair_chart(chart, key=f"ex.{name}.chart", width="stretch")
+    st.caption(caption)
+    with st.expander(numbers, expanded=False):
+        st.dataframe(table, hide_index=True, key=f"ex.{name}.table")
+
+
 def sweep_results(data: dict) -> None:
     levers = data["levers"]
     kpi = kpi_picker("sweep")
@@ -594,14 +604,12 @@ def sweep_results(data: dict) -> None:
     if not no_value(kpi, data["reasons"]):
         frame = table[table["kpi"] == kpi].drop(columns="kpi").reset_index(drop=True)
         text = ec.describe_sweep(frame, levers, kpi)
-        st.altair_chart(
+        chart_with_numbers(
+            "sweep",
             ec.sweep_chart(frame, levers, kpi, description=text),
-            key="ex.sweep.chart",
-            width="stretch",
+            text,
+            ec.sweep_table(frame, levers, kpi),
         )
-        st.caption(text)
-        with st.expander("Numbers behind the chart", expanded=False):
-            st.dataframe(ec.sweep_table(frame, levers, kpi), hide_index=True, key="ex.sweep.table")
     m = data["manifest"]
     points = m["points"]
     run_caption(
@@ -626,18 +634,12 @@ def sensitivity_results(data: dict) -> None:
     if not no_value(kpi, data["reasons"]):
         ranked = table[table["kpi"] == kpi].drop(columns="kpi").reset_index(drop=True)
         text = ec.describe_sensitivity(ranked, method, kpi)
-        st.altair_chart(
+        chart_with_numbers(
+            "sensitivity",
             ec.sensitivity_chart(ranked, method, kpi, description=text),
-            key="ex.sensitivity.chart",
-            width="stretch",
+            text,
+            ec.sensitivity_table(ranked, method, kpi),
         )
-        st.caption(text)
-        with st.expander("Numbers behind the chart", expanded=False):
-            st.dataframe(
-                ec.sensitivity_table(ranked, method, kpi),
-                hide_index=True,
-                key="ex.sensitivity.table",
-            )
     m = data["manifest"]
     name = "Morris screening" if method == "morris" else "Sobol indices"
     run_caption(
@@ -666,22 +668,16 @@ def attribution_results(data: dict, spec: dict) -> None:
         st.info(sentence, icon=":material/lightbulb:")
         unit = KPIS[kpi].unit
         total = table[(table["kpi"] == kpi) & (table["lever"] == "total")].iloc[0]
-        st.altair_chart(
+        chart_with_numbers(
+            "attribution",
             ec.waterfall_chart(data["waterfalls"][kpi], kpi, description=sentence),
-            key="ex.attribution.chart",
-            width="stretch",
-        )
-        st.caption(
             f"Baseline {fmt_value(total['baseline'], unit)} → variant "
             f"{fmt_value(total['variant'], unit)}: paired difference "
             f"{fmt_delta(total['contribution'], unit)} (95% CI "
             f"{fmt_delta(total['ci_lo'], unit)} to {fmt_delta(total['ci_hi'], unit)}). The "
-            "contributions add up to the difference exactly."
+            "contributions add up to the difference exactly.",
+            ec.attribution_table(table, kpi),
         )
-        with st.expander("Numbers behind the chart", expanded=False):
-            st.dataframe(
-                ec.attribution_table(table, kpi), hide_index=True, key="ex.attribution.table"
-            )
     with st.expander("What changed", expanded=False):
         rows = [
             {
@@ -783,18 +779,13 @@ def optimisation_results(data: dict, spec: dict) -> None:
     table = data["table"]
     baseline = result["baseline"]["objective"]["mean"]
     text = ec.describe_candidates(table, kpi, levers)
-    st.altair_chart(
+    chart_with_numbers(
+        "optimisation",
         ec.candidates_chart(table, kpi, levers, baseline=baseline, description=text),
-        key="ex.optimisation.chart",
-        width="stretch",
+        text,
+        ec.candidates_table(table, kpi, levers, [c["kpi"] for c in result["constraints"]]),
+        numbers="Every candidate, best first",
     )
-    st.caption(text)
-    with st.expander("Every candidate, best first", expanded=False):
-        st.dataframe(
-            ec.candidates_table(table, kpi, levers, [c["kpi"] for c in result["constraints"]]),
-            hide_index=True,
-            key="ex.optimisation.table",
-        )
     rounds = " → ".join(f"{r['candidates']} × {r['replications']}" for r in result["rounds"])
     run_caption(
         data,
