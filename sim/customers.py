@@ -104,8 +104,11 @@ class CustomerBase:
 
         For when nothing needs the customers' outcomes while the organisation runs: the random
         numbers are drawn week by week as in :meth:`week`, then the customers' profiles are worked out
-        for all cohorts in one go. The results are the same, number for number.
+        for all cohorts in one go. The results are the same, number for number. Only for a customer
+        base that has not run a week yet.
         """
+        if self.alive or self.ttv:
+            raise RuntimeError("CustomerBase.weeks runs every week from the start, once")
         draws = [self._draw(week, rate) for week, rate in enumerate(rates)]
         sizes = [theta.size for _, theta in draws]
         stops = np.cumsum(sizes).tolist()

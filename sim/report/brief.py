@@ -51,12 +51,14 @@ class BriefChart:
     text: str
 
 
-BRIEF_CHART_WIDTH = 720
+BRIEF_CHART_WIDTH = 720  # the whole chart's
+BRIEF_PLOT_HEIGHT = 300  # the plot area's: a printed page has room for taller plots than the app
 
 
 def _svg(chart) -> str:
-    """The chart as SVG, at the brief's width (vl-convert renders it without a browser)."""
-    return vl_convert.vegalite_to_svg(chart.properties(width=BRIEF_CHART_WIDTH).to_dict())
+    """The chart as SVG, at the brief's size (vl-convert renders it without a browser)."""
+    sized = chart.properties(width=BRIEF_CHART_WIDTH, height=BRIEF_PLOT_HEIGHT)
+    return vl_convert.vegalite_to_svg(sized.to_dict())
 
 
 def _pair(base: pd.DataFrame, variant: pd.DataFrame) -> dict[str, pd.DataFrame]:

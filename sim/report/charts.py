@@ -195,19 +195,19 @@ def palette(series: Sequence[str], colors: Mapping[str, str] | None) -> dict[str
 def _hover_layer(names: Sequence[str], x: str, x_title: str) -> alt.Chart:
     """A column that lights up under the pointer, with every series' value at that x.
 
-    Each x value gets a rule as wide as the space between two x values, invisible until the pointer
-    is over it: the rules are the pointer's targets, so no Voronoi cells have to be computed and
-    drawn to find the nearest x.
+    Each x value gets a rule as wide as the step between two x values (x values are whole weeks or
+    ages, one apart), invisible until the pointer is over it: the rules are the pointer's targets,
+    so no Voronoi cells have to be computed and drawn to find the nearest x.
     """
     hover = alt.selection_point(
         name="hover", on="pointerover", fields=[x], empty=False, clear="pointerout"
     )
     tips = [alt.Tooltip(f"s{i}:N", title=name) for i, name in enumerate(names)]
-    # The plot's width over the number of x steps in the domain, at least 1 px.
-    column = alt.ExprRef(expr="max(1, width / max(1, span(domain('x')) + 1))")
+    # The plot's width over the x domain's span: one step, at least 1 px; columns touch.
+    column = alt.ExprRef(expr="max(1, width / max(1, span(domain('x'))))")
     return (
         alt.Chart(alt.NamedData("hover"))
-        .mark_rule(color=BASELINE_COLOR, strokeWidth=column)
+        .mark_rule(color=BASELINE_COLOR, strokeWidth=column, clip=True)
         .encode(
             x=alt.X(f"{x}:Q"),
             opacity=alt.when(hover).then(alt.value(0.25)).otherwise(alt.value(0.0)),

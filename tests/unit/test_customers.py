@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -24,7 +25,10 @@ def _base(p, horizon: int, seed: int) -> CustomerBase:
 
 
 def _same(a: tuple, b: tuple) -> bool:
-    return all(x == y or (math.isnan(x) and math.isnan(y)) for x, y in zip(a, b, strict=True))
+    return all(
+        type(x) is type(y) and (x == y or (math.isnan(x) and math.isnan(y)))
+        for x, y in zip(a, b, strict=True)
+    )
 
 
 @st.composite
@@ -38,6 +42,8 @@ def _inputs(draw):
     )
     weeks = draw(st.lists(week, min_size=horizon, max_size=horizon))
     overrides = {
+        # A low base rate makes small working buffers, which the drawn rates then outgrow.
+        "customers.signups_per_week": draw(st.sampled_from([1.0, 150.0])),
         "customers.churn_alpha": draw(st.floats(0.2, 5.0)),
         "customers.churn_beta": draw(st.floats(0.5, 40.0)),
         # Large multipliers push hazards past 1, where the weekly factor is clipped.
@@ -64,6 +70,13 @@ def test_all_weeks_at_once_equal_week_after_week(case):
     assert one.active == all_.active
     ttv = [np.concatenate(c.ttv) if c.ttv else np.empty(0) for c in (one, all_)]
     assert np.array_equal(*ttv)
+
+
+def test_all_weeks_at_once_only_from_the_start():
+    base = _base(params(), 4, 1)
+    base.week(0, 50.0, 10.0, 0.1, 1.0)
+    with pytest.raises(RuntimeError, match="from the start"):
+        base.weeks([50.0] * 4, [10.0] * 4, [0.1] * 4, [1.0] * 4)
 
 
 def test_cohort_records_match_their_definitions():
