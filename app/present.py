@@ -167,7 +167,7 @@ def tiles(summary: Mapping, comparison: pd.DataFrame | None, base_summary: Mappi
 
 def no_baseline(setup: Setup, settings: str, seed: int, replications: int, band: int) -> None:
     """Presentation mode without a pinned baseline: say so and offer one."""
-    st.title(setup.title, anchor=False)
+    st.title(views.plain(setup.title), anchor=False)
     st.warning(
         "There is no baseline to compare with, so there is no proposal to present yet. Pin "
         "these settings as the baseline (then change a lever and run), or compare them against "
@@ -236,8 +236,8 @@ def show(
         replications=replications,
         key="present.brief",
     )
-    st.title(setup.title, anchor=False)
-    st.header(f"against {base_title(base)}", anchor=False)
+    st.title(views.plain(setup.title), anchor=False)
+    st.header(views.plain(f"against {base_title(base)}"), anchor=False)
     tiles(view["kpi"], paired["kpis"], base_view["kpi"])
     st.subheader(views.plain(headline(paired["kpis"])), anchor=False)
     kpi = compute.why_kpi(setup.params.horizon_weeks)

@@ -48,7 +48,14 @@ from sim.report.links import (
     setting_params,
 )
 from sim.runner import MAX_REPLICATIONS
-from sim.scenarios import ScenarioError, load_preset
+from sim.scenarios import (
+    FORMULA_STARTS,
+    MAX_TITLE,
+    TITLE_RULE,
+    ScenarioError,
+    load_preset,
+    title_ok,
+)
 
 MAX_APP_REPLICATIONS = min(1000, MAX_REPLICATIONS)
 MAX_SEED = 2**31 - 1
@@ -368,7 +375,6 @@ def decode_sandbox(query: Mapping[str, str | list[str]]) -> tuple[SandboxState, 
 # position i of ``scenarios``, or to the defaults for ``custom``) and ``s<i>.title``.
 SCENARIO_PREFIX = "s"
 TITLE_KEY = "title"
-MAX_TITLE = 80  # characters of a scenario's title a link carries (pages show titles escaped)
 
 
 def _scenario_key(i: int, key: str) -> str:
@@ -390,7 +396,7 @@ def encode_compare(
             entries.append(scenario)
             continue
         entries.append(scenario.preset or CUSTOM_BASE)
-        title = _link_title(scenario.title)
+        title = safe_title(scenario.title)
         if title:
             extra[_scenario_key(i, TITLE_KEY)] = title
         extra.update(setting_params(scenario.preset, scenario.params, _scenario_key(i, "")))
@@ -402,32 +408,23 @@ def encode_compare(
     return qp
 
 
-_FORMULA_STARTS = "=+-@"  # a spreadsheet opening an export reads a cell starting so as a formula
-
-
-def _link_title(title: str) -> str:
-    """A title as a link carries it, so that :func:`_title_param` takes it back: printable,
-    whitespace collapsed, no formula start, at most ``MAX_TITLE`` characters ("" if nothing is
-    left)."""
+def safe_title(title: str) -> str:
+    """``title`` made to pass :func:`sim.scenarios.title_ok` (for links and scenario files):
+    printable, whitespace collapsed, no formula start, at most ``MAX_TITLE`` characters ("" if
+    nothing is left)."""
     text = " ".join("".join(c for c in title if c.isprintable() or c.isspace()).split())
-    return text.lstrip(_FORMULA_STARTS + " ")[:MAX_TITLE].rstrip()
+    return text.lstrip(FORMULA_STARTS + " ")[:MAX_TITLE].rstrip()
 
 
 def _title_param(name: str, text: str, warnings: list[str]) -> str | None:
     """A scenario title from a link: printable text, at most ``MAX_TITLE`` characters, that a
     spreadsheet opening an export would not read as a formula."""
     title = " ".join(text.split())
-    if (
-        title
-        and len(title) <= MAX_TITLE
-        and title.isprintable()
-        and title[0] not in _FORMULA_STARTS
-    ):
+    if title_ok(title):
         return title
     warnings.append(
-        f"URL parameter {name} = {text[:MAX_TITLE]!r} is not allowed: up to {MAX_TITLE} printable "
-        "characters, not starting with =, +, - or @ (a spreadsheet would read a formula). Using "
-        "the scenario's own title."
+        f"URL parameter {name} = {text[:MAX_TITLE]!r} is not allowed: {TITLE_RULE}. Using the "
+        "scenario's own title."
     )
     return None
 

@@ -42,6 +42,22 @@ from sim.params import (
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 MAX_BYTES = 64 * 1024
 META_KEYS = ("title", "description", "teaching_notes")
+MAX_TITLE = 80  # characters
+FORMULA_STARTS = "=+-@"  # a spreadsheet opening an export reads a cell starting so as a formula
+TITLE_RULE = (
+    f"one line of up to {MAX_TITLE} printable characters, not starting with =, +, - or @ "
+    "(a spreadsheet opening an export would read a formula)"
+)
+
+
+def title_ok(title: str) -> bool:
+    """Whether ``title`` can name a scenario: it reaches pages, links and CSV exports."""
+    return (
+        bool(title.strip())
+        and len(title) <= MAX_TITLE
+        and title.isprintable()
+        and title[0] not in FORMULA_STARTS
+    )
 
 
 class ScenarioError(ValueError):
@@ -130,6 +146,10 @@ def parse(data: bytes | str, name: str = "uploaded") -> Scenario:
             )
         if not isinstance(value, str):
             raise ScenarioError(f"[scenario] {key} must be text, not {value!r}")
+    if "title" in meta and not title_ok(meta["title"]):
+        raise ScenarioError(
+            f"[scenario] title = {meta['title'][:MAX_TITLE]!r} is not allowed: {TITLE_RULE}"
+        )
     settings = doc.get("settings", {})
     if not isinstance(settings, dict):
         raise ScenarioError("[settings] must be a table of settings")

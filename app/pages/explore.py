@@ -1,9 +1,9 @@
 """Explore: which lever matters, by how much, and why — sweep, sensitivity, attribution, optimisation.
 
 Each tool has a form (its Run button checks every input with the engine before anything runs) and,
-beside it, the results of its last run, fetched from the cache (:mod:`app.explore_results`). Display options — the KPI shown —
-redraw from the cached results without simulating again. A run shows a progress bar and a Stop
-button; stopping keeps the previous results.
+beside it, the results of its last run, fetched from the cache (:mod:`app.explore_results`).
+Display options — the KPI shown — redraw from the cached results without simulating again. A run
+shows a progress bar and a Stop button; stopping keeps the previous results.
 """
 
 import functools

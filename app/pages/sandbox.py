@@ -9,7 +9,15 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from app import compute, controls, figures, present, session, views
-from app.state import DEFAULT_BAND, DEFAULT_TAB, TABS, canonical, encode_sandbox, with_horizon
+from app.state import (
+    DEFAULT_BAND,
+    DEFAULT_TAB,
+    TABS,
+    canonical,
+    encode_sandbox,
+    safe_title,
+    with_horizon,
+)
 from sim.params import ParamError, diff
 from sim.report.format import kpi_table
 from sim.runner import MODEL_VERSION
@@ -17,6 +25,7 @@ from sim.scenarios import load_preset, preset_names, to_toml
 
 session.init_sandbox()
 setup, seed, reps = session.applied()
+toml_title = safe_title(setup.title) or "Custom scenario"  # a title the file's reader accepts
 base_setup = session.baseline()
 presenting = bool(st.session_state.get(controls.PRESENT_KEY))
 PRESENT_HELP = (
@@ -55,12 +64,12 @@ def draw_sidebar() -> None:
                 "anything changes; a bad file leaves your settings as they are.",
             )
             if st.session_state.get(session.UPLOAD_ERROR):
-                st.error(st.session_state[session.UPLOAD_ERROR])
+                st.error(views.plain(st.session_state[session.UPLOAD_ERROR]))
             if st.session_state.get(session.UPLOAD_NOTE):
-                st.success(st.session_state[session.UPLOAD_NOTE])
+                st.success(views.plain(st.session_state[session.UPLOAD_NOTE]))
             st.download_button(
                 "Download these settings (TOML)",
-                to_toml(setup.params, title=setup.title, description="Saved from the Sandbox."),
+                to_toml(setup.params, title=toml_title, description="Saved from the Sandbox."),
                 file_name="scenario.toml",
                 mime="application/toml",
                 key="sb.download_toml",
@@ -121,7 +130,8 @@ if presenting:
     st.stop()
 
 # -- heading ----------------------------------------------------------------------------------------
-st.title(setup.title)
+# Titles can come from an uploaded file: shown exactly as written, never as Markdown.
+st.title(views.plain(setup.title))
 if setup.preset is not None:
     scenario = load_preset(setup.preset)
     st.markdown(scenario.description)
@@ -167,8 +177,10 @@ if base_problem:
     st.warning(base_problem, icon=":material/warning:")
 elif base_setup is not None:
     st.caption(
-        f"{base_setup.title} — drawn in grey; re-run with this run's seed, replications and "
-        "horizon, so both share their random numbers and the deltas are paired."
+        views.plain(
+            f"{base_setup.title} — drawn in grey; re-run with this run's seed, replications "
+            "and horizon, so both share their random numbers and the deltas are paired."
+        )
     )
 
 try:
@@ -247,7 +259,7 @@ views.run_exports(
 )
 downloads.download_button(
     "Settings (scenario TOML)",
-    to_toml(setup.params, title=setup.title, description="Saved from the Sandbox."),
+    to_toml(setup.params, title=toml_title, description="Saved from the Sandbox."),
     file_name="scenario.toml",
     mime="application/toml",
     key="sb.download_toml_main",

@@ -38,7 +38,7 @@ def subheaders(at: AppTest) -> list[str]:
 def test_learn_shows_the_causal_diagram_mechanisms_and_validations():
     at = open_learn()
     assert_clean(at)
-    assert at.title[0].value == "Learn"
+    assert texts(at.title)[0] == "Learn"
     diagrams = at.get("graphviz_chart")
     assert len(diagrams) == 1
     dot = diagrams[0].proto.spec
@@ -205,7 +205,7 @@ def test_a_mechanism_opens_its_example_in_the_sandbox():
     at = open_learn()
     at.button(key="learn.example.0").click().run()
     assert_clean(at)
-    assert at.title[0].value == "Aligned baseline (modified)"
+    assert texts(at.title)[0] == "Aligned baseline (modified)"
     assert at.selectbox(key="lever.incentives.product").value == "local_metric"
     assert any(c.startswith("Baseline: Aligned baseline") for c in texts(at.caption))
     assert at.query_params["incentives.product"] == "local_metric"

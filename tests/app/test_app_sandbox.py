@@ -17,7 +17,7 @@ def test_default_page_shows_kpis_and_charts(app):
     at = app()
     assert_clean(at)
     assert not at.error
-    assert at.title[0].value == "Aligned baseline"
+    assert texts(at.title)[0] == "Aligned baseline"
     shown = tiles(at)
     assert list(shown) == TILE_LABELS
     assert all(v and v != "n/a" for v in shown.values()), shown
@@ -44,7 +44,7 @@ def test_changing_a_lever_and_running_changes_the_kpis(app):
     after = tiles(at)
     assert after["Mean alignment"] != before["Mean alignment"]
     assert float(after["Mean alignment"]) < float(before["Mean alignment"])
-    assert at.title[0].value == "Aligned baseline (modified)"
+    assert texts(at.title)[0] == "Aligned baseline (modified)"
     assert at.query_params["incentives.product"] == "local_metric"
     assert at.query_params["incentives.sales"] == "local_metric"
 
@@ -219,7 +219,7 @@ def test_picking_a_preset_loads_and_runs_it(app):
     at = app()
     at.selectbox(key="sb.preset").set_value("meeting-overload").run()
     assert_clean(at)
-    assert at.title[0].value == "Meeting overload"
+    assert texts(at.title)[0] == "Meeting overload"
     assert at.number_input(key="lever.reviews.council.interval_weeks").value == 1.0
     assert at.query_params["scenario"] == "meeting-overload"
 
@@ -251,7 +251,7 @@ def test_a_bad_upload_errors_cleanly(app, content, expected):
     errors = texts(at.error)
     assert any(expected in e and "Nothing was changed" in e for e in errors), errors
     assert tiles(at) == before
-    assert at.title[0].value == "Aligned baseline"
+    assert texts(at.title)[0] == "Aligned baseline"
 
 
 def test_a_good_upload_applies_its_settings(app):
@@ -259,9 +259,24 @@ def test_a_good_upload_applies_its_settings(app):
     at.file_uploader(key="sb.upload").upload("mine.toml", UPLOAD_OK, "application/toml").run()
     assert_clean(at)
     assert not at.error
-    assert at.title[0].value == "Uploaded council"
+    assert texts(at.title)[0] == "Uploaded council"
     assert at.number_input(key="lever.reviews.council.interval_weeks").value == 2.0
     assert at.query_params["reviews.council.interval_weeks"] == "2"
+
+
+def test_an_uploaded_title_shows_as_written_and_exports_as_written(app):
+    """A title from a file is text, not Markdown: no link, image or emphasis comes out of it."""
+    title = "[prize](http://example.com) ![x](http://example.com/p.png) *big* <b>"
+    content = UPLOAD_OK.replace(b'"Uploaded council"', f"'{title}'".encode())
+    at = app()
+    at.file_uploader(key="sb.upload").upload("mine.toml", content, "application/toml").run()
+    assert_clean(at)
+    assert not at.error
+    shown = at.title[0].value
+    assert texts(at.title)[0] == title
+    assert not any(c in shown for c in "[]()*<>!")  # every markup character is a reference
+    assert "http://" not in shown  # and a bare address is broken
+    assert f"Loaded “{title}”" in texts(at.success)[0]
 
 
 def test_downloads_offer_bands_kpis_and_settings(app):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from app.state import (
     SandboxState,
@@ -17,10 +19,11 @@ from app.state import (
     format_value,
     from_canonical,
     preset_setup,
+    safe_title,
     with_horizon,
 )
 from sim.params import ParamError, default_params, diff, parse_value, settings
-from sim.scenarios import preset_names
+from sim.scenarios import parse, preset_names, title_ok, to_toml
 
 
 @pytest.mark.parametrize("name", preset_names())
@@ -167,3 +170,18 @@ def test_compare_link_settings_for_an_empty_entry_warn():
         {"scenarios": ",pivot,demand-shock", "s1.title": "Lost"}, ["aligned-baseline"]
     )
     assert any("s1.*" in w and "empty" in w for w in warnings), warnings
+
+
+@given(st.text(max_size=200))
+def test_a_made_safe_title_is_one_the_scenario_reader_accepts(title):
+    safe = safe_title(title)
+    if safe:
+        assert title_ok(safe)
+        assert parse(to_toml(default_params(), title=safe)).title == safe
+    else:  # nothing but blanks, controls and formula starts: the caller uses a title of its own
+        assert all(c.isspace() or not c.isprintable() or c in "=+-@" for c in title)
+
+
+def test_a_long_modified_title_still_saves_as_a_scenario_file():
+    title = "x" * 80 + " (modified)"
+    assert parse(to_toml(default_params(), title=safe_title(title))).title == "x" * 80

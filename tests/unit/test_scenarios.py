@@ -67,6 +67,12 @@ def test_round_trip_through_toml():
         ("[setings]\nhorizon_weeks = 52", ScenarioError, "setings"),
         ("horizon_weeks = 52", ScenarioError, "horizon_weeks"),
         ("[scenario]\ntitle = 5", ScenarioError, "title"),
+        # Titles reach CSV exports: a spreadsheet would read these as formulas.
+        ("[scenario]\ntitle = '=HYPERLINK(\"x\")'", ScenarioError, "title = '=HYPERLINK"),
+        ("[scenario]\ntitle = '@SUM(A1)'", ScenarioError, "not starting with ="),
+        ("[scenario]\ntitle = '" + "x" * 81 + "'", ScenarioError, "up to 80 printable"),
+        ('[scenario]\ntitle = "two\\nlines"', ScenarioError, "one line"),
+        ("[scenario]\ntitle = '  '", ScenarioError, "title"),
         ("[scenario]\nauthor = 'x'", ScenarioError, "author"),
         ("[settings\nx=1", ScenarioError, "not valid TOML"),
     ],
