@@ -49,11 +49,11 @@ from sim.report.links import (
 )
 from sim.runner import MAX_REPLICATIONS
 from sim.scenarios import (
-    FORMULA_STARTS,
     MAX_TITLE,
     TITLE_RULE,
     ScenarioError,
     load_preset,
+    safe_title,
     title_ok,
 )
 
@@ -406,14 +406,6 @@ def encode_compare(
     if replications != DEFAULT_REPLICATIONS:
         qp[REPS_PARAM] = str(replications)
     return qp
-
-
-def safe_title(title: str) -> str:
-    """``title`` made to pass :func:`sim.scenarios.title_ok` (for links and scenario files):
-    printable, whitespace collapsed, no formula start, at most ``MAX_TITLE`` characters ("" if
-    nothing is left)."""
-    text = " ".join("".join(c for c in title if c.isprintable() or c.isspace()).split())
-    return text.lstrip(FORMULA_STARTS + " ")[:MAX_TITLE].rstrip()
 
 
 def _title_param(name: str, text: str, warnings: list[str]) -> str | None:

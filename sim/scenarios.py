@@ -56,8 +56,15 @@ def title_ok(title: str) -> bool:
         bool(title.strip())
         and len(title) <= MAX_TITLE
         and title.isprintable()
-        and title[0] not in FORMULA_STARTS
+        and title.lstrip()[0] not in FORMULA_STARTS
     )
+
+
+def safe_title(title: str) -> str:
+    """``title`` made to pass :func:`title_ok`: printable, whitespace collapsed, no formula start,
+    at most ``MAX_TITLE`` characters ("" if nothing is left)."""
+    text = " ".join("".join(c for c in title if c.isprintable() or c.isspace()).split())
+    return text.lstrip(FORMULA_STARTS + " ")[:MAX_TITLE].rstrip()
 
 
 class ScenarioError(ValueError):
@@ -147,8 +154,11 @@ def parse(data: bytes | str, name: str = "uploaded") -> Scenario:
         if not isinstance(value, str):
             raise ScenarioError(f"[scenario] {key} must be text, not {value!r}")
     if "title" in meta and not title_ok(meta["title"]):
+        title = meta["title"]
         raise ScenarioError(
-            f"[scenario] title = {meta['title'][:MAX_TITLE]!r} is not allowed: {TITLE_RULE}"
+            f"[scenario] title = {title[:MAX_TITLE]!r}"
+            + (f"… ({len(title)} characters)" if len(title) > MAX_TITLE else "")
+            + f" is not allowed: {TITLE_RULE}"
         )
     settings = doc.get("settings", {})
     if not isinstance(settings, dict):
@@ -156,7 +166,8 @@ def parse(data: bytes | str, name: str = "uploaded") -> Scenario:
     overrides = flatten_mapping(settings)
     scenario = Scenario(
         name=name,
-        title=meta.get("title", name),
+        # Without a title, the file's name (made safe: it may come from an upload) stands in.
+        title=meta["title"] if "title" in meta else safe_title(name) or "Custom scenario",
         description=meta.get("description", ""),
         teaching_notes=meta.get("teaching_notes", ""),
         overrides=overrides,
@@ -185,6 +196,9 @@ def to_toml(
 
 
 __all__ = [
+    "FORMULA_STARTS",
+    "MAX_TITLE",
+    "TITLE_RULE",
     "ParamError",
     "Scenario",
     "ScenarioError",
@@ -192,5 +206,7 @@ __all__ = [
     "load_preset",
     "parse",
     "preset_names",
+    "safe_title",
+    "title_ok",
     "to_toml",
 ]

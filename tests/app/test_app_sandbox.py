@@ -241,6 +241,7 @@ interval_weeks = 2.0
         (b"[settings.reviews.council]\ninterval_weeks = 0.1\n", "reviews.council.interval_weeks"),
         (b"\xff\xfe not text", "UTF-8"),
         (b"# " + b"x" * 70_000, "at most"),
+        (b"[scenario]\ntitle = '=HYPERLINK(1)'\n", "not starting with ="),
     ],
 )
 def test_a_bad_upload_errors_cleanly(app, content, expected):
@@ -264,19 +265,29 @@ def test_a_good_upload_applies_its_settings(app):
     assert at.query_params["reviews.council.interval_weeks"] == "2"
 
 
-def test_an_uploaded_title_shows_as_written_and_exports_as_written(app):
-    """A title from a file is text, not Markdown: no link, image or emphasis comes out of it."""
+def test_an_uploaded_title_shows_as_written(app):
+    """A title from a file is text, not Markdown: no link, image or emphasis comes out of it, on
+    the Sandbox, in the upload's message and in presentation mode."""
     title = "[prize](http://example.com) ![x](http://example.com/p.png) *big* <b>"
     content = UPLOAD_OK.replace(b'"Uploaded council"', f"'{title}'".encode())
     at = app()
     at.file_uploader(key="sb.upload").upload("mine.toml", content, "application/toml").run()
     assert_clean(at)
     assert not at.error
-    shown = at.title[0].value
+
+    def as_written(element) -> None:
+        raw = element.value
+        assert not any(c in raw for c in "[]()*<>!")  # every markup character is a reference
+        assert "http://" not in raw  # and a bare address is broken
+
+    as_written(at.title[0])
     assert texts(at.title)[0] == title
-    assert not any(c in shown for c in "[]()*<>!")  # every markup character is a reference
-    assert "http://" not in shown  # and a bare address is broken
+    as_written(at.success[0])
     assert f"Loaded “{title}”" in texts(at.success)[0]
+    at.toggle(key="view.present").set_value(True).run()
+    assert_clean(at)
+    as_written(at.title[0])
+    assert texts(at.title)[0] == title
 
 
 def test_downloads_offer_bands_kpis_and_settings(app):

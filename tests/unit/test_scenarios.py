@@ -70,9 +70,10 @@ def test_round_trip_through_toml():
         # Titles reach CSV exports: a spreadsheet would read these as formulas.
         ("[scenario]\ntitle = '=HYPERLINK(\"x\")'", ScenarioError, "title = '=HYPERLINK"),
         ("[scenario]\ntitle = '@SUM(A1)'", ScenarioError, "not starting with ="),
-        ("[scenario]\ntitle = '" + "x" * 81 + "'", ScenarioError, "up to 80 printable"),
+        ("[scenario]\ntitle = '" + "x" * 95 + "'", ScenarioError, "(95 characters)"),
         ('[scenario]\ntitle = "two\\nlines"', ScenarioError, "one line"),
-        ("[scenario]\ntitle = '  '", ScenarioError, "title"),
+        ("[scenario]\ntitle = '  '", ScenarioError, "one line of up to 80 printable"),
+        ("[scenario]\ntitle = ' =1+1'", ScenarioError, "not starting with ="),
         ("[scenario]\nauthor = 'x'", ScenarioError, "author"),
         ("[settings\nx=1", ScenarioError, "not valid TOML"),
     ],
@@ -80,6 +81,13 @@ def test_round_trip_through_toml():
 def test_bad_scenarios_are_rejected_with_a_clear_message(text, error, fragment):
     with pytest.raises(error, match=fragment.replace(".", r"\.")):
         parse(text)
+
+
+def test_a_file_without_a_title_is_named_after_its_file_made_safe():
+    assert parse("", name="council-plan").title == "council-plan"
+    assert parse("", name="=SUM(1+1)").title == "SUM(1+1)"
+    assert parse("", name="y" * 120).title == "y" * 80
+    assert parse("", name="=+-").title == "Custom scenario"
 
 
 def test_size_and_encoding_limits():
