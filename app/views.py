@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 import pandas as pd
 import streamlit as st
 
-from app.compute import EVENT_GROUPS, timeline_table
+from app.compute import EVENT_GROUPS, bands_csv, kpis_csv, timeline_table
 from sim.outcomes import KPIS
 from sim.report.format import (
     TILE_KPIS,
@@ -210,22 +210,19 @@ def run_exports(
     container_bands, container_kpis, exports, band: int, *, key: str, stem: str, who: str
 ) -> None:
     """The two exports of a page's runs: weekly bands and KPIs per replication (CSV)."""
-    from app import compute
-
-    prefix = key
     csv_button(
         container_bands,
         "Weekly bands (CSV)",
-        functools.partial(compute.bands_csv, exports, band),
+        functools.partial(bands_csv, exports, band),
         f"{stem}weekly_bands.csv",
-        f"{prefix}.download_bands",
+        f"{key}.download_bands",
         f"Mean, band and median of every weekly metric (and retention by age) per {who}.",
     )
     csv_button(
         container_kpis,
         "KPIs per replication (CSV)",
-        functools.partial(compute.kpis_csv, exports),
+        functools.partial(kpis_csv, exports),
         f"{stem}kpis_per_replication.csv",
-        f"{prefix}.download_kpis",
+        f"{key}.download_kpis",
         f"Every KPI of every replication, per {who}.",
     )

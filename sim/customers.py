@@ -82,16 +82,10 @@ class CustomerBase:
             churn rate among those alive before churn).
         """
         u, theta = self._draw(week, rate)
-        n = theta.size
-        if n:
-            oversold, ttv, not_activated, hazard = self._profiles(
-                u, theta, oversold_share, ttv_median
-            )
-            self.oversold[week] = int(np.count_nonzero(oversold))
-            self.activated[week] = n - int(np.count_nonzero(not_activated))
-            self.ttv.append(ttv)
-            self._admit(week, hazard, u[:, 2])
-        return (n, *self._cohort_summary(week), *self._churn(week, core_multiplier))
+        oversold, ttv, not_activated, hazard = self._profiles(u, theta, oversold_share, ttv_median)
+        self.oversold[week] = int(np.count_nonzero(oversold))
+        self.activated[week] = theta.size - int(np.count_nonzero(not_activated))
+        return self._advance(week, ttv, hazard, u[:, 2], core_multiplier)
 
     def weeks(
         self,
@@ -111,27 +105,24 @@ class CustomerBase:
             raise RuntimeError("CustomerBase.weeks runs every week from the start, once")
         draws = [self._draw(week, rate) for week, rate in enumerate(rates)]
         sizes = [theta.size for _, theta in draws]
-        stops = np.cumsum(sizes).tolist()
-        if stops and stops[-1]:
-            u = np.concatenate([u for u, _ in draws])
-            oversold, ttv, not_activated, hazard = self._profiles(
-                u,
-                np.concatenate([theta for _, theta in draws]),
-                np.repeat(np.asarray(oversold_shares, dtype=float), sizes),
-                np.repeat(np.asarray(ttv_medians, dtype=float), sizes),
-            )
-            cohort = np.repeat(np.arange(len(sizes)), sizes)
-            self.oversold[: len(sizes)] = np.bincount(cohort[oversold], minlength=len(sizes))
-            idle = np.bincount(cohort[not_activated], minlength=len(sizes))
-            self.activated[: len(sizes)] = np.asarray(sizes) - idle
+        weeks = len(sizes)
+        u = np.concatenate([u for u, _ in draws])
+        oversold, ttv, not_activated, hazard = self._profiles(
+            u,
+            np.concatenate([theta for _, theta in draws]),
+            np.repeat(np.asarray(oversold_shares, dtype=float), sizes),
+            np.repeat(np.asarray(ttv_medians, dtype=float), sizes),
+        )
+        cohort = np.repeat(np.arange(weeks), sizes)
+        self.oversold[:weeks] = np.bincount(cohort[oversold], minlength=weeks)
+        self.activated[:weeks] = sizes - np.bincount(cohort[not_activated], minlength=weeks)
         out = []
         start = 0
-        for week, stop in enumerate(stops):
-            if stop > start:
-                self.ttv.append(ttv[start:stop])
-                self._admit(week, hazard[start:stop], u[start:stop, 2])
-            summary = self._cohort_summary(week)
-            out.append((stop - start, *summary, *self._churn(week, core_multipliers[week])))
+        for week, stop in enumerate(np.cumsum(sizes).tolist()):
+            cut = slice(start, stop)
+            out.append(
+                self._advance(week, ttv[cut], hazard[cut], u[cut, 2], core_multipliers[week])
+            )
             start = stop
         return out
 
@@ -187,16 +178,26 @@ class CustomerBase:
         self.alive = stop
         self.sizes[week] = hazard.size
 
-    def _cohort_summary(self, week: int) -> tuple[float, float]:
-        """(activation rate, median time-to-value) of the cohort signed up in ``week``."""
-        n = int(self.sizes[week])
+    def _advance(
+        self,
+        week: int,
+        ttv: np.ndarray,
+        hazard: np.ndarray,
+        threshold: np.ndarray,
+        core_multiplier: float,
+    ) -> tuple[int, float, float, int, int, float]:
+        """Admit the week's cohort (its times-to-value, hazards and churn thresholds), then apply
+        the week's churn; returns the week's outcomes as :meth:`week` does."""
+        n = hazard.size
         if not n:
-            return math.nan, math.nan
-        ttv = self.ttv[-1]
+            return (0, math.nan, math.nan, *self._churn(week, core_multiplier))
+        self.ttv.append(ttv)
+        self._admit(week, hazard, threshold)
         half = n // 2
         part = np.partition(ttv, (half - 1, half) if n > 1 else half)
         median = float(part[half] if n % 2 else 0.5 * (part[half - 1] + part[half]))
-        return int(self.activated[week]) / n, median
+        activation = int(self.activated[week]) / n
+        return (n, activation, median, *self._churn(week, core_multiplier))
 
     def _churn(self, week: int, core_multiplier: float) -> tuple[int, int, float]:
         """One week of churn for everyone alive.

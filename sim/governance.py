@@ -68,7 +68,7 @@ def incentive_drift(env: simpy.Environment, world: World) -> object:
         for team, wobble in zip(world.teams, wobbles, strict=True):
             a = team.alignment + kappa * (team.a_local - team.alignment)
             if sd > 0.0:
-                a += sd * (wobble[week] if week < len(wobble) else team.rng.standard_normal())
+                a += sd * wobble[week]
             team.alignment = min(1.0, max(0.0, a))
             if team.onset < 0.0 and anchor - team.alignment > onset_gap:
                 team.onset = now

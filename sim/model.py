@@ -416,10 +416,10 @@ class World:
         retention = survival_by_age(cust.sizes, at_age)
         signed = int(cust.sizes.sum())
         led = np.array(self.ledger)
-        align = np.array(self.align_rows).T.copy()  # (teams, weeks)
+        rows = np.array(self.align_rows)  # (weeks, teams)
+        align = rows.T.copy()
         series = np.array(self.weekly).T.copy()  # (metrics, weeks)
-        # The mean over teams, week by week, summed in the same order as a column of ``align``.
-        series[_S["alignment"]] = align.T.copy().mean(axis=1)
+        series[_S["alignment"]] = rows.mean(axis=1)
         released = led[0].sum()
         decided = led[3].sum()
         lags = list(self.detection_lags) + [end - t.onset for t in self.teams if t.onset >= 0.0]

@@ -18,15 +18,13 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import tempfile
-from pathlib import Path
 
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
 from app.compute import run_id
 from app.state import canonical
 
-from .server import CHROMIUM, CHROMIUM_ARGS, streamlit_server
+from .server import app_page
 
 CHARTS = 4  # the Customers tab, open by default
 POLL_MS = 100  # how often the script asks the page whether a run is done (not every frame)
@@ -99,13 +97,7 @@ def main() -> None:
     parser.add_argument("--replications", type=int, default=100)
     args = parser.parse_args()
     reps = args.replications
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        streamlit_server(Path(tmp) / "server.log") as url,
-        sync_playwright() as pw,
-    ):
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    with app_page() as (url, page):
         page.goto(f"{url}/?reps={reps}" if reps != 100 else url)
         _wait_idle(page, run_id(canonical({}), 1, reps))
         page.get_by_text("Run settings", exact=True).click()
@@ -113,7 +105,6 @@ def main() -> None:
         uncached = [_press_run_with_seed(page, s, reps) for s in seeds]
         # Seed 1 (run while warming up) first: the page still shows the last new seed's charts.
         cached = [_press_run_with_seed(page, s, reps) for s in [1, *seeds[:-1]]]
-        browser.close()
     report = {
         "replications": reps,
         "uncached_median_s": round(statistics.median(uncached), 3),

@@ -12,11 +12,11 @@ RUNNING = '[data-testid="stStatusWidget"]'
 CHARTS_ON_SANDBOX = 4  # the Customers tab
 
 
-def wait_until_idle(page: Page) -> None:
-    """Wait until the script has finished and the charts are drawn."""
+def wait_until_idle(page: Page, charts: int = CHARTS_ON_SANDBOX) -> None:
+    """Wait until the script has finished and ``charts`` charts are drawn."""
     page.wait_for_selector(DRAWN_CHART, timeout=TIMEOUT_MS)
     expect(page.locator(RUNNING)).to_have_count(0, timeout=TIMEOUT_MS)
-    expect(page.locator(DRAWN_CHART)).to_have_count(CHARTS_ON_SANDBOX, timeout=TIMEOUT_MS)
+    expect(page.locator(DRAWN_CHART)).to_have_count(charts, timeout=TIMEOUT_MS)
 
 
 def tiles(page: Page) -> dict[str, str]:

@@ -9,47 +9,34 @@ the window: KPI tiles with deltas and P(variant better), and the paired retentio
 from __future__ import annotations
 
 import argparse
-import tempfile
 from pathlib import Path
 
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from app.compute import run_id
 from app.state import canonical, preset_setup
 
-from .helpers import DRAWN_CHART, RUNNING, TIMEOUT_MS, choose, press_run
-from .server import CHROMIUM, CHROMIUM_ARGS, ROOT, streamlit_server
-
-
-def _wait(page, charts: int) -> None:
-    expect(page.locator(RUNNING)).to_have_count(0, timeout=TIMEOUT_MS)
-    expect(page.locator(DRAWN_CHART)).to_have_count(charts, timeout=TIMEOUT_MS)
+from .helpers import TIMEOUT_MS, choose, press_run, wait_until_idle
+from .server import ROOT, app_page
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", nargs="?", type=Path, default=ROOT / "docs" / "screenshot.png")
     args = parser.parse_args()
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        streamlit_server(Path(tmp) / "server.log") as url,
-        sync_playwright() as pw,
-    ):
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1440, "height": 1500})
+    with app_page(1440, 1500) as (url, page):
         page.goto(f"{url}/?scenario=aligned-baseline")
-        _wait(page, charts=4)
+        wait_until_idle(page, charts=4)
         page.get_by_role("button", name="Pin as baseline").click()
-        _wait(page, charts=5)  # the paired difference joins the Customers tab
+        wait_until_idle(page, charts=5)  # the paired difference joins the Customers tab
         choose(page, "Preset scenario", "Drifting incentives")
         press_run(page)
         shown = run_id(canonical(preset_setup("drifting-incentives").overrides), 1, 100)
         expect(page.get_by_text(f"run {shown}")).to_be_visible(timeout=TIMEOUT_MS)
-        _wait(page, charts=5)
+        wait_until_idle(page, charts=5)
         page.mouse.move(720, 1400)  # off the controls, so no help text is open
         page.wait_for_timeout(1500)  # let the charts settle to their container
         page.screenshot(path=str(args.out))
-        browser.close()
     print(args.out)
 
 

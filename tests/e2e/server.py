@@ -91,3 +91,23 @@ def streamlit_server(log_path: Path, start_timeout: float = 90) -> Iterator[str]
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=15)
+
+
+@contextlib.contextmanager
+def app_page(width: int = 1400, height: int = 1000) -> Iterator[tuple[str, object]]:
+    """For scripts (benchmarks, screenshots): a server of its own and one Chromium page; yields
+    ``(url, page)``."""
+    import tempfile
+
+    from playwright.sync_api import sync_playwright
+
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        streamlit_server(Path(tmp) / "server.log") as url,
+        sync_playwright() as pw,
+    ):
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield url, browser.new_page(viewport={"width": width, "height": height})
+        finally:
+            browser.close()
