@@ -18,6 +18,7 @@ Results are never stored here; pages fetch them from the cache by their settings
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import streamlit as st
@@ -236,7 +237,7 @@ def on_run() -> None:
     except ParamError as err:
         ss[RUN_ERROR] = f"Not run: {err}. The previous results are still shown."
         return
-    new = Setup(setup.preset, _title_after_change(setup, overrides), overrides)
+    new = replace(setup, title=_title_after_change(setup, overrides), overrides=overrides)
     _set_applied(new, int(ss[controls.SEED_KEY]), int(ss[controls.REPS_KEY]))
 
 
@@ -261,7 +262,7 @@ def on_upload() -> None:
         ss[UPLOAD_ERROR] = f"{file.name} was not loaded: {err}. Nothing was changed."
         return
     _, seed, reps = applied()
-    setup = Setup(None, scenario.title, diff(params))
+    setup = Setup(None, scenario.title, diff(params), scenario.description, scenario.teaching_notes)
     _set_applied(setup, seed, reps)
     controls.set_levers(params, seed, reps)
     ss[PRESET_KEY] = None

@@ -89,22 +89,46 @@ COMPARE_PARAM = "scenarios"
 
 @dataclass(frozen=True)
 class Setup:
-    """One runnable configuration: where it came from, its title and its non-default settings."""
+    """One runnable configuration: where it came from, its title and its non-default settings.
+
+    A setup loaded from a scenario file also keeps the file's description and teaching notes (a
+    preset's are read from the preset), to show them and to write them back into a saved file.
+    """
 
     preset: str | None
     title: str
     overrides: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+    teaching_notes: str = ""
 
     @property
     def params(self) -> Params:
         return with_overrides(default_params(), self.overrides)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"preset": self.preset, "title": self.title, "overrides": dict(self.overrides)}
+        data = {"preset": self.preset, "title": self.title, "overrides": dict(self.overrides)}
+        data.update((k, v) for k, v in self._texts().items() if v)
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Setup:
-        return cls(data.get("preset"), data.get("title", ""), dict(data.get("overrides", {})))
+        return cls(
+            data.get("preset"),
+            data.get("title", ""),
+            dict(data.get("overrides", {})),
+            data.get("description", ""),
+            data.get("teaching_notes", ""),
+        )
+
+    def texts(self) -> dict[str, str]:
+        """The description and teaching notes to show: the file's, else the preset's."""
+        if self.preset is not None and not any(self._texts().values()):
+            scenario = load_preset(self.preset)
+            return {"description": scenario.description, "teaching_notes": scenario.teaching_notes}
+        return self._texts()
+
+    def _texts(self) -> dict[str, str]:
+        return {"description": self.description, "teaching_notes": self.teaching_notes}
 
 
 def preset_setup(name: str) -> Setup:

@@ -44,6 +44,17 @@ def plain(text: str) -> str:
     return "".join(f"&#{ord(c)};" if c in _MARKDOWN_SPECIAL else c for c in text)
 
 
+def plain_text(text: str) -> str:
+    """Text of several lines as Markdown that shows as written (see :func:`plain`): blank lines
+    part paragraphs, every line break is kept, and blanks that open a line are dropped (Markdown
+    would read an indented line as code)."""
+    paragraphs = re.split(r"\n[ \t]*\n", text.strip())
+    return "\n\n".join(
+        "  \n".join(plain(line.strip()) for line in par.splitlines() if line.strip())
+        for par in paragraphs
+    )
+
+
 def link_warnings(warnings: list[str]) -> None:
     """Warnings about a link's parameters; they quote the link, so they are shown as plain text."""
     for warning in warnings:

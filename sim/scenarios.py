@@ -48,6 +48,8 @@ TITLE_RULE = (
     f"one line of up to {MAX_TITLE} printable characters, not starting with =, +, - or @ "
     "(a spreadsheet opening an export would read a formula)"
 )
+# Longest description and teaching notes, in characters: shown on the Sandbox under the title.
+MAX_TEXT = {"description": 1_000, "teaching_notes": 4_000}
 
 
 def title_ok(title: str) -> bool:
@@ -58,6 +60,12 @@ def title_ok(title: str) -> bool:
         and title.isprintable()
         and title.lstrip()[0] not in FORMULA_STARTS
     )
+
+
+def text_ok(text: str) -> bool:
+    """Whether ``text`` can be a description or teaching notes: printable characters, line breaks
+    and tabs (no other control characters)."""
+    return all(c.isprintable() or c in "\n\t" for c in text)
 
 
 def safe_title(title: str) -> str:
@@ -160,6 +168,18 @@ def parse(data: bytes | str, name: str = "uploaded") -> Scenario:
             + (f"… ({len(title)} characters)" if len(title) > MAX_TITLE else "")
             + f" is not allowed: {TITLE_RULE}"
         )
+    for key, limit in MAX_TEXT.items():
+        text = meta.get(key, "")
+        if len(text) > limit:
+            raise ScenarioError(
+                f"[scenario] {key} is {len(text):,} characters long: at most {limit:,} allowed"
+            )
+        if not text_ok(text):
+            bad = next(c for c in text if not (c.isprintable() or c in "\n\t"))
+            raise ScenarioError(
+                f"[scenario] {key} contains the control character {bad!r}: allowed are "
+                "printable characters, line breaks and tabs"
+            )
     settings = doc.get("settings", {})
     if not isinstance(settings, dict):
         raise ScenarioError("[settings] must be a table of settings")
@@ -197,6 +217,7 @@ def to_toml(
 
 __all__ = [
     "FORMULA_STARTS",
+    "MAX_TEXT",
     "MAX_TITLE",
     "TITLE_RULE",
     "ParamError",
@@ -207,6 +228,7 @@ __all__ = [
     "parse",
     "preset_names",
     "safe_title",
+    "text_ok",
     "title_ok",
     "to_toml",
 ]

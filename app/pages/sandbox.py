@@ -26,6 +26,13 @@ from sim.scenarios import load_preset, preset_names, to_toml
 session.init_sandbox()
 setup, seed, reps = session.applied()
 toml_title = safe_title(setup.title) or "Custom scenario"  # a title the file's reader accepts
+scenario_texts = setup.texts()  # the description and teaching notes, kept in a saved file
+scenario_toml = to_toml(
+    setup.params,
+    title=toml_title,
+    description=scenario_texts["description"] or "Saved from the Sandbox.",
+    teaching_notes=scenario_texts["teaching_notes"],
+)
 base_setup = session.baseline()
 presenting = bool(st.session_state.get(controls.PRESENT_KEY))
 PRESENT_HELP = (
@@ -69,7 +76,7 @@ def draw_sidebar() -> None:
                 st.success(views.plain(st.session_state[session.UPLOAD_NOTE]))
             st.download_button(
                 "Download these settings (TOML)",
-                to_toml(setup.params, title=toml_title, description="Saved from the Sandbox."),
+                scenario_toml,
                 file_name="scenario.toml",
                 mime="application/toml",
                 key="sb.download_toml",
@@ -132,12 +139,13 @@ if presenting:
 # -- heading ----------------------------------------------------------------------------------------
 # Titles can come from an uploaded file: shown exactly as written, never as Markdown.
 st.title(views.plain(setup.title))
-if setup.preset is not None:
-    scenario = load_preset(setup.preset)
-    st.markdown(scenario.description)
-    if scenario.teaching_notes:
-        with st.expander("Teaching notes"):
-            st.markdown(scenario.teaching_notes)
+# A preset's description and notes are ours, in Markdown; a file's show exactly as written.
+as_markdown = str if setup.preset is not None else views.plain_text
+if scenario_texts["description"]:
+    st.markdown(as_markdown(scenario_texts["description"]))
+if scenario_texts["teaching_notes"]:
+    with st.expander("Teaching notes"):
+        st.markdown(as_markdown(scenario_texts["teaching_notes"]))
 views.link_warnings(st.session_state.get(session.URL_WARNINGS, []))
 
 actions = st.container(horizontal=True, vertical_alignment="center")
@@ -259,7 +267,7 @@ views.run_exports(
 )
 downloads.download_button(
     "Settings (scenario TOML)",
-    to_toml(setup.params, title=toml_title, description="Saved from the Sandbox."),
+    scenario_toml,
     file_name="scenario.toml",
     mime="application/toml",
     key="sb.download_toml_main",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import sim.runner
+import sim.scenarios
 from sim.outcomes import KPIS
 from sim.report.format import TILE_KPIS
 
@@ -288,6 +289,69 @@ def test_an_uploaded_title_shows_as_written(app):
     assert_clean(at)
     as_written(at.title[0])
     assert texts(at.title)[0] == title
+
+
+UPLOAD_TEXTS = b'''
+[scenario]
+title = "Workshop: council rhythm"
+description = "Compare a *fast* council with [the default](http://example.com)."
+teaching_notes = """
+Ask first: which curve moves?
+
+    1. Retention
+2. Time-to-value <b>now</b>"""
+
+[settings.reviews.council]
+interval_weeks = 2.0
+'''
+
+
+def test_an_uploaded_files_description_and_notes_show_as_written_and_are_saved(app, monkeypatch):
+    """A file's description and teaching notes show under its title, as text (not Markdown), stay
+    after a lever changes, and are written back into the scenario file the page offers."""
+    offered: list[str] = []
+    real_to_toml = sim.scenarios.to_toml
+
+    def to_toml(*args, **kwargs):
+        offered.append(real_to_toml(*args, **kwargs))
+        return offered[-1]
+
+    monkeypatch.setattr(sim.scenarios, "to_toml", to_toml)
+    at = app()
+    preset = sim.scenarios.load_preset("aligned-baseline")
+    assert preset.description in [m.value for m in at.markdown]
+    at.file_uploader(key="sb.upload").upload("w.toml", UPLOAD_TEXTS, "application/toml").run()
+    assert_clean(at)
+    assert not at.error
+    file = sim.scenarios.parse(UPLOAD_TEXTS)
+
+    def shown(at) -> tuple[list[str], list[str]]:
+        notes = [e for e in at.expander if e.label == "Teaching notes"]
+        assert len(notes) == 1
+        for element in [*at.markdown, *notes[0].markdown]:
+            if "council" in element.value or "curve" in element.value:
+                assert not any(c in element.value for c in "[]()*<>")  # all references
+                assert "http://" not in element.value
+        return texts(at.markdown), texts(notes[0].markdown)
+
+    markdown, notes = shown(at)
+    assert file.description in markdown
+    assert preset.description not in markdown
+    # Paragraphs and line breaks kept; the indented line is not read as code.
+    assert notes == ["Ask first: which curve moves?\n\n1. Retention  \n2. Time-to-value <b>now</b>"]
+
+    at.selectbox(key="lever.incentives.sales").set_value("local_metric")
+    at.button(key="sb.run").click()
+    at.run()
+    assert_clean(at)
+    assert texts(at.title)[0] == "Workshop: council rhythm (modified)"
+    assert shown(at) == (markdown, notes)
+    saved = sim.scenarios.parse(offered[-1])
+    assert (saved.description, saved.teaching_notes) == (file.description, file.teaching_notes)
+    assert saved.overrides == {
+        "incentives.sales": "local_metric",
+        "reviews.council.interval_weeks": 2.0,
+    }
 
 
 def test_downloads_offer_bands_kpis_and_settings(app):
