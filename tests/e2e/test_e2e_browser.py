@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import struct
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -15,6 +16,7 @@ from app.compute import BAND_COLUMNS, KPI_COLUMNS
 from sim.report.charts import ALIGNMENT_HEIGHT, HEIGHT
 
 from .helpers import (
+    CHART,
     CHARTS_ON_SANDBOX,
     DRAWN_CHART,
     TIMEOUT_MS,
@@ -127,6 +129,24 @@ def test_csv_downloads_have_the_expected_columns(server_url, new_page):
         page.get_by_role("button", name="Settings (scenario TOML)").click()
     toml = Path(info.value.path()).read_text(encoding="utf-8")
     assert 'marketing = "mixed"' in toml
+
+
+def test_a_chart_downloads_as_an_image(server_url, new_page):
+    """Each chart's toolbar saves it as a PNG image (for slides and reports)."""
+    page = new_page()
+    page.goto(server_url + "/" + QUERY)
+    wait_until_idle(page)
+    chart = page.locator(CHART).first
+    chart.hover()
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download as PNG").first.click()
+    data = Path(info.value.path()).read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])  # the IHDR chunk
+    drawn = chart.locator("svg.marks").bounding_box()
+    # The image is the drawn chart (titles and axes included), at least at its size on screen.
+    assert width >= drawn["width"] - 1 and height >= drawn["height"] - 1
+    assert height > HEIGHT
 
 
 def test_a_bad_link_warns_and_the_page_works(server_url, new_page):
