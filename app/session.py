@@ -297,7 +297,8 @@ def on_save() -> None:
     """Keep the applied settings for the Compare page (this session only)."""
     setup, _, _ = applied()
     saved = dict(st.session_state.get(SAVED, {}))
-    saved[setup.title] = setup.to_dict()
+    # Compare shows titles and settings only: a file's texts stay with the Sandbox.
+    saved[setup.title] = Setup(setup.preset, setup.title, setup.overrides).to_dict()
     st.session_state[SAVED] = saved
 
 

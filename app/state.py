@@ -91,8 +91,8 @@ COMPARE_PARAM = "scenarios"
 class Setup:
     """One runnable configuration: where it came from, its title and its non-default settings.
 
-    A setup loaded from a scenario file also keeps the file's description and teaching notes (a
-    preset's are read from the preset), to show them and to write them back into a saved file.
+    A setup loaded from a scenario file also keeps the file's description and teaching notes, to show
+    them and to write them back into a saved file (a preset's are read from the preset).
     """
 
     preset: str | None
@@ -120,12 +120,10 @@ class Setup:
             data.get("teaching_notes", ""),
         )
 
-    def texts(self) -> dict[str, str]:
-        """The description and teaching notes to show: the file's, else the preset's."""
-        if self.preset is not None and not any(self._texts().values()):
-            scenario = load_preset(self.preset)
-            return {"description": scenario.description, "teaching_notes": scenario.teaching_notes}
-        return self._texts()
+    def own_texts(self) -> dict[str, str]:
+        """The description and teaching notes a scenario file gave this setup ({} if none)."""
+        texts = self._texts()
+        return texts if any(text.strip() for text in texts.values()) else {}
 
     def _texts(self) -> dict[str, str]:
         return {"description": self.description, "teaching_notes": self.teaching_notes}

@@ -32,27 +32,42 @@ from sim.report.format import (
 _MARKDOWN_SPECIAL = frozenset("\\`*_{}[]()<>#+-.!|~$:^=&/@")
 
 
-# Where a bare address would be turned into a link: an invisible word joiner after each breaks it.
-_AUTOLINK = re.compile(r"(?i)(https?:|ftp:|mailto:|www|@)")
+# Where Streamlit would still rewrite text after reading the references: a bare address becomes a
+# link ("http:", "www", "@"), ":streamlit:" its logo, and " -> ", " <= ", " -- " ... arrows and
+# symbols. An invisible word joiner after each such character breaks every one of these.
+_BREAK_AFTER = re.compile(r"(?i)(www|@|:|[-<>~=](?=[-<>=]))")
+# A line that starts like a list item keeps its own line in :func:`plain_text`.
+_LIST_ITEM = re.compile(r"([-*+\u2022]|\d{1,9}[.)])\s")
 
 
 def plain(text: str) -> str:
     """``text`` as Markdown that shows as written: every character that could start markup is a
-    numeric character reference and bare addresses are broken by an invisible word joiner, so
-    nothing in it becomes a link, an image, emphasis or a directive."""
-    text = _AUTOLINK.sub("\\1\u2060", text)
+    numeric character reference and the patterns Streamlit rewrites (addresses, ``:streamlit:``,
+    arrows) are broken by an invisible word joiner, so nothing in it becomes a link, an image,
+    emphasis, a symbol or a directive."""
+    text = _BREAK_AFTER.sub("\\1\u2060", text)
     return "".join(f"&#{ord(c)};" if c in _MARKDOWN_SPECIAL else c for c in text)
 
 
 def plain_text(text: str) -> str:
-    """Text of several lines as Markdown that shows as written (see :func:`plain`): blank lines
-    part paragraphs, every line break is kept, and blanks that open a line are dropped (Markdown
-    would read an indented line as code)."""
-    paragraphs = re.split(r"\n[ \t]*\n", text.strip())
-    return "\n\n".join(
-        "  \n".join(plain(line.strip()) for line in par.splitlines() if line.strip())
-        for par in paragraphs
-    )
+    """Text of several lines, as a scenario file's description or notes, as Markdown that shows as
+    text (see :func:`plain`).
+
+    Lines are read as the presets' Markdown reads them: a blank line parts paragraphs, and the lines
+    of a paragraph run on with a space between them, except that a line starting like a list item
+    ("- ", "* ", "1. ", "2) ") starts a new line. Blanks around lines are dropped (Markdown would
+    read an indented line as code).
+    """
+    paragraphs = []
+    for par in re.split(r"\n[ \t]*\n", text.strip()):
+        lines: list[str] = []
+        for line in (line.strip() for line in par.splitlines()):
+            if line and lines and not _LIST_ITEM.match(line):
+                lines[-1] += " " + line
+            elif line:
+                lines.append(line)
+        paragraphs.append("  \n".join(plain(line) for line in lines))
+    return "\n\n".join(paragraphs)
 
 
 def link_warnings(warnings: list[str]) -> None:

@@ -21,7 +21,9 @@ closest valid key.
 from __future__ import annotations
 
 import difflib
+import re
 import tomllib
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,10 +64,34 @@ def title_ok(title: str) -> bool:
     )
 
 
+# What a description or teaching notes may not hold: control characters other than line breaks and
+# tabs, other line separators, and the bidirectional controls (they can make text read otherwise
+# than it is stored).
+_NOT_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+TEXT_RULE = "text: no control characters other than line breaks and tabs"
+
+
 def text_ok(text: str) -> bool:
-    """Whether ``text`` can be a description or teaching notes: printable characters, line breaks
-    and tabs (no other control characters)."""
-    return all(c.isprintable() or c in "\n\t" for c in text)
+    """Whether ``text`` can be a description or teaching notes (see ``TEXT_RULE``)."""
+    return _NOT_TEXT.search(text) is None
+
+
+def _text_problem(key: str, text: str) -> str | None:
+    """Why ``text`` cannot be the scenario's ``key`` (None if it can)."""
+    limit = MAX_TEXT[key]
+    if len(text) > limit:
+        return f"[scenario] {key} is {len(text):,} characters long: at most {limit:,} allowed"
+    bad = _NOT_TEXT.search(text)
+    if bad is None:
+        return None
+    before = text[: bad.start()]
+    line, column = before.count("\n") + 1, bad.start() - (before.rfind("\n") + 1) + 1
+    char = bad.group()
+    name = unicodedata.name(char, "a control character")
+    return (
+        f"[scenario] {key} holds U+{ord(char):04X} ({name}) at line {line}, column {column}: "
+        f"it must be {TEXT_RULE}"
+    )
 
 
 def safe_title(title: str) -> str:
@@ -168,18 +194,10 @@ def parse(data: bytes | str, name: str = "uploaded") -> Scenario:
             + (f"… ({len(title)} characters)" if len(title) > MAX_TITLE else "")
             + f" is not allowed: {TITLE_RULE}"
         )
-    for key, limit in MAX_TEXT.items():
-        text = meta.get(key, "")
-        if len(text) > limit:
-            raise ScenarioError(
-                f"[scenario] {key} is {len(text):,} characters long: at most {limit:,} allowed"
-            )
-        if not text_ok(text):
-            bad = next(c for c in text if not (c.isprintable() or c in "\n\t"))
-            raise ScenarioError(
-                f"[scenario] {key} contains the control character {bad!r}: allowed are "
-                "printable characters, line breaks and tabs"
-            )
+    for key in MAX_TEXT:
+        problem = _text_problem(key, meta.get(key, ""))
+        if problem:
+            raise ScenarioError(problem)
     settings = doc.get("settings", {})
     if not isinstance(settings, dict):
         raise ScenarioError("[settings] must be a table of settings")
@@ -219,6 +237,7 @@ __all__ = [
     "FORMULA_STARTS",
     "MAX_TEXT",
     "MAX_TITLE",
+    "TEXT_RULE",
     "TITLE_RULE",
     "ParamError",
     "Scenario",

@@ -15,6 +15,7 @@ from app.state import (
     TABS,
     canonical,
     encode_sandbox,
+    preset_setup,
     safe_title,
     with_horizon,
 )
@@ -26,12 +27,15 @@ from sim.scenarios import load_preset, preset_names, to_toml
 session.init_sandbox()
 setup, seed, reps = session.applied()
 toml_title = safe_title(setup.title) or "Custom scenario"  # a title the file's reader accepts
-scenario_texts = setup.texts()  # the description and teaching notes, kept in a saved file
+preset = load_preset(setup.preset) if setup.preset is not None else None
+preset_texts = (
+    {"description": preset.description, "teaching_notes": preset.teaching_notes} if preset else {}
+)
+# A saved file keeps a loaded file's description and notes, and a preset's while its settings are
+# unchanged (they would no longer describe modified ones).
+unchanged = preset is not None and setup.overrides == preset_setup(setup.preset).overrides
 scenario_toml = to_toml(
-    setup.params,
-    title=toml_title,
-    description=scenario_texts["description"] or "Saved from the Sandbox.",
-    teaching_notes=scenario_texts["teaching_notes"],
+    setup.params, title=toml_title, **(setup.own_texts() or (preset_texts if unchanged else {}))
 )
 base_setup = session.baseline()
 presenting = bool(st.session_state.get(controls.PRESENT_KEY))
@@ -139,13 +143,13 @@ if presenting:
 # -- heading ----------------------------------------------------------------------------------------
 # Titles can come from an uploaded file: shown exactly as written, never as Markdown.
 st.title(views.plain(setup.title))
-# A preset's description and notes are ours, in Markdown; a file's show exactly as written.
-as_markdown = str if setup.preset is not None else views.plain_text
-if scenario_texts["description"]:
-    st.markdown(as_markdown(scenario_texts["description"]))
-if scenario_texts["teaching_notes"]:
+# A loaded file's description and notes show as text, never as Markdown; a preset's are ours.
+texts = {k: views.plain_text(v) for k, v in setup.own_texts().items()} or preset_texts
+if texts.get("description"):
+    st.markdown(texts["description"])
+if texts.get("teaching_notes"):
     with st.expander("Teaching notes"):
-        st.markdown(as_markdown(scenario_texts["teaching_notes"]))
+        st.markdown(texts["teaching_notes"])
 views.link_warnings(st.session_state.get(session.URL_WARNINGS, []))
 
 actions = st.container(horizontal=True, vertical_alignment="center")

@@ -309,14 +309,7 @@ interval_weeks = 2.0
 def test_an_uploaded_files_description_and_notes_show_as_written_and_are_saved(app, monkeypatch):
     """A file's description and teaching notes show under its title, as text (not Markdown), stay
     after a lever changes, and are written back into the scenario file the page offers."""
-    offered: list[str] = []
-    real_to_toml = sim.scenarios.to_toml
-
-    def to_toml(*args, **kwargs):
-        offered.append(real_to_toml(*args, **kwargs))
-        return offered[-1]
-
-    monkeypatch.setattr(sim.scenarios, "to_toml", to_toml)
+    offered = _offered_toml(monkeypatch)
     at = app()
     preset = sim.scenarios.load_preset("aligned-baseline")
     assert preset.description in [m.value for m in at.markdown]
@@ -352,6 +345,61 @@ def test_an_uploaded_files_description_and_notes_show_as_written_and_are_saved(a
         "incentives.sales": "local_metric",
         "reviews.council.interval_weeks": 2.0,
     }
+
+
+def _offered_toml(monkeypatch) -> list[str]:
+    """Every scenario TOML the page builds for its downloads, in order."""
+    offered: list[str] = []
+    real_to_toml = sim.scenarios.to_toml
+
+    def to_toml(*args, **kwargs):
+        offered.append(real_to_toml(*args, **kwargs))
+        return offered[-1]
+
+    monkeypatch.setattr(sim.scenarios, "to_toml", to_toml)
+    return offered
+
+
+def test_a_files_texts_stay_with_it_and_are_never_invented(app, monkeypatch):
+    """A preset's texts are saved only while its settings are unchanged; a file's texts leave with
+    the file (a preset picked after it) and stay out of the pinned baseline and Compare."""
+    offered = _offered_toml(monkeypatch)
+    at = app()
+    preset = sim.scenarios.load_preset("aligned-baseline")
+    saved = sim.scenarios.parse(offered[-1])
+    assert (saved.description, saved.teaching_notes) == (preset.description, preset.teaching_notes)
+    at.selectbox(key="lever.incentives.sales").set_value("local_metric")
+    at.button(key="sb.run").click()
+    at.run()
+    assert preset.description in [m.value for m in at.markdown]  # still shown, as the preset's
+    saved = sim.scenarios.parse(offered[-1])
+    assert (saved.description, saved.teaching_notes) == ("", "")
+
+    # Notes without a description, and a description of blanks: nothing invented, nothing empty.
+    content = UPLOAD_OK.replace(
+        b"[settings", b"description = '   '\nteaching_notes = 'Ask.'\n[settings"
+    )
+    at.file_uploader(key="sb.upload").upload("n.toml", content, "application/toml").run()
+    assert_clean(at)
+    assert not at.error
+    assert not [m for m in at.markdown if not m.value.strip()]
+    assert preset.description not in [m.value for m in at.markdown]
+    assert texts(next(e for e in at.expander if e.label == "Teaching notes").markdown) == ["Ask."]
+    saved = sim.scenarios.parse(offered[-1])
+    assert (saved.description.strip(), saved.teaching_notes) == ("", "Ask.")
+
+    at.button(key="sb.pin").click().run()
+    at.button(key="sb.save").click().run()
+    assert "teaching_notes" not in at.session_state["sb.baseline"]
+    assert all("teaching_notes" not in v for v in at.session_state["sb.saved"].values())
+
+    at.selectbox(key="sb.preset").set_value("pivot").run()
+    assert_clean(at)
+    pivot = sim.scenarios.load_preset("pivot")
+    assert pivot.description in [m.value for m in at.markdown]
+    assert texts(next(e for e in at.expander if e.label == "Teaching notes").markdown) == [
+        pivot.teaching_notes
+    ]
 
 
 def test_downloads_offer_bands_kpis_and_settings(app):

@@ -1,4 +1,4 @@
-"""Text from files and links shown as written: the escaping under every page's headings and notes."""
+"""Text from files and links shown as text: the escaping under every page's headings and notes."""
 
 from __future__ import annotations
 
@@ -11,36 +11,62 @@ from hypothesis import strategies as st
 from app.views import _MARKDOWN_SPECIAL, plain, plain_text
 from sim.scenarios import text_ok
 
-# What a scenario file's description or teaching notes may hold: printable characters, line
-# breaks and tabs.
-FILE_TEXT = st.text(
-    st.one_of(st.characters().filter(str.isprintable), st.sampled_from(" \n\t")),
-    max_size=200,
-)
 REFERENCE = re.compile(r"&#\d+;")
+# What Streamlit still rewrites after reading the references, unless a word joiner breaks it:
+# ":streamlit:" and other colon codes, arrows and symbols (->, <=, --, ~=), bare addresses.
+REWRITTEN = re.compile(r":(?!\u2060)|[-<>~=][-<>=]|(?i:www)(?!\u2060)|@(?!\u2060)")
+LIST_ITEM = re.compile(r"([-*+\u2022]|\d{1,9}[.)])\s")
+
+TITLE_TEXT = st.text(st.characters().filter(str.isprintable), max_size=120)
+# A scenario file's description or teaching notes, with markup-like lines mixed in.
+LINE = st.one_of(
+    st.text(st.one_of(st.characters(), st.sampled_from(" \t:->=<*_[]()`|#")), max_size=30),
+    st.sampled_from(["- item", "1. one", "2) two", "    code", "===", ":streamlit:", "a -> b"]),
+)
+FILE_TEXT = st.lists(LINE, max_size=8).map("\n".join).filter(text_ok)
+
+
+def _decoded(markdown: str) -> str:
+    return html.unescape(markdown)
 
 
 def _read(markdown: str) -> str:
-    """What a reader sees of escaped text: references decoded, word joiners and hard breaks gone."""
-    return html.unescape(markdown).replace("\u2060", "").replace("  \n", "\n")
+    """What a reader sees: references decoded, word joiners and hard line breaks gone."""
+    return _decoded(markdown).replace("\u2060", "").replace("  \n", "\n")
 
 
-@given(st.text(st.characters().filter(str.isprintable), max_size=120))
-def test_plain_leaves_no_markup_character(text):
-    out = plain(text)
+def _no_markup(out: str) -> None:
     assert not set(REFERENCE.sub("", out)) & _MARKDOWN_SPECIAL
+    assert not REWRITTEN.search(_decoded(out)), _decoded(out)
+
+
+@given(TITLE_TEXT)
+def test_plain_leaves_no_markup_and_reads_back_exactly(text):
+    out = plain(text)
+    _no_markup(out)
     assert _read(out) == text
 
 
 @given(FILE_TEXT)
-def test_plain_text_keeps_paragraphs_and_lines_and_no_markup(text):
-    assert text_ok(text)
+def test_plain_text_keeps_words_paragraphs_and_list_items_and_no_markup(text):
     out = plain_text(text)
-    assert not set(REFERENCE.sub("", out)) & _MARKDOWN_SPECIAL
-    # No line opens with a blank (Markdown would read it as code) or is blank inside a paragraph.
+    _no_markup(out)
+    # No line opens with a blank: Markdown would read it as code.
     assert all(line == line.lstrip(" \t") for line in out.split("\n"))
-    paragraphs = re.split(r"\n[ \t]*\n", text.strip())
-    expected = "\n\n".join(
-        "\n".join(line.strip() for line in par.split("\n") if line.strip()) for par in paragraphs
+    # Every word, in order; and as many paragraphs as the text has.
+    assert _read(out).split() == text.split()
+    paragraphs = [p for p in re.split(r"\n[ \t]*\n", text) if p.strip()]
+    assert len(_read(out).split("\n\n")) == max(1, len(paragraphs))
+    # Within a paragraph a line runs on, unless it starts like a list item: then it keeps its line.
+    for par in _read(out).split("\n\n"):
+        assert all(LIST_ITEM.match(line) for line in par.split("\n")[1:])
+    items = [ln.strip() for ln in text.split("\n") if LIST_ITEM.match(ln.strip())]
+    shown_lines = _read(out).split("\n")
+    assert all(any(line.startswith(item) for line in shown_lines) for item in items)
+
+
+def test_plain_text_runs_wrapped_lines_on_like_the_presets_markdown():
+    text = "Each function optimises a local metric\nonly loosely tied to value.\n\nAsk:\n- which?\n2) when"
+    assert _read(plain_text(text)) == (
+        "Each function optimises a local metric only loosely tied to value.\n\nAsk:\n- which?\n2) when"
     )
-    assert _read(out) == expected

@@ -156,3 +156,41 @@ def test_a_bad_link_warns_and_the_page_works(server_url, new_page):
     alert = page.locator('[data-testid="stAlert"]').filter(has_text="interval_weeks")
     expect(alert).to_be_visible()
     assert "reviews.council.interval_weeks" not in page.url
+
+
+# Text Streamlit's Markdown would turn into links, an image, symbols, emphasis, code or a list.
+UPLOADED_TITLE = "Plan A -> B :streamlit: *now*"
+UPLOADED_DESCRIPTION = "See http://example.com, [docs](x) or :red[this]: a <= b -- c ~= d"
+UPLOADED_NOTES = "Ask first: `which` _curve_?\n\n    indented\n1) one\n2) two <b>bold</b>"
+
+
+def test_an_uploaded_files_title_description_and_notes_show_as_text(server_url, new_page, tmp_path):
+    path = tmp_path / "workshop.toml"
+    path.write_text(
+        f"[scenario]\ntitle = '{UPLOADED_TITLE}'\ndescription = '{UPLOADED_DESCRIPTION}'\n"
+        f"teaching_notes = '''{UPLOADED_NOTES}'''\n",
+        encoding="utf-8",
+    )
+    page = new_page()
+    page.goto(server_url + "/" + QUERY)
+    wait_until_idle(page)
+    page.get_by_text("Scenario file", exact=True).click()
+    page.locator('input[type="file"]').set_input_files(str(path))
+    heading = page.get_by_role("heading", level=1)
+    expect(heading).to_contain_text("*now*", timeout=TIMEOUT_MS)  # word joiners inside
+    page.get_by_text("Teaching notes", exact=True).click()
+    main = page.locator('[data-testid="stMain"]')
+    description = main.locator('[data-testid="stMarkdownContainer"]').filter(has_text="See http")
+    notes = main.locator('[data-testid="stExpanderDetails"] [data-testid="stMarkdownContainer"]')
+    expect(notes).to_contain_text("two")
+
+    def shown(locator) -> str:
+        return locator.inner_text().replace("\u2060", "")
+
+    assert shown(heading) == UPLOADED_TITLE
+    assert shown(description) == UPLOADED_DESCRIPTION
+    assert shown(notes) == "Ask first: `which` _curve_?\n\nindented\n1) one\n2) two <b>bold</b>"
+    # Nothing became markup: no link (but the heading's own anchor), image, emphasis, code or list.
+    markup = "a:not([href^='#']), img, em, strong, code, pre, ol, ul, b, span[style]"
+    for element in (heading, description, notes):
+        assert element.locator(markup).count() == 0

@@ -89,9 +89,18 @@ def test_round_trip_through_toml():
         (
             '[scenario]\nteaching_notes = "bell\\u0007"',
             ScenarioError,
-            "teaching_notes contains the control character 'x07'",
+            "teaching_notes holds U+0007 (a control character) at line 1, column 5: it must be text",
         ),
-        ('[scenario]\ndescription = "a\\rb"', ScenarioError, "line breaks and tabs"),
+        (
+            '[scenario]\ndescription = "a\\rb"',
+            ScenarioError,
+            "description holds U+000D (a control character) at line 1, column 2",
+        ),
+        (
+            '[scenario]\nteaching_notes = """one\ntwo \\u202e owt"""',
+            ScenarioError,
+            "teaching_notes holds U+202E (RIGHT-TO-LEFT OVERRIDE) at line 2, column 5",
+        ),
         ("[settings\nx=1", ScenarioError, "not valid TOML"),
     ],
 )
@@ -108,6 +117,14 @@ def test_descriptions_and_notes_at_their_limits_round_trip():
     text = to_toml(default_params(), title="Mine", description=description, teaching_notes=notes)
     back = parse(text)
     assert (back.description, back.teaching_notes) == (description, notes)
+
+
+def test_descriptions_and_notes_take_the_characters_people_write():
+    # No-break and narrow no-break spaces (pasted text, French punctuation), joiners (Persian,
+    # Hindi, emoji sequences), a soft hyphen, tabs and line breaks.
+    text = "Prix\u00a0: 10\u202f%\tmi\u200cshavad \U0001f469\u200d\U0001f4bb co\u00adop\nnext"
+    back = parse(to_toml(default_params(), description=text, teaching_notes=text))
+    assert back.description == back.teaching_notes == text
 
 
 def test_a_file_without_a_title_is_named_after_its_file_made_safe():
