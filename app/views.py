@@ -35,7 +35,7 @@ _MARKDOWN_SPECIAL = frozenset("\\`*_{}[]()<>#+-.!|~$:^=&/@")
 # Where Streamlit would still rewrite text after reading the references: a bare address becomes a
 # link ("http:", "www", "@"), ":streamlit:" its logo, and " -> ", " <= ", " -- " ... arrows and
 # symbols. An invisible word joiner after each such character breaks every one of these.
-_BREAK_AFTER = re.compile(r"(?i)(www|@|:|[-<>~=](?=[-<>=]))")
+_BREAK_AFTER = re.compile(r"(?i)(https?:|ftp:|mailto:|www|@|:(?=streamlit:)|[-<>~=](?=[-<>=]))")
 # A line that starts like a list item keeps its own line in :func:`plain_text`.
 _LIST_ITEM = re.compile(r"([-*+\u2022]|\d{1,9}[.)])\s")
 

@@ -13,8 +13,8 @@ from sim.scenarios import text_ok
 
 REFERENCE = re.compile(r"&#\d+;")
 # What Streamlit still rewrites after reading the references, unless a word joiner breaks it:
-# ":streamlit:" and other colon codes, arrows and symbols (->, <=, --, ~=), bare addresses.
-REWRITTEN = re.compile(r":(?!\u2060)|[-<>~=][-<>=]|(?i:www)(?!\u2060)|@(?!\u2060)")
+# ":streamlit:" (its logo), arrows and symbols (->, <=, --, ~=) and bare addresses.
+REWRITTEN = re.compile(r"(?i)(?:https?:|ftp:|mailto:|www|@)(?!\u2060)|:streamlit:|[-<>~=][-<>=]")
 LIST_ITEM = re.compile(r"([-*+\u2022]|\d{1,9}[.)])\s")
 
 TITLE_TEXT = st.text(st.characters().filter(str.isprintable), max_size=120)
