@@ -59,7 +59,7 @@ def plain_text(text: str) -> str:
     read an indented line as code).
     """
     paragraphs = []
-    for par in re.split(r"\n[ \t]*\n", text.strip()):
+    for par in re.split(r"\n(?:[ \t]*\n)+", text.strip()):
         lines: list[str] = []
         for line in (line.strip() for line in par.splitlines()):
             if line and lines and not _LIST_ITEM.match(line):
