@@ -1,0 +1,158 @@
+"""Sensitivity: levers ranked by Morris μ* or Sobol indices, with intervals, in words and as a table."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from sim.report.charts import BASELINE_COLOR, VARIANT_COLOR
+from sim.report.explore_charts.common import (
+    SECOND_COLOR,
+    UNIT_WORDS,
+    finish_chart,
+    kpi_label,
+    kpi_unit,
+    lever_title,
+)
+from sim.report.format import fmt_value, is_missing
+
+
+def _morris_scale(kpi: str) -> tuple[float, str, str]:
+    """(multiplier, unit word, unit for formatting) of Morris effects of a KPI."""
+    unit = kpi_unit(kpi)
+    if unit.startswith("share"):
+        return 100.0, "percentage points", "pp"
+    return 1.0, UNIT_WORDS.get(unit, unit), unit
+
+
+def _effect_text(value: float, unit: str) -> str:
+    if is_missing(value):
+        return "n/a"
+    if unit == "pp":
+        return f"{value:.2f} pp"
+    if unit == "share of variance":
+        return f"{value:.0%}"
+    return fmt_value(value, unit) if unit else f"{value:.3g}"
+
+
+def sensitivity_index_title(method: str, kpi: str) -> str:
+    """The axis title of the ranking index, with its unit."""
+    if method == "morris":
+        _, word, _ = _morris_scale(kpi)
+        suffix = f" ({word})" if word else ""
+        return f"μ*: mean absolute effect on {kpi_label(kpi).lower()}{suffix}"
+    return f"Share of the variance of {kpi_label(kpi).lower()}"
+
+
+def _sensitivity_data(ranked: pd.DataFrame, method: str, kpi: str) -> pd.DataFrame:
+    if method == "morris":
+        scale, _, unit = _morris_scale(kpi)
+        out = pd.DataFrame(
+            {
+                "lever": ranked["lever"].to_numpy(),
+                "value": ranked["mu_star"].to_numpy(dtype=float) * scale,
+                "conf": ranked["mu_star_conf"].to_numpy(dtype=float) * scale,
+                "sigma": ranked["sigma"].to_numpy(dtype=float) * scale,
+            }
+        )
+    else:
+        unit = "share of variance"
+        out = pd.DataFrame(
+            {
+                "lever": ranked["lever"].to_numpy(),
+                "value": ranked["ST"].to_numpy(dtype=float),
+                "conf": ranked["ST_conf"].to_numpy(dtype=float),
+                "first": ranked["S1"].to_numpy(dtype=float),
+                "first_conf": ranked["S1_conf"].to_numpy(dtype=float),
+            }
+        )
+    out["rank"] = ranked["rank"].to_numpy()
+    out["name"] = [lever_title(k) for k in out["lever"]]
+    out["lo"] = out["value"] - out["conf"]
+    out["hi"] = out["value"] + out["conf"]
+    out["value_text"] = [_effect_text(v, unit) for v in out["value"]]
+    out["ci_text"] = [
+        f"{_effect_text(lo, unit)} to {_effect_text(hi, unit)}"
+        for lo, hi in zip(out["lo"], out["hi"], strict=True)
+    ]
+    if method == "morris":
+        out["extra_text"] = [_effect_text(v, unit) for v in out["sigma"]]
+    else:
+        out["extra_text"] = [_effect_text(v, unit) for v in out["first"]]
+    return out
+
+
+def sensitivity_chart(
+    ranked: pd.DataFrame, method: str, kpi: str, *, description: str = "", height: int | None = None
+) -> alt.LayerChart:
+    """Levers ranked by importance for one KPI, as bars with 95% bootstrap intervals.
+
+    Args:
+        ranked: ``SensitivityResult.ranked(kpi)``: rank, lever, importance and the method's indices.
+        method: ``morris`` (bars are μ*, the mean absolute effect of moving a lever across its
+            range, in the KPI's unit) or ``sobol`` (bars are the total-order index ST, the share of
+            the KPI's variance a lever is involved in; ticks mark the first-order index S1).
+        kpi: the KPI analysed.
+    """
+    data = _sensitivity_data(ranked, method, kpi)
+    x_title = sensitivity_index_title(method, kpi)
+    order = list(data["name"])
+    y = alt.Y("name:N", title=None, sort=order, axis=alt.Axis(labelLimit=260))
+    fmt = ".0%" if method == "sobol" else None
+    x_axis = alt.Axis(format=fmt) if fmt else alt.Axis()
+    extra = "σ (spread of the effects)" if method == "morris" else "First-order S1 (alone)"
+    tooltip = [
+        alt.Tooltip("rank:Q", title="Rank"),
+        alt.Tooltip("name:N", title="Lever"),
+        alt.Tooltip("value_text:N", title="μ*" if method == "morris" else "Total ST"),
+        alt.Tooltip("ci_text:N", title="95% bootstrap interval"),
+        alt.Tooltip("extra_text:N", title=extra),
+    ]
+    base = alt.Chart(data).encode(y=y)
+    layers = [
+        base.mark_bar(color=VARIANT_COLOR, opacity=0.85, height={"band": 0.6}).encode(
+            x=alt.X("value:Q", title=x_title, axis=x_axis), tooltip=tooltip
+        ),
+        base.mark_rule(color=BASELINE_COLOR, strokeWidth=2).encode(
+            x="lo:Q", x2="hi:Q", tooltip=tooltip
+        ),
+    ]
+    if method == "sobol":
+        layers.append(
+            base.mark_tick(color=SECOND_COLOR, thickness=3, size=18).encode(
+                x=alt.X("first:Q"), tooltip=tooltip
+            )
+        )
+    name = "μ*" if method == "morris" else "total Sobol index"
+    title = f"Which lever matters most for {kpi_label(kpi).lower()} ({name})"
+    return finish_chart(
+        alt.layer(*layers), title, description, height or max(200, 44 * len(data) + 140)
+    )
+
+
+def describe_sensitivity(ranked: pd.DataFrame, method: str, kpi: str) -> str:
+    """One sentence ranking the levers with their indices and intervals."""
+    if ranked.empty:
+        return f"No ranking for {kpi_label(kpi).lower()}."
+    data = _sensitivity_data(ranked, method, kpi)
+    parts = [
+        f"{name.split(' (')[0].lower()} {value} ({ci})"
+        for name, value, ci in zip(data["name"], data["value_text"], data["ci_text"], strict=True)
+    ]
+    index = "μ*, the mean absolute effect," if method == "morris" else "total Sobol index"
+    return f"Levers ranked by {index} on {kpi_label(kpi).lower()}: " + "; ".join(parts) + "."
+
+
+def sensitivity_table(ranked: pd.DataFrame, method: str, kpi: str) -> pd.DataFrame:
+    """One KPI's ranking as text."""
+    data = _sensitivity_data(ranked, method, kpi)
+    out = pd.DataFrame({"Rank": data["rank"].astype(int), "Lever": data["name"]})
+    if method == "morris":
+        out["μ* (mean absolute effect)"] = data["value_text"]
+        out["95% interval of μ*"] = data["ci_text"]
+        out["σ (spread of the effects)"] = data["extra_text"]
+    else:
+        out["Total index ST"] = data["value_text"]
+        out["95% interval of ST"] = data["ci_text"]
+        out["First-order index S1"] = data["extra_text"]
+    return out

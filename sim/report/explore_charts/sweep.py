@@ -1,0 +1,212 @@
+"""Sweeps: a KPI over one lever (line or dots with intervals) or two (heat map), in words and as a table."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import altair as alt
+import pandas as pd
+
+from sim.outcomes import KPIS
+from sim.report.charts import VARIANT_COLOR
+from sim.report.explore_charts.common import (
+    HEIGHT,
+    axis_format,
+    finish_chart,
+    interval_text,
+    kpi_label,
+    kpi_title,
+    kpi_unit,
+    lever_title,
+    numeric_column,
+    value_text,
+)
+from sim.report.format import fmt_value
+
+
+def _sweep_data(frame: pd.DataFrame, levers: Sequence[str], kpi: str) -> pd.DataFrame:
+    """Safe column names (``a``, ``b`` for the levers) and formatted text for a sweep's rows."""
+    unit = kpi_unit(kpi)
+    out = pd.DataFrame(
+        {
+            "mean": frame["mean"].to_numpy(dtype=float),
+            "ci_lo": frame["ci_lo"].to_numpy(dtype=float),
+            "ci_hi": frame["ci_hi"].to_numpy(dtype=float),
+            "n": frame["n"].to_numpy(),
+        }
+    )
+    for name, key in zip(("a", "b"), levers, strict=False):
+        out[name] = frame[key].to_numpy()
+        out[f"{name}_text"] = [value_text(v) for v in frame[key]]
+    out["mean_text"] = [fmt_value(m, unit) for m in out["mean"]]
+    out["ci_text"] = [
+        interval_text(lo, hi, unit) for lo, hi in zip(out["ci_lo"], out["ci_hi"], strict=True)
+    ]
+    return out
+
+
+def sweep_line_chart(
+    frame: pd.DataFrame, lever: str, kpi: str, *, description: str = "", height: int = HEIGHT
+) -> alt.LayerChart:
+    """A KPI's mean over one lever with its 95% confidence interval.
+
+    Args:
+        frame: one KPI's rows of a sweep (``SweepResult.frame``): the lever's column, ``n``,
+            ``mean``, ``ci_lo``, ``ci_hi``.
+        lever: the lever's setting key (its column).
+        kpi: the KPI shown.
+    """
+    data = _sweep_data(frame, [lever], kpi)
+    unit = kpi_unit(kpi)
+    x_title = lever_title(lever)
+    y_title = kpi_title(kpi)
+    fmt = axis_format(unit)
+    y_axis = alt.Axis(format=fmt) if fmt else alt.Axis()
+    tooltip = [
+        alt.Tooltip("a_text:N", title=x_title),
+        alt.Tooltip("mean_text:N", title="Mean"),
+        alt.Tooltip("ci_text:N", title="95% confidence interval"),
+        alt.Tooltip("n:Q", title="Replications"),
+    ]
+    base = alt.Chart(data)
+    if numeric_column(frame[lever]):
+        x = alt.X("a:Q", title=x_title, scale=alt.Scale(nice=False, zero=False))
+        y_band = alt.Y("ci_lo:Q", title=y_title, axis=y_axis, scale=alt.Scale(zero=False))
+        layers = [
+            base.mark_area(opacity=0.22, color=VARIANT_COLOR).encode(x=x, y=y_band, y2="ci_hi:Q"),
+            base.mark_line(color=VARIANT_COLOR, strokeWidth=2).encode(
+                x=x, y=alt.Y("mean:Q", title=y_title, axis=y_axis)
+            ),
+            base.mark_point(color=VARIANT_COLOR, filled=True, size=60).encode(
+                x=x, y="mean:Q", tooltip=tooltip
+            ),
+        ]
+    else:
+        order = list(dict.fromkeys(data["a_text"]))
+        x = alt.X("a_text:N", title=x_title, sort=order, axis=alt.Axis(labelAngle=0))
+        layers = [
+            base.mark_rule(color=VARIANT_COLOR, strokeWidth=2).encode(
+                x=x,
+                y=alt.Y("ci_lo:Q", title=y_title, axis=y_axis, scale=alt.Scale(zero=False)),
+                y2="ci_hi:Q",
+                tooltip=tooltip,
+            ),
+            base.mark_point(color=VARIANT_COLOR, filled=True, size=90).encode(
+                x=x, y=alt.Y("mean:Q", title=y_title, axis=y_axis), tooltip=tooltip
+            ),
+        ]
+    title = f"{kpi_label(kpi)} by {lever_title(lever).split(' (')[0].lower()}"
+    return finish_chart(alt.layer(*layers), title, description, height)
+
+
+def sweep_heatmap(
+    frame: pd.DataFrame,
+    levers: Sequence[str],
+    kpi: str,
+    *,
+    description: str = "",
+    height: int | None = None,
+) -> alt.LayerChart:
+    """A KPI's mean over two levers: one cell per grid point, brighter where the KPI is better.
+
+    Args:
+        frame: one KPI's rows of a two-lever sweep: both levers' columns, ``n``, ``mean``,
+            ``ci_lo``, ``ci_hi``. The first lever runs down the rows, the second across.
+        levers: the two setting keys, in the sweep's order.
+        kpi: the KPI shown.
+    """
+    if len(levers) != 2:
+        raise ValueError("a heatmap needs two levers")
+    data = _sweep_data(frame, levers, kpi)
+    unit = kpi_unit(kpi)
+    higher = KPIS[kpi].higher_is_better if kpi in KPIS else True
+    # Label colour from the cell's brightness: viridis runs dark to light toward "better".
+    finite = data["mean"].dropna()
+    lo, hi = (finite.min(), finite.max()) if not finite.empty else (0.0, 1.0)
+    span = (hi - lo) or 1.0
+    position = (data["mean"] - lo) / span
+    data["light_cell"] = (position if higher else 1 - position) > 0.55
+    row_title, column_title = lever_title(levers[0]), lever_title(levers[1])
+    x = alt.X(
+        "b_text:N",
+        title=column_title,
+        sort=list(dict.fromkeys(data["b_text"])),
+        axis=alt.Axis(labelAngle=0),
+    )
+    y = alt.Y("a_text:N", title=row_title, sort=list(dict.fromkeys(data["a_text"])))
+    fmt = axis_format(unit)
+    better = "brighter is better"
+    legend = alt.Legend(title=[kpi_title(kpi), f"({better})"], format=fmt) if fmt else None
+    legend = legend or alt.Legend(title=[kpi_title(kpi), f"({better})"])
+    tooltip = [
+        alt.Tooltip("a_text:N", title=row_title),
+        alt.Tooltip("b_text:N", title=column_title),
+        alt.Tooltip("mean_text:N", title="Mean"),
+        alt.Tooltip("ci_text:N", title="95% confidence interval"),
+        alt.Tooltip("n:Q", title="Replications"),
+    ]
+    base = alt.Chart(data).encode(x=x, y=y)
+    cells = base.mark_rect(stroke="#8c8c8c", strokeWidth=0.5).encode(
+        color=alt.Color(
+            "mean:Q",
+            scale=alt.Scale(scheme="viridis", reverse=not higher),
+            legend=legend,
+        ),
+        tooltip=tooltip,
+    )
+    labels = base.mark_text(fontSize=11).encode(
+        text="mean_text:N",
+        color=alt.when(alt.datum.light_cell)
+        .then(alt.value("#111111"))
+        .otherwise(alt.value("#ffffff")),
+        tooltip=tooltip,
+    )
+    rows = data["a_text"].nunique()
+    title = f"{kpi_label(kpi)} by two levers"
+    return finish_chart(
+        alt.layer(cells, labels), title, description, height or max(240, 36 * rows + 150)
+    )
+
+
+def sweep_chart(
+    frame: pd.DataFrame, levers: Sequence[str], kpi: str, *, description: str = ""
+) -> alt.LayerChart:
+    """A line with its band for one lever, a heatmap for two."""
+    if len(levers) == 1:
+        return sweep_line_chart(frame, levers[0], kpi, description=description)
+    return sweep_heatmap(frame, levers, kpi, description=description)
+
+
+def _where(row: Mapping, levers: Sequence[str]) -> str:
+    return ", ".join(
+        f"{lever_title(k).split(' (')[0].lower()} {value_text(row[k])}" for k in levers
+    )
+
+
+def describe_sweep(frame: pd.DataFrame, levers: Sequence[str], kpi: str) -> str:
+    """One sentence: where the KPI is best and worst over the grid, with intervals."""
+    unit = kpi_unit(kpi)
+    rows = frame.dropna(subset=["mean"])
+    label = kpi_label(kpi)
+    if rows.empty:
+        return f"{label}: no values at any grid point."
+    hi = rows.loc[rows["mean"].idxmax()]
+    lo = rows.loc[rows["mean"].idxmin()]
+    return (
+        f"{label} is highest at {_where(hi, levers)} ({fmt_value(hi['mean'], unit)}, 95% CI "
+        f"{interval_text(hi['ci_lo'], hi['ci_hi'], unit)}) and lowest at {_where(lo, levers)} "
+        f"({fmt_value(lo['mean'], unit)}, 95% CI {interval_text(lo['ci_lo'], lo['ci_hi'], unit)}); "
+        f"{len(frame)} grid points."
+    )
+
+
+def sweep_table(frame: pd.DataFrame, levers: Sequence[str], kpi: str) -> pd.DataFrame:
+    """One KPI's sweep as text: each lever's value, the mean, its 95% CI, replications."""
+    unit = kpi_unit(kpi)
+    out = pd.DataFrame({lever_title(k): [value_text(v) for v in frame[k]] for k in levers})
+    out[f"Mean {kpi_label(kpi).lower()}"] = [fmt_value(m, unit) for m in frame["mean"]]
+    out["95% confidence interval"] = [
+        interval_text(lo, hi, unit) for lo, hi in zip(frame["ci_lo"], frame["ci_hi"], strict=True)
+    ]
+    out["Replications"] = frame["n"].astype(int).to_numpy()
+    return out
