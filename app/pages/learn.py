@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 import numpy as np
 import streamlit as st
 
-from app import compute, controls, teach, views
+from app import compute, controls, model_guide, teach, views
 from app.state import CHALLENGE_PARAM, MAX_APP_REPLICATIONS, MAX_SEED, encode_learn
 from sim.lessons import DIRECTIONS, challenge_names, lesson_names, load_challenge, load_lesson
 from sim.outcomes import KPIS
@@ -56,7 +56,7 @@ def _model_tab() -> None:
         "whether they stay."
     )
     st.graphviz_chart(
-        teach.causal_diagram(),
+        model_guide.causal_diagram(),
         width="stretch",
         alt="Causal diagram: incentives pull alignment; alignment and discovery decide the work "
         "chosen; work and build capacity make value delivered; value sets time-to-value, "
@@ -69,7 +69,7 @@ def _model_tab() -> None:
         "Green: what customers feel. A dashed arrow is a cost."
     )
     st.subheader("The mechanisms, and the levers that change them", anchor=False)
-    items = teach.mechanisms()
+    items = model_guide.mechanisms()
     for row in range(0, len(items), 2):
         cols = st.columns(2)
         for col, (i, mechanism) in zip(
@@ -78,7 +78,7 @@ def _model_tab() -> None:
             with col.container(border=True):
                 st.markdown(f"**{i + 1}. {mechanism.title}**")
                 st.markdown(mechanism.text)
-                st.markdown("Levers " + teach.lever_names(mechanism) + ".")
+                st.markdown("Levers " + model_guide.lever_names(mechanism) + ".")
                 if st.button(
                     f"Try it: {mechanism.example}",
                     key=f"learn.example.{i}",
@@ -86,17 +86,17 @@ def _model_tab() -> None:
                     help="Opens the Sandbox with this change, the preset it starts from pinned as "
                     "the baseline, so the deltas show the mechanism at work.",
                 ):
-                    teach.open_example(mechanism)
+                    model_guide.open_example(mechanism)
                     st.switch_page("app/pages/sandbox.py")
     st.subheader("Validated against published results", anchor=False)
-    st.markdown("\n".join(f"- {v}" for v in teach.VALIDATIONS))
+    st.markdown("\n".join(f"- {v}" for v in model_guide.VALIDATIONS))
     st.markdown(
         "Each is a test in the project's suite, with tolerances from the Monte Carlo standard "
         "error. On paired runs the model also reproduces seven governance patterns:"
     )
-    st.markdown("\n".join(f"{i}. {p}" for i, p in enumerate(teach.PATTERNS, start=1)))
+    st.markdown("\n".join(f"{i}. {p}" for i, p in enumerate(model_guide.PATTERNS, start=1)))
     with st.expander("References"):
-        st.markdown("\n".join(f"- {r}" for r in teach.REFERENCES))
+        st.markdown("\n".join(f"- {r}" for r in model_guide.REFERENCES))
         st.caption(
             "Every parameter, its unit, default, range and rationale: docs/MODEL.md in the "
             "project (ODD+D description)."
