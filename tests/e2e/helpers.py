@@ -9,13 +9,20 @@ CHART = '[data-testid="stVegaLiteChart"]'
 DRAWN_CHART = f"{CHART} svg.marks"
 TILE = '[data-testid="stMetric"]'
 RUNNING = '[data-testid="stStatusWidget"]'
+STALE = '[data-testid="stElementContainer"][data-stale="true"]'
 CHARTS_ON_SANDBOX = 4  # the Customers tab
 
 
 def wait_until_idle(page: Page, charts: int = CHARTS_ON_SANDBOX) -> None:
-    """Wait until the script has finished and ``charts`` charts are drawn."""
+    """Wait until the script has finished, nothing on the page is left from an earlier run, and
+    ``charts`` charts are drawn.
+
+    A rerun may be under way before the status widget shows it: the elements it has not reached
+    yet (a download button holding the previous settings, say) are marked stale until it does.
+    """
     page.wait_for_selector(DRAWN_CHART, timeout=TIMEOUT_MS)
     expect(page.locator(RUNNING)).to_have_count(0, timeout=TIMEOUT_MS)
+    expect(page.locator(STALE)).to_have_count(0, timeout=TIMEOUT_MS)
     expect(page.locator(DRAWN_CHART)).to_have_count(charts, timeout=TIMEOUT_MS)
 
 
