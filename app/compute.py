@@ -13,9 +13,11 @@ saves.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -45,10 +47,54 @@ def process_pool(workers: int = WORKERS) -> ProcessPoolExecutor:
     return pool
 
 
+class PoolQueue:
+    """How many runs are using the server's pool, so that a new run can say how many are ahead.
+
+    Every session shares the one pool, and the pool takes work in the order it arrives: in a class
+    where everyone presses Run at once, a run waits for the ones submitted before it.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.running = 0
+
+    @contextlib.contextmanager
+    def turn(self, on_pool: bool = True) -> Iterator[int]:
+        """Hold a place while a run uses the pool; yields the number of runs already on it (0 for a
+        run that does not use the pool)."""
+        if not on_pool:
+            yield 0
+            return
+        with self._lock:
+            ahead = self.running
+            self.running += 1
+        try:
+            yield ahead
+        finally:
+            with self._lock:
+                self.running -= 1
+
+
+POOL_QUEUE = PoolQueue()
+
+
+def waiting_text(ahead: int) -> str:
+    """What a progress bar adds while other runs are ahead of this one on the pool."""
+    if ahead <= 0:
+        return ""
+    runs = "run" if ahead == 1 else "runs"
+    return f" (after {ahead} other {runs} on this server: the pool takes them in turn)"
+
+
+def uses_pool(replications: int) -> bool:
+    """Whether a Sandbox, Compare or Learn run of ``replications`` goes to the process pool."""
+    return replications >= POOL_MIN_REPLICATIONS and WORKERS >= 2
+
+
 def _run(params: Params, replications: int, seed: int, progress: Progress) -> Results:
     run_many = sim.runner.run_many  # looked up at call time, so tests can count the runs
 
-    if replications < POOL_MIN_REPLICATIONS or WORKERS < 2:
+    if not uses_pool(replications):
         return run_many(params, replications, seed, progress=progress)
     try:
         return run_many(params, replications, seed, executor=process_pool(), progress=progress)
@@ -65,15 +111,16 @@ def run_results(settings: str, seed: int, replications: int, model_version: str)
     A progress bar shows while the replications run and is removed when they are done.
     """
     params = from_canonical(settings)
-    bar = st.progress(0.0, text=f"Simulating {replications} replications…")
+    with POOL_QUEUE.turn(uses_pool(replications)) as ahead:
+        bar = st.progress(0.0, text=f"Simulating {replications} replications…{waiting_text(ahead)}")
 
-    def report(done: int, total: int) -> None:
-        bar.progress(done / total, text=f"Simulating: {done} of {total} replications done")
+        def report(done: int, total: int) -> None:
+            bar.progress(done / total, text=f"Simulating: {done} of {total} replications done")
 
-    try:
-        return _run(params, replications, seed, report)
-    finally:
-        bar.empty()
+        try:
+            return _run(params, replications, seed, report)
+        finally:
+            bar.empty()
 
 
 def results(settings: str, seed: int, replications: int) -> Results:
@@ -292,13 +339,25 @@ def run_why(
         ``text`` (None when there is no explanation), ``reason`` (why not), ``levers`` (how many
         settings changed) and ``replications`` (per scenario, when an attribution ran).
     """
+    base, variant = from_canonical(base_settings), from_canonical(settings)
+    with POOL_QUEUE.turn(WORKERS >= 2) as ahead:
+        return _attribute(base, variant, kpi, seed, replications, by, ahead)
+
+
+def _attribute(
+    base: Params, variant: Params, kpi: str, seed: int, replications: int, by: str, ahead: int
+) -> dict:
+    """:func:`run_why`'s attribution, with a progress bar that says how many runs are ahead."""
     from sim.executors import PoolExecutor, SerialExecutor
     from sim.explore import ExploreError
     from sim.explore import why as explain_why
     from sim.params import ParamError
 
-    base, variant = from_canonical(base_settings), from_canonical(settings)
-    bar = st.progress(0.0, text="Explaining the difference: running each combination of changes…")
+    bar = st.progress(
+        0.0,
+        text="Explaining the difference: running each combination of changes…"
+        + waiting_text(ahead),
+    )
 
     def report(done: int, of: int) -> None:
         bar.progress(done / of, text=f"Explaining the difference: {done} of {of} simulations done")

@@ -335,9 +335,15 @@ def _executor(simulations: int) -> TaskExecutor:
     """Dask when ``SIM_DASK_SCHEDULER`` is set; else the app's pool, or this process if small."""
     if os.environ.get(SCHEDULER_ENV, "").strip():
         return make_executor()
-    if simulations < SERIAL_BELOW or compute.WORKERS < 2:
+    if not _uses_pool(simulations):
         return SerialExecutor()
     return PoolExecutor(pool=compute.process_pool())
+
+
+def _uses_pool(simulations: int) -> bool:
+    """Whether :func:`_executor` runs ``simulations`` on the app's process pool."""
+    dask = bool(os.environ.get(SCHEDULER_ENV, "").strip())
+    return not dask and simulations >= SERIAL_BELOW and compute.WORKERS >= 2
 
 
 def executor_text(executor: TaskExecutor) -> str:
@@ -385,8 +391,16 @@ def progress_callback(
 
 def _run(tool: str, spec: Mapping[str, Any], n: int) -> tuple[Any, str]:
     """Run an experiment with a progress bar; (result, where it ran)."""
+    with compute.POOL_QUEUE.turn(_uses_pool(n)) as ahead:
+        return _run_in_turn(tool, spec, n, ahead)
+
+
+def _run_in_turn(tool: str, spec: Mapping[str, Any], n: int, ahead: int) -> tuple[Any, str]:
+    """:func:`_run` once it holds its place in the pool's queue (``ahead`` runs before it)."""
     label = TOOL_NAMES[tool]
-    bar = st.progress(0.0, text=f"{label}: starting {n:,} simulations…")
+    bar = st.progress(
+        0.0, text=f"{label}: starting {n:,} simulations…{compute.waiting_text(ahead)}"
+    )
     cancel = threading.Event()
     interrupted: list[BaseException] = []
     report = progress_callback(bar, label, cancel, interrupted)

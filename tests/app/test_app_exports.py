@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import io
+import threading
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import sim.runner
 from app import compute
@@ -46,3 +48,76 @@ def test_cached_results_are_reused_and_reproducible(monkeypatch):
     compute.results(settings, 10, 3)
     assert len(calls) == 2
     assert compute.run_id(settings, 9, 3) != compute.run_id(settings, 10, 3)
+
+
+def test_the_pool_queue_counts_runs_in_turn_across_threads():
+    queue = compute.PoolQueue()
+    n = 6
+    barrier = threading.Barrier(n)
+    seen: list[int] = []
+
+    def one() -> None:
+        with queue.turn() as ahead:
+            seen.append(ahead)
+            barrier.wait(timeout=10)  # every thread holds its turn at once
+
+    threads = [threading.Thread(target=one) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(seen) == list(range(n))
+    assert queue.running == 0
+    with pytest.raises(RuntimeError), queue.turn():
+        raise RuntimeError("a run that failed")
+    assert queue.running == 0  # a failed run gives its place back
+    with queue.turn(on_pool=False) as ahead:
+        assert ahead == 0 and queue.running == 0
+
+
+def test_a_run_says_how_many_runs_are_ahead_of_it_on_the_pool(monkeypatch):
+    shown: list[str] = []
+    on_pool: list[int] = []
+
+    class Bar:
+        def progress(self, value: float, text: str = "") -> None:
+            shown.append(text)
+
+        def empty(self) -> None:
+            pass
+
+    def progress(value: float, text: str = "") -> Bar:
+        shown.append(text)
+        return Bar()
+
+    real = sim.runner.run_many
+
+    def run_many(params, replications, seed, executor=None, progress=None):
+        on_pool.append(compute.POOL_QUEUE.running)
+        return real(params, replications, seed, progress=progress)  # here, not on a pool
+
+    monkeypatch.setattr(compute.st, "progress", progress)
+    monkeypatch.setattr(sim.runner, "run_many", run_many)
+    monkeypatch.setattr(compute, "process_pool", lambda: None)
+    monkeypatch.setattr(compute, "WORKERS", 2)
+    settings = canonical({"reviews.council.interval_weeks": 5.0})
+    reps = compute.POOL_MIN_REPLICATIONS
+    with compute.POOL_QUEUE.turn() as first, compute.POOL_QUEUE.turn() as second:
+        assert (first, second) == (0, 1)
+        compute.results(settings, 4242, reps)
+    assert on_pool == [3]  # two others and this one
+    assert shown[0] == (
+        f"Simulating {reps} replications… (after 2 other runs on this server: the pool takes "
+        "them in turn)"
+    )
+    assert shown[-1] == f"Simulating: {reps} of {reps} replications done"
+    assert compute.POOL_QUEUE.running == 0
+    # A run too small for the pool stays in this process: it neither waits nor holds a place.
+    shown.clear()
+    on_pool.clear()
+    with compute.POOL_QUEUE.turn():
+        compute.results(settings, 4243, 3)
+    assert on_pool == [1] and shown[0] == "Simulating 3 replications…"
+    assert compute.waiting_text(1) == (
+        " (after 1 other run on this server: the pool takes them in turn)"
+    )
