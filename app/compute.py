@@ -28,7 +28,7 @@ import streamlit as st
 import sim.runner
 from app.state import from_canonical
 from sim.outcomes import KPI_NAMES, SERIES_NAMES
-from sim.params import Params
+from sim.params import Params, diff
 from sim.runner import MODEL_VERSION, Progress, Results, compare, cpu_count, make_pool
 
 WORKERS = max(1, min(cpu_count(), 8))
@@ -48,10 +48,12 @@ def process_pool(workers: int = WORKERS) -> ProcessPoolExecutor:
 
 
 class PoolQueue:
-    """How many runs are using the server's pool, so that a new run can say how many are ahead.
+    """How many runs are using the server's pool, so that a new run can say it shares the pool.
 
-    Every session shares the one pool, and the pool takes work in the order it arrives: in a class
-    where everyone presses Run at once, a run waits for the ones submitted before it.
+    Every session shares the one pool. A Sandbox, Compare or Learn run hands the pool all its work
+    at once, so a run started after it waits for it; an experiment hands over a few tasks at a time
+    and shares the pool as it goes. Either way, in a class where everyone presses Run at once, each
+    run takes longer for every other run on the pool.
     """
 
     def __init__(self) -> None:
@@ -79,11 +81,11 @@ POOL_QUEUE = PoolQueue()
 
 
 def waiting_text(ahead: int) -> str:
-    """What a progress bar adds while other runs are ahead of this one on the pool."""
+    """What a progress bar adds when other runs were using the pool as this one started."""
     if ahead <= 0:
         return ""
     runs = "run" if ahead == 1 else "runs"
-    return f" (after {ahead} other {runs} on this server: the pool takes them in turn)"
+    return f" (sharing the simulation pool with {ahead} other {runs} on this server)"
 
 
 def uses_pool(replications: int) -> bool:
@@ -340,7 +342,8 @@ def run_why(
         settings changed) and ``replications`` (per scenario, when an attribution ran).
     """
     base, variant = from_canonical(base_settings), from_canonical(settings)
-    with POOL_QUEUE.turn(WORKERS >= 2) as ahead:
+    # With one changed setting the difference is its own: nothing runs, so no place is taken.
+    with POOL_QUEUE.turn(WORKERS >= 2 and len(diff(variant, base)) > 1) as ahead:
         return _attribute(base, variant, kpi, seed, replications, by, ahead)
 
 

@@ -104,8 +104,14 @@ def iter_replications(
     n_workers = getattr(pool, "_max_workers", workers) or workers
     chunks = _chunks(replications, 4 * n_workers)
     futures = [pool.submit(_run_chunk, params, seed, replications, list(c)) for c in chunks]
-    for chunk, fut in zip(chunks, futures, strict=True):
-        yield chunk, fut.result()
+    try:
+        for chunk, fut in zip(chunks, futures, strict=True):
+            yield chunk, fut.result()
+    finally:
+        # A run abandoned part-way (an error, or the app's page rerun) takes its queued chunks
+        # off the shared pool, so they do not hold up the runs after it.
+        for fut in futures:
+            fut.cancel()
 
 
 def run_many(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,7 @@ import sim.runner
 from app import compute
 from app.state import canonical, from_canonical
 from sim.outcomes import KPI_NAMES, SERIES_NAMES
+from sim.params import Params
 
 
 def test_band_and_kpi_csvs_have_the_expected_columns():
@@ -100,6 +102,7 @@ def test_a_run_says_how_many_runs_are_ahead_of_it_on_the_pool(monkeypatch):
     monkeypatch.setattr(sim.runner, "run_many", run_many)
     monkeypatch.setattr(compute, "process_pool", lambda: None)
     monkeypatch.setattr(compute, "WORKERS", 2)
+    compute.run_results.clear()  # these runs must run, not come from the cache
     settings = canonical({"reviews.council.interval_weeks": 5.0})
     reps = compute.POOL_MIN_REPLICATIONS
     with compute.POOL_QUEUE.turn() as first, compute.POOL_QUEUE.turn() as second:
@@ -107,8 +110,8 @@ def test_a_run_says_how_many_runs_are_ahead_of_it_on_the_pool(monkeypatch):
         compute.results(settings, 4242, reps)
     assert on_pool == [3]  # two others and this one
     assert shown[0] == (
-        f"Simulating {reps} replications… (after 2 other runs on this server: the pool takes "
-        "them in turn)"
+        f"Simulating {reps} replications… (sharing the simulation pool with 2 other runs on this "
+        "server)"
     )
     assert shown[-1] == f"Simulating: {reps} of {reps} replications done"
     assert compute.POOL_QUEUE.running == 0
@@ -118,6 +121,27 @@ def test_a_run_says_how_many_runs_are_ahead_of_it_on_the_pool(monkeypatch):
     with compute.POOL_QUEUE.turn():
         compute.results(settings, 4243, 3)
     assert on_pool == [1] and shown[0] == "Simulating 3 replications…"
-    assert compute.waiting_text(1) == (
-        " (after 1 other run on this server: the pool takes them in turn)"
+    assert (
+        compute.waiting_text(1) == " (sharing the simulation pool with 1 other run on this server)"
     )
+
+
+def test_an_abandoned_run_takes_its_queued_chunks_off_the_pool():
+    """A run stopped part-way (the page reran) leaves nothing queued on the shared pool."""
+
+    class Recording(ThreadPoolExecutor):
+        def __init__(self) -> None:
+            super().__init__(max_workers=1)
+            self.futures: list[Future] = []
+
+        def submit(self, *args, **kwargs) -> Future:
+            self.futures.append(super().submit(*args, **kwargs))
+            return self.futures[-1]
+
+    with Recording() as pool:
+        chunks = sim.runner.iter_replications(Params(), 8, 1, executor=pool)
+        first, reps = next(chunks)
+        assert list(first) == [0, 1] and len(reps) == 2
+        chunks.close()  # as when the progress callback raises
+        assert len(pool.futures) == 4
+        assert pool.futures[-1].cancelled()  # queued behind the running chunk: dropped

@@ -14,11 +14,13 @@ CHARTS_ON_SANDBOX = 4  # the Customers tab
 
 
 def wait_until_idle(page: Page, charts: int = CHARTS_ON_SANDBOX) -> None:
-    """Wait until the script has finished, nothing on the page is left from an earlier run, and
-    ``charts`` charts are drawn.
+    """Wait until the script has finished, no element is marked stale, and ``charts`` charts are
+    drawn.
 
-    A rerun may be under way before the status widget shows it: the elements it has not reached
-    yet (a download button holding the previous settings, say) are marked stale until it does.
+    Call it once the page shows that the rerun started (a new heading or tile, say): between a
+    click and the server's first reply nothing is stale and no status shows. After that, a rerun
+    may be under way before the status widget shows it; the elements it has not reached yet (a
+    download button holding the previous settings, say) are marked stale until it does.
     """
     page.wait_for_selector(DRAWN_CHART, timeout=TIMEOUT_MS)
     expect(page.locator(RUNNING)).to_have_count(0, timeout=TIMEOUT_MS)
