@@ -350,7 +350,7 @@ def run_why(
 def _attribute(
     base: Params, variant: Params, kpi: str, seed: int, replications: int, by: str, ahead: int
 ) -> dict:
-    """:func:`run_why`'s attribution, with a progress bar that says how many runs are ahead."""
+    """:func:`run_why`'s attribution, with a progress bar that says how many runs share the pool."""
     from sim.executors import PoolExecutor, SerialExecutor
     from sim.explore import ExploreError
     from sim.explore import why as explain_why

@@ -396,7 +396,7 @@ def _run(tool: str, spec: Mapping[str, Any], n: int) -> tuple[Any, str]:
 
 
 def _run_in_turn(tool: str, spec: Mapping[str, Any], n: int, ahead: int) -> tuple[Any, str]:
-    """:func:`_run` once it holds its place in the pool's queue (``ahead`` runs before it)."""
+    """:func:`_run` once it holds its place on the pool (``ahead`` other runs were on it)."""
     label = TOOL_NAMES[tool]
     bar = st.progress(
         0.0, text=f"{label}: starting {n:,} simulations…{compute.waiting_text(ahead)}"
