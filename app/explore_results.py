@@ -8,6 +8,7 @@ Display options (the KPI shown) redraw from the cached results without simulatin
 import functools
 import json
 
+import pandas as pd
 import streamlit as st
 
 from app import explore, views
@@ -136,12 +137,17 @@ def chart_with_numbers(
         st.dataframe(table, hide_index=True, key=f"ex.{name}.table")
 
 
+def _kpi_rows(table: pd.DataFrame, kpi: str) -> pd.DataFrame:
+    """One KPI's rows of a tidy results table, without the ``kpi`` column."""
+    return table[table["kpi"] == kpi].drop(columns="kpi").reset_index(drop=True)
+
+
 def sweep_results(data: dict) -> None:
     levers = data["levers"]
     kpi = kpi_picker("sweep")
     table = data["table"]
     if not no_value(kpi, data["reasons"]):
-        frame = table[table["kpi"] == kpi].drop(columns="kpi").reset_index(drop=True)
+        frame = _kpi_rows(table, kpi)
         text = ec.describe_sweep(frame, levers, kpi)
         chart_with_numbers(
             "sweep",
@@ -171,7 +177,7 @@ def sensitivity_results(data: dict) -> None:
     method = data["method"]
     table = data["table"]
     if not no_value(kpi, data["reasons"]):
-        ranked = table[table["kpi"] == kpi].drop(columns="kpi").reset_index(drop=True)
+        ranked = _kpi_rows(table, kpi)
         text = ec.describe_sensitivity(ranked, method, kpi)
         chart_with_numbers(
             "sensitivity",

@@ -15,7 +15,6 @@ from app.state import (
     TABS,
     canonical,
     encode_sandbox,
-    preset_setup,
     safe_title,
     with_horizon,
 )
@@ -33,7 +32,7 @@ preset_texts = (
 )
 # A saved file keeps a loaded file's description and notes, and a preset's while its settings are
 # unchanged (they would no longer describe modified ones).
-unchanged = preset is not None and setup.overrides == preset_setup(setup.preset).overrides
+unchanged = preset is not None and setup.overrides == diff(preset.params)
 scenario_toml = to_toml(
     setup.params, title=toml_title, **(setup.own_texts() or (preset_texts if unchanged else {}))
 )
