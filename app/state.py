@@ -50,11 +50,12 @@ from sim.report.links import (
 from sim.runner import MAX_REPLICATIONS
 from sim.scenarios import (
     MAX_TITLE,
-    TITLE_RULE,
     ScenarioError,
     load_preset,
+    one_line,
     safe_title,
     title_ok,
+    title_problem,
 )
 
 MAX_APP_REPLICATIONS = min(1000, MAX_REPLICATIONS)
@@ -433,12 +434,12 @@ def encode_compare(
 def _title_param(name: str, text: str, warnings: list[str]) -> str | None:
     """A scenario title from a link: printable text, at most ``MAX_TITLE`` characters, that a
     spreadsheet opening an export would not read as a formula."""
-    title = " ".join(text.split())
+    title = one_line(text)
     if title_ok(title):
         return title
     warnings.append(
-        f"URL parameter {name} = {text[:MAX_TITLE]!r} is not allowed: {TITLE_RULE}. Using the "
-        "scenario's own title."
+        f"URL parameter {name} = {text[:MAX_TITLE]!r} is not allowed: {title_problem(title)}. "
+        "Using the scenario's own title."
     )
     return None
 

@@ -47,11 +47,16 @@ META_KEYS = ("title", "description", "teaching_notes")
 MAX_TITLE = 80  # characters
 FORMULA_STARTS = "=+-@"  # a spreadsheet opening an export reads a cell starting so as a formula
 TITLE_RULE = (
-    f"one line of up to {MAX_TITLE} printable characters, not starting with =, +, - or @ "
+    f"one line of up to {MAX_TITLE} printable characters or spaces, not starting with =, +, - or @ "
     "(a spreadsheet opening an export would read a formula)"
 )
 # Longest description and teaching notes, in characters: shown on the Sandbox under the title.
 MAX_TEXT = {"description": 1_000, "teaching_notes": 4_000}
+
+
+def _title_char(c: str) -> bool:
+    """A character a title may hold: printable, or a space of any width (a no-break space, say)."""
+    return c.isprintable() or unicodedata.category(c) == "Zs"
 
 
 def title_ok(title: str) -> bool:
@@ -59,9 +64,20 @@ def title_ok(title: str) -> bool:
     return (
         bool(title.strip())
         and len(title) <= MAX_TITLE
-        and title.isprintable()
+        and all(_title_char(c) for c in title)
         and title.lstrip()[0] not in FORMULA_STARTS
     )
+
+
+def title_problem(title: str) -> str:
+    """Why ``title`` (which fails :func:`title_ok`) cannot name a scenario, naming the first
+    character that is not allowed, if one is."""
+    bad = next((i for i, c in enumerate(title) if not _title_char(c)), None)
+    if bad is None:
+        return f"it must be {TITLE_RULE}"
+    char = title[bad]
+    name = unicodedata.name(char, "a control character")
+    return f"it holds U+{ord(char):04X} ({name}) at character {bad + 1}: it must be {TITLE_RULE}"
 
 
 # What a description or teaching notes may not hold: control characters other than line breaks and
@@ -97,8 +113,18 @@ def _text_problem(key: str, text: str) -> str | None:
 def safe_title(title: str) -> str:
     """``title`` made to pass :func:`title_ok`: printable, whitespace collapsed, no formula start,
     at most ``MAX_TITLE`` characters ("" if nothing is left)."""
-    text = " ".join("".join(c for c in title if c.isprintable() or c.isspace()).split())
+    text = one_line("".join(c for c in title if _title_char(c) or c.isspace()))
     return text.lstrip(FORMULA_STARTS + " ")[:MAX_TITLE].rstrip()
+
+
+# Runs of ordinary spaces and line breaks; a no-break or other fixed-width space is kept as typed.
+_BLANKS = re.compile("[ \t\n\v\f\r\x1c-\x1f\x85\u2028\u2029]+")
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line: each run of spaces and line breaks becomes one space, and blanks at
+    either end go."""
+    return _BLANKS.sub(" ", text).strip()
 
 
 class ScenarioError(ValueError):
@@ -192,7 +218,7 @@ def parse(data: bytes | str, name: str = "uploaded") -> Scenario:
         raise ScenarioError(
             f"[scenario] title = {title[:MAX_TITLE]!r}"
             + (f"… ({len(title)} characters)" if len(title) > MAX_TITLE else "")
-            + f" is not allowed: {TITLE_RULE}"
+            + f" is not allowed: {title_problem(title)}"
         )
     for key in MAX_TEXT:
         problem = _text_problem(key, meta.get(key, ""))
@@ -244,10 +270,12 @@ __all__ = [
     "ScenarioError",
     "load",
     "load_preset",
+    "one_line",
     "parse",
     "preset_names",
     "safe_title",
     "text_ok",
     "title_ok",
+    "title_problem",
     "to_toml",
 ]

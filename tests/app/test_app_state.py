@@ -185,3 +185,12 @@ def test_a_made_safe_title_is_one_the_scenario_reader_accepts(title):
 def test_a_long_modified_title_still_saves_as_a_scenario_file():
     title = "x" * 80 + " (modified)"
     assert parse(to_toml(default_params(), title=safe_title(title))).title == "x" * 80
+
+
+def test_link_titles_keep_no_break_spaces_and_name_a_format_character():
+    query = {"scenarios": "custom,custom", "s1.title": "Plan\u00a0B", "s2.title": "Plan \u202eB"}
+    scenarios, _, _, warnings = decode_compare(query, ["aligned-baseline"])
+    assert scenarios[0].title == "Plan\u00a0B"
+    assert scenarios[1].title == "Custom settings"
+    assert len(warnings) == 1
+    assert "s2.title" in warnings[0] and "U+202E (RIGHT-TO-LEFT OVERRIDE)" in warnings[0]

@@ -3,7 +3,16 @@
 import pytest
 
 from sim.params import ParamError, default_params, flatten, with_overrides
-from sim.scenarios import MAX_BYTES, ScenarioError, load, load_preset, parse, preset_names, to_toml
+from sim.scenarios import (
+    MAX_BYTES,
+    ScenarioError,
+    load,
+    load_preset,
+    parse,
+    preset_names,
+    safe_title,
+    to_toml,
+)
 
 REQUIRED = {
     "aligned-baseline",
@@ -74,6 +83,12 @@ def test_round_trip_through_toml():
         ('[scenario]\ntitle = "two\\nlines"', ScenarioError, "one line"),
         ("[scenario]\ntitle = '  '", ScenarioError, "one line of up to 80 printable"),
         ("[scenario]\ntitle = ' =1+1'", ScenarioError, "not starting with ="),
+        # A format character in a title is named, with where it is.
+        (
+            '[scenario]\ntitle = "Plan \\u202eB"',
+            ScenarioError,
+            "U+202E (RIGHT-TO-LEFT OVERRIDE) at character 6",
+        ),
         ("[scenario]\nauthor = 'x'", ScenarioError, "author"),
         # Descriptions and notes are shown on the Sandbox: bounded, and text only.
         (
@@ -125,6 +140,13 @@ def test_descriptions_and_notes_take_the_characters_people_write():
     text = "Prix\u00a0: 10\u202f%\tmi\u200cshavad \U0001f469\u200d\U0001f4bb co\u00adop\nnext"
     back = parse(to_toml(default_params(), description=text, teaching_notes=text))
     assert back.description == back.teaching_notes == text
+
+
+def test_a_title_keeps_its_no_break_spaces():
+    title = "Sc\u00e9nario\u00a0: plan\u202fB"
+    assert parse(to_toml(default_params(), title=title)).title == title
+    assert safe_title(title) == title
+    assert safe_title(" \u00a0Plan\n\t A \u00a0") == "Plan A"  # blanks at the ends go
 
 
 def test_a_file_without_a_title_is_named_after_its_file_made_safe():
