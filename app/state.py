@@ -17,7 +17,9 @@ Nothing here imports Streamlit, so all of it is testable without a server.
 
 from __future__ import annotations
 
+import difflib
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +32,8 @@ from sim.params import (
     default_params,
     diff,
     parse_value,
+    shown,
+    suggest,
     with_overrides,
 )
 from sim.report.links import (
@@ -49,7 +53,6 @@ from sim.report.links import (
 )
 from sim.runner import MAX_REPLICATIONS
 from sim.scenarios import (
-    MAX_TITLE,
     ScenarioError,
     load_preset,
     one_line,
@@ -220,10 +223,25 @@ def _int_param(name: str, text: str, lo: int, hi: int, default: int, warnings: l
         return int(number)
     except ValueError:
         warnings.append(
-            f"URL parameter {name} = {text!r} is not allowed: an integer from {lo} to {hi}. "
+            f"URL parameter {name} = {shown(text)} is not allowed: an integer from {lo} to {hi}. "
             f"Using the default, {default}."
         )
         return default
+
+
+def _band_param(name: str, text: str, warnings: list[str]) -> int:
+    """A band width from a link: one of ``BAND_WIDTHS`` (80 or 80.0, say)."""
+    try:
+        number = float(text.strip())
+    except ValueError:
+        number = math.nan
+    if number in BAND_WIDTHS:
+        return int(number)
+    warnings.append(
+        f"URL parameter {name} = {shown(text)} is not allowed: one of "
+        f"{', '.join(map(str, BAND_WIDTHS))}. Using {DEFAULT_BAND}."
+    )
+    return DEFAULT_BAND
 
 
 def _flag_param(name: str, text: str, warnings: list[str]) -> bool:
@@ -231,7 +249,9 @@ def _flag_param(name: str, text: str, warnings: list[str]) -> bool:
     low = text.strip().lower()
     if low in ("true", "1", "yes", "on", "false", "0", "no", "off"):
         return low in ("true", "1", "yes", "on")
-    warnings.append(f"URL parameter {name} = {text!r} is not allowed: true or false. Using false.")
+    warnings.append(
+        f"URL parameter {name} = {shown(text)} is not allowed: true or false. Using false."
+    )
     return False
 
 
@@ -258,8 +278,8 @@ def _apply_settings(
         try:
             parsed[key] = parse_value(key, text)
         except ParamError as err:
-            shown = format_value(_get(base, key))
-            warnings.append(f"URL parameter {prefix}{err}. Using {shown} instead.")
+            default = format_value(_get(base, key))
+            warnings.append(f"URL parameter {prefix}{err}. Using {default} instead.")
     try:
         return with_overrides(base, parsed)
     except ParamError:
@@ -280,21 +300,48 @@ def _apply_settings(
         try:
             with_overrides(base, {**applied, key: pending[key]})
         except ParamError as err:
-            warnings.append(
-                f"URL parameter {prefix}{key} = {format_value(pending[key])} cannot be applied: "
-                f"{err}. Using {format_value(_get(base, key))} instead."
+            # A value refused on its own is named once; one refused with others, with the one it
+            # clashes with.
+            problem = (
+                str(err)
+                if err.key == key
+                else f"{key} = {shown(pending[key])} cannot be applied: {err}"
             )
+            default = format_value(_get(base, key))
+            warnings.append(f"URL parameter {prefix}{problem}. Using {default} instead.")
     return with_overrides(base, applied)
 
 
-def _drop_unknown(raw: dict[str, str], prefix: str, warnings: list[str]) -> None:
-    """Remove (with a warning) link parameters that name no setting."""
+# The Sandbox link's own parameters, besides one per setting.
+SANDBOX_PARAMS = (
+    PRESET_PARAM, SEED_PARAM, REPS_PARAM, BASE_PARAM, METRIC_PARAM, BAND_PARAM, TEAMS_PARAM,
+    TAB_PARAM, PRESENT_PARAM,
+)  # fmt: skip
+
+
+def _drop_unknown(
+    raw: dict[str, str], prefix: str, warnings: list[str], page: tuple[str, ...] = ()
+) -> None:
+    """Remove (with a warning) link parameters that name no setting, suggesting the closest setting
+    or, failing that, the closest of the ``page``'s own parameters."""
     for key in list(raw):
         try:
             check_key(key, raw[key])
+            continue
         except ParamError as err:
-            warnings.append(f"URL parameter {prefix}{err}; it was ignored.")
-            del raw[key]
+            problem = err
+        if suggest(key) is None and page:
+            close = difflib.get_close_matches(key.lower(), page, n=1, cutoff=0.5)
+            if close:
+                hint = f"did you mean {close[0]}?"
+            else:
+                hint = (
+                    f"the link takes {', '.join(page)}, and one parameter per setting, as in "
+                    "reviews.council.interval_weeks"
+                )
+            problem = ParamError(key, raw[key], hint, "is not a setting")
+        warnings.append(f"URL parameter {prefix}{problem}; it was ignored.")
+        del raw[key]
 
 
 def _get(params: Params, key: str) -> Any:
@@ -344,25 +391,17 @@ def decode_sandbox(query: Mapping[str, str | list[str]]) -> tuple[SandboxState, 
                 state.metric = text
             else:
                 warnings.append(
-                    f"URL parameter {name} = {text!r} is not a weekly metric: one of "
+                    f"URL parameter {name} = {shown(text)} is not a weekly metric: one of "
                     f"{', '.join(SERIES)}. Showing {DEFAULT_METRIC} instead."
                 )
         elif name == BAND_PARAM:
-            band = _int_param(name, text, 1, 99, DEFAULT_BAND, warnings)
-            if band not in BAND_WIDTHS:
-                if band != DEFAULT_BAND:
-                    warnings.append(
-                        f"URL parameter {name} = {text!r} is not allowed: one of "
-                        f"{', '.join(map(str, BAND_WIDTHS))}. Using {DEFAULT_BAND}."
-                    )
-                band = DEFAULT_BAND
-            state.band = band
+            state.band = _band_param(name, text, warnings)
         elif name == TAB_PARAM:
             if text in TABS:
                 state.tab = text
             else:
                 warnings.append(
-                    f"URL parameter {name} = {text!r} is not allowed: one of "
+                    f"URL parameter {name} = {shown(text)} is not allowed: one of "
                     f"{', '.join(TABS)}. Showing {DEFAULT_TAB}."
                 )
         elif name in (TEAMS_PARAM, PRESENT_PARAM):
@@ -375,7 +414,7 @@ def decode_sandbox(query: Mapping[str, str | list[str]]) -> tuple[SandboxState, 
             base_raw[name[len(BASE_PREFIX) :]] = text
         else:
             variant_raw[name] = text
-    _drop_unknown(variant_raw, "", warnings)
+    _drop_unknown(variant_raw, "", warnings, SANDBOX_PARAMS)
     _drop_unknown(base_raw, BASE_PREFIX, warnings)
     state.variant = _setup_from(preset, variant_raw, "", warnings)
     if BASE_PARAM in q:
@@ -438,10 +477,15 @@ def _title_param(name: str, text: str, warnings: list[str]) -> str | None:
     if title_ok(title):
         return title
     warnings.append(
-        f"URL parameter {name} = {text[:MAX_TITLE]!r} is not allowed: {title_problem(title)}. "
+        f"URL parameter {name} = {shown(text)} is not allowed: {title_problem(title)}. "
         "Using the scenario's own title."
     )
     return None
+
+
+def _index(text: str) -> bool:
+    """Whether ``text`` is a position such as 2 (ASCII digits: int() would also read ² or ١)."""
+    return text.isascii() and text.isdigit()
 
 
 def _split_scenario_params(
@@ -452,7 +496,7 @@ def _split_scenario_params(
     rest: dict[str, str] = {}
     for name, text in q.items():
         head, dot, key = name.partition(".")
-        if dot and head[:1] == SCENARIO_PREFIX and head[1:].isdigit() and key:
+        if dot and head[:1] == SCENARIO_PREFIX and _index(head[1:]) and key:
             groups.setdefault(int(head[1:]), {})[key] = text
         else:
             rest[name] = text
@@ -588,7 +632,7 @@ def decode_learn(query: Mapping[str, str | list[str]]) -> tuple[LearnState, list
                 state.lesson = text
             else:
                 warnings.append(
-                    f"URL parameter {name} = {text!r} is not a lesson: one of "
+                    f"URL parameter {name} = {shown(text)} is not a lesson: one of "
                     f"{', '.join(lesson_names())}. Showing the first lesson."
                 )
                 state.lesson = lesson_names()[0]
@@ -597,7 +641,7 @@ def decode_learn(query: Mapping[str, str | list[str]]) -> tuple[LearnState, list
                 state.challenge = text
             else:
                 warnings.append(
-                    f"URL parameter {name} = {text!r} is not a challenge: one of "
+                    f"URL parameter {name} = {shown(text)} is not a challenge: one of "
                     f"{', '.join(challenge_names())}. Showing the first challenge."
                 )
                 state.challenge = challenge_names()[0]

@@ -70,10 +70,23 @@ def plain_text(text: str) -> str:
     return "\n\n".join(paragraphs)
 
 
+MAX_LINK_WARNINGS = 5  # then one line says how many more there are
+
+
 def link_warnings(warnings: list[str]) -> None:
-    """Warnings about a link's parameters; they quote the link, so they are shown as plain text."""
-    for warning in warnings:
+    """Warnings about a link's parameters; they quote the link, so they are shown as plain text.
+
+    A link with many bad parameters gets the first few and a count of the rest, not a wall of boxes.
+    """
+    for warning in warnings[:MAX_LINK_WARNINGS]:
         st.warning(plain(warning), icon=":material/link_off:")
+    more = len(warnings) - MAX_LINK_WARNINGS
+    if more > 0:
+        problem = "problem" if more == 1 else "problems"
+        st.warning(
+            f"The link has {more:,} more {problem}; each of those parameters falls back to its default.",
+            icon=":material/link_off:",
+        )
 
 
 def kpi_tiles(summary: Mapping, comparison: pd.DataFrame | None = None) -> None:

@@ -36,7 +36,20 @@ class ParamError(ValueError):
         self.key = key
         self.value = value
         self.allowed = allowed
-        super().__init__(f"{key} = {value!r} {problem}: {allowed}")
+        super().__init__(f"{key} = {shown(value)} {problem}: {allowed}")
+
+
+def shown(value: Any, limit: int = 80) -> str:
+    """``value`` as a message quotes it: its repr, cut short when long (an integer of thousands of
+    digits cannot even be written out)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        digits = int(math.log10(abs(value))) + 1
+        digits -= 10 ** (digits - 1) > abs(value)  # log10 rounds up just below a power of ten
+        return f"an integer of {digits:,} digits"
+    text = repr(value)
+    if len(text) > limit:
+        return f"{text[: limit - 20]}… ({len(text):,} characters)"
+    return text
 
 
 def setting(
@@ -120,7 +133,10 @@ def _coerce(f: dataclasses.Field, value: Any, key: str) -> Any:
                 raise ParamError(key, value, _allowed(f), "is not a whole number")
             value = int(value)
     else:
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:  # an integer too large for a float
+            raise ParamError(key, value, _allowed(f), "is out of range") from None
         if not math.isfinite(value):
             raise ParamError(key, value, _allowed(f), "is not a finite number")
     if (m["lo"] is not None and value < m["lo"]) or (m["hi"] is not None and value > m["hi"]):

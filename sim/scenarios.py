@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import sys
 import tomllib
 import unicodedata
 from collections.abc import Mapping
@@ -154,27 +155,33 @@ def preset_names() -> list[str]:
 
 def load_preset(name: str) -> Scenario:
     """A preset by name."""
-    path = SCENARIO_DIR / f"{name}.toml"
-    if "/" in name or "\\" in name or not path.is_file():
-        names = preset_names()
+    names = preset_names()
+    if name not in names:  # checked against the list: a name never reaches the file system
         close = difflib.get_close_matches(name, names, n=1)
         hint = f"did you mean {close[0]}?" if close else "one of " + ", ".join(names)
         raise ScenarioError(f"scenario {name!r} is not a preset: {hint}")
-    return parse(path.read_bytes(), name=name)
+    return parse((SCENARIO_DIR / f"{name}.toml").read_bytes(), name=name)
 
 
 def load(name_or_path: str) -> Scenario:
     """A preset name or the path of a scenario file."""
-    if name_or_path.endswith(".toml") or "/" in name_or_path:
+    if name_or_path.lower().endswith(".toml") or "/" in name_or_path:
         path = Path(name_or_path)
-        if not path.is_file():
-            raise ScenarioError(f"scenario file {name_or_path!r} does not exist")
-        if path.stat().st_size > MAX_BYTES:
+        try:
+            if not path.is_file():
+                what = "is not a file" if path.exists() else "does not exist"
+                raise ScenarioError(f"scenario file {name_or_path!r} {what}")
+            size = path.stat().st_size
+            if size > MAX_BYTES:
+                raise ScenarioError(
+                    f"scenario file {name_or_path!r} is {size} bytes: at most {MAX_BYTES} allowed"
+                )
+            data = path.read_bytes()
+        except OSError as err:
             raise ScenarioError(
-                f"scenario file {name_or_path!r} is {path.stat().st_size} bytes: at most "
-                f"{MAX_BYTES} allowed"
-            )
-        return parse(path.read_bytes(), name=path.stem)
+                f"scenario file {name_or_path!r} cannot be read: {err.strerror}"
+            ) from None
+        return parse(data, name=path.stem)
     return load_preset(name_or_path)
 
 
@@ -189,13 +196,22 @@ def parse(data: bytes | str, name: str = "uploaded") -> Scenario:
     if len(raw) > MAX_BYTES:
         raise ScenarioError(f"scenario file is {len(raw)} bytes: at most {MAX_BYTES} allowed")
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")  # a byte-order mark, as some editors write, is dropped
     except UnicodeDecodeError:
         raise ScenarioError("scenario file is not UTF-8 text") from None
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(f"scenario file is not valid TOML: {err}") from None
+    except RecursionError:
+        raise ScenarioError(
+            "scenario file nests arrays or tables too deeply to be read: settings are single values"
+        ) from None
+    except ValueError:  # an integer longer than Python converts from text (4,300 digits)
+        raise ScenarioError(
+            f"scenario file holds a number too long to be read (more than "
+            f"{sys.get_int_max_str_digits():,} digits)"
+        ) from None
     extra = set(doc) - {"scenario", "settings"}
     if extra:
         key = sorted(extra)[0]

@@ -79,10 +79,16 @@ def test_query_parameters_restore_the_comparison():
 
 
 def test_bad_query_parameters_warn_and_the_page_works():
-    at = open_compare_first({"scenarios": "pivot,nope", "reps": "many", "colour": "red"})
+    query = {
+        "scenarios": "pivot,nope," + "x" * 300,
+        "reps": "many",
+        "colour": "red",
+        "s\u00b2.horizon_weeks": "26",  # a superscript two is not a position
+    }
+    at = open_compare_first(query)
     assert_clean(at)
     warnings = " ".join(texts(at.warning))
-    for named in ("scenarios", "reps", "colour", "nope"):
+    for named in ("scenarios", "reps", "colour", "nope", "xxxxxxxx", "s\u00b2.horizon_weeks"):
         assert named in warnings, warnings
     assert len(kpi_columns(at)) == 4  # fell back to the two default presets
     assert len(at.get("vega_lite_chart")) == 8

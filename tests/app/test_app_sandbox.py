@@ -133,6 +133,8 @@ def test_a_baseline_in_the_link_is_restored(app):
         ({"reviews.council.interval_weeks": "900"}, "reviews.council.interval_weeks"),
         ({"reviews.councl.interval_weeks": "2"}, "reviews.councl.interval_weeks"),
         ({"scenario": "no-such-preset"}, "scenario"),
+        ({"scenario": "a" * 300}, "scenario"),  # longer than a file name may be
+        ({"base": "b" * 300}, "base"),
         ({"seed": "-4"}, "seed"),
         ({"reps": "lots"}, "reps"),
         ({"band": "33"}, "band"),
@@ -243,6 +245,9 @@ interval_weeks = 2.0
         (b"\xff\xfe not text", "UTF-8"),
         (b"# " + b"x" * 70_000, "at most"),
         (b"[scenario]\ntitle = '=HYPERLINK(1)'\n", "not starting with ="),
+        (b"[settings]\na = " + b"[" * 5_000, "too deeply"),
+        (b"[settings.org]\nproduct_teams = " + b"9" * 5_000, "number too long"),
+        (b"[settings.org]\ndiscovery_share = " + b"9" * 400, "integer of 400 digits"),
     ],
 )
 def test_a_bad_upload_errors_cleanly(app, content, expected):
@@ -408,3 +413,12 @@ def test_downloads_offer_bands_kpis_and_settings(app):
     assert "Weekly bands (CSV)" in labels
     assert "KPIs per replication (CSV)" in labels
     assert any("TOML" in label for label in labels)
+
+
+def test_a_link_with_many_bad_parameters_shows_a_few_and_counts_the_rest(app):
+    at = app({f"nonsense{i}": "1" for i in range(12)})
+    assert_clean(at)
+    warnings = texts(at.warning)
+    assert len(warnings) == 6, warnings
+    assert "7 more problems" in warnings[-1]
+    assert len(at.metric) == len(TILE_LABELS)

@@ -194,3 +194,35 @@ def test_link_titles_keep_no_break_spaces_and_name_a_format_character():
     assert scenarios[1].title == "Custom settings"
     assert len(warnings) == 1
     assert "s2.title" in warnings[0] and "U+202E (RIGHT-TO-LEFT OVERRIDE)" in warnings[0]
+
+
+@pytest.mark.parametrize(
+    ("name", "hint"),
+    [
+        ("Seed", "did you mean seed?"),
+        ("replications", "did you mean reps?"),
+        ("incentives.slaes", "did you mean incentives.sales?"),
+        ("colour", "the link takes scenario, seed, reps"),
+    ],
+)
+def test_an_unknown_link_parameter_points_to_the_pages_own(name, hint):
+    _, warnings = decode_sandbox({name: "3"})
+    assert len(warnings) == 1 and name in warnings[0] and hint in warnings[0], warnings
+
+
+def test_a_long_link_value_is_quoted_short_and_named_once():
+    _, warnings = decode_sandbox({"incentives.product": "x" * 100_000})
+    assert len(warnings) == 1 and len(warnings[0]) < 300, warnings
+    assert warnings[0].count("incentives.product") == 1
+    assert "(100,002 characters)" in warnings[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "band", "warned"),
+    [("80", 80, False), ("80.0", 80, False), ("100", 90, True), ("nan", 90, True)],
+)
+def test_a_link_band_is_one_of_the_widths_offered(text, band, warned):
+    state, warnings = decode_sandbox({"band": text})
+    assert state.band == band
+    assert len(warnings) == warned
+    assert all("one of 50, 80, 90, 95" in w for w in warnings)

@@ -161,6 +161,31 @@ def test_size_and_encoding_limits():
         parse(b"#" * (MAX_BYTES + 1))
     with pytest.raises(ScenarioError, match="UTF-8"):
         parse(b"\xff\xfe[settings]")
+    # A byte-order mark (as some Windows editors write) is not part of the text.
+    bom = parse("\ufeff[settings]\nhorizon_weeks = 52\n".encode())
+    assert bom.params.horizon_weeks == 52
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[settings]\na = " + "[" * 5_000, "nests arrays or tables too deeply"),
+        ("[settings]\na = " + "{a=" * 3_000 + "1" + "}" * 3_000, "too deeply"),
+        ("[settings.org]\nproduct_teams = " + "9" * 5_000, "number too long"),
+    ],
+)
+def test_files_python_cannot_read_are_refused_with_a_reason(text, message):
+    with pytest.raises(ScenarioError, match=message):
+        parse(text)
+
+
+def test_a_huge_integer_is_out_of_range_and_quoted_short():
+    with pytest.raises(ParamError) as err:
+        parse("[settings.org]\ndiscovery_share = " + "9" * 400)
+    assert str(err.value).startswith("org.discovery_share = an integer of 400 digits is out")
+    with pytest.raises(ParamError) as err:
+        parse('[settings]\nincentives.product = "' + "x" * 10_000 + '"')
+    assert "(10,002 characters)" in str(err.value) and len(str(err.value)) < 300
 
 
 def test_load_by_name_or_path(tmp_path):
@@ -172,3 +197,15 @@ def test_load_by_name_or_path(tmp_path):
         load("pivto")
     with pytest.raises(ScenarioError, match="does not exist"):
         load(str(tmp_path / "missing.toml"))
+    with pytest.raises(ScenarioError, match="is not a file"):
+        load(str(tmp_path))
+    upper = tmp_path / "MINE.TOML"
+    upper.write_text(f.read_text())
+    assert load(str(upper)).title == "Mine"
+
+
+def test_a_name_too_long_for_a_file_is_not_a_preset(tmp_path):
+    with pytest.raises(ScenarioError, match="is not a preset"):
+        load("a" * 300)
+    with pytest.raises(ScenarioError, match="cannot be read: File name too long"):
+        load(str(tmp_path / ("a" * 300 + ".toml")))
