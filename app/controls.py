@@ -14,6 +14,7 @@ from typing import Any
 
 import streamlit as st
 
+from app import views
 from app.state import (
     BAND_WIDTHS,
     MAX_APP_REPLICATIONS,
@@ -390,7 +391,7 @@ def lever_form(on_run: Callable[[], None], error: str | None = None) -> None:
                 "Seed", min_value=0, max_value=MAX_SEED, step=1, key=SEED_KEY, help=SEED_HELP
             )
         if error:
-            st.error(error)
+            st.error(views.plain(error))
         st.form_submit_button(
             "Run",
             type="primary",

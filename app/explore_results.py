@@ -87,8 +87,10 @@ def fetch(tool: str) -> dict | None:
         ss.pop(RUNNING, None)
         ss[k(tool, "applied")] = ss.get(k(tool, "good"))
         st.error(
-            f"The {TOOL_NAMES[tool].lower()} failed: {explore.app_message(err)}. Your inputs are "
-            "kept; try again or change them.",
+            views.plain(
+                f"The {TOOL_NAMES[tool].lower()} failed: {explore.app_message(err)}. Your inputs "
+                "are kept; try again or change them."
+            ),
             icon=":material/error:",
         )
         return None
@@ -280,7 +282,9 @@ def optimisation_results(data: dict, spec: dict) -> None:
     constraints = ", ".join(
         ec.constraint_text(c["kpi"], c["op"], c["bound"]) for c in result["constraints"]
     )
-    st.markdown(f"**{kpi_name(kpi)}**, {direction} · constraints: {constraints or 'none'}")
+    st.markdown(
+        f"**{kpi_name(kpi)}**, {direction} · constraints: {views.plain(constraints or 'none')}"
+    )
     winner = result["winner"]
     if winner is None:
         st.warning(
@@ -362,4 +366,4 @@ def results(tool: str) -> None:
         else:
             optimisation_results(data, spec)
     except Exception as err:  # the page never shows a traceback
-        st.error(f"The results cannot be shown: {err}.", icon=":material/error:")
+        st.error(views.plain(f"The results cannot be shown: {err}."), icon=":material/error:")

@@ -198,7 +198,9 @@ def no_baseline(setup: Setup, settings: str, seed: int, replications: int, band:
     try:
         view = compute.view(settings, seed, replications, band)
     except Exception as err:  # the page must never show a traceback
-        st.error(f"The run failed: {err}. Your settings are kept; try again or change them.")
+        st.error(
+            views.plain(f"The run failed: {err}. Your settings are kept; try again or change them.")
+        )
         return
     tiles(view["kpi"], None, None)
     st.caption(f"{replications} replications · seed {seed} · {setup.params.horizon_weeks} weeks")
@@ -224,7 +226,9 @@ def show(
             settings, base_settings, seed, replications, compute.MODEL_VERSION, band
         )
     except Exception as err:  # the page must never show a traceback
-        st.error(f"The run failed: {err}. Your settings are kept; try again or change them.")
+        st.error(
+            views.plain(f"The run failed: {err}. Your settings are kept; try again or change them.")
+        )
         return
     brief_button(
         actions,

@@ -37,7 +37,7 @@ from app.state import (
     preset_setup,
 )
 from sim.params import ParamError, diff
-from sim.scenarios import MAX_BYTES, ScenarioError, load_preset, parse
+from sim.scenarios import MAX_BYTES, MAX_TITLE, ScenarioError, load_preset, parse
 
 APPLIED = "sb.applied"
 BASELINE = "sb.baseline"
@@ -49,6 +49,7 @@ URL_WARNINGS = "sb.url_warnings"
 RUN_ERROR = "sb.run_error"
 UPLOAD_ERROR = "sb.upload_error"
 UPLOAD_NOTE = "sb.upload_note"
+SAVE_NOTE = "sb.save_note"  # said once, as a toast, after Save for Compare
 INITIAL_URL = "url.initial"
 
 
@@ -294,12 +295,35 @@ def on_pin_preset(name: str) -> None:
 
 
 def on_save() -> None:
-    """Keep the applied settings for the Compare page (this session only)."""
+    """Keep the applied settings for the Compare page (this session only).
+
+    Settings saved again under the same title are kept once; other settings with a title already
+    taken get a number, as "(2)", rather than replace the earlier ones.
+    """
     setup, _, _ = applied()
+    title = _save(setup)
+    st.session_state[SAVE_NOTE] = f"Saved “{title}” for the Compare page."
+
+
+def _save(setup: Setup, taken: set[str] | None = None) -> str:
+    """Add ``setup`` to the saved settings under a title of its own; returns that title.
+
+    An identical saved setting is reused unless it is in ``taken``.
+    """
+    taken = set() if taken is None else taken
     saved = dict(st.session_state.get(SAVED, {}))
+    title, n = setup.title, 1
     # Compare shows titles and settings only: a file's texts stay with the Sandbox.
-    saved[setup.title] = Setup(setup.preset, setup.title, setup.overrides).to_dict()
+    while title in taken or (
+        title in saved and saved[title] != Setup(setup.preset, title, setup.overrides).to_dict()
+    ):
+        n += 1
+        suffix = f" ({n})"
+        title = setup.title[: MAX_TITLE - len(suffix)] + suffix
+    taken.add(title)
+    saved[title] = Setup(setup.preset, title, setup.overrides).to_dict()
     st.session_state[SAVED] = saved
+    return title
 
 
 # --------------------------------------------------------------------------------------------------
@@ -373,17 +397,7 @@ def _keep_for_compare(setup: Setup, taken: set[str]) -> str:
 
     An identical saved setting is reused unless another scenario of the same link took it already.
     """
-    saved = dict(st.session_state.get(SAVED, {}))
-    title, n = setup.title, 1
-    while title in taken or (
-        title in saved and saved[title] != Setup(setup.preset, title, setup.overrides).to_dict()
-    ):
-        n += 1
-        title = f"{setup.title} ({n})"
-    taken.add(title)
-    saved[title] = Setup(setup.preset, title, setup.overrides).to_dict()
-    st.session_state[SAVED] = saved
-    return SAVED_PREFIX + title
+    return SAVED_PREFIX + _save(setup, taken)
 
 
 def init_compare() -> None:

@@ -37,6 +37,8 @@ from sim.params import (
     with_overrides,
 )
 from sim.report.links import (
+    APP_MAX_REPLICATIONS,
+    APP_MAX_SEED,
     BASE_PARAM,
     BASE_PREFIX,
     CUSTOM_BASE,
@@ -61,8 +63,8 @@ from sim.scenarios import (
     title_problem,
 )
 
-MAX_APP_REPLICATIONS = min(1000, MAX_REPLICATIONS)
-MAX_SEED = 2**31 - 1
+MAX_APP_REPLICATIONS = min(APP_MAX_REPLICATIONS, MAX_REPLICATIONS)
+MAX_SEED = APP_MAX_SEED
 BAND_WIDTHS = (50, 80, 90, 95)
 DEFAULT_BAND = 90
 DEFAULT_METRIC = "signups"

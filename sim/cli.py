@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -25,6 +26,22 @@ EXIT_BAD_INPUT = 2
 
 class UsageError(Exception):
     """Bad command-line input; the message is the one line the user sees."""
+
+
+def check_writable(flag: str, out: str) -> None:
+    """Refuse, before anything runs, an output file that could not be written afterwards."""
+    path = Path(out)
+    folder = path.parent
+    if path.is_dir():
+        raise UsageError(f"{flag} = {out!r} cannot be written: it is a folder, not a file")
+    if not folder.is_dir():
+        raise UsageError(
+            f"{flag} = {out!r} cannot be written: the folder {str(folder)!r} does not exist"
+        )
+    target = path if path.exists() else folder
+    if not os.access(target, os.W_OK):
+        what = "the file" if target is path else f"the folder {str(folder)!r}"
+        raise UsageError(f"{flag} = {out!r} cannot be written: {what} is not writable")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -86,9 +103,15 @@ def _scenario_params(target: str, args: argparse.Namespace) -> tuple[Scenario, P
         key, text = item.split("=", 1)
         key = key.strip()
         overrides[key] = parse_value(key, text)
-    if args.weeks is not None:
-        overrides["horizon_weeks"] = args.weeks
-    return scenario, with_overrides(Params(), overrides)
+    if args.weeks is None:
+        return scenario, with_overrides(Params(), overrides)
+    params = with_overrides(Params(), overrides)  # the settings as given, checked on their own
+    try:
+        return scenario, with_overrides(params, {"horizon_weeks": args.weeks})
+    except ParamError as err:
+        if err.key == "horizon_weeks":
+            raise
+        raise UsageError(f"--weeks {args.weeks} does not fit scenario {target!r}: {err}") from None
 
 
 def _check_run_args(args: argparse.Namespace) -> None:
@@ -108,6 +131,10 @@ def _check_run_args(args: argparse.Namespace) -> None:
         raise UsageError(
             f"--out = {args.out!r} is not allowed: a file name ending in .csv or .parquet"
         )
+    if args.out is not None:
+        check_writable("--out", args.out)
+        path = Path(args.out)
+        check_writable("--out", str(path.with_name(f"{path.stem}_kpis{path.suffix}")))
 
 
 def _run(target: str, args: argparse.Namespace, label: str) -> runner.Results:
@@ -329,11 +356,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_brief(args: argparse.Namespace) -> int:
     from sim.report.brief import command_line, render
-    from sim.report.links import app_link, run_query
+    from sim.report.links import app_link, beyond_app, run_query
 
     out = Path(args.out)
     if out.suffix.lower() not in (".html", ".htm"):
         raise UsageError(f"--out = {args.out!r} is not allowed: a file name ending in .html")
+    check_writable("--out", args.out)
     args.out = None  # checked above; the shared checks expect a data file or nothing
     _check_run_args(args)
     if not args.app_url.startswith(("http://", "https://")):
@@ -391,7 +419,8 @@ def cmd_brief(args: argparse.Namespace) -> int:
         variant,
         base_title=base_scenario.title,
         variant_title=var_scenario.title + (" (modified)" if sets else ""),
-        link=app_link(args.app_url, query),
+        link=None if beyond_app(args.seed, args.replications) else app_link(args.app_url, query),
+        no_link=beyond_app(args.seed, args.replications),
         command=command_line(
             args.baseline, args.variant, args.seed, args.replications, base.weeks, extra
         ),

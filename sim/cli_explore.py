@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from sim import runner
-from sim.cli import ProgressBar, UsageError
+from sim.cli import ProgressBar, UsageError, check_writable
 from sim.executors import TaskExecutor, make_executor
 from sim.explore import (
     attribute,
@@ -93,6 +93,7 @@ def _check_common(args: argparse.Namespace, least: int = 1) -> None:
                 f"--out = {args.out!r} is not allowed: a file name ending in .json or .csv (or "
                 f"give --format json|csv)"
             )
+        check_writable("--out", args.out)
 
 
 def _kpis(args: argparse.Namespace) -> list[str] | None:

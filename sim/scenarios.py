@@ -39,6 +39,7 @@ from sim.params import (
     diff,
     flatten_mapping,
     nest,
+    shown,
     with_overrides,
 )
 
@@ -159,7 +160,7 @@ def load_preset(name: str) -> Scenario:
     if name not in names:  # checked against the list: a name never reaches the file system
         close = difflib.get_close_matches(name, names, n=1)
         hint = f"did you mean {close[0]}?" if close else "one of " + ", ".join(names)
-        raise ScenarioError(f"scenario {name!r} is not a preset: {hint}")
+        raise ScenarioError(f"scenario {shown(name)} is not a preset: {hint}")
     return parse((SCENARIO_DIR / f"{name}.toml").read_bytes(), name=name)
 
 
@@ -181,7 +182,8 @@ def load(name_or_path: str) -> Scenario:
             raise ScenarioError(
                 f"scenario file {name_or_path!r} cannot be read: {err.strerror}"
             ) from None
-        return parse(data, name=path.stem)
+        # The file's name labels results (a CSV column among them): made safe like a title.
+        return parse(data, name=safe_title(path.stem) or "scenario")
     return load_preset(name_or_path)
 
 

@@ -54,7 +54,7 @@ with st.form("compare", border=True, enter_to_submit=False):
         help=controls.SEED_HELP,
     )
     if st.session_state.get(session.CMP_ERROR):
-        st.error(st.session_state[session.CMP_ERROR])
+        st.error(views.plain(st.session_state[session.CMP_ERROR]))
     st.form_submit_button(
         "Compare",
         type="primary",
@@ -109,7 +109,7 @@ try:
     }
     curves = figures.compare_figures(tuple((t, s) for _, t, s in runs), seed, reps, band)
 except Exception as err:  # the page must never show a traceback
-    st.error(f"The comparison failed: {err}")
+    st.error(views.plain(f"The comparison failed: {err}"))
     st.stop()
 
 st.subheader("KPIs")

@@ -10,7 +10,7 @@ import functools
 
 import streamlit as st
 
-from app import explore, session
+from app import explore, session, views
 from app.explore import RUNNING, SANDBOX, TOOL_NAMES, TOOLS
 from app.explore_results import k, kpi_name, results
 from app.state import MAX_APP_REPLICATIONS, MAX_SEED
@@ -324,7 +324,7 @@ def run_settings(tool: str, reps_label: str = "Replications") -> None:
 
 def run_button(tool: str) -> None:
     if ss.get(k(tool, "error")):
-        st.error(ss[k(tool, "error")], icon=":material/error:")
+        st.error(views.plain(ss[k(tool, "error")]), icon=":material/error:")
     st.form_submit_button(
         f"Run {TOOL_NAMES[tool].lower()}",
         type="primary",

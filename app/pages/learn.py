@@ -128,7 +128,7 @@ def _prediction_form(name: str, lesson) -> None:
                 help=f"{kpi.description} Commit before anything is shown.",
             )
         if st.session_state.get(teach.PREDICT_ERROR):
-            st.error(st.session_state[teach.PREDICT_ERROR])
+            st.error(views.plain(st.session_state[teach.PREDICT_ERROR]))
         st.form_submit_button(
             "Commit my prediction",
             type="primary",
@@ -149,7 +149,9 @@ def _reveal(name: str, lesson, record: dict) -> None:
         if record.get("score") is None:
             record["score"], record["verdict"] = teach.score_lesson(lesson, record, reveal)
     except Exception as err:  # the page must never show a traceback
-        st.error(f"The lesson could not be run: {err}. Your prediction is kept; try again.")
+        st.error(
+            views.plain(f"The lesson could not be run: {err}. Your prediction is kept; try again.")
+        )
         return
     samples = np.array(reveal["samples"], dtype=float)
     samples = samples[np.isfinite(samples)]
@@ -233,7 +235,7 @@ def _lessons_tab() -> None:
     try:
         lesson = load_lesson(name)
     except ScenarioError as err:
-        st.error(f"This lesson cannot be loaded: {err}.")
+        st.error(views.plain(f"This lesson cannot be loaded: {err}."))
         return
     st.subheader(lesson.title, anchor=False)
     st.markdown(f"**Learning objective.** {lesson.objective}")
@@ -256,7 +258,7 @@ def _challenge_result(challenge) -> None:
         with st.spinner("Running your attempt…"):
             result = teach.score_attempt(challenge, latest)
     except Exception as err:  # the page must never show a traceback
-        st.error(f"The attempt could not be run: {err}. Your other attempts are kept.")
+        st.error(views.plain(f"The attempt could not be run: {err}. Your other attempts are kept."))
         return
     latest["score"] = result["score"]
     c1, c2 = st.columns([1, 3], vertical_alignment="center")
@@ -293,7 +295,7 @@ def _challenges_tab() -> None:
     try:
         challenge = load_challenge(name)
     except ScenarioError as err:
-        st.error(f"This challenge cannot be loaded: {err}.")
+        st.error(views.plain(f"This challenge cannot be loaded: {err}."))
         return
     st.subheader(challenge.title, anchor=False)
     st.markdown(challenge.brief)
@@ -315,7 +317,7 @@ def _challenges_tab() -> None:
             with cols[i % 2]:
                 controls.draw_lever(controls.lever_for(key), teach.challenge_key(name, key))
         if st.session_state.get(teach.TRY_ERROR):
-            st.error(st.session_state[teach.TRY_ERROR])
+            st.error(views.plain(st.session_state[teach.TRY_ERROR]))
         st.form_submit_button(
             "Try these settings",
             type="primary",

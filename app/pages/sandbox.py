@@ -122,7 +122,7 @@ if presenting:
     )
     views.link_warnings(st.session_state.get(session.URL_WARNINGS, []))
     if base_problem:
-        st.warning(base_problem, icon=":material/warning:")
+        st.warning(views.plain(base_problem), icon=":material/warning:")
     if base_setup is None or base_settings is None:
         present.no_baseline(setup, settings, seed, reps, DEFAULT_BAND)
     else:
@@ -178,6 +178,8 @@ actions.button(
 session.keep_present(
     actions.toggle("Presentation mode", key=controls.PRESENT_KEY, help=PRESENT_HELP)
 )
+if note := st.session_state.pop(session.SAVE_NOTE, None):
+    st.toast(views.plain(note), icon=":material/bookmark_added:")
 
 metric, band, teams = controls.display_options()
 open_tab = st.session_state.get(controls.TAB_KEY) or TABS[DEFAULT_TAB]
@@ -185,7 +187,7 @@ session.keep_display(metric, band, teams, open_tab)
 
 # -- results ----------------------------------------------------------------------------------------
 if base_problem:
-    st.warning(base_problem, icon=":material/warning:")
+    st.warning(views.plain(base_problem), icon=":material/warning:")
 elif base_setup is not None:
     st.caption(
         views.plain(
@@ -208,7 +210,9 @@ try:
         else []
     )
 except Exception as err:  # the page must never show a traceback
-    st.error(f"The run failed: {err}. Your settings are kept; try again or change them.")
+    st.error(
+        views.plain(f"The run failed: {err}. Your settings are kept; try again or change them.")
+    )
     st.stop()
 exports = [("variant", setup.title, variant_view)]
 if base_view is not None and base_setup is not None:

@@ -91,10 +91,14 @@ class Lever:
 
 
 def _text(value: Any) -> str:
+    """``value`` as written in a lever or constraint: short, and read back exactly."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        return f"{value:g}"
+        short = f"{value:g}"
+        if float(short) == value:
+            return short
+        return str(int(value)) if value.is_integer() and abs(value) < 1e16 else repr(value)
     return str(value)
 
 
@@ -318,7 +322,7 @@ class Constraint:
 
     @property
     def text(self) -> str:
-        return f"{self.kpi}{self.op}{self.bound:g}"
+        return f"{self.kpi}{self.op}{_text(self.bound)}"
 
     def to_dict(self) -> dict[str, Any]:
         return {"kpi": self.kpi, "op": self.op, "bound": self.bound}
@@ -338,6 +342,11 @@ def parse_constraint(text: str, outputs: Sequence[str] = KPI_NAMES) -> Constrain
         )
     kpi = check_kpi(match.group(1), outputs, flag="--constraint")
     bound = float(match.group(3)) / (100.0 if match.group(4) else 1.0)
+    if not math.isfinite(bound):
+        raise ExploreError(
+            f"--constraint = {text!r} has a bound too large for a number: write a finite bound, "
+            f"e.g. 'meeting_overhead_share<=0.1'"
+        )
     return Constraint(kpi, match.group(2), bound)
 
 

@@ -198,13 +198,15 @@ def render(
     variant_title: str,
     link: str | None,
     command: str,
+    no_link: str | None = None,
     why: str | None = None,
     created: _dt.date | None = None,
 ) -> str:
     """The brief as one HTML document (no scripts, no external resources).
 
     ``why`` is an optional sentence attributing the headline difference to the changed settings
-    (:func:`sim.explore.why`).
+    (:func:`sim.explore.why`). ``no_link`` says why there is no ``link``, when the app cannot
+    restore the run.
     """
     e = html.escape
     table = compare(base, variant).kpis()
@@ -230,11 +232,15 @@ def render(
         for c in brief_charts(base, variant)
     )
     assumptions = "".join(f"<li>{e(a)}</li>" for a in ASSUMPTIONS)
-    link_html = (
-        f'<p>Restore this run in the app: <a href="{e(link, quote=True)}">{e(link)}</a></p>'
-        if link
-        else ""
-    )
+    if link:
+        link_html = (
+            f'<p>Restore this run in the app: <a href="{e(link, quote=True)}">{e(link)}</a></p>'
+        )
+    elif no_link:
+        link_html = f"<p>No link restores this run in the app: {e(no_link)}. The command line "
+        link_html += "below reproduces it.</p>"
+    else:
+        link_html = ""
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">

@@ -22,6 +22,21 @@ PRESET_PARAM = "scenario"
 BASE_PARAM = "base"
 BASE_PREFIX = "base."
 CUSTOM_BASE = "custom"
+# What the app's links and controls take; the command line allows more (a link cannot carry those).
+APP_MAX_SEED = 2**31 - 1
+APP_MAX_REPLICATIONS = 1_000
+
+
+def beyond_app(seed: int, replications: int) -> str | None:
+    """Why a run with this seed and these replications cannot be restored by a link (None if it can)."""
+    if not 0 <= seed <= APP_MAX_SEED:
+        return f"its seed, {seed:,}, is beyond the app's (0 to {APP_MAX_SEED:,})"
+    if not 1 <= replications <= APP_MAX_REPLICATIONS:
+        return (
+            f"its {replications:,} replications are more than the app runs "
+            f"(at most {APP_MAX_REPLICATIONS:,})"
+        )
+    return None
 
 
 def default_preset() -> str:

@@ -83,12 +83,11 @@ def test_bad_query_parameters_warn_and_the_page_works():
         "scenarios": "pivot,nope," + "x" * 300,
         "reps": "many",
         "colour": "red",
-        "s\u00b2.horizon_weeks": "26",  # a superscript two is not a position
     }
     at = open_compare_first(query)
     assert_clean(at)
     warnings = " ".join(texts(at.warning))
-    for named in ("scenarios", "reps", "colour", "nope", "xxxxxxxx", "s\u00b2.horizon_weeks"):
+    for named in ("scenarios", "reps", "colour", "nope", "xxxxxxxx"):
         assert named in warnings, warnings
     assert len(kpi_columns(at)) == 4  # fell back to the two default presets
     assert len(at.get("vega_lite_chart")) == 8
@@ -136,3 +135,19 @@ def test_titles_from_a_link_show_as_plain_text():
     raw = " ".join(c.value for c in at.caption)
     assert "[prize](" not in raw and "http://" not in raw and "**now**" not in raw
     assert any(title in t for t in texts(at.caption))
+
+
+def test_saving_other_settings_under_a_taken_title_keeps_both():
+    at = saved_then_compare().switch_page("app/pages/sandbox.py").run()
+    at.button(key="sb.save").click().run()  # the same settings again: kept once
+    assert list(at.session_state["sb.saved"]) == ["Aligned baseline (modified)"]
+    at.number_input(key="lever.reviews.council.interval_weeks").set_value(8.0)
+    at.button(key="sb.run").click().run()
+    at.button(key="sb.save").click().run()
+    assert_clean(at)
+    saved = at.session_state["sb.saved"]
+    assert list(saved) == ["Aligned baseline (modified)", "Aligned baseline (modified) (2)"]
+    intervals = [s["overrides"]["reviews.council.interval_weeks"] for s in saved.values()]
+    assert intervals == [2.0, 8.0]
+    note = "Saved “Aligned baseline (modified) (2)” for the Compare page."
+    assert texts(at.toast) == [note]

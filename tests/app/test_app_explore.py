@@ -182,6 +182,17 @@ def test_bad_ranges_and_levers_are_refused_in_one_line(simulations, lever, text,
     assert sum(simulations) == 0
 
 
+def test_a_refusal_quotes_the_input_as_text_not_markdown(simulations):
+    typed = "![x](https://evil.example/t.png) [click me](https://evil.example)"
+    at = run_tool(open_explore(), "sweep", range1=typed, **TINY)
+    assert_clean(at)
+    (message,) = (e.value for e in at.error)  # as sent to the page, before Markdown
+    # Every markup character is a character reference: no image, no link.
+    assert "![" not in message and "](" not in message and "&#91;click me&#93;" in message
+    assert typed in errors(at)[0]  # and the reader sees what was typed
+    assert sum(simulations) == 0
+
+
 def test_an_unknown_lever_is_refused_with_a_suggestion(simulations, monkeypatch):
     # A key typed into the lever picker arrives as a new option; offer one so AppTest can pick it.
     real = explore.lever_keys

@@ -226,3 +226,10 @@ def test_a_link_band_is_one_of_the_widths_offered(text, band, warned):
     assert state.band == band
     assert len(warnings) == warned
     assert all("one of 50, 80, 90, 95" in w for w in warnings)
+
+
+def test_a_compare_link_position_is_ascii_digits():
+    query = {"scenarios": "pivot,demand-shock", "s\u00b2.horizon_weeks": "26", "s\u0661.x": "1"}
+    scenarios, _, _, warnings = decode_compare(query, ["aligned-baseline"])
+    assert scenarios == ["pivot", "demand-shock"]
+    assert len(warnings) == 2 and "s\u00b2.horizon_weeks" in warnings[0], warnings

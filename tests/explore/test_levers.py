@@ -121,3 +121,29 @@ def test_null_kpis_are_known_in_advance():
     assert kpi_null_reason(short(weeks=60), "lead_time_days") is None
     lever = parse_lever("horizon_weeks=26:80")
     assert kpi_null_reason(short(weeks=60), "ltv_to_cac", [lever]) is not None
+
+
+def test_a_constraint_bound_must_be_finite():
+    with pytest.raises(ExploreError, match="'meeting_overhead_share<=1e999' has a bound too large"):
+        parse_constraint("meeting_overhead_share<=1e999")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "org.gtm_cost_per_week=1234567:2345678",
+        "org.gtm_cost_per_week=1000001,1000002",
+        "reviews.council.interval_weeks=1.0000001:1.0000004",
+    ],
+)
+def test_a_lever_written_back_keeps_every_digit(text):
+    lever = parse_lever(text)
+    assert parse_lever(f"{lever.key}={lever.spec}") == lever
+    assert lever.spec == text.split("=", 1)[1]
+
+
+def test_a_constraint_written_back_keeps_every_digit():
+    c = parse_constraint("active_customers_end>=1234567")
+    assert c.text == "active_customers_end>=1234567"
+    assert parse_constraint(c.text) == c
+    assert parse_constraint("meeting_overhead_share<=0.1").text == "meeting_overhead_share<=0.1"

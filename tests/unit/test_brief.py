@@ -134,3 +134,14 @@ def test_why_sentence_attributes_the_difference_and_reaches_the_brief():
         base, var, base_title="A", variant_title="B", link=None, command="c", why=found.text
     )
     assert "Why: " in page
+
+
+def test_a_brief_beyond_the_apps_limits_says_no_link_restores_it(tmp_path):
+    out = tmp_path / "brief.html"
+    args = ["brief", "aligned-baseline", "aligned-baseline", "-n", "2", "--weeks", "20"]
+    args += ["--quiet", "--out", str(out)]
+    assert main([*args, "--seed", str(3_000_000_000)]) == 0
+    page = out.read_text()
+    assert "No link restores this run in the app: its seed, 3,000,000,000, is beyond" in page
+    assert "seed=3000000000" not in page  # no link that the app would refuse
+    assert "--seed 3000000000" in page  # the command line reproduces it

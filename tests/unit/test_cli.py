@@ -197,3 +197,49 @@ def test_model_docs_carry_the_current_parameter_table():
     doc = (Path(__file__).resolve().parents[2] / "docs" / "MODEL.md").read_text()
     block = doc.split("<!-- parameters:begin -->\n")[1].split("\n<!-- parameters:end -->")[0]
     assert block == parameter_table(), "regenerate with: python -m sim params --format markdown"
+
+
+@pytest.mark.parametrize(
+    ("command", "out", "message"),
+    [
+        (["run", "pivot"], "missing/res.csv", "the folder"),
+        (["run", "pivot"], "folder.csv", "it is a folder"),
+        (
+            ["sweep", "pivot", "--lever", "reviews.council.interval_weeks=1:8"],
+            "no/s.json",
+            "does not exist",
+        ),
+        (["brief", "pivot", "pivot"], "nowhere/b.html", "does not exist"),
+    ],
+)
+def test_an_output_that_cannot_be_written_is_refused_before_running(
+    capsys, tmp_path, monkeypatch, command, out, message
+):
+    import sim.runner
+
+    def never(*args, **kwargs):
+        raise AssertionError("ran before the output was checked")
+
+    monkeypatch.setattr(sim.runner, "run_many", never)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "folder.csv").mkdir()
+    code, _, err = cli(capsys, *command, "--out", out, "--quiet")
+    assert code == 2
+    assert "--out" in err and message in err and "Traceback" not in err, err
+
+
+def test_a_files_name_in_the_csv_cannot_start_a_formula(capsys, tmp_path):
+    scenario = tmp_path / "@SUM(1+1).toml"
+    scenario.write_text("[settings]\nhorizon_weeks = 20\n")
+    out = tmp_path / "res.csv"
+    code, _, _ = cli(capsys, "run", str(scenario), "-n", "1", "--out", str(out), "--quiet")
+    assert code == 0
+    for path in (out, tmp_path / "res_kpis.csv"):
+        names = set(pd.read_csv(path)["scenario"])
+        assert names == {"SUM(1+1)"}, names
+
+
+def test_weeks_that_do_not_fit_a_scenario_say_so(capsys):
+    code, _, err = cli(capsys, "run", "pivot", "--weeks", "20", "--quiet")
+    assert code == 2
+    assert "--weeks 20 does not fit scenario 'pivot': market.shift_week = 30" in err
