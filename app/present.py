@@ -165,15 +165,26 @@ def tiles(summary: Mapping, comparison: pd.DataFrame | None, base_summary: Mappi
                 )
 
 
-def no_baseline(setup: Setup, settings: str, seed: int, replications: int, band: int) -> None:
-    """Presentation mode without a pinned baseline: say so and offer one."""
+def no_baseline(
+    setup: Setup,
+    settings: str,
+    seed: int,
+    replications: int,
+    band: int,
+    problem: str | None = None,
+) -> None:
+    """Presentation mode without a usable baseline: say why (none pinned, or ``problem``) and
+    offer one."""
     st.title(views.plain(setup.title), anchor=False)
-    st.warning(
-        "There is no baseline to compare with, so there is no proposal to present yet. Pin "
-        "these settings as the baseline (then change a lever and run), or compare them against "
-        "the aligned baseline.",
-        icon=":material/push_pin:",
-    )
+    if problem:
+        st.warning(views.plain(problem), icon=":material/warning:")
+    else:
+        st.warning(
+            "There is no baseline to compare with, so there is no proposal to present yet. Pin "
+            "these settings as the baseline (then change a lever and run), or compare them "
+            "against the aligned baseline.",
+            icon=":material/push_pin:",
+        )
     offer = st.container(horizontal=True)
     offer.button(
         "Pin these settings and change a lever",

@@ -784,10 +784,18 @@ def flatten_mapping(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]
     for name, value in tree.items():
         key = f"{prefix}{name}"
         if isinstance(value, Mapping) and key not in _INFO:
-            out.update(flatten_mapping(value, key + "."))
+            inner = flatten_mapping(value, key + ".")
         else:
             check_key(key, value)
-            out[key] = value
+            inner = {key: value}
+        for dotted, setting_value in inner.items():
+            # A quoted dotted key and a table can name one setting twice: say so, keep neither.
+            if dotted in out and out[dotted] != setting_value:
+                raise ParamError(
+                    dotted, setting_value, f"one value (it is also given as {out[dotted]!r})",
+                    "is given twice",
+                )  # fmt: skip
+            out[dotted] = setting_value
     return out
 
 

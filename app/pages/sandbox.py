@@ -121,10 +121,8 @@ if presenting:
         top.toggle("Presentation mode", key=controls.PRESENT_KEY, help=PRESENT_HELP)
     )
     views.link_warnings(st.session_state.get(session.URL_WARNINGS, []))
-    if base_problem:
-        st.warning(views.plain(base_problem), icon=":material/warning:")
     if base_setup is None or base_settings is None:
-        present.no_baseline(setup, settings, seed, reps, DEFAULT_BAND)
+        present.no_baseline(setup, settings, seed, reps, DEFAULT_BAND, base_problem)
     else:
         present.show(
             setup,

@@ -70,6 +70,14 @@ def test_without_a_baseline_it_says_so_and_offers_the_aligned_one():
     assert at.query_params["base"] == "aligned-baseline"
 
 
+def test_a_baseline_that_cannot_run_at_the_horizon_is_the_one_reason_given():
+    at = open_app({"base": "pivot", "horizon_weeks": "26", "present": "1"})
+    assert_clean(at)
+    warnings = texts(at.warning)
+    assert len(warnings) == 1 and "cannot be re-run at this run's horizon" in warnings[0]
+    assert at.button(key="present.aligned")  # a baseline is still offered
+
+
 def test_pinning_from_presentation_mode_returns_to_the_levers():
     at = open_app({"scenario": "drifting-incentives", "present": "1"})
     at.button(key="present.pin").click().run()

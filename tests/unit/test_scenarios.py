@@ -90,6 +90,13 @@ def test_round_trip_through_toml():
             "U+202E (RIGHT-TO-LEFT OVERRIDE) at character 6",
         ),
         ("[scenario]\nauthor = 'x'", ScenarioError, "author"),
+        # One setting named twice, as a quoted dotted key and in a table.
+        (
+            '[settings]\n"reviews.council.interval_weeks" = 2\n'
+            "[settings.reviews.council]\ninterval_weeks = 8",
+            ParamError,
+            "interval_weeks = 8 is given twice: one value (it is also given as 2)",
+        ),
         # Descriptions and notes are shown on the Sandbox: bounded, and text only.
         (
             "[scenario]\ndescription = '" + "d" * 1_001 + "'",
