@@ -296,7 +296,7 @@ def players_from(
     for name, ch in groups.items():
         if len(ch) == 1:
             key = next(iter(ch))
-            players.append(Player(key, lever_label(key), ch))
+            players.append(Player(key, lever_label(key, to=ch[key][1]), ch))
         else:
             players.append(Player(name, lever_label(name, group=True), ch))
     return tuple(players)
@@ -505,8 +505,16 @@ def sentence(
         return f"The {size} {direction} in {what} comes from no single lever."
     top_name, top = items[0]
     rest = items[1:]
-    if top * total > 0 and abs(top) > 1.05 * abs(total):
+    # Compared as shown: a part never reads as "most of" a whole it is, rounded, as large as.
+    shown_top = float(_amount(top, unit)[0].replace(",", ""))
+    if top * total > 0 and (
+        abs(top) > 1.05 * abs(total) or shown_top >= float(mag.replace(",", ""))
+    ):
         first = f"The {size} {direction} in {what} comes from {top_name} ({_signed(top, unit)})"
+        others = len(contributions) - 1
+        if not rest and others and (total - top) * total < 0:
+            # What the others offset rounds to nothing on its own, but it is why the part is larger.
+            first += f", slightly offset by the other {'lever' if others == 1 else 'levers'}"
     elif top * total > 0 and abs(top) >= 0.5 * abs(total):
         first = (
             f"Most of the {size} {direction} in {what} comes from {top_name} ({_signed(top, unit)})"

@@ -27,6 +27,19 @@ _REVIEW_FIELDS = {
     "churn_threshold": "the {r}'s churn trigger",
     "cooldown_weeks": "the {r}'s cooldown",
 }
+# Settings that switch something on or off: what turning them on, and off, is called.
+_SWITCHES = {
+    **{
+        f"reviews.{r}.enabled": (f"holding the {name}", f"dropping the {name}")
+        for r, name in _REVIEWS.items()
+    },
+    "market.shift_enabled": ("the market shift", "taking out the market shift"),
+    "market.demand_shock_enabled": ("the demand shock", "taking out the demand shock"),
+    "market.demand_shock_shifts_epoch": (
+        "the demand shock's change of needs",
+        "a demand shock that leaves needs as they were",
+    ),
+}
 _NAMES = {
     "horizon_weeks": "the horizon",
     "incentives.product": "product teams' incentive",
@@ -54,8 +67,15 @@ _GROUPS = {
 }
 
 
-def lever_label(key: str, group: bool = False) -> str:
-    """A short noun phrase for a setting (or, with ``group``, a section such as reviews.council)."""
+def lever_label(key: str, group: bool = False, to: object = None) -> str:
+    """A short noun phrase for a setting (or, with ``group``, a section such as reviews.council).
+
+    ``to`` is the value the setting changes to, where that changes the words: a review switched
+    off is "dropping the strategy review", not "holding" it.
+    """
+    if key in _SWITCHES:
+        on, off = _SWITCHES[key]
+        return off if to is False else on
     if group:
         parts = key.split(".")
         if len(parts) == 2 and parts[0] == "reviews" and parts[1] in _REVIEWS:

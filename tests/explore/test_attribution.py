@@ -176,6 +176,12 @@ def test_sentences():
     )
     assert "cannot be computed" in sentence("retention_52w", math.nan, [])
     assert "\n" not in s
+    # A part that rounds to more than the whole: never "most of", and the offset is owned up to.
+    s = sentence("retention_52w", -0.0164, [("sales' incentive", -0.0168), ("b", 0.0004)])
+    assert s == (
+        "The 1.6-point fall in 52-week retention comes from sales' incentive (−1.7 points), "
+        "slightly offset by the other lever."
+    )
 
 
 def test_explain_reads_an_attribution():
@@ -183,3 +189,22 @@ def test_explain_reads_an_attribution():
     result = attribute(ev, {"a": 1.0, "b": 1.0}, replications=1, executor=SERIAL)
     assert explain(result, "y") == "Most of the 7.00 rise in y comes from a (+4.00); b adds +3.00."
     assert result.explain("y") == explain(result, "y")
+
+
+def test_a_switch_is_named_by_the_way_it_was_turned():
+    base = short(weeks=40)  # every review held
+    variant = {"reviews.strategy.enabled": False, "market.shift_enabled": True}
+    found = attribute(base, variant, replications=1, executor=SERIAL, kpis=["value_delivered"])
+    labels = {p.name: p.label for p in found.players}
+    assert labels == {
+        "reviews.strategy.enabled": "dropping the strategy review",
+        "market.shift_enabled": "the market shift",
+    }
+    back = attribute(
+        with_overrides(base, variant),
+        {"reviews.strategy.enabled": True},
+        replications=1,
+        executor=SERIAL,
+        kpis=["value_delivered"],
+    )
+    assert [p.label for p in back.players] == ["holding the strategy review"]
