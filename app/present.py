@@ -145,7 +145,7 @@ def tiles(summary: Mapping, comparison: pd.DataFrame | None, base_summary: Mappi
             if row is not None and not is_missing(row["diff_mean"]):
                 # st.metric reads the direction from an ASCII sign.
                 delta = fmt_change(row["diff_mean"], k.unit).replace("−", "-")
-                description = p_better_text(row["p_better"]).replace("variant", "proposal")
+                description = p_better_text(row, subject="proposal", counts=False)
             st.metric(
                 k.label,
                 kpi_value(name, s),

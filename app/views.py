@@ -25,6 +25,7 @@ from sim.report.format import (
     kpi_value,
     null_reason,
     p_better_text,
+    partial_note,
 )
 
 # Characters Markdown (and Streamlit's extensions of it) may read as markup, or as the start of a
@@ -105,11 +106,13 @@ def kpi_tiles(summary: Mapping, comparison: pd.DataFrame | None = None) -> None:
                 continue
             delta: str | int | None = None
             description = None
+            row = None
             if by_kpi is not None and not is_missing(by_kpi.loc[name, "diff_mean"]):
-                delta = fmt_delta(by_kpi.loc[name, "diff_mean"], k.unit)
+                row = by_kpi.loc[name]
+                delta = fmt_delta(row["diff_mean"], k.unit)
                 if is_zero_text(delta):
                     delta = 0
-                description = p_better_text(by_kpi.loc[name, "p_better"])
+                description = p_better_text(row, counts=False)
             st.metric(
                 k.label,
                 kpi_value(name, s),
@@ -119,6 +122,8 @@ def kpi_tiles(summary: Mapping, comparison: pd.DataFrame | None = None) -> None:
                 help=f"{k.description} {kpi_range(name, s)}.",
                 border=True,
             )
+            if note := partial_note(name, s, row):
+                st.caption(note)
 
 
 def show_figures(figures: list[dict], sections: bool = True) -> None:

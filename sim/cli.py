@@ -158,7 +158,8 @@ def _kpi_payload(results: runner.Results) -> dict[str, Any]:
     summary = results.kpi_summary()
     out = {}
     for name, stats in summary.items():
-        out[name] = {k: _json_number(v) for k, v in stats.items()}
+        # ``of`` is the run's replications, given once at the top.
+        out[name] = {k: _json_number(v) for k, v in stats.items() if k != "of"}
     return out
 
 

@@ -16,9 +16,10 @@ HEADLINE_KPIS = ("retention_52w", "median_ttv_days", "value_delivered")
 
 
 def fmt_level(value: float, unit: str) -> str:
-    """A KPI's level in words-friendly form: 41%, 12.3 days, 4,120 points."""
+    """A KPI's level in words-friendly form: 41.2%, 12.3 days, 4,120 points (shares to the same
+    tenth of a point as the tiles, so a sentence and a tile never disagree)."""
     if unit == "share":
-        return f"{value:.0%}" if abs(value) >= 0.1 else f"{value:.1%}"
+        return f"{value:.1%}"
     if unit == "days":
         return f"{value:.1f} days"
     if unit == "value points":

@@ -241,13 +241,15 @@ class Results:
         return df
 
     def kpi_summary(self) -> dict[str, dict[str, float | None]]:
-        """Each KPI's mean and 5th, 50th and 95th percentiles across replications (None if null)."""
+        """Each KPI's mean and 5th, 50th and 95th percentiles across the replications in which it
+        has a value (None if it has none); ``n`` counts those replications, of ``of``."""
         out: dict[str, dict[str, float | None]] = {}
         for j, name in enumerate(KPI_NAMES):
             col = self.kpi_values[:, j]
             col = col[np.isfinite(col)]
             if col.size == 0:
-                out[name] = {"mean": None, "p05": None, "p50": None, "p95": None}
+                out[name] = {"mean": None, "p05": None, "p50": None, "p95": None, "n": 0}
+                out[name]["of"] = self.replications
                 continue
             p05, p50, p95 = np.percentile(col, PERCENTILES)
             out[name] = {
@@ -255,6 +257,8 @@ class Results:
                 "p05": float(p05),
                 "p50": float(p50),
                 "p95": float(p95),
+                "n": int(col.size),
+                "of": self.replications,
             }
         return out
 
@@ -312,8 +316,10 @@ class Comparison:
     def kpis(self) -> pd.DataFrame:
         """Per KPI: baseline and variant means, the paired difference's mean and 90% interval,
         and P(variant better): the share of paired replications in which the variant did better
-        (ties count half)."""
+        (ties count half). ``pairs`` counts the replications in which both have a value (of
+        ``replications``), ``ties`` those in which both are the same."""
         rows = []
+        reps = self.baseline.replications
         for j, name in enumerate(KPI_NAMES):
             b = self.baseline.kpi_values[:, j]
             v = self.variant.kpi_values[:, j]
@@ -332,6 +338,9 @@ class Comparison:
                         "diff_p05": math.nan,
                         "diff_p95": math.nan,
                         "p_better": math.nan,
+                        "pairs": 0,
+                        "ties": 0,
+                        "replications": reps,
                     }
                 )
                 continue
@@ -353,6 +362,9 @@ class Comparison:
                     "diff_p05": float(p05),
                     "diff_p95": float(p95),
                     "p_better": p_better,
+                    "pairs": int(ok.sum()),
+                    "ties": int(tie.sum()),
+                    "replications": reps,
                 }
             )
         return pd.DataFrame(rows)

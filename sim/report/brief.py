@@ -22,7 +22,7 @@ from sim.narrative import caveat, fmt_change, fmt_level, headline
 from sim.outcomes import KPIS, SERIES
 from sim.params import Params, diff, flatten, info
 from sim.report import charts
-from sim.report.format import y_title
+from sim.report.format import fmt_value, y_title
 from sim.runner import MODEL_VERSION, Results, compare
 
 BASE_COLOR = charts.BASELINE_COLOR
@@ -37,7 +37,8 @@ ASSUMPTIONS = (
     "churn and sign-ups. Churn propensities follow the shifted-beta-geometric model.",
     "Both arms run on the same random numbers, so their differences are the changed settings' effect; "
     "intervals cover 90% of the paired replications.",
-    "Settings not listed below are at the model's defaults; every default, its range and rationale "
+    'Settings not listed under "Settings that differ from the model\'s defaults" are at those '
+    "defaults; every default, its range and rationale "
     "are in the model documentation (docs/MODEL.md).",
 )
 
@@ -134,8 +135,8 @@ def brief_charts(base: Results, variant: Results) -> list[BriefChart]:
                         y_format=fmt,
                     )
                 ),
-                f"{title}: the baseline averages {fb['mean'].mean():,.2f} and the proposal "
-                f"{fv['mean'].mean():,.2f} {unit} over the horizon.",
+                f"{title}: the baseline averages {fmt_value(fb['mean'].mean(), unit)} and the "
+                f"proposal {fmt_value(fv['mean'].mean(), unit)} over the horizon.",
             )
         )
     return out

@@ -103,10 +103,36 @@ def null_reason(name: str) -> str:
     return NULL_REASONS.get(name, "there was nothing to measure")
 
 
-def p_better_text(p: float | None) -> str:
+def p_better_text(row: Mapping, subject: str = "variant", counts: bool = True) -> str:
+    """P(variant better) of one KPI's paired comparison (a row of ``Comparison.kpis()``), saying
+    (with ``counts``) when it rests on only some replications, and giving none when every pair
+    is the same."""
+    p = row["p_better"]
     if is_missing(p):
         return ""
-    return f"P(variant better) {p:.0%}"
+    if row.get("pairs") and row.get("ties") == row["pairs"]:
+        return "the same in every replication"
+    name = f"P({subject} better)" if subject else "P(better)"
+    return f"{name} {p:.0%}{from_some(row) if counts else ''}"
+
+
+def partial_note(name: str, summary: Mapping, row: Mapping | None = None) -> str | None:
+    """For a tile: how many replications a KPI's value (or paired difference) comes from, when
+    not all, and why the others have none."""
+    have, of = (row.get("pairs"), row.get("replications")) if row is not None else (None, None)
+    if have is None:
+        have, of = summary.get("n"), summary.get("of")
+    if have is None or not of or have >= of:
+        return None
+    return f"From {have:,} of {of:,} replications; in the others, {null_reason(name)}."
+
+
+def from_some(row: Mapping) -> str:
+    """ " (from 5 of 100 replications)" when a paired KPI has a value in only some of them."""
+    pairs, reps = row.get("pairs"), row.get("replications")
+    if pairs is None or not reps or pairs >= reps:
+        return ""
+    return f" (from {pairs:,} of {reps:,} replications)"
 
 
 def series_unit(metric: str) -> str:
@@ -240,7 +266,9 @@ def kpi_table(summary: dict, comparison: pd.DataFrame | None = None) -> pd.DataF
                 else "n/a"
             )
             row["P(variant better)"] = (
-                "n/a" if is_missing(c["p_better"]) else f"{c['p_better']:.0%}"
+                "n/a"
+                if is_missing(c["p_better"])
+                else p_better_text(c).removeprefix("P(variant better) ")
             )
         row["Better when"] = "higher" if k.higher_is_better else "lower"
         rows.append(row)
@@ -286,7 +314,7 @@ def compare_pair_table(first: str, pairs: Mapping[str, pd.DataFrame | None]) -> 
             if is_missing(c["diff_mean"]):
                 row[title] = "n/a"
                 continue
-            row[title] = f"{fmt_delta(c['diff_mean'], k.unit)} · P(better) {c['p_better']:.0%}"
+            row[title] = f"{fmt_delta(c['diff_mean'], k.unit)} · {p_better_text(c, subject='')}"
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -73,7 +73,8 @@ def test_run_json_schema(capsys):
     assert m["model_version"] and m["seed"] == 9 and m["replications"] == 3
     assert list(doc["kpis"]) == list(KPI_NAMES)
     for stats in doc["kpis"].values():
-        assert set(stats) == {"mean", "p05", "p50", "p95"}
+        assert set(stats) == {"mean", "p05", "p50", "p95", "n"}
+        assert 0 <= stats["n"] <= 3
     r = doc["kpis"]["retention_52w"]
     assert r["p05"] <= r["p50"] <= r["p95"]
 

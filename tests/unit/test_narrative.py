@@ -20,7 +20,7 @@ def _row(kpi, base, var, lo, hi, p):
 def test_clear_rise_names_levels_interval_and_odds():
     text = kpi_clause(_row("retention_52w", 0.41, 0.49, 0.05, 0.11, 0.97))
     assert text == (
-        "raises 52-week retention from 41% to 49% (90% interval +5.0 to +11 points; "
+        "raises 52-week retention from 41.0% to 49.0% (90% interval +5.0 to +11 points; "
         "better in 97% of paired runs)"
     )
 

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from sim.report.format import p_better_text
 from sim.runner import compare, run_many
 from tests.helpers import params
 
@@ -80,6 +81,20 @@ def test_compare_pairs_replications_and_rejects_mismatches():
     assert al.diff_mean < 0 and al.p_better == 0.0
     meet = table.loc["meeting_overhead_share"]
     assert meet.diff_mean == 0.0 and meet.p_better == 0.5  # identical: a tie counts half
+    assert (meet.pairs, meet.ties, meet.replications) == (5, 5, 5)
+    assert p_better_text(meet) == "the same in every replication"
+    assert p_better_text(al) == "P(variant better) 0%"
+    lag = table.loc["detection_lag_days"]
+    summary = var.kpi_summary()["detection_lag_days"]
+    finite = np.isfinite(var.kpis()["detection_lag_days"]).sum()
+    assert (summary["n"], summary["of"]) == (finite, 5)
+    assert (
+        lag.pairs
+        == (
+            np.isfinite(base.kpis()["detection_lag_days"])
+            & np.isfinite(var.kpis()["detection_lag_days"])
+        ).sum()
+    )
     diff = compare(base, var).retention_difference()
     assert diff["mean"].iloc[0] == 0.0
     with pytest.raises(ValueError, match="seed"):

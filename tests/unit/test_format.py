@@ -1,0 +1,34 @@
+"""How paired comparisons and partly measured KPIs are put into words."""
+
+from sim.report.format import p_better_text, partial_note
+
+
+def row(p=0.8, pairs=100, ties=0, reps=100):
+    return {"p_better": p, "pairs": pairs, "ties": ties, "replications": reps}
+
+
+def test_p_better_says_how_many_replications_it_rests_on():
+    assert p_better_text(row()) == "P(variant better) 80%"
+    assert (
+        p_better_text(row(p=0.2, pairs=5)) == "P(variant better) 20% (from 5 of 100 replications)"
+    )
+    assert p_better_text(row(pairs=5), counts=False) == "P(variant better) 80%"
+    assert p_better_text(row(), subject="proposal") == "P(proposal better) 80%"
+    assert p_better_text(row(), subject="") == "P(better) 80%"
+
+
+def test_identical_pairs_give_no_probability():
+    assert p_better_text(row(p=0.5, ties=100)) == "the same in every replication"
+    assert p_better_text(row(p=0.5, ties=99)) == "P(variant better) 50%"
+    assert p_better_text(row(p=float("nan"))) == ""
+
+
+def test_a_tile_says_when_its_value_comes_from_some_replications():
+    summary = {"mean": 12.8, "n": 5, "of": 100}
+    note = partial_note("detection_lag_days", summary)
+    assert note is not None and note.startswith(
+        "From 5 of 100 replications; in the others, no team"
+    )
+    assert partial_note("detection_lag_days", {"mean": 12.8, "n": 100, "of": 100}) is None
+    # With a baseline, the pairs count.
+    assert partial_note("detection_lag_days", summary, row(pairs=3)).startswith("From 3 of 100")
