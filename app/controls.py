@@ -403,17 +403,23 @@ def lever_form(on_run: Callable[[], None], error: str | None = None) -> None:
         )
 
 
-def display_options(teams_enabled: bool = True) -> tuple[str, int, bool]:
-    """Display-only options (they redraw from cached results, never re-simulate)."""
-    c1, c2, c3 = st.columns([2, 2, 1], vertical_alignment="bottom")
-    metric = c1.selectbox(
+def display_options(metric_shown: bool = True, teams_shown: bool = True) -> tuple[str, int, bool]:
+    """Display-only options (they redraw from cached results, never re-simulate).
+
+    The weekly metric and the per-team detail are drawn on the Delivery and governance tab (the
+    metric's table also on Data tables): elsewhere they are greyed out, keeping their values.
+    """
+    row = st.container(horizontal=True, vertical_alignment="bottom")
+    where = "Shown on the Delivery and governance tab."
+    metric = row.selectbox(
         "Metric shown",
         list(SERIES),
         key=METRIC_KEY,
         format_func=lambda m: f"{series_label(m)} ({SERIES[m][1]})",
-        help="Which weekly metric the last chart shows (display only: no new run).",
+        disabled=not metric_shown,
+        help="Which weekly metric the last chart shows (display only: no new run). " + where,
     )
-    band = c2.select_slider(
+    band = row.select_slider(
         "Band width",
         options=list(BAND_WIDTHS),
         key=BAND_KEY,
@@ -421,11 +427,12 @@ def display_options(teams_enabled: bool = True) -> tuple[str, int, bool]:
         help="The share of replications inside the shaded band around each mean line "
         "(display only: no new run).",
     )
-    teams = c3.toggle(
+    teams = row.toggle(
         "Per-team detail",
         key=TEAMS_KEY,
-        disabled=not teams_enabled,
-        help="Draw each team's alignment on the alignment chart (display only: no new run).",
+        disabled=not teams_shown,
+        help="Draw each team's alignment on the alignment chart (display only: no new run). "
+        + where,
     )
     return metric, int(band), bool(teams)
 

@@ -91,18 +91,26 @@ def link_warnings(warnings: list[str]) -> None:
 
 
 def kpi_tiles(summary: Mapping, comparison: pd.DataFrame | None = None) -> None:
-    """The headline KPIs as tiles, with deltas and P(variant better) against a pinned baseline."""
+    """The headline KPIs as tiles, with deltas and P(variant better) against a pinned baseline.
+
+    Tiles sit three to a row and wrap onto more rows when the page is too narrow for three (a
+    narrow window, a sidebar open), so no number is cut short. What a tile cannot say in its
+    value (no value, or a value from only some replications) follows the tiles as notes.
+    """
     by_kpi = comparison.set_index("kpi") if comparison is not None else None
     per_row = 3
-    cols = [c for _ in range(0, len(TILE_KPIS), per_row) for c in st.columns(per_row)]
-    for col, name in zip(cols, TILE_KPIS, strict=True):
-        k = KPIS[name]
-        s = summary[name]
-        with col:
+    notes = []
+    for start in range(0, len(TILE_KPIS), per_row):
+        row_of_tiles = st.container(horizontal=True)
+        for name in TILE_KPIS[start : start + per_row]:
+            k = KPIS[name]
+            s = summary[name]
             if is_missing(s["mean"]):
                 reason = null_reason(name)
-                st.metric(k.label, "n/a", help=f"{k.description} No value: {reason}.", border=True)
-                st.caption(f"No value: {reason}.")
+                row_of_tiles.metric(
+                    k.label, "n/a", help=f"{k.description} No value: {reason}.", border=True
+                )
+                notes.append(f"{k.label}: no value, as {reason}.")
                 continue
             delta: str | int | None = None
             description = None
@@ -113,7 +121,7 @@ def kpi_tiles(summary: Mapping, comparison: pd.DataFrame | None = None) -> None:
                 if is_zero_text(delta):
                     delta = 0
                 description = p_better_text(row, counts=False)
-            st.metric(
+            row_of_tiles.metric(
                 k.label,
                 kpi_value(name, s),
                 delta=delta,
@@ -123,7 +131,9 @@ def kpi_tiles(summary: Mapping, comparison: pd.DataFrame | None = None) -> None:
                 border=True,
             )
             if note := partial_note(name, s, row):
-                st.caption(note)
+                notes.append(f"{k.label}: {note[0].lower()}{note[1:]}")
+    for note in notes:
+        st.caption(note)
 
 
 def show_figures(figures: list[dict], sections: bool = True) -> None:

@@ -179,8 +179,11 @@ session.keep_present(
 if note := st.session_state.pop(session.SAVE_NOTE, None):
     st.toast(views.plain(note), icon=":material/bookmark_added:")
 
-metric, band, teams = controls.display_options()
 open_tab = st.session_state.get(controls.TAB_KEY) or TABS[DEFAULT_TAB]
+metric, band, teams = controls.display_options(
+    metric_shown=open_tab in (TABS["delivery"], TABS["tables"]),
+    teams_shown=open_tab == TABS["delivery"],
+)
 session.keep_display(metric, band, teams, open_tab)
 
 # -- results ----------------------------------------------------------------------------------------

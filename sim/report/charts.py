@@ -178,11 +178,27 @@ def _finish(chart: alt.LayerChart, title: str, description: str, height: int) ->
     )
 
 
+# Longest legend label, in pixels, before it is cut short (a scenario title may run to 80 characters).
+LEGEND_LABEL_LIMIT = 480
+
+
 def _color(colors: Mapping[str, str], legend: bool) -> alt.Color:
+    """The series colours; the legend, above the plot, lists one series a line, so no entry runs
+    off a narrow chart and a long scenario title is read in full."""
     return alt.Color(
         "series:N",
         scale=alt.Scale(domain=list(colors), range=list(colors.values())),
-        legend=alt.Legend(title=None, orient="top", symbolOpacity=1) if legend else None,
+        legend=alt.Legend(
+            title=None,
+            orient="top",
+            direction="vertical",
+            rowPadding=1,
+            symbolSize=60,
+            symbolOpacity=1,
+            labelLimit=LEGEND_LABEL_LIMIT,
+        )
+        if legend
+        else None,
         sort=list(colors),
     )
 

@@ -194,3 +194,37 @@ def test_an_uploaded_files_title_description_and_notes_show_as_text(server_url, 
     markup = "a:not([href^='#']), img, em, strong, code, pre, ol, ul, b, span[style]"
     for element in (heading, description, notes):
         assert element.locator(markup).count() == 0
+
+
+# Text cut short by its box: a KPI tile's label, value or P(better), or a chart legend's label.
+CUT_SHORT = """() => {
+  const cut = [...document.querySelectorAll(
+      '[data-testid="stMetric"] [data-testid="stMetricValue"] div,'
+      + ' [data-testid="stMetric"] [data-testid="stMetricLabel"] p,'
+      + ' [data-testid="stMetric"] [data-testid="stMetricDeltaDescription"]')]
+    .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent);
+  for (const svg of document.querySelectorAll('[data-testid="stVegaLiteChart"] svg.marks')) {
+    const right = svg.getBoundingClientRect().right;
+    for (const t of svg.querySelectorAll('.role-legend-label text')) {
+      if (t.textContent.endsWith('…') || t.getBoundingClientRect().right > right + 1) {
+        cut.push(t.textContent);
+      }
+    }
+  }
+  return cut;
+}"""
+
+
+def test_a_narrow_window_cuts_no_kpi_or_legend_short(server_url, new_page):
+    page = new_page(viewport=(800, 1000))
+    page.goto(server_url + "/" + QUERY + "&scenario=drifting-incentives&base=aligned-baseline")
+    wait_until_idle(page, charts=CHARTS_ON_SANDBOX + 1)  # the paired difference too
+    assert len(tiles(page)) == 6
+    assert page.evaluate(CUT_SHORT) == []
+    scenarios = "aligned-baseline,pivot,drifting-incentives,sales-led-drift"
+    page.goto(f"{server_url}/compare{QUERY}&scenarios={scenarios}")
+    wait_until_idle(page, charts=8)
+    assert page.evaluate(CUT_SHORT) == []
+    legend = page.locator(f"{DRAWN_CHART} .role-legend-label text").all_text_contents()
+    assert legend[:4] == ["Aligned baseline", "Pivot: the market moves", "Drifting incentives",
+                          "Sales-led drift"]  # fmt: skip
