@@ -421,8 +421,10 @@ def brief_html(
 ) -> str:
     """The decision brief (self-contained HTML) of the baseline against the proposal.
 
-    The runs come from the cache (the page has just drawn them); the charts are rendered to SVG,
-    which takes about a second, so the download button builds the brief only when clicked.
+    The runs come from the cache (the page has just drawn them); the charts are rendered to SVG
+    (a second or two) and the changed settings' shares of the difference are worked out (cached,
+    but on first use one run per combination of changed settings), so the download button builds
+    the brief only when clicked.
     """
     from sim.report.brief import render
 

@@ -6,7 +6,13 @@ import numpy as np
 import streamlit as st
 
 from app import compute, controls, model_guide, teach, views
-from app.state import CHALLENGE_PARAM, MAX_APP_REPLICATIONS, MAX_SEED, encode_learn
+from app.state import (
+    CHALLENGE_PARAM,
+    LEARN_REPLICATIONS,
+    MAX_APP_REPLICATIONS,
+    MAX_SEED,
+    encode_learn,
+)
 from sim.lessons import DIRECTIONS, challenge_names, lesson_names, load_challenge, load_lesson
 from sim.outcomes import KPIS
 from sim.report.format import fmt_delta, fmt_value
@@ -30,7 +36,9 @@ with st.expander("Run settings for lessons and challenges"):
         max_value=MAX_APP_REPLICATIONS,
         step=10,
         key=teach.REPS_KEY,
-        help=controls.REPS_HELP + " 30 is plenty for a lesson.",
+        help=controls.REPS_HELP
+        + f" Lessons start at {LEARN_REPLICATIONS}: paired differences are clear with that many, "
+        "and a class gets its reveals sooner.",
     )
     c2.number_input(
         "Seed", min_value=0, max_value=MAX_SEED, step=1, key=teach.SEED_KEY, help=controls.SEED_HELP

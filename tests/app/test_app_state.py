@@ -7,14 +7,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from app.state import (
+    LEARN_REPLICATIONS,
+    REPS_PARAM,
+    LearnState,
     SandboxState,
     Setup,
     apply_values,
     canonical,
     decode_compare,
+    decode_learn,
     decode_sandbox,
     default_preset,
     encode_compare,
+    encode_learn,
     encode_sandbox,
     format_value,
     from_canonical,
@@ -233,3 +238,11 @@ def test_a_compare_link_position_is_ascii_digits():
     scenarios, _, _, warnings = decode_compare(query, ["aligned-baseline"])
     assert scenarios == ["pivot", "demand-shock"]
     assert len(warnings) == 2 and "s\u00b2.horizon_weeks" in warnings[0], warnings
+
+
+def test_lessons_run_thirty_replications_unless_the_link_says_otherwise():
+    state, warnings = decode_learn({})
+    assert state.replications == LEARN_REPLICATIONS == 30 and warnings == []
+    assert REPS_PARAM not in encode_learn(state)
+    assert encode_learn(LearnState(replications=100))[REPS_PARAM] == "100"
+    assert decode_learn({REPS_PARAM: "100"})[0].replications == 100
