@@ -17,7 +17,7 @@ from sim.executors import Cancelled
 from sim.outcomes import KPI_NAMES, KPIS
 from sim.params import get
 from sim.report import explore_charts as ec
-from sim.report.format import fmt_delta, fmt_value, is_missing
+from sim.report.format import few_cohorts_note, fmt_delta, fmt_value, is_missing
 from sim.runner import MODEL_VERSION
 
 ss = st.session_state
@@ -122,10 +122,15 @@ def kpi_picker(tool: str, kpis: list[str] | None = None) -> str:
     )
 
 
-def no_value(kpi: str, reasons: dict) -> bool:
+def no_value(kpi: str, data: dict) -> bool:
+    """Say why ``kpi`` has no value in these results (True), or what its value rests on when that
+    is only part of the picture (False)."""
+    reasons = data["reasons"]
     if kpi in reasons:
         st.info(f"{kpi_name(kpi)} has no value here: {reasons[kpi]}.", icon=":material/info:")
         return True
+    if note := few_cohorts_note(kpi, int(data["manifest"]["horizon_weeks"])):
+        st.caption(note)
     return False
 
 
@@ -148,7 +153,7 @@ def sweep_results(data: dict) -> None:
     levers = data["levers"]
     kpi = kpi_picker("sweep")
     table = data["table"]
-    if not no_value(kpi, data["reasons"]):
+    if not no_value(kpi, data):
         frame = _kpi_rows(table, kpi)
         text = ec.describe_sweep(frame, levers, kpi)
         chart_with_numbers(
@@ -178,7 +183,7 @@ def sensitivity_results(data: dict) -> None:
     kpi = kpi_picker("sensitivity")
     method = data["method"]
     table = data["table"]
-    if not no_value(kpi, data["reasons"]):
+    if not no_value(kpi, data):
         ranked = _kpi_rows(table, kpi)
         text = ec.describe_sensitivity(ranked, method, kpi)
         chart_with_numbers(
@@ -210,7 +215,7 @@ def attribution_results(data: dict, spec: dict) -> None:
         f"**{views.plain(spec['title'])}** (baseline) → **{views.plain(spec['variant_title'])}** "
         f"(variant), {len(data['players'])} changed lever(s)."
     )
-    if not no_value(kpi, data["reasons"]):
+    if not no_value(kpi, data):
         sentence = data["explanations"][kpi]
         st.info(sentence, icon=":material/lightbulb:")
         unit = KPIS[kpi].unit

@@ -95,7 +95,11 @@ REPS_HELP = (
     "differences between scenarios come from the levers, not from the draw."
 )
 SEED_HELP = "The same seed gives the same numbers, on any executor and any number of workers."
-WEEKS_HELP = "Simulated weeks of every scenario (52-week retention needs at least 52)."
+WEEKS_HELP = (
+    "Simulated weeks of every scenario. 52-week retention needs at least 52 and counts only the "
+    "customers who have been around a year: at 52 weeks, the first week's sign-ups; at 103 or "
+    "more, a year of them."
+)
 
 
 def sandbox_setup() -> dict | None:

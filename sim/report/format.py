@@ -116,6 +116,25 @@ def p_better_text(row: Mapping, subject: str = "variant", counts: bool = True) -
     return f"{name} {p:.0%}{from_some(row) if counts else ''}"
 
 
+# KPIs measured on customers at least a year old: at a short horizon, only the first cohorts count.
+YEAR_OLD_KPIS = ("retention_52w", "ltv_to_cac")
+YEAR = 52
+
+
+def few_cohorts_note(kpi: str, weeks: int) -> str | None:
+    """For a KPI measured at 52 weeks of customer age: which sign-ups it rests on at a horizon too
+    short for a year of them (None when there is no such caveat)."""
+    cohorts = weeks - YEAR + 1  # sign-up weeks whose customers reach 52 weeks of age
+    if kpi not in YEAR_OLD_KPIS or cohorts <= 0 or cohorts >= YEAR:
+        return None
+    first = "the first week" if cohorts == 1 else f"the first {cohorts} weeks"
+    return (
+        f"At a {weeks}-week horizon, {KPIS[kpi].label[0].lower()}{KPIS[kpi].label[1:]} counts only "
+        f"customers who signed up in {first}; a horizon of {2 * YEAR - 1} weeks or more judges it "
+        "on a year of sign-ups."
+    )
+
+
 def partial_note(name: str, summary: Mapping, row: Mapping | None = None) -> str | None:
     """For a tile: how many replications a KPI's value (or paired difference) comes from, when
     not all, and why the others have none."""

@@ -162,6 +162,13 @@ def test_changing_the_kpi_redraws_without_simulating(simulations):
     assert sum(simulations) == ran
 
 
+def test_a_year_old_kpi_at_a_short_horizon_says_which_sign_ups_it_counts(simulations):
+    at = run_tool(open_explore(), "sweep", points=3, reps=1, weeks=53)
+    at.selectbox(key="ex.sweep.kpi").set_value("retention_52w").run()
+    assert_clean(at)
+    assert any("signed up in the first 2 weeks" in c for c in texts(at.caption)), texts(at.caption)
+
+
 @pytest.mark.parametrize(
     ("lever", "text", "expected"),
     [

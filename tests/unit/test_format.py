@@ -32,3 +32,13 @@ def test_a_tile_says_when_its_value_comes_from_some_replications():
     assert partial_note("detection_lag_days", {"mean": 12.8, "n": 100, "of": 100}) is None
     # With a baseline, the pairs count.
     assert partial_note("detection_lag_days", summary, row(pairs=3)).startswith("From 3 of 100")
+
+
+def test_a_year_old_kpi_at_a_short_horizon_says_which_sign_ups_it_counts():
+    from sim.report.format import few_cohorts_note
+
+    assert "signed up in the first week;" in few_cohorts_note("retention_52w", 52)
+    assert "the first 27 weeks" in few_cohorts_note("ltv_to_cac", 78)
+    assert few_cohorts_note("retention_52w", 103) is None  # a year of sign-ups
+    assert few_cohorts_note("retention_52w", 40) is None  # no value at all: said elsewhere
+    assert few_cohorts_note("value_delivered", 52) is None
