@@ -186,6 +186,13 @@ def sensitivity_results(data: dict) -> None:
     if not no_value(kpi, data):
         ranked = _kpi_rows(table, kpi)
         text = ec.describe_sensitivity(ranked, method, kpi)
+        if method == "sobol":
+            if caution := ec.sobol_caution(ranked):
+                st.warning(caution, icon=":material/warning:")
+            st.caption(
+                "Bars: the total index ST (the share of the variance a lever is involved in) with "
+                "its 95% interval; ticks: the first-order index S1 (the lever alone)."
+            )
         chart_with_numbers(
             "sensitivity",
             ec.sensitivity_chart(ranked, method, kpi, description=text),

@@ -258,6 +258,9 @@ def test_sobol_needs_a_power_of_two_and_then_runs(simulations):
     (spec,) = charts(at)
     assert marks(spec) == ["bar", "rule", "tick"]
     assert sum(simulations) == 4 * 4  # N × (levers + 2)
+    # Four base samples are far too few: the page says the indices are noise, not shares.
+    assert any("Too few samples for these Sobol indices" in w for w in texts(at.warning))
+    assert any("ticks: the first-order index S1" in c for c in texts(at.caption))
 
 
 def test_attribution_explains_a_difference_with_a_waterfall(simulations):

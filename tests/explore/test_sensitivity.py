@@ -112,3 +112,16 @@ def test_bad_sensitivity_input_is_rejected():
         sensitivity(base, rng, method="morris", levels=3, executor=SERIAL)
     with pytest.raises(ValueError, match="at most 1,000,000"):
         sensitivity(base, rng, method="sobol", samples=65536, replications=100, executor=SERIAL)
+
+
+def test_a_sobol_ranking_with_impossible_shares_or_wide_intervals_is_flagged():
+    import pandas as pd
+
+    from sim.report.explore_charts import sobol_caution
+
+    steady = pd.DataFrame({"ST": [0.7, 0.2], "ST_conf": [0.05, 0.04]})
+    assert sobol_caution(steady) is None
+    over = pd.DataFrame({"ST": [1.03 + 0.1, 0.2], "ST_conf": [0.05, 0.04]})
+    assert "a share above 100% or below 0" in sobol_caution(over)
+    wide = pd.DataFrame({"ST": [0.6, 0.2], "ST_conf": [0.4, 0.04]})
+    assert "an interval wider than ±25%" in sobol_caution(wide)

@@ -45,6 +45,7 @@ from sim.report.explore_charts.sensitivity import (
     sensitivity_chart,
     sensitivity_index_title,
     sensitivity_table,
+    sobol_caution,
 )
 from sim.report.explore_charts.sweep import (
     describe_sweep,
@@ -76,6 +77,7 @@ __all__ = [
     "sensitivity_chart",
     "sensitivity_index_title",
     "sensitivity_table",
+    "sobol_caution",
     "sweep_chart",
     "sweep_heatmap",
     "sweep_line_chart",

@@ -130,6 +130,33 @@ def sensitivity_chart(
     )
 
 
+# Beyond these, total Sobol indices are sampling noise rather than shares of variance.
+SOBOL_SLACK = 0.05  # how far outside 0..1 an estimate may stray
+SOBOL_WIDEST = 0.25  # the widest half-interval of a steady estimate
+
+
+def sobol_caution(ranked: pd.DataFrame) -> str | None:
+    """Why a Sobol ranking is not to be read as shares yet (too few samples), or None."""
+    if ranked.empty:
+        return None
+    st_ = ranked["ST"].astype(float)
+    conf = ranked["ST_conf"].astype(float)
+    outside = ((st_ < -SOBOL_SLACK) | (st_ > 1 + SOBOL_SLACK)).any()
+    wide = (conf > SOBOL_WIDEST).any()
+    if not (outside or wide):
+        return None
+    what = (
+        "a share above 100% or below 0"
+        if outside
+        else f"an interval wider than ±{SOBOL_WIDEST:.0%}"
+    )
+    return (
+        f"Too few samples for these Sobol indices: {what} is sampling noise, not a share of the "
+        "variance. Raise the base samples N (each adds levers + 2 design points) for steadier "
+        "numbers, or screen the levers with Morris first."
+    )
+
+
 def describe_sensitivity(ranked: pd.DataFrame, method: str, kpi: str) -> str:
     """One sentence ranking the levers with their indices and intervals."""
     if ranked.empty:
