@@ -22,6 +22,7 @@ Work runs on the app's one process pool, in this process when it is small, or on
 from __future__ import annotations
 
 import contextlib
+import difflib
 import json
 import math
 import os
@@ -94,6 +95,25 @@ def lever_keys(numeric_only: bool = False) -> list[str]:
     known = [s.key for s in every if s.key in _APP_LABELS]
     known.sort(key=list(_APP_LABELS).index)
     return known + [s.key for s in every if s.key not in _APP_LABELS]
+
+
+def _lever_names() -> dict[str, str]:
+    """Every lever's name as the picker shows it (case-folded) → its setting key."""
+    return {lever_name(key).split(" · ")[0].casefold(): key for key in lever_keys()}
+
+
+def resolve_lever(text: str) -> str:
+    """The setting a lever picker's entry names: a key, or a lever's name as shown (in any case,
+    whole or its unique beginning); anything else is returned as typed, for the check to report."""
+    text = text.strip()
+    if not text or text in lever_keys():
+        return text
+    names = _lever_names()
+    folded = text.casefold()
+    if folded in names:
+        return names[folded]
+    starting = [key for name, key in names.items() if name.startswith(folded)]
+    return starting[0] if len(starting) == 1 else text
 
 
 def lever_name(key: str) -> str:
@@ -178,9 +198,18 @@ def lever_text(key: str | None, text: str | None, points: int | None = None) -> 
 
     ``points`` sets the grid points of a numeric range that does not give its own (``lo:hi:n``).
     """
-    key = (key or "").strip()
+    key = resolve_lever(key or "")
     spec = (text or "").strip()
-    check_key(key, spec)
+    try:
+        check_key(key, spec)
+    except ParamError:
+        # A name typed as shown in the picker ("Product teams are paid on") points to its setting.
+        names = _lever_names()
+        close = difflib.get_close_matches(key.casefold(), list(names), n=1, cutoff=0.5)
+        if not close:
+            raise
+        hint = f"did you mean {lever_name(names[close[0]]).split(' · ')[0]} ({names[close[0]]})?"
+        raise ParamError(key, spec, hint, "is not a setting") from None
     if not spec:
         raise ParamError(
             key, spec, f"a range lo:hi or listed values ({info(key).allowed})", "is empty"

@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 from app import explore
 from sim.executors import SCHEDULER_ENV, SerialExecutor
 from sim.explore import ModelEvaluator, attribute, parse_lever, sweep
+from sim.params import ParamError
 from sim.report import explore_charts as ec
 from sim.report.charts import BASELINE_COLOR, VARIANT_COLOR
 
@@ -661,3 +662,13 @@ def test_tables_and_sentences_from_real_results():
         steps["end"].iloc[0] + att.difference("value_delivered")
     )
     ec.waterfall_chart(steps, "value_delivered").to_dict()  # validates against the schema
+
+
+def test_a_lever_typed_by_its_shown_name_is_found_and_a_near_miss_named():
+    assert explore.resolve_lever("Product teams are paid") == "incentives.product"
+    assert explore.resolve_lever("PRODUCT TEAMS ARE PAID ON") == "incentives.product"
+    assert explore.lever_text("Product teams are paid", "shared_outcome,local_metric") == (
+        "incentives.product=shared_outcome,local_metric"
+    )
+    with pytest.raises(ParamError, match=r"did you mean Product teams are paid on \(incentives"):
+        explore.lever_text("Product teems are paid", "shared_outcome,local_metric")
