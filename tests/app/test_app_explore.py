@@ -637,7 +637,10 @@ def test_candidates_chart_marks_the_start_and_keeps_finalists_readable():
     ).to_dict()
     assert marks(spec) == ["rule", "point", "rule"]
     domain = spec["layer"][0]["encoding"]["y"]["scale"]["domain"]
-    assert domain[0] > 80 and domain[1] < 110  # the early round's wide interval is clipped
+    assert domain[0] > 80 and domain[1] < 110  # the early round's wide interval is left out
+    # Only finalists' intervals are drawn; the first and last candidates are drawn whole.
+    assert spec["layer"][0]["transform"] == [{"filter": "(datum.stage === 'Final')"}]
+    assert spec["layer"][0]["encoding"]["x"]["scale"]["domain"] == [0.5, 3.5]
     assert spec["layer"][0]["encoding"]["x"]["title"] == "Rank (1 = best)"
     assert spec["layer"][0]["encoding"]["y"]["title"] == "Value delivered (value points)"
     text = ec.candidates_table(table, "value_delivered", ["reviews.council.interval_weeks"])

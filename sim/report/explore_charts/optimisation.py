@@ -66,7 +66,7 @@ def candidates_chart(
         interval_text(lo, hi, unit) for lo, hi in zip(data["ci_lo"], data["ci_hi"], strict=True)
     ]
     # Early rounds run few replications, so their intervals are wide: the axis follows every
-    # mean and the finalists' intervals, and longer interval bars are clipped at its edges.
+    # mean and the finalists' intervals.
     final = data[data["stage"] == "Final"]
     values = pd.concat([data["mean"], final["ci_lo"], final["ci_hi"]])
     if baseline is not None and not is_missing(baseline):
@@ -82,7 +82,14 @@ def candidates_chart(
     palette = [VARIANT_COLOR, *STAGE_COLORS][: len(stages)]
     fmt = axis_format(unit)
     y_axis = alt.Axis(format=fmt) if fmt else alt.Axis()
-    x = alt.X("rank:Q", title="Rank (1 = best)", scale=alt.Scale(nice=False, zero=False))
+    # Half a rank of room at either end, so the first and last candidates are drawn whole.
+    last = int(data["rank"].max()) if len(data) else 1
+    x = alt.X(
+        "rank:Q",
+        title="Rank (1 = best)",
+        scale=alt.Scale(nice=False, zero=False, domain=[0.5, last + 0.5]),
+        axis=alt.Axis(tickMinStep=1, format="d"),
+    )
     tooltip = [
         alt.Tooltip("rank:Q", title="Rank"),
         alt.Tooltip("settings:N", title="Settings"),
@@ -97,11 +104,11 @@ def candidates_chart(
     )
     base = alt.Chart(data).encode(x=x, color=color)
     layers = [
-        base.mark_rule(strokeWidth=1.5, clip=True).encode(
-            # Early rounds' intervals (few replications) are drawn faintly.
-            opacity=alt.when(alt.datum.stage == "Final")
-            .then(alt.value(1.0))
-            .otherwise(alt.value(0.35)),
+        # Only the finalists' intervals are drawn: early rounds run few replications, and their
+        # long intervals (in the tooltips) would cross the whole plot like grid lines.
+        base.transform_filter(alt.datum.stage == "Final")
+        .mark_rule(strokeWidth=1.5, clip=True)
+        .encode(
             y=alt.Y("ci_lo:Q", title=kpi_title(kpi), axis=y_axis, scale=y_scale),
             y2="ci_hi:Q",
             tooltip=tooltip,
