@@ -65,7 +65,7 @@ def causal_diagram() -> str:
     )
     lines = [
         "digraph model {",
-        '  graph [rankdir=LR, bgcolor="transparent", nodesep=0.3, ranksep=0.5, '
+        '  graph [rankdir=TB, bgcolor="transparent", nodesep=0.3, ranksep=0.4, '
         'fontname="Helvetica"];',
         '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=14, '
         f'color="{_LINE}", fontcolor="#1f2933"];',
