@@ -60,7 +60,9 @@ KPIS: dict[str, KPI] = {
             "52-week retention",
             "share",
             True,
-            "Share of customers alive at 52 weeks of age, among customers at least that old.",
+            "Share of customers alive at 52 weeks of age, among customers at least that old. "
+            "The retention chart's curve pools, at each age, every cohort that reached it, so at "
+            "52 weeks it can differ from this by a point or so.",
         ),
         KPI(
             "median_ttv_days",
