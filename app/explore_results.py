@@ -17,7 +17,7 @@ from sim.executors import Cancelled
 from sim.outcomes import KPI_NAMES, KPIS
 from sim.params import get
 from sim.report import explore_charts as ec
-from sim.report.format import few_cohorts_note, fmt_delta, fmt_value, is_missing
+from sim.report.format import few_cohorts_note, fmt_delta, fmt_value, full_stop, is_missing
 from sim.runner import MODEL_VERSION
 
 ss = st.session_state
@@ -88,7 +88,7 @@ def fetch(tool: str) -> dict | None:
         ss[k(tool, "applied")] = ss.get(k(tool, "good"))
         st.error(
             views.plain(
-                f"The {TOOL_NAMES[tool].lower()} failed: {explore.app_message(err)}. Your inputs "
+                f"The {TOOL_NAMES[tool].lower()} failed: {full_stop(explore.app_message(err))} Your inputs "
                 "are kept; try again or change them."
             ),
             icon=":material/error:",
@@ -378,4 +378,6 @@ def results(tool: str) -> None:
         else:
             optimisation_results(data, spec)
     except Exception as err:  # the page never shows a traceback
-        st.error(views.plain(f"The results cannot be shown: {err}."), icon=":material/error:")
+        st.error(
+            views.plain(f"The results cannot be shown: {full_stop(err)}"), icon=":material/error:"
+        )

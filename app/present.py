@@ -21,7 +21,7 @@ from sim.narrative import HEADLINE_KPIS, caveat, fmt_change, fmt_level, headline
 from sim.outcomes import KPIS
 from sim.params import diff
 from sim.report.brief import command_line
-from sim.report.format import is_missing, kpi_value, null_reason, p_better_text
+from sim.report.format import full_stop, is_missing, kpi_value, null_reason, p_better_text
 from sim.report.links import app_link, base_params, default_preset, format_value, run_query
 
 ALIGNED = "aligned-baseline"
@@ -212,7 +212,9 @@ def no_baseline(
         view = compute.view(settings, seed, replications, band)
     except Exception as err:  # the page must never show a traceback
         st.error(
-            views.plain(f"The run failed: {err}. Your settings are kept; try again or change them.")
+            views.plain(
+                f"The run failed: {full_stop(err)} Your settings are kept; try again or change them."
+            )
         )
         return
     tiles(view["kpi"], None, None)
@@ -240,7 +242,9 @@ def show(
         )
     except Exception as err:  # the page must never show a traceback
         st.error(
-            views.plain(f"The run failed: {err}. Your settings are kept; try again or change them.")
+            views.plain(
+                f"The run failed: {full_stop(err)} Your settings are kept; try again or change them."
+            )
         )
         return
     brief_button(

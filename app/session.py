@@ -37,6 +37,7 @@ from app.state import (
     preset_setup,
 )
 from sim.params import ParamError, diff
+from sim.report.format import full_stop
 from sim.scenarios import MAX_BYTES, MAX_TITLE, ScenarioError, load_preset, parse
 
 APPLIED = "sb.applied"
@@ -236,7 +237,7 @@ def on_run() -> None:
     try:
         overrides = apply_values(setup.overrides, values)
     except ParamError as err:
-        ss[RUN_ERROR] = f"Not run: {err}. The previous results are still shown."
+        ss[RUN_ERROR] = f"Not run: {full_stop(err)} The previous results are still shown."
         return
     new = replace(setup, title=_title_after_change(setup, overrides), overrides=overrides)
     _set_applied(new, int(ss[controls.SEED_KEY]), int(ss[controls.REPS_KEY]))
@@ -260,7 +261,7 @@ def on_upload() -> None:
         scenario = parse(file.getvalue(), name=stem)
         params = scenario.params
     except (ScenarioError, ParamError) as err:
-        ss[UPLOAD_ERROR] = f"{file.name} was not loaded: {err}. Nothing was changed."
+        ss[UPLOAD_ERROR] = f"{file.name} was not loaded: {full_stop(err)} Nothing was changed."
         return
     _, seed, reps = applied()
     setup = Setup(None, scenario.title, diff(params), scenario.description, scenario.teaching_notes)

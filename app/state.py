@@ -36,6 +36,7 @@ from sim.params import (
     suggest,
     with_overrides,
 )
+from sim.report.format import full_stop
 from sim.report.links import (
     APP_MAX_REPLICATIONS,
     APP_MAX_SEED,
@@ -262,7 +263,9 @@ def _preset_param(name: str, text: str, warnings: list[str]) -> str | None:
     try:
         load_preset(text)
     except ScenarioError as err:
-        warnings.append(f"URL parameter {name}: {err}. Using the default settings instead.")
+        warnings.append(
+            f"URL parameter {name}: {full_stop(err)} Using the default settings instead."
+        )
         return None
     return text
 
@@ -281,7 +284,7 @@ def _apply_settings(
             parsed[key] = parse_value(key, text)
         except ParamError as err:
             default = format_value(_get(base, key))
-            warnings.append(f"URL parameter {prefix}{err}. Using {default} instead.")
+            warnings.append(f"URL parameter {prefix}{full_stop(err)} Using {default} instead.")
     try:
         return with_overrides(base, parsed)
     except ParamError:

@@ -50,7 +50,7 @@ from sim.lessons import (
 from sim.narrative import HEADLINE_KPIS, headline
 from sim.outcomes import KPIS
 from sim.params import ParamError, diff, flatten, get, with_overrides
-from sim.report.format import fmt_value
+from sim.report.format import fmt_value, full_stop
 from sim.runner import MODEL_VERSION
 from sim.scenarios import load_preset
 
@@ -336,7 +336,7 @@ def on_try(name: str) -> None:
     try:
         params = with_overrides(start_params(challenge), values)
     except ParamError as err:
-        ss[TRY_ERROR] = f"Not run: {err}. Your earlier attempts are kept."
+        ss[TRY_ERROR] = f"Not run: {full_stop(err)} Your earlier attempts are kept."
         return
     seed, reps = run_settings()
     ss.setdefault(CHALLENGES, {}).setdefault(name, []).append(

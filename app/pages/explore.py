@@ -18,6 +18,7 @@ from sim.explore.levers import MAX_GRID_POINTS
 from sim.explore.optimise import MAX_CANDIDATES
 from sim.outcomes import KPI_NAMES
 from sim.params import info
+from sim.report.format import full_stop
 
 ss = st.session_state
 LEVER_ROWS = {"sweep": 2, "sensitivity": 4, "optimisation": 3}
@@ -262,7 +263,7 @@ def on_run(tool: str) -> None:
     try:
         req = explore.request(tool, SPECS[tool]())
     except Exception as err:  # every problem is one line on the page; nothing runs
-        ss[k(tool, "error")] = f"Not run: {explore.app_message(err)}."
+        ss[k(tool, "error")] = f"Not run: {full_stop(explore.app_message(err))}"
         return
     ss[k(tool, "applied")] = req
 

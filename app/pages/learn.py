@@ -15,7 +15,7 @@ from app.state import (
 )
 from sim.lessons import DIRECTIONS, challenge_names, lesson_names, load_challenge, load_lesson
 from sim.outcomes import KPIS
-from sim.report.format import fmt_delta, fmt_value
+from sim.report.format import fmt_delta, fmt_value, full_stop
 from sim.scenarios import ScenarioError
 
 teach.init_learn()
@@ -158,7 +158,9 @@ def _reveal(name: str, lesson, record: dict) -> None:
             record["score"], record["verdict"] = teach.score_lesson(lesson, record, reveal)
     except Exception as err:  # the page must never show a traceback
         st.error(
-            views.plain(f"The lesson could not be run: {err}. Your prediction is kept; try again.")
+            views.plain(
+                f"The lesson could not be run: {full_stop(err)} Your prediction is kept; try again."
+            )
         )
         return
     samples = np.array(reveal["samples"], dtype=float)
@@ -243,7 +245,7 @@ def _lessons_tab() -> None:
     try:
         lesson = load_lesson(name)
     except ScenarioError as err:
-        st.error(views.plain(f"This lesson cannot be loaded: {err}."))
+        st.error(views.plain(f"This lesson cannot be loaded: {full_stop(err)}"))
         return
     st.subheader(lesson.title, anchor=False)
     st.markdown(f"**Learning objective.** {lesson.objective}")
@@ -266,7 +268,11 @@ def _challenge_result(challenge) -> None:
         with st.spinner("Running your attempt…"):
             result = teach.score_attempt(challenge, latest)
     except Exception as err:  # the page must never show a traceback
-        st.error(views.plain(f"The attempt could not be run: {err}. Your other attempts are kept."))
+        st.error(
+            views.plain(
+                f"The attempt could not be run: {full_stop(err)} Your other attempts are kept."
+            )
+        )
         return
     latest["score"] = result["score"]
     c1, c2 = st.columns([1, 3], vertical_alignment="center")
@@ -303,7 +309,7 @@ def _challenges_tab() -> None:
     try:
         challenge = load_challenge(name)
     except ScenarioError as err:
-        st.error(views.plain(f"This challenge cannot be loaded: {err}."))
+        st.error(views.plain(f"This challenge cannot be loaded: {full_stop(err)}"))
         return
     st.subheader(challenge.title, anchor=False)
     st.markdown(challenge.brief)

@@ -19,7 +19,7 @@ from app.state import (
     with_horizon,
 )
 from sim.params import ParamError, diff
-from sim.report.format import kpi_table
+from sim.report.format import full_stop, kpi_table
 from sim.runner import MODEL_VERSION
 from sim.scenarios import load_preset, preset_names, to_toml
 
@@ -110,7 +110,7 @@ if base_setup is not None:
         base_settings = canonical(with_horizon(base_setup.overrides, setup.params.horizon_weeks))
     except ParamError as err:
         base_problem = (
-            f"The baseline cannot be re-run at this run's horizon: {err}. "
+            f"The baseline cannot be re-run at this run's horizon: {full_stop(err)} "
             "Clear it or pin a new one."
         )
 
@@ -212,7 +212,9 @@ try:
     )
 except Exception as err:  # the page must never show a traceback
     st.error(
-        views.plain(f"The run failed: {err}. Your settings are kept; try again or change them.")
+        views.plain(
+            f"The run failed: {full_stop(err)} Your settings are kept; try again or change them."
+        )
     )
     st.stop()
 exports = [("variant", setup.title, variant_view)]

@@ -103,6 +103,13 @@ def null_reason(name: str) -> str:
     return NULL_REASONS.get(name, "there was nothing to measure")
 
 
+def full_stop(text: object) -> str:
+    """``text`` as the end of a sentence: one full stop, unless it already ends in ., ? or !
+    ("did you mean incentives.sales?" stays as it is)."""
+    out = str(text).rstrip()
+    return out if out.endswith((".", "?", "!")) else out + "."
+
+
 def p_better_text(row: Mapping, subject: str = "variant", counts: bool = True) -> str:
     """P(variant better) of one KPI's paired comparison (a row of ``Comparison.kpis()``), saying
     (with ``counts``) when it rests on only some replications, and giving none when every pair

@@ -525,6 +525,13 @@ def test_heatmap_is_brighter_where_better_with_labels_and_units():
     assert light[10.0] and not light[40.0]  # the shortest lead time is the brightest cell
     spec = ec.sweep_heatmap(grid, levers, "value_delivered").to_dict()
     assert spec["layer"][0]["encoding"]["color"]["scale"]["reverse"] is False
+    # Shares within a few points of each other keep a decimal, so legend labels differ.
+    shares = grid.assign(mean=[0.312, 0.314, 0.315, 0.316], ci_lo=0.30, ci_hi=0.33)
+    legend = ec.sweep_heatmap(shares, levers, "retention_52w").to_dict()["layer"][0]
+    assert legend["encoding"]["color"]["legend"]["format"] == ".1%"
+    wide = shares.assign(mean=[0.1, 0.2, 0.3, 0.4])
+    legend = ec.sweep_heatmap(wide, levers, "retention_52w").to_dict()["layer"][0]
+    assert legend["encoding"]["color"]["legend"]["format"] == ".0%"
 
 
 def ranked(method: str) -> pd.DataFrame:

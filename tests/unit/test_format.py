@@ -42,3 +42,11 @@ def test_a_year_old_kpi_at_a_short_horizon_says_which_sign_ups_it_counts():
     assert few_cohorts_note("retention_52w", 103) is None  # a year of sign-ups
     assert few_cohorts_note("retention_52w", 40) is None  # no value at all: said elsewhere
     assert few_cohorts_note("value_delivered", 52) is None
+
+
+def test_a_message_ends_in_one_full_stop():
+    from sim.report.format import full_stop
+
+    assert full_stop("did you mean incentives.sales?") == "did you mean incentives.sales?"
+    assert full_stop("out of range: 1 to 12") == "out of range: 1 to 12."
+    assert full_stop(ValueError("done. ")) == "done."

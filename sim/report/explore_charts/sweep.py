@@ -135,6 +135,8 @@ def sweep_heatmap(
     )
     y = alt.Y("a_text:N", title=row_title, sort=list(dict.fromkeys(data["a_text"])))
     fmt = axis_format(unit)
+    if fmt == ".0%" and hi - lo < 0.05:
+        fmt = ".1%"  # a narrow range of shares: whole percents would repeat on the legend
     better = "brighter is better"
     legend = alt.Legend(title=[kpi_title(kpi), f"({better})"], format=fmt) if fmt else None
     legend = legend or alt.Legend(title=[kpi_title(kpi), f"({better})"])
