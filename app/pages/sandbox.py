@@ -64,7 +64,11 @@ def draw_sidebar() -> None:
         if st.session_state.get(session.PRESET_KEY):
             st.caption(load_preset(st.session_state[session.PRESET_KEY]).description)
         controls.lever_form(session.on_run, st.session_state.get(session.RUN_ERROR))
-        with st.expander("Scenario file"):
+        # Kept open while it has something to say (a file just loaded, or refused).
+        file_news = bool(
+            st.session_state.get(session.UPLOAD_ERROR) or st.session_state.get(session.UPLOAD_NOTE)
+        )
+        with st.expander("Scenario file", expanded=file_news, key="sb.file"):
             st.file_uploader(
                 "Load settings from a scenario file (TOML, at most 64 KiB)",
                 type=["toml"],

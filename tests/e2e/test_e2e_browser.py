@@ -194,6 +194,9 @@ def test_an_uploaded_files_title_description_and_notes_show_as_text(server_url, 
     markup = "a:not([href^='#']), img, em, strong, code, pre, ol, ul, b, span[style]"
     for element in (heading, description, notes):
         assert element.locator(markup).count() == 0
+    # The file's section stays open to say it was loaded.
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    expect(sidebar.get_by_text("from workshop.toml.")).to_be_visible()
 
 
 # Text cut short by its box: a KPI tile's label, value or P(better), or a chart legend's label.
