@@ -64,6 +64,7 @@ OPEN = "learn.open"
 LESSONS = "learn.lessons"
 CHALLENGES = "learn.challenges"
 URL_WARNINGS = "learn.url_warnings"
+URL_OPENED = "learn.url_opened"  # what the link opened: its warnings hold until something changes
 PREDICT_ERROR = "learn.predict_error"
 TRY_ERROR = "learn.try_error"
 REVEAL_BAND = 90
@@ -72,6 +73,16 @@ REVEAL_BAND = 90
 # --------------------------------------------------------------------------------------------------
 # Page state
 # --------------------------------------------------------------------------------------------------
+
+
+# The widgets that hold what the page shows, and their names in ``learn.open``.
+_OPEN_KEYS = (
+    (TAB_KEY, "tab"),
+    (LESSON_KEY, "lesson"),
+    (CHALLENGE_KEY, "challenge"),
+    (SEED_KEY, "seed"),
+    (REPS_KEY, "reps"),
+)
 
 
 def init_learn() -> None:
@@ -88,31 +99,31 @@ def init_learn() -> None:
             "reps": state.replications,
         }
         ss[URL_WARNINGS] = warnings
+        ss[URL_OPENED] = dict(ss[OPEN])
         ss.setdefault(LESSONS, {})
         ss.setdefault(CHALLENGES, {})
     shown = ss[OPEN]
-    for key, name in (
-        (TAB_KEY, "tab"),
-        (LESSON_KEY, "lesson"),
-        (CHALLENGE_KEY, "challenge"),
-        (SEED_KEY, "seed"),
-        (REPS_KEY, "reps"),
-    ):
+    for key, name in _OPEN_KEYS:
         if key not in ss:
             ss[key] = shown[name]
+
+
+def link_warnings() -> list[str]:
+    """The link's warnings, while the page still shows what the link opened (once a tab, lesson,
+    challenge or run setting is changed they no longer apply, and are dropped)."""
+    ss = st.session_state
+    opened = ss.get(URL_OPENED, {})
+    now = {name: ss.get(key, opened.get(name)) for key, name in _OPEN_KEYS}
+    if any(now[name] != opened.get(name) for name in now):
+        ss.pop(URL_WARNINGS, None)
+    return ss.get(URL_WARNINGS, [])
 
 
 def keep_open() -> LearnState:
     """Remember the open tab, lesson, challenge and run settings; the state the link restores."""
     ss = st.session_state
     shown = ss[OPEN]
-    for key, name in (
-        (TAB_KEY, "tab"),
-        (LESSON_KEY, "lesson"),
-        (CHALLENGE_KEY, "challenge"),
-        (SEED_KEY, "seed"),
-        (REPS_KEY, "reps"),
-    ):
+    for key, name in _OPEN_KEYS:
         if ss.get(key) is not None:
             shown[name] = ss[key]
     tab = shown["tab"]

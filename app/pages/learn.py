@@ -26,7 +26,7 @@ st.markdown(
     "to solve with a few levers. Every result is a spread across simulated worlds; lessons "
     "compare a situation with its baseline on the same random numbers."
 )
-views.link_warnings(st.session_state.get(teach.URL_WARNINGS, []))
+views.link_warnings(teach.link_warnings())
 
 with st.expander("Run settings for lessons and challenges"):
     c1, c2 = st.columns(2)

@@ -199,6 +199,12 @@ def test_a_challenge_link_opens_the_challenge_and_a_bad_one_warns():
     assert_clean(bad)
     assert any("not a challenge" in w and "govern-the-drift" in w for w in texts(bad.warning))
     assert load_challenge(bad.selectbox(key=teach.CHALLENGE_KEY).value).title in subheaders(bad)
+    bad.run()  # a rerun with nothing changed: the warning still applies
+    assert any("not a challenge" in w for w in texts(bad.warning))
+    # Once another challenge is picked, the link's warning no longer applies.
+    bad.selectbox(key=teach.CHALLENGE_KEY).set_value("recover-from-the-pivot").run()
+    assert_clean(bad)
+    assert not any("not a challenge" in w for w in texts(bad.warning))
 
 
 def test_a_mechanism_opens_its_example_in_the_sandbox():
