@@ -26,6 +26,7 @@ from sim.report.format import (
     null_reason,
     p_better_text,
     partial_note,
+    series_label,
 )
 
 # Characters Markdown (and Streamlit's extensions of it) may read as markup, or as the start of a
@@ -188,12 +189,47 @@ def chart_tables(view: Mapping, base: Mapping | None, metric: str) -> None:
         [v["bands"][v["bands"]["metric"].isin(metrics)].assign(run=role) for role, v in parts],
         ignore_index=True,
     )
-    st.markdown(
-        "**Retention by customer age** (share still active; mean, band low, median, band high)"
+    weekly["metric"] = weekly["metric"].map(series_label)
+    band = {
+        "mean": "Mean",
+        "lo": "Band low",
+        "p50": "Median",
+        "hi": "Band high",
+        "run": "Run",
+    }
+    st.markdown("**Retention by customer age** (share still active, across replications)")
+    st.dataframe(
+        retention,
+        key="table_retention",
+        hide_index=True,
+        height=220,
+        column_config={
+            "age_weeks": st.column_config.NumberColumn("Customer age (weeks)", format="%d"),
+            **{
+                name: st.column_config.NumberColumn(label, format="percent")
+                for name, label in band.items()
+                if name != "run"
+            },
+            "run": st.column_config.TextColumn("Run"),
+        },
     )
-    st.dataframe(retention, key="table_retention", hide_index=True, height=220)
-    st.markdown("**Weekly metrics** (every charted metric, by week)")
-    st.dataframe(weekly, key="table_weekly", hide_index=True, height=260)
+    st.markdown("**Weekly metrics** (every charted metric, by week, in the units of its chart)")
+    st.dataframe(
+        weekly,
+        key="table_weekly",
+        hide_index=True,
+        height=260,
+        column_config={
+            "metric": st.column_config.TextColumn("Metric"),
+            "week": st.column_config.NumberColumn("Week", format="%d"),
+            "run": st.column_config.TextColumn("Run"),
+            **{
+                name: st.column_config.NumberColumn(label, format="%.4g")
+                for name, label in band.items()
+                if name != "run"
+            },
+        },
+    )
 
 
 TIMELINE_KEY = "sb.timeline_kinds"
