@@ -682,3 +682,19 @@ def test_a_lever_typed_by_its_shown_name_is_found_and_a_near_miss_named():
     )
     with pytest.raises(ParamError, match=r"did you mean Product teams are paid on \(incentives"):
         explore.lever_text("Product teems are paid", "shared_outcome,local_metric")
+
+
+def test_a_sweep_sentence_says_when_the_grid_points_cannot_be_told_apart():
+    frame = pd.DataFrame(
+        {
+            "reviews.council.interval_weeks": [1.0, 8.0],
+            "n": 4,
+            "mean": [0.80, 0.82],
+            "ci_lo": [0.70, 0.81],
+            "ci_hi": [0.90, 0.83],
+        }
+    )
+    levers = ["reviews.council.interval_weeks"]
+    assert "intervals overlap" in ec.describe_sweep(frame, levers, "mean_alignment")
+    apart = frame.assign(ci_lo=[0.79, 0.815], ci_hi=[0.805, 0.825])
+    assert "overlap" not in ec.describe_sweep(apart, levers, "mean_alignment")

@@ -198,8 +198,18 @@ def describe_sweep(frame: pd.DataFrame, levers: Sequence[str], kpi: str) -> str:
         f"{label} is highest at {_where(hi, levers)} ({fmt_value(hi['mean'], unit)}, 95% CI "
         f"{interval_text(hi['ci_lo'], hi['ci_hi'], unit)}) and lowest at {_where(lo, levers)} "
         f"({fmt_value(lo['mean'], unit)}, 95% CI {interval_text(lo['ci_lo'], lo['ci_hi'], unit)}); "
-        f"{len(frame)} grid points."
+        f"{len(frame)} grid points." + _overlap(hi, lo)
     )
+
+
+def _overlap(hi: pd.Series, lo: pd.Series) -> str:
+    """A caveat when the best and worst grid points' intervals overlap: the ranking is noise."""
+    if hi["ci_lo"] <= lo["ci_hi"]:  # NaN compares false: no caveat without intervals
+        return (
+            " Their intervals overlap, so these replications cannot tell the grid points apart: "
+            "run more for a ranking."
+        )
+    return ""
 
 
 def sweep_table(frame: pd.DataFrame, levers: Sequence[str], kpi: str) -> pd.DataFrame:
