@@ -499,7 +499,11 @@ FORMS = {
     "attribution": attribution_form,
     "optimisation": optimisation_form,
 }
+# The open tab outlives a visit to another page (a widget's own state does not).
+if "ex.tab" not in ss and ss.get("ex.open_tab") in TOOL_NAMES.values():
+    ss["ex.tab"] = ss["ex.open_tab"]
 tabs = st.tabs([TOOL_NAMES[t] for t in TOOLS], key="ex.tab", on_change="rerun")
+ss["ex.open_tab"] = ss.get("ex.tab")
 for tab, tool in zip(tabs, TOOLS, strict=True):
     with tab:
         left, right = st.columns([2, 3], gap="large")

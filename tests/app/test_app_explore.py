@@ -698,3 +698,13 @@ def test_a_sweep_sentence_says_when_the_grid_points_cannot_be_told_apart():
     assert "intervals overlap" in ec.describe_sweep(frame, levers, "mean_alignment")
     apart = frame.assign(ci_lo=[0.79, 0.815], ci_hi=[0.805, 0.825])
     assert "overlap" not in ec.describe_sweep(apart, levers, "mean_alignment")
+
+
+def test_the_open_tool_outlives_a_visit_to_another_page(simulations):
+    at = open_explore()
+    at.session_state["ex.tab"] = explore.TOOL_NAMES["optimisation"]
+    at.run()
+    at.switch_page("app/pages/sandbox.py").run()
+    at.switch_page("app/pages/explore.py").run()
+    assert_clean(at)
+    assert at.session_state["ex.tab"] == explore.TOOL_NAMES["optimisation"]
