@@ -267,7 +267,7 @@ def show(
     except Exception as err:  # the explanation is extra: the page goes on without it
         reason = {"text": None, "reason": f"the difference could not be attributed: {err}"}
     if reason["text"]:
-        st.markdown(f"### Why: {views.plain(reason['text'])}")
+        st.subheader(views.plain(f"Why: {reason['text']}"), anchor=False)
         if reason.get("replications") and reason["replications"] < replications:
             st.caption(
                 f"Why: Shapley attribution over the {reason['levers']} changed settings, from "

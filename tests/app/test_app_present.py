@@ -31,7 +31,7 @@ def assert_presenting(at: AppTest) -> None:
     paragraph = heads[3]
     assert paragraph.startswith("The proposal lowers 52-week retention")
     assert "paired runs" in paragraph
-    assert any(m.startswith("### Why:") and "incentive" in m for m in texts(at.markdown))
+    assert heads[4].startswith("Why: ") and "incentive" in heads[4]  # no anchor link on it
     assert at.header[0].value == "against Aligned baseline"
     # No clutter: no levers, no display options, no data tabs.
     assert not at.sidebar.selectbox and not at.sidebar.button
