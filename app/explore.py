@@ -58,6 +58,7 @@ from sim.params import (
     info,
     parse_value,
     settings,
+    suggest,
 )
 from sim.params import with_overrides as apply_overrides
 from sim.report.explore_charts import lever_title
@@ -203,7 +204,10 @@ def lever_text(key: str | None, text: str | None, points: int | None = None) -> 
     try:
         check_key(key, spec)
     except ParamError:
-        # A name typed as shown in the picker ("Product teams are paid on") points to its setting.
+        # A name typed as shown in the picker ("Product teams are paid on") points to its setting;
+        # a mistyped key keeps the check's own suggestion, which reads keys.
+        if suggest(key) is not None:
+            raise
         names = _lever_names()
         close = difflib.get_close_matches(key.casefold(), list(names), n=1, cutoff=0.5)
         if not close:

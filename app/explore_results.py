@@ -129,7 +129,11 @@ def no_value(kpi: str, data: dict) -> bool:
     if kpi in reasons:
         st.info(f"{kpi_name(kpi)} has no value here: {reasons[kpi]}.", icon=":material/info:")
         return True
-    if note := few_cohorts_note(kpi, int(data["manifest"]["horizon_weeks"])):
+    # The horizon of every scenario, unless it is itself a lever (or a setting the attribution
+    # changes): then scenarios differ in it and no single note applies.
+    varied = {*data.get("levers", []), *(k for p in data.get("players", []) for k in p["changes"])}
+    weeks = int(data["manifest"]["horizon_weeks"])
+    if "horizon_weeks" not in varied and (note := few_cohorts_note(kpi, weeks)):
         st.caption(note)
     return False
 

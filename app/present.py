@@ -274,6 +274,6 @@ def show(
                 f"{reason['replications']} paired replications of each combination."
             )
     else:
-        st.caption(f"No “why” sentence: {reason['reason']}.")
+        st.caption(views.plain(f"No “why” sentence: {full_stop(reason['reason'])}"))
     st.caption(caveat(replications, setup.params.horizon_weeks, seed))
     views.show_figures(charts, sections=False)

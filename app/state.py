@@ -489,8 +489,9 @@ def _title_param(name: str, text: str, warnings: list[str]) -> str | None:
 
 
 def _index(text: str) -> bool:
-    """Whether ``text`` is a position such as 2 (ASCII digits: int() would also read ² or ١)."""
-    return text.isascii() and text.isdigit()
+    """Whether ``text`` is a position such as 2: a few ASCII digits (int() would also read ² or
+    ١, and refuses thousands of digits)."""
+    return text.isascii() and text.isdigit() and len(text) <= 4
 
 
 def _split_scenario_params(

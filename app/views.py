@@ -86,7 +86,8 @@ def link_warnings(warnings: list[str]) -> None:
     if more > 0:
         problem = "problem" if more == 1 else "problems"
         st.warning(
-            f"The link has {more:,} more {problem}; each of those parameters falls back to its default.",
+            f"The link has {more:,} more {problem}; each of those parameters is ignored or falls "
+            "back to its default.",
             icon=":material/link_off:",
         )
 
@@ -224,7 +225,7 @@ def chart_tables(view: Mapping, base: Mapping | None, metric: str) -> None:
             "week": st.column_config.NumberColumn("Week", format="%d"),
             "run": st.column_config.TextColumn("Run"),
             **{
-                name: st.column_config.NumberColumn(label, format="%.4g")
+                name: st.column_config.NumberColumn(label, format="%.6g")
                 for name, label in band.items()
                 if name != "run"
             },

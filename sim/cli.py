@@ -105,12 +105,15 @@ def _scenario_params(target: str, args: argparse.Namespace) -> tuple[Scenario, P
         overrides[key] = parse_value(key, text)
     if args.weeks is None:
         return scenario, with_overrides(Params(), overrides)
-    params = with_overrides(Params(), overrides)  # the settings as given, checked on their own
-    try:
-        return scenario, with_overrides(params, {"horizon_weeks": args.weeks})
+    try:  # the settings and the horizon together: --set may need the new horizon
+        return scenario, with_overrides(Params(), {**overrides, "horizon_weeks": args.weeks})
     except ParamError as err:
         if err.key == "horizon_weeks":
             raise
+        try:
+            with_overrides(Params(), overrides)
+        except ParamError:
+            raise err from None  # wrong at either horizon: the setting itself is the problem
         raise UsageError(f"--weeks {args.weeks} does not fit scenario {target!r}: {err}") from None
 
 
@@ -133,8 +136,6 @@ def _check_run_args(args: argparse.Namespace) -> None:
         )
     if args.out is not None:
         check_writable("--out", args.out)
-        path = Path(args.out)
-        check_writable("--out", str(path.with_name(f"{path.stem}_kpis{path.suffix}")))
 
 
 def _run(target: str, args: argparse.Namespace, label: str) -> runner.Results:
@@ -183,11 +184,17 @@ def _fmt(value: float | None, unit: str) -> str:
     return f"{value:.2f}"
 
 
+def _kpi_path(out: str) -> Path:
+    """The per-replication KPI file ``run --out FILE`` writes beside FILE."""
+    path = Path(out)
+    return path.with_name(f"{path.stem}_kpis{path.suffix}")
+
+
 def _write_out(results: runner.Results, out: str) -> None:
     path = Path(out)
     weekly = results.weekly()
     kpis = results.kpis()
-    kpi_path = path.with_name(f"{path.stem}_kpis{path.suffix}")
+    kpi_path = _kpi_path(out)
     if path.suffix.lower() == ".parquet":
         weekly.to_parquet(path, index=False)
         kpis.to_parquet(kpi_path, index=False)
@@ -267,6 +274,12 @@ def cmd_params(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     _check_run_args(args)
+    if args.out:
+        kpi_path = str(_kpi_path(args.out))
+        try:
+            check_writable("--out", kpi_path)
+        except UsageError as err:
+            raise UsageError(f"{err} (the per-replication KPIs that --out also writes)") from None
     results = _run(args.target, args, "run")
     if args.out:
         _write_out(results, args.out)
@@ -325,6 +338,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
                                 "diff_p05",
                                 "diff_p95",
                                 "p_better",
+                                "pairs",
+                                "ties",
                             )
                         }
                         for row in table.to_dict("records")
@@ -347,10 +362,20 @@ def cmd_compare(args: argparse.Namespace) -> int:
         b, v, d = (_json_number(row[k]) for k in ("baseline", "variant", "diff_mean"))
         lo, hi = _json_number(row["diff_p05"]), _json_number(row["diff_p95"])
         interval = f"{_fmt(lo, unit)} to {_fmt(hi, unit)}" if lo is not None else "—"
-        pb = f"{row['p_better']:.0%}" if math.isfinite(row["p_better"]) else "—"
+        if not math.isfinite(row["p_better"]):
+            pb = "—"
+        elif row["ties"] == row["pairs"]:
+            pb = "same"  # the same in every pair
+        else:
+            pb = f"{row['p_better']:.0%}"
+        few = (
+            f"  (from {row['pairs']} of {row['replications']})"
+            if 0 < row["pairs"] < row["replications"]
+            else ""
+        )
         print(
             f"{row['kpi']:<24}{_fmt(b, unit):>12}{_fmt(v, unit):>12}{_fmt(d, unit):>12}"
-            f"{interval:>24}{pb:>11}"
+            f"{interval:>24}{pb:>11}{few}"
         )
     return 0
 

@@ -141,7 +141,8 @@ KPI_NAMES = tuple(KPIS)
 
 # Why a KPI can be null.
 NULL_REASONS = {
-    "retention_52w": "the horizon is shorter than 52 weeks, so no customer reaches 52 weeks of age",
+    "retention_52w": "no customer reached 52 weeks of age (the horizon is shorter than 52 weeks, "
+    "or no one signed up early enough)",
     "ltv_to_cac": "the horizon is shorter than 52 weeks, so first-year retention is not observed",
     "detection_lag_days": "no team drifted past the onset gap, so there was nothing to detect",
     "median_ttv_days": "no customer signed up",

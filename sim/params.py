@@ -792,7 +792,7 @@ def flatten_mapping(tree: Mapping[str, Any], prefix: str = "") -> dict[str, Any]
             # A quoted dotted key and a table can name one setting twice: say so, keep neither.
             if dotted in out and out[dotted] != setting_value:
                 raise ParamError(
-                    dotted, setting_value, f"one value (it is also given as {out[dotted]!r})",
+                    dotted, setting_value, f"one value (it is also given as {shown(out[dotted])})",
                     "is given twice",
                 )  # fmt: skip
             out[dotted] = setting_value

@@ -116,7 +116,10 @@ def safe_title(title: str) -> str:
     """``title`` made to pass :func:`title_ok`: printable, whitespace collapsed, no formula start,
     at most ``MAX_TITLE`` characters ("" if nothing is left)."""
     text = one_line("".join(c for c in title if _title_char(c) or c.isspace()))
-    return text.lstrip(FORMULA_STARTS + " ")[:MAX_TITLE].rstrip()
+    # Formula starts and spaces of any width, until neither is left at the start.
+    while text and (text[0] in FORMULA_STARTS or text[0].isspace()):
+        text = text[1:]
+    return text[:MAX_TITLE].rstrip()
 
 
 # Runs of ordinary spaces and line breaks; a no-break or other fixed-width space is kept as typed.
@@ -245,7 +248,12 @@ def parse(data: bytes | str, name: str = "uploaded") -> Scenario:
     settings = doc.get("settings", {})
     if not isinstance(settings, dict):
         raise ScenarioError("[settings] must be a table of settings")
-    overrides = flatten_mapping(settings)
+    try:
+        overrides = flatten_mapping(settings)
+    except RecursionError:  # dotted keys can nest tables deeper than any setting goes
+        raise ScenarioError(
+            "scenario file nests arrays or tables too deeply to be read: settings are single values"
+        ) from None
     scenario = Scenario(
         name=name,
         # Without a title, the file's name (made safe: it may come from an upload) stands in.

@@ -118,13 +118,14 @@ def p_better_text(row: Mapping, subject: str = "variant", counts: bool = True) -
     if is_missing(p):
         return ""
     if row.get("pairs") and row.get("ties") == row["pairs"]:
-        return "the same in every replication"
+        return f"the same in every pair{from_some(row) if counts else ''}"
     name = f"P({subject} better)" if subject else "P(better)"
     return f"{name} {p:.0%}{from_some(row) if counts else ''}"
 
 
 # KPIs measured on customers at least a year old: at a short horizon, only the first cohorts count.
-YEAR_OLD_KPIS = ("retention_52w", "ltv_to_cac")
+# (LTV / CAC reads the pooled survival curve, which every cohort feeds.)
+YEAR_OLD_KPIS = ("retention_52w",)
 YEAR = 52
 
 

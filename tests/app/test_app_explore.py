@@ -698,6 +698,12 @@ def test_a_sweep_sentence_says_when_the_grid_points_cannot_be_told_apart():
     assert "intervals overlap" in ec.describe_sweep(frame, levers, "mean_alignment")
     apart = frame.assign(ci_lo=[0.79, 0.815], ci_hi=[0.805, 0.825])
     assert "overlap" not in ec.describe_sweep(apart, levers, "mean_alignment")
+    single = frame.assign(ci_lo=float("nan"), ci_hi=float("nan"))
+    assert "no intervals" in ec.describe_sweep(single, levers, "mean_alignment")
+    same = frame.assign(mean=0.8)
+    assert ec.describe_sweep(same, levers, "mean_alignment").startswith(
+        "Mean alignment is the same at every grid point (0.800)"
+    )
 
 
 def test_the_open_tool_outlives_a_visit_to_another_page(simulations):

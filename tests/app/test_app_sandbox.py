@@ -249,6 +249,7 @@ interval_weeks = 2.0
         (b"# " + b"x" * 70_000, "at most"),
         (b"[scenario]\ntitle = '=HYPERLINK(1)'\n", "not starting with ="),
         (b"[settings]\na = " + b"[" * 5_000, "too deeply"),
+        (b"[settings]\n" + b"a." * 3_000 + b"b = 1", "too deeply"),
         (b"[settings.org]\nproduct_teams = " + b"9" * 5_000, "number too long"),
         (b"[settings.org]\ndiscovery_share = " + b"9" * 400, "integer of 400 digits"),
     ],

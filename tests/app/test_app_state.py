@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from app.state import (
@@ -178,6 +178,8 @@ def test_compare_link_settings_for_an_empty_entry_warn():
 
 
 @given(st.text(max_size=200))
+@example("=\u00a0=cmd")  # a no-break space between formula starts
+@example("\u2007@\u202f+x")
 def test_a_made_safe_title_is_one_the_scenario_reader_accepts(title):
     safe = safe_title(title)
     if safe:
@@ -233,11 +235,16 @@ def test_a_link_band_is_one_of_the_widths_offered(text, band, warned):
     assert all("one of 50, 80, 90, 95" in w for w in warnings)
 
 
-def test_a_compare_link_position_is_ascii_digits():
-    query = {"scenarios": "pivot,demand-shock", "s\u00b2.horizon_weeks": "26", "s\u0661.x": "1"}
+def test_a_compare_link_position_is_a_few_ascii_digits():
+    query = {
+        "scenarios": "pivot,demand-shock",
+        "s\u00b2.horizon_weeks": "26",
+        "s\u0661.x": "1",
+        "s" + "9" * 5_000 + ".horizon_weeks": "26",  # more digits than int() reads
+    }
     scenarios, _, _, warnings = decode_compare(query, ["aligned-baseline"])
     assert scenarios == ["pivot", "demand-shock"]
-    assert len(warnings) == 2 and "s\u00b2.horizon_weeks" in warnings[0], warnings
+    assert len(warnings) == 3 and "s\u00b2.horizon_weeks" in warnings[0], warnings
 
 
 def test_lessons_run_thirty_replications_unless_the_link_says_otherwise():

@@ -61,7 +61,10 @@ def valid_overrides(draw):
 def _nullable(name, rep, horizon):
     counts = rep.counts
     signed = rep.series[SERIES_INDEX["signups"]].sum()
-    if name in ("retention_52w", "ltv_to_cac"):
+    if name == "retention_52w":  # counted on the cohorts 52 weeks old by the end
+        old_enough = horizon - 52 + 1
+        return old_enough <= 0 or rep.series[SERIES_INDEX["signups"]][:old_enough].sum() == 0
+    if name == "ltv_to_cac":
         return horizon < 52 or signed == 0
     if name in ("median_ttv_days", "activation_rate"):
         return signed == 0

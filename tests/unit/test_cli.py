@@ -216,15 +216,18 @@ def test_model_docs_carry_the_current_parameter_table():
 def test_an_output_that_cannot_be_written_is_refused_before_running(
     capsys, tmp_path, monkeypatch, command, out, message
 ):
+    import sim.explore.evaluate
     import sim.runner
 
     def never(*args, **kwargs):
-        raise AssertionError("ran before the output was checked")
+        raise AssertionError("simulated before the output was checked")
 
-    monkeypatch.setattr(sim.runner, "run_many", never)
+    # Every simulation, of a run or an experiment, in this process (one worker).
+    monkeypatch.setattr(sim.runner, "simulate", never)
+    monkeypatch.setattr(sim.explore.evaluate, "simulate", never)
     monkeypatch.chdir(tmp_path)
     (tmp_path / "folder.csv").mkdir()
-    code, _, err = cli(capsys, *command, "--out", out, "--quiet")
+    code, _, err = cli(capsys, *command, "--out", out, "--quiet", "--workers", "1")
     assert code == 2
     assert "--out" in err and message in err and "Traceback" not in err, err
 
@@ -244,3 +247,35 @@ def test_weeks_that_do_not_fit_a_scenario_say_so(capsys):
     code, _, err = cli(capsys, "run", "pivot", "--weeks", "20", "--quiet")
     assert code == 2
     assert "--weeks 20 does not fit scenario 'pivot': market.shift_week = 30" in err
+
+
+def test_weeks_apply_together_with_settings_that_need_them(capsys):
+    code, out, _ = cli(
+        capsys, "run", "pivot", "--set", "market.shift_week=150", "--weeks", "200", "-n", "1",
+        "--quiet", "--format", "json",
+    )  # fmt: skip
+    assert code == 0 and json.loads(out)["manifest"]["overrides"]["horizon_weeks"] == 200
+    code, _, err = cli(capsys, "run", "pivot", "--set", "market.shift_week=150", "--weeks", "120")
+    assert code == 2 and "(1 to 119)" in err  # wrong at the horizon asked for
+
+
+def test_run_checks_the_kpi_file_it_also_writes_and_compare_does_not(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "res_kpis.csv").mkdir()
+    code, _, err = cli(capsys, "run", "pivot", "--out", "res.csv", "-n", "1", "--quiet")
+    assert code == 2 and "'res_kpis.csv' cannot be written" in err and "KPIs that --out" in err
+    code, _, _ = cli(
+        capsys, "compare", "aligned-baseline", "pivot", "--out", "res.csv", "-n", "1", "--quiet"
+    )
+    assert code == 0 and (tmp_path / "res.csv").is_file()
+
+
+def test_compare_says_same_for_identical_pairs_and_gives_pair_counts(capsys):
+    args = ("aligned-baseline", "aligned-baseline", "-n", "3", "--weeks", "60", "--quiet")
+    code, out, _ = cli(capsys, "compare", *args)
+    assert code == 0
+    row = next(line for line in out.splitlines() if line.startswith("value_delivered"))
+    assert row.split()[-1] == "same"
+    code, out, _ = cli(capsys, "compare", *args, "--format", "json")
+    kpi = json.loads(out)["kpis"]["value_delivered"]
+    assert (kpi["pairs"], kpi["ties"]) == (3, 3)

@@ -18,7 +18,10 @@ def test_p_better_says_how_many_replications_it_rests_on():
 
 
 def test_identical_pairs_give_no_probability():
-    assert p_better_text(row(p=0.5, ties=100)) == "the same in every replication"
+    assert p_better_text(row(p=0.5, ties=100)) == "the same in every pair"
+    assert p_better_text(row(p=0.5, pairs=3, ties=3)) == (
+        "the same in every pair (from 3 of 100 replications)"
+    )
     assert p_better_text(row(p=0.5, ties=99)) == "P(variant better) 50%"
     assert p_better_text(row(p=float("nan"))) == ""
 
@@ -38,7 +41,8 @@ def test_a_year_old_kpi_at_a_short_horizon_says_which_sign_ups_it_counts():
     from sim.report.format import few_cohorts_note
 
     assert "signed up in the first week;" in few_cohorts_note("retention_52w", 52)
-    assert "the first 27 weeks" in few_cohorts_note("ltv_to_cac", 78)
+    assert "the first 27 weeks" in few_cohorts_note("retention_52w", 78)
+    assert few_cohorts_note("ltv_to_cac", 52) is None  # the pooled curve: every cohort counts
     assert few_cohorts_note("retention_52w", 103) is None  # a year of sign-ups
     assert few_cohorts_note("retention_52w", 40) is None  # no value at all: said elsewhere
     assert few_cohorts_note("value_delivered", 52) is None

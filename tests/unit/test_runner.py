@@ -82,7 +82,7 @@ def test_compare_pairs_replications_and_rejects_mismatches():
     meet = table.loc["meeting_overhead_share"]
     assert meet.diff_mean == 0.0 and meet.p_better == 0.5  # identical: a tie counts half
     assert (meet.pairs, meet.ties, meet.replications) == (5, 5, 5)
-    assert p_better_text(meet) == "the same in every replication"
+    assert p_better_text(meet) == "the same in every pair"
     assert p_better_text(al) == "P(variant better) 0%"
     lag = table.loc["detection_lag_days"]
     summary = var.kpi_summary()["detection_lag_days"]

@@ -177,6 +177,7 @@ def test_size_and_encoding_limits():
     ("text", "message"),
     [
         ("[settings]\na = " + "[" * 5_000, "nests arrays or tables too deeply"),
+        ("[settings]\n" + "a." * 3_000 + "b = 1", "too deeply"),  # read fine, nested deep
         ("[settings]\na = " + "{a=" * 3_000 + "1" + "}" * 3_000, "too deeply"),
         ("[settings.org]\nproduct_teams = " + "9" * 5_000, "number too long"),
     ],
@@ -184,6 +185,16 @@ def test_size_and_encoding_limits():
 def test_files_python_cannot_read_are_refused_with_a_reason(text, message):
     with pytest.raises(ScenarioError, match=message):
         parse(text)
+
+
+def test_a_setting_given_twice_quotes_both_values_short():
+    text = (
+        '[settings]\n"incentives.product" = "' + "x" * 30_000 + '"\n'
+        '[settings.incentives]\nproduct = "mixed"\n'
+    )
+    with pytest.raises(ParamError, match="is given twice") as err:
+        parse(text)
+    assert len(str(err.value)) < 300
 
 
 def test_a_huge_integer_is_out_of_range_and_quoted_short():

@@ -194,6 +194,11 @@ def describe_sweep(frame: pd.DataFrame, levers: Sequence[str], kpi: str) -> str:
         return f"{label}: no values at any grid point."
     hi = rows.loc[rows["mean"].idxmax()]
     lo = rows.loc[rows["mean"].idxmin()]
+    if hi["mean"] == lo["mean"]:
+        return (
+            f"{label} is the same at every grid point ({fmt_value(hi['mean'], unit)}): these "
+            f"levers do not move it here; {len(frame)} grid points."
+        )
     return (
         f"{label} is highest at {_where(hi, levers)} ({fmt_value(hi['mean'], unit)}, 95% CI "
         f"{interval_text(hi['ci_lo'], hi['ci_hi'], unit)}) and lowest at {_where(lo, levers)} "
@@ -203,8 +208,11 @@ def describe_sweep(frame: pd.DataFrame, levers: Sequence[str], kpi: str) -> str:
 
 
 def _overlap(hi: pd.Series, lo: pd.Series) -> str:
-    """A caveat when the best and worst grid points' intervals overlap: the ranking is noise."""
-    if hi["ci_lo"] <= lo["ci_hi"]:  # NaN compares false: no caveat without intervals
+    """A caveat when the best and worst grid points' intervals overlap (or there are none, with one
+    replication): the ranking may be noise."""
+    if pd.isna(hi["ci_lo"]) or pd.isna(lo["ci_hi"]):
+        return " One replication gives no intervals, so this ranking may be noise: run more."
+    if hi["ci_lo"] <= lo["ci_hi"]:
         return (
             " Their intervals overlap, so these replications cannot tell the grid points apart: "
             "run more for a ranking."
