@@ -193,15 +193,9 @@ def _reveal(name: str, lesson, record: dict) -> None:
     st.markdown(
         f"**Against the baseline** ({reveal['base_title']}, same seed): {reveal['headline']}"
     )
-    settings, base_settings = teach.lesson_settings(lesson)
-    try:
-        explanation = compute.why(
-            base_settings, settings, record["seed"], record["reps"], lesson.kpi, by="group"
-        )
-    except Exception as err:  # an explanation is a bonus: never break the reveal for it
-        explanation = {"text": None, "reason": str(err)}
-    if explanation["text"]:
-        st.markdown(f"**Why:** {explanation['text']}")
+    # The "why" takes the longest (a run per combination of changes): its place is kept here, and
+    # it is worked out last, so the chart and the debrief are read while it runs.
+    why_slot = st.empty()
     st.caption(
         f"{record['reps']} paired replications · seed {record['seed']} · the baseline in grey."
     )
@@ -228,6 +222,16 @@ def _reveal(name: str, lesson, record: dict) -> None:
         icon=":material/replay:",
         help="Keep this result in the lesson's history and predict again.",
     )
+    settings, base_settings = teach.lesson_settings(lesson)
+    with why_slot.container():
+        try:
+            explanation = compute.why(
+                base_settings, settings, record["seed"], record["reps"], lesson.kpi, by="group"
+            )
+        except Exception as err:  # an explanation is a bonus: never break the reveal for it
+            explanation = {"text": None, "reason": str(err)}
+        if explanation["text"]:
+            st.markdown(f"**Why:** {views.plain(explanation['text'])}")
 
 
 def _lessons_tab() -> None:

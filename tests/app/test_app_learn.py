@@ -91,6 +91,10 @@ def test_a_lesson_reveals_nothing_before_the_prediction_is_committed():
     # The difference is attributed to the groups of settings the lesson changed.
     why = next(m for m in texts(at.markdown) if m.startswith("**Why:**"))
     assert "52-week retention" in why and ("incentive" in why or "review" in why)
+    # Worked out last, but shown in its place: after the comparison, before the debrief.
+    order = texts(at.markdown)
+    against = next(i for i, m in enumerate(order) if m.startswith("**Against the baseline**"))
+    assert against < order.index(why) < order.index(lesson.debrief)
     assert lesson.discussion[0] in " ".join(texts(at.markdown))
     assert at.dataframe[0].value.iloc[0]["Score"] == shown["Score"]
 
