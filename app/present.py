@@ -139,7 +139,7 @@ def tiles(summary: Mapping, comparison: pd.DataFrame | None, base_summary: Mappi
             st.subheader(k.label, anchor=False)
             if is_missing(s["mean"]):
                 st.metric(k.label, "n/a", label_visibility="collapsed", border=True)
-                st.markdown(f"#### No value: {null_reason(name)}.")
+                st.markdown(f"##### No value: {null_reason(name)}.")
                 continue
             delta: str | None = None
             description = None
@@ -159,10 +159,10 @@ def tiles(summary: Mapping, comparison: pd.DataFrame | None, base_summary: Mappi
                 help=k.description,
             )
             if base_summary is not None:
-                st.markdown(f"#### {views.plain(_interval_line(name, row, base_summary))}")
+                st.markdown(f"##### {views.plain(_interval_line(name, row, base_summary))}")
             else:
                 st.markdown(
-                    f"#### 90% of runs: {fmt_level(s['p05'], k.unit)} to "
+                    f"##### 90% of runs: {fmt_level(s['p05'], k.unit)} to "
                     f"{fmt_level(s['p95'], k.unit)}"
                 )
 
