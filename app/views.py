@@ -181,6 +181,18 @@ CHARTED_METRICS = (
 )
 
 
+_BAND_HEADINGS = {"mean": "Mean", "lo": "Band low", "p50": "Median", "hi": "Band high"}
+
+
+def _band_columns(number_format: str) -> dict:
+    """Headings of a band table's columns: its numbers in ``number_format``, and the run."""
+    numbers = {
+        name: st.column_config.NumberColumn(label, format=number_format)
+        for name, label in _BAND_HEADINGS.items()
+    }
+    return {**numbers, "run": st.column_config.TextColumn("Run")}
+
+
 def chart_tables(view: Mapping, base: Mapping | None, metric: str) -> None:
     """The numbers behind the charts, as tables (``metric`` is the metric shown)."""
     metrics = [*CHARTED_METRICS, metric]
@@ -191,13 +203,6 @@ def chart_tables(view: Mapping, base: Mapping | None, metric: str) -> None:
         ignore_index=True,
     )
     weekly["metric"] = weekly["metric"].map(series_label)
-    band = {
-        "mean": "Mean",
-        "lo": "Band low",
-        "p50": "Median",
-        "hi": "Band high",
-        "run": "Run",
-    }
     st.markdown("**Retention by customer age** (share still active, across replications)")
     st.dataframe(
         retention,
@@ -206,12 +211,7 @@ def chart_tables(view: Mapping, base: Mapping | None, metric: str) -> None:
         height=220,
         column_config={
             "age_weeks": st.column_config.NumberColumn("Customer age (weeks)", format="%d"),
-            **{
-                name: st.column_config.NumberColumn(label, format="percent")
-                for name, label in band.items()
-                if name != "run"
-            },
-            "run": st.column_config.TextColumn("Run"),
+            **_band_columns("percent"),
         },
     )
     st.markdown("**Weekly metrics** (every charted metric, by week, in the units of its chart)")
@@ -223,12 +223,7 @@ def chart_tables(view: Mapping, base: Mapping | None, metric: str) -> None:
         column_config={
             "metric": st.column_config.TextColumn("Metric"),
             "week": st.column_config.NumberColumn("Week", format="%d"),
-            "run": st.column_config.TextColumn("Run"),
-            **{
-                name: st.column_config.NumberColumn(label, format="%.6g")
-                for name, label in band.items()
-                if name != "run"
-            },
+            **_band_columns("%.6g"),
         },
     )
 

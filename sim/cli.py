@@ -19,6 +19,7 @@ from typing import Any, TextIO
 from sim import runner
 from sim.outcomes import KPIS
 from sim.params import ParamError, Params, parse_value, settings, with_overrides
+from sim.report.format import from_some
 from sim.scenarios import Scenario, ScenarioError, load, load_preset, preset_names
 
 EXIT_BAD_INPUT = 2
@@ -368,14 +369,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
             pb = "same"  # the same in every pair
         else:
             pb = f"{row['p_better']:.0%}"
-        few = (
-            f"  (from {row['pairs']} of {row['replications']})"
-            if 0 < row["pairs"] < row["replications"]
-            else ""
-        )
         print(
             f"{row['kpi']:<24}{_fmt(b, unit):>12}{_fmt(v, unit):>12}{_fmt(d, unit):>12}"
-            f"{interval:>24}{pb:>11}{few}"
+            f"{interval:>24}{pb:>11}{from_some(row)}"
         )
     return 0
 

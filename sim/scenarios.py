@@ -132,6 +132,10 @@ def one_line(text: str) -> str:
     return _BLANKS.sub(" ", text).strip()
 
 
+# Nesting beyond what Python reads (in the TOML reader, or flattening dotted keys).
+_TOO_DEEP = "scenario file nests arrays or tables too deeply to be read: settings are single values"
+
+
 class ScenarioError(ValueError):
     """A scenario file or name that cannot be used; the message says why."""
 
@@ -209,9 +213,7 @@ def parse(data: bytes | str, name: str = "uploaded") -> Scenario:
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(f"scenario file is not valid TOML: {err}") from None
     except RecursionError:
-        raise ScenarioError(
-            "scenario file nests arrays or tables too deeply to be read: settings are single values"
-        ) from None
+        raise ScenarioError(_TOO_DEEP) from None
     except ValueError:  # an integer longer than Python converts from text (4,300 digits)
         raise ScenarioError(
             f"scenario file holds a number too long to be read (more than "
@@ -251,9 +253,7 @@ def parse(data: bytes | str, name: str = "uploaded") -> Scenario:
     try:
         overrides = flatten_mapping(settings)
     except RecursionError:  # dotted keys can nest tables deeper than any setting goes
-        raise ScenarioError(
-            "scenario file nests arrays or tables too deeply to be read: settings are single values"
-        ) from None
+        raise ScenarioError(_TOO_DEEP) from None
     scenario = Scenario(
         name=name,
         # Without a title, the file's name (made safe: it may come from an upload) stands in.

@@ -453,8 +453,13 @@ def _plural(name: str) -> bool:
     return name.endswith(("settings", "incentives", "rights"))
 
 
+def _magnitude(mag: str) -> float:
+    """A magnitude as written ("1,234.5") as a number."""
+    return float(mag.replace(",", ""))
+
+
 def _is_zero(mag: str) -> bool:
-    return float(mag.replace(",", "")) == 0.0
+    return _magnitude(mag) == 0.0
 
 
 def sentence(
@@ -506,10 +511,8 @@ def sentence(
     top_name, top = items[0]
     rest = items[1:]
     # Compared as shown: a part never reads as "most of" a whole it is, rounded, as large as.
-    shown_top = float(_amount(top, unit)[0].replace(",", ""))
-    if top * total > 0 and (
-        abs(top) > 1.05 * abs(total) or shown_top >= float(mag.replace(",", ""))
-    ):
+    shown_top = _magnitude(_amount(top, unit)[0])
+    if top * total > 0 and (abs(top) > 1.05 * abs(total) or shown_top >= _magnitude(mag)):
         first = f"The {size} {direction} in {what} comes from {top_name} ({_signed(top, unit)})"
         others = len(contributions) - 1
         if not rest and others and (total - top) * total < 0:

@@ -157,7 +157,7 @@ def partial_note(name: str, summary: Mapping, row: Mapping | None = None) -> str
 def from_some(row: Mapping) -> str:
     """ " (from 5 of 100 replications)" when a paired KPI has a value in only some of them."""
     pairs, reps = row.get("pairs"), row.get("replications")
-    if pairs is None or not reps or pairs >= reps:
+    if not pairs or not reps or pairs >= reps:  # none at all is said as "n/a" instead
         return ""
     return f" (from {pairs:,} of {reps:,} replications)"
 
