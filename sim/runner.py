@@ -264,14 +264,20 @@ class Results:
 
     def bands(self, metrics: Sequence[str] | None = None, width: float = 90.0) -> pd.DataFrame:
         """Weekly mean and percentile band per metric: metric, week, mean, lo, p50, hi."""
-        lo_q, hi_q = 50.0 - width / 2.0, 50.0 + width / 2.0
-        frames = []
-        for name in metrics or self.metric_names:
-            values = self.metric(name)
-            frames.append(_band_frame(values, lo_q, hi_q).assign(metric=name))
-        df = pd.concat(frames, ignore_index=True)
-        df["week"] = df.pop("index")
-        return df[["metric", "week", "mean", "lo", "p50", "hi"]]
+        names = list(metrics or self.metric_names)
+        stacked = np.stack([self.metric(name) for name in names], axis=1)  # (R, M, W)
+        mean, lo, p50, hi = _band_arrays(stacked, 50.0 - width / 2.0, 50.0 + width / 2.0)
+        m, w = mean.shape
+        return pd.DataFrame(
+            {
+                "metric": np.repeat(np.array(names, dtype=object), w),
+                "week": np.tile(np.arange(w), m),
+                "mean": mean.reshape(-1),
+                "lo": lo.reshape(-1),
+                "p50": p50.reshape(-1),
+                "hi": hi.reshape(-1),
+            }
+        )
 
     def retention_bands(self, width: float = 90.0) -> pd.DataFrame:
         """Cohort survival by customer age (weeks): age, mean, lo, p50, hi."""
@@ -288,21 +294,42 @@ class Results:
         return pd.DataFrame(rows, columns=["replication", "day", "week", "kind", "team", "detail"])
 
 
-def _band_frame(values: np.ndarray, lo_q: float, hi_q: float) -> pd.DataFrame:
-    """Mean and percentiles across axis 0, ignoring NaN (weeks with nothing to measure)."""
+def _band_arrays(
+    values: np.ndarray, lo_q: float, hi_q: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Mean and percentiles across axis 0, ignoring NaN (weeks with nothing to measure).
+
+    Every column (each position after axis 0) is worked out on its own, as if alone: one vectorised
+    pass over all of them, then the few columns with a missing value again without it.
+    """
+    q = [lo_q, 50.0, hi_q]
     with np.errstate(all="ignore"):
         finite = np.isfinite(values)
         any_finite = finite.any(axis=0)
-        safe = np.where(any_finite[None, :], values, 0.0)
+        safe = np.where(any_finite[None, ...], values, 0.0)
         count = finite.sum(axis=0)
         mean = np.where(count > 0, np.nansum(safe, axis=0) / np.maximum(count, 1), np.nan)
-        if np.all(finite):
-            lo, p50, hi = np.percentile(values, [lo_q, 50.0, hi_q], axis=0)
-        else:
-            lo, p50, hi = np.nanpercentile(safe, [lo_q, 50.0, hi_q], axis=0)
-    mask = ~any_finite
-    for arr in (lo, p50, hi):
-        arr[mask] = np.nan
+        # Sorted first: the same percentiles, found about three times faster than by partitioning.
+        bands = np.percentile(np.sort(values, axis=0), q, axis=0)
+        partial = ~finite.all(axis=0)
+        if partial.any():
+            # Each such column's percentiles among its values that are not NaN (as nanpercentile
+            # gives them): NaN sorts last, so those values lead the sorted column.
+            cols = np.sort(safe[:, partial], axis=0)
+            valid = np.count_nonzero(~np.isnan(cols), axis=0)
+            found = np.full((len(q), cols.shape[1]), np.nan)
+            for n in np.unique(valid[valid > 0]).tolist():
+                pick = valid == n
+                found[:, pick] = np.percentile(cols[:n, pick], q, axis=0)
+            bands[:, partial] = found
+    bands[:, ~any_finite] = np.nan
+    lo, p50, hi = bands
+    return mean, lo, p50, hi
+
+
+def _band_frame(values: np.ndarray, lo_q: float, hi_q: float) -> pd.DataFrame:
+    """:func:`_band_arrays` of a replications x weeks array, as a table: index, mean, lo, p50, hi."""
+    mean, lo, p50, hi = _band_arrays(values, lo_q, hi_q)
     return pd.DataFrame({"mean": mean, "lo": lo, "p50": p50, "hi": hi}).reset_index()
 
 

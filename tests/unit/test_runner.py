@@ -2,9 +2,11 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sim.report.format import p_better_text
-from sim.runner import compare, run_many
+from sim.runner import _band_arrays, compare, run_many
 from tests.helpers import params
 
 
@@ -71,6 +73,60 @@ def test_tidy_tables_and_bands():
     log = res.event_log(0)
     assert {"review.metric", "review.council"} <= set(log.kind)
     assert res.manifest["overrides"] == {"horizon_weeks": 20}
+
+
+def _band_reference(values: np.ndarray, lo_q: float, hi_q: float) -> np.ndarray:
+    """Mean, lo, p50, hi of each column on its own: its non-NaN values (inf counts for the
+    percentiles, not for the mean's count), NaN for a column with no finite value. (A sum down a
+    column may round differently from one along it: means are compared to the last few bits.)"""
+    out = np.full((4, values.shape[1]), np.nan)
+    for j in range(values.shape[1]):
+        col = values[:, j]
+        finite = col[np.isfinite(col)]
+        if finite.size == 0:
+            continue
+        kept = col[~np.isnan(col)]
+        out[0, j] = np.nansum(col) / finite.size
+        out[1:, j] = np.percentile(kept, [lo_q, 50.0, hi_q])
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    reps=st.integers(1, 12),
+    weeks=st.integers(1, 9),
+    missing=st.floats(0.0, 1.0),
+    width=st.sampled_from([50.0, 80.0, 90.0, 95.0]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_bands_match_each_column_worked_out_alone(reps, weeks, missing, width, seed):
+    """The vectorised bands (sorted, then NaN columns grouped by their count of values) give, number
+    for number, what each week's column gives alone, whatever is missing."""
+    rng = np.random.default_rng(seed)
+    values = rng.normal(size=(reps, weeks))
+    values[rng.random(values.shape) < missing] = np.nan
+    values[rng.random(values.shape) < missing / 10] = np.inf
+    mean, lo, p50, hi = _band_arrays(values, 50.0 - width / 2, 50.0 + width / 2)
+    want = _band_reference(values, 50.0 - width / 2, 50.0 + width / 2)
+    assert np.array_equal(np.stack([lo, p50, hi]), want[1:], equal_nan=True)
+    assert np.allclose(mean, want[0], rtol=1e-13, atol=0.0, equal_nan=True)
+
+
+def test_bands_table_of_every_metric_matches_each_metric_alone():
+    res = run_many(params({"horizon_weeks": 20, "decisions.rights": "centralised"}), 5, seed=4)
+    table = res.bands(width=80.0)
+    assert list(table.columns) == ["metric", "week", "mean", "lo", "p50", "hi"]
+    assert table.metric.tolist() == [m for m in res.metric_names for _ in range(20)]
+    partial = 0
+    for name in res.metric_names:
+        rows = table[table.metric == name]
+        assert rows.week.tolist() == list(range(20))
+        want = _band_reference(res.metric(name), 10.0, 90.0)
+        got = rows[["mean", "lo", "p50", "hi"]].to_numpy().T
+        assert np.array_equal(got[1:], want[1:], equal_nan=True), name
+        assert np.allclose(got[0], want[0], rtol=1e-13, atol=0.0, equal_nan=True), name
+        partial += bool(np.isnan(res.metric(name)).any())
+    assert partial  # some weeks had nothing to measure, so the NaN path ran
 
 
 def test_compare_pairs_replications_and_rejects_mismatches():
