@@ -479,6 +479,27 @@ def pair_figure(
 
 
 PRESENT_CHARTS = (("retention", None), ("value_delivered", "Value delivered per week"))
+# Presentation mode's charts are read from across a room: larger text and a taller plot.
+PROJECTOR_TEXT_PX = 16
+PROJECTOR_TITLE_PX = 20
+PROJECTOR_HEIGHT = 300
+
+
+def for_projector(spec: dict) -> dict:
+    """A chart's spec restyled for a projector: axis, legend and title text a size up, plot taller."""
+    config = dict(spec.get("config") or {})
+    for part in ("axis", "legend"):
+        config[part] = {
+            **config.get(part, {}),
+            "labelFontSize": PROJECTOR_TEXT_PX,
+            "titleFontSize": PROJECTOR_TEXT_PX,
+        }
+    return {
+        **spec,
+        "config": config,
+        "height": max(int(spec.get("height", 0)), PROJECTOR_HEIGHT),
+        "title": {**spec["title"], "fontSize": PROJECTOR_TITLE_PX},
+    }
 
 
 @st.cache_data(max_entries=32, ttl=compute.CACHE_TTL_SECONDS, show_spinner=False)
@@ -488,7 +509,7 @@ def present_figures(
     """Presentation mode's charts: retention by age and value delivered, baseline vs proposal."""
     view = compute.run_view(settings, seed, replications, model_version, width)
     base = compute.run_view(base_settings, seed, replications, model_version, width)
-    return [
+    figures = [
         pair_figure(
             view,
             base,
@@ -501,3 +522,4 @@ def present_figures(
         ).to_dict()
         for chart, title in PRESENT_CHARTS
     ]
+    return [{**fig, "spec": for_projector(fig["spec"])} for fig in figures]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -37,6 +39,12 @@ def assert_presenting(at: AppTest) -> None:
     assert not at.sidebar.selectbox and not at.sidebar.button
     assert not at.tabs and not at.get("select_slider")
     assert len(at.get("vega_lite_chart")) == 2
+    for chart in at.get("vega_lite_chart"):  # text to read from across a room, a taller plot
+        spec = json.loads(chart.proto.spec)
+        for part in ("axis", "legend"):
+            assert spec["config"][part]["labelFontSize"] == figures.PROJECTOR_TEXT_PX
+        assert spec["title"]["fontSize"] == figures.PROJECTOR_TITLE_PX
+        assert spec["height"] == figures.PROJECTOR_HEIGHT
     assert at.query_params["present"] == "1"
 
 
@@ -48,9 +56,31 @@ def test_the_toggle_switches_presentation_mode_on_and_off():
     at.toggle(key="view.present").set_value(False).run()
     assert_clean(at)
     assert len(at.metric) == 6
+    for chart in at.get("vega_lite_chart"):  # the Sandbox's own charts keep their desk size
+        spec = json.loads(chart.proto.spec)
+        assert "labelFontSize" not in spec.get("config", {}).get("axis", {})
+        assert spec["height"] < figures.PROJECTOR_HEIGHT
     assert at.sidebar.selectbox  # the levers are back, with the applied settings
     assert at.selectbox(key="lever.incentives.sales").value == "local_metric"
     assert "present" not in at.query_params
+
+
+def test_for_projector_restyles_a_copy_and_keeps_larger_settings():
+    spec = {
+        "title": {"text": "T", "fontSize": 14},
+        "height": 200,
+        "config": {"axis": {"grid": True}},
+    }
+    big = figures.for_projector(spec)
+    assert big["config"]["axis"] == {
+        "grid": True,
+        "labelFontSize": figures.PROJECTOR_TEXT_PX,
+        "titleFontSize": figures.PROJECTOR_TEXT_PX,
+    }
+    assert big["title"] == {"text": "T", "fontSize": figures.PROJECTOR_TITLE_PX}
+    assert big["height"] == figures.PROJECTOR_HEIGHT
+    assert spec["height"] == 200 and spec["config"] == {"axis": {"grid": True}}  # not changed
+    assert figures.for_projector({**spec, "height": 500})["height"] == 500
 
 
 def test_a_present_link_opens_presentation_mode():

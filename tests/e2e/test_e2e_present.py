@@ -55,6 +55,11 @@ def test_a_present_link_on_a_projector_shows_three_large_tiles(server_url, new_p
         value = tile.locator('[data-testid="stMetricValue"]')
         assert font_px(value) >= 32
         expect(tile.locator('[data-testid="stMetricDelta"]')).to_be_visible()
+    # The charts' axis labels are read from across the room too (12 px on the Sandbox).
+    for i in range(2):
+        labels = page.locator(DRAWN_CHART).nth(i).locator(".role-axis-label text")
+        assert labels.count() >= 10
+        assert min(font_px(labels.nth(j)) for j in range(labels.count())) >= 16
     paragraph = page.get_by_role("heading", name=re.compile(r"^The proposal lowers"))
     expect(paragraph).to_be_visible()
     assert font_px(paragraph) >= 22
