@@ -233,7 +233,10 @@ def difference_figure(
 ) -> Figure:
     """Variant − baseline on common random numbers, with its band and a zero line."""
     x_word = "age" if x == "age_weeks" else "week"
-    text = describe_difference(diff, x=x, what=what, unit=unit, width=width, x_word=x_word)
+    # Retention's difference is read at 52 weeks, as its tile is (the oldest ages rest on the
+    # fewest customers).
+    at = 52 if x == "age_weeks" else None
+    text = describe_difference(diff, x=x, what=what, unit=unit, width=width, x_word=x_word, at=at)
     share = unit.startswith("share")
     name = "Variant − baseline"
     layout = {

@@ -21,7 +21,14 @@ from sim.narrative import HEADLINE_KPIS, caveat, fmt_change, fmt_level, headline
 from sim.outcomes import KPIS
 from sim.params import diff
 from sim.report.brief import command_line
-from sim.report.format import full_stop, is_missing, kpi_value, null_reason, p_better_text
+from sim.report.format import (
+    full_stop,
+    is_missing,
+    is_zero_text,
+    kpi_value,
+    null_reason,
+    p_better_text,
+)
 from sim.report.links import app_link, base_params, default_preset, format_value, run_query
 
 ALIGNED = "aligned-baseline"
@@ -122,10 +129,11 @@ def _interval_line(name: str, row: Mapping | None, base_summary: Mapping) -> str
     if not is_missing(base_mean):
         parts.append(f"Baseline {fmt_level(base_mean, unit)}")
     if row is not None and not is_missing(row["diff_mean"]):
-        parts.append(
-            f"difference {fmt_change(row['diff_p05'], unit)} to {fmt_change(row['diff_p95'], unit)}"
-            " (90% interval)"
-        )
+        lo, hi = fmt_change(row["diff_p05"], unit), fmt_change(row["diff_p95"], unit)
+        if lo == hi:  # say "±0 points" once, not "±0 points to ±0 points"
+            parts.append(f"difference {lo} (90% interval)")
+        else:
+            parts.append(f"difference {lo} to {hi} (90% interval)")
     return " · ".join(parts)
 
 
@@ -141,13 +149,16 @@ def tiles(summary: Mapping, comparison: pd.DataFrame | None, base_summary: Mappi
                 st.metric(k.label, "n/a", label_visibility="collapsed", border=True)
                 st.markdown(f"##### No value: {null_reason(name)}.")
                 continue
-            delta: str | None = None
+            delta: str | int | None = None
             description = None
             row = by_kpi.loc[name] if by_kpi is not None else None
             if row is not None and not is_missing(row["diff_mean"]):
-                # st.metric reads the direction from an ASCII sign.
+                # st.metric reads the direction from an ASCII sign; a change that rounds to
+                # nothing gets no arrow (and no colour) at all.
                 delta = fmt_change(row["diff_mean"], k.unit).replace("−", "-")
-                description = p_better_text(row, subject="proposal", counts=False)
+                if is_zero_text(delta):
+                    delta = 0
+                description = p_better_text(row, subject="proposal", counts=False, short=True)
             st.metric(
                 k.label,
                 kpi_value(name, s),

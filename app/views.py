@@ -122,7 +122,7 @@ def kpi_tiles(summary: Mapping, comparison: pd.DataFrame | None = None) -> None:
                 delta = fmt_delta(row["diff_mean"], k.unit)
                 if is_zero_text(delta):
                     delta = 0
-                description = p_better_text(row, counts=False)
+                description = p_better_text(row, counts=False, short=True)
             row_of_tiles.metric(
                 k.label,
                 kpi_value(name, s),

@@ -344,7 +344,9 @@ class Comparison:
         """Per KPI: baseline and variant means, the paired difference's mean and 90% interval,
         and P(variant better): the share of paired replications in which the variant did better
         (ties count half). ``pairs`` counts the replications in which both have a value (of
-        ``replications``), ``ties`` those in which both are the same."""
+        ``replications``), ``ties`` those in which both are the same; ``baseline_n`` and
+        ``variant_n`` count each run's replications with a value. The means, like the difference,
+        are over the pairs."""
         rows = []
         reps = self.baseline.replications
         for j, name in enumerate(KPI_NAMES):
@@ -352,6 +354,10 @@ class Comparison:
             v = self.variant.kpi_values[:, j]
             ok = np.isfinite(b) & np.isfinite(v)
             k = KPIS[name]
+            counts = {
+                "baseline_n": int(np.isfinite(b).sum()),
+                "variant_n": int(np.isfinite(v).sum()),
+            }
             if not ok.any():
                 rows.append(
                     {
@@ -368,6 +374,7 @@ class Comparison:
                         "pairs": 0,
                         "ties": 0,
                         "replications": reps,
+                        **counts,
                     }
                 )
                 continue
@@ -392,6 +399,7 @@ class Comparison:
                     "pairs": int(ok.sum()),
                     "ties": int(tie.sum()),
                     "replications": reps,
+                    **counts,
                 }
             )
         return pd.DataFrame(rows)

@@ -22,7 +22,7 @@ from sim.narrative import caveat, fmt_change, fmt_level, headline
 from sim.outcomes import KPIS, SERIES
 from sim.params import Params, diff, flatten, info
 from sim.report import charts
-from sim.report.format import fmt_value, y_title
+from sim.report.format import fmt_value, from_some, y_title
 from sim.runner import MODEL_VERSION, Results, compare
 
 BASE_COLOR = charts.BASELINE_COLOR
@@ -159,6 +159,7 @@ def _kpi_rows(base: Results, variant: Results) -> list[tuple[str, ...]]:
                 f"{fmt_change(r['diff_p95'], k.unit)})"
             )
             p = f"{r['p_better']:.0%}"
+            d += from_some(r)
         rows.append((k.label, _level(sb[r["kpi"]], k.unit), _level(sv[r["kpi"]], k.unit), d, p))
     return rows
 
@@ -166,9 +167,13 @@ def _kpi_rows(base: Results, variant: Results) -> list[tuple[str, ...]]:
 def _level(s: dict, unit: str) -> str:
     if s["mean"] is None:
         return "n/a"
-    return (
+    text = (
         f"{fmt_level(s['mean'], unit)} ({fmt_level(s['p05'], unit)} to {fmt_level(s['p95'], unit)})"
     )
+    n, of = s.get("n"), s.get("of")
+    if n is not None and of and n < of:
+        text += f", from {n:,} of {of:,} replications"
+    return text
 
 
 def _settings_rows(base: Params, variant: Params) -> list[tuple[str, str, str, str]]:

@@ -110,17 +110,29 @@ def full_stop(text: object) -> str:
     return out if out.endswith((".", "?", "!")) else out + "."
 
 
-def p_better_text(row: Mapping, subject: str = "variant", counts: bool = True) -> str:
+def p_better_text(
+    row: Mapping, subject: str = "variant", counts: bool = True, short: bool = False
+) -> str:
     """P(variant better) of one KPI's paired comparison (a row of ``Comparison.kpis()``), saying
     (with ``counts``) when it rests on only some replications, and giving none when every pair
-    is the same."""
+    is the same. ``short`` (for a tile, whose notes say the rest) gives just the number of pairs
+    when that is not all of them."""
     p = row["p_better"]
     if is_missing(p):
         return ""
+    some = from_some(row) if counts else _pairs(row) if short else ""
     if row.get("pairs") and row.get("ties") == row["pairs"]:
-        return f"the same in every pair{from_some(row) if counts else ''}"
+        return f"the same in every pair{some}"
     name = f"P({subject} better)" if subject else "P(better)"
-    return f"{name} {p:.0%}{from_some(row) if counts else ''}"
+    return f"{name} {p:.0%}{some}"
+
+
+def _pairs(row: Mapping) -> str:
+    """ " (5 pairs)" when a paired KPI has a value in only some replications."""
+    pairs, reps = row.get("pairs"), row.get("replications")
+    if not pairs or not reps or pairs >= reps:
+        return ""
+    return f" ({pairs:,} pair{'' if pairs == 1 else 's'})"
 
 
 # KPIs measured on customers at least a year old: at a short horizon, only the first cohorts count.
@@ -144,14 +156,30 @@ def few_cohorts_note(kpi: str, weeks: int) -> str | None:
 
 
 def partial_note(name: str, summary: Mapping, row: Mapping | None = None) -> str | None:
-    """For a tile: how many replications a KPI's value (or paired difference) comes from, when
-    not all, and why the others have none."""
-    have, of = (row.get("pairs"), row.get("replications")) if row is not None else (None, None)
-    if have is None:
-        have, of = summary.get("n"), summary.get("of")
-    if have is None or not of or have >= of:
+    """For a tile: how many replications a KPI's value (from ``summary``) and its paired change
+    (from ``row``) come from, when not all, and why the others have none.
+
+    When the two runs have a value in different replications, the value and the change rest on
+    different counts, and the note says which is which.
+    """
+    reason = null_reason(name)
+    n, of = summary.get("n"), summary.get("of")
+    if row is None or row.get("pairs") is None:
+        if n is None or not of or n >= of:
+            return None
+        return f"From {n:,} of {of:,} replications; in the others, {reason}."
+    pairs, of = row["pairs"], row.get("replications") or of
+    if not of or pairs >= of:
         return None
-    return f"From {have:,} of {of:,} replications; in the others, {null_reason(name)}."
+    base_n, var_n = row.get("baseline_n"), row.get("variant_n")
+    if base_n is None or var_n is None or base_n == var_n == pairs:
+        return f"From {pairs:,} of {of:,} replications; in the others, {reason}."
+    value = f"all {of:,}" if var_n >= of else f"{var_n:,} of {of:,}"
+    return (
+        f"The value is from {value} replications; the change and P(better) only from the {pairs:,} "
+        f"in which both runs have one (the baseline has one in {base_n:,}, this run in "
+        f"{var_n:,}). Without one, {reason}."
+    )
 
 
 def from_some(row: Mapping) -> str:
@@ -244,10 +272,20 @@ def describe_retention(df: pd.DataFrame, width: int, who: str = "Variant") -> st
 
 
 def describe_difference(
-    df: pd.DataFrame, *, x: str, what: str, unit: str, width: int, x_word: str = "week"
+    df: pd.DataFrame,
+    *,
+    x: str,
+    what: str,
+    unit: str,
+    width: int,
+    x_word: str = "week",
+    at: int | None = None,
 ) -> str:
-    """Where a paired difference ends and whether its band excludes zero there."""
-    row = _point(df, x)
+    """A paired difference at ``at`` (where it ends, if not given or not reached) and whether its
+    band excludes zero there."""
+    row = _point(df, x, at) if at is not None else None
+    if row is None:
+        row = _point(df, x)
     if row is None:
         return f"{what}: no paired values."
     lo, hi = row["lo"], row["hi"]

@@ -132,6 +132,16 @@ def test_text_alternatives_name_values_and_band():
     assert "band excludes zero" in diff
     flat = describe_difference(band(level=0.0), x="week", what="Retention", unit="share", width=80)
     assert "includes zero" in flat
+    # Read where asked (retention's at 52 weeks, as its tile), else where the curve ends.
+    by_age = pd.DataFrame(
+        {"age_weeks": range(105), "mean": np.linspace(0, -0.02, 105), "lo": -0.03, "hi": 0.01}
+    )
+    at52 = describe_difference(by_age, x="age_weeks", what="Retention", unit="share", width=90,
+                               x_word="age", at=52)  # fmt: skip
+    assert at52.startswith("Retention at age 52: -1.0 pp")
+    end = describe_difference(by_age.head(30), x="age_weeks", what="Retention", unit="share",
+                              width=90, x_word="age", at=52)  # fmt: skip
+    assert end.startswith("Retention at age 29: ")
 
 
 def test_kpi_table_explains_null_values():

@@ -7,9 +7,10 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from streamlit.testing.v1 import AppTest
 
-from app import compute, figures, present
+from app import compute, figures, present, views
 from app.state import SandboxState, decode_sandbox, encode_sandbox, preset_setup
 from sim.outcomes import KPIS
 from sim.runner import run_many
@@ -224,3 +225,19 @@ def test_the_brief_command_regenerates_the_run(variant, expected):
     assert command.startswith(expected)
     link = present.brief_link("http://host:8501", setup, base, 3, 20)
     assert link.startswith("http://host:8501/?") and "seed=3" in link and "base=aligned" in link
+
+
+def test_an_unchanged_kpi_gets_no_arrow_and_one_interval_end():
+    """Sales drifting leaves value delivered exactly as it was: no green arrow for "±0 points",
+    and the line under the tile gives the interval once."""
+    at = open_app({"scenario": "sales-led-drift", "base": "aligned-baseline", "present": "1"})
+    assert_clean(at)
+    tiles = {m.label: m.proto for m in at.metric}
+    value = tiles[KPIS["value_delivered"].label]
+    assert value.delta == "0" and value.direction == MetricProto.MetricDirection.NONE
+    assert value.delta_description == "the same in every pair"
+    retention = tiles[KPIS["retention_52w"].label]  # a KPI that moved keeps its arrow
+    assert retention.direction == MetricProto.MetricDirection.DOWN
+    lines = [m.value for m in at.markdown if m.value.startswith("##### Baseline")]
+    assert lines[2].endswith(views.plain("difference ±0 points (90% interval)")), lines[2]
+    assert "to ±0" not in lines[2]

@@ -1,15 +1,18 @@
 """The decision brief: self-contained, complete, escaped, and its link restores the run."""
 
+import dataclasses
+import math
 import re
 from urllib.parse import parse_qs, urlsplit
 
+import numpy as np
 import pytest
 
 from app.state import decode_sandbox
 from sim.cli import main
-from sim.outcomes import KPIS
+from sim.outcomes import KPI_NAMES, KPIS
 from sim.params import with_overrides
-from sim.report.brief import render
+from sim.report.brief import _kpi_rows, render
 from sim.report.links import app_link, run_query
 from sim.runner import run_many
 from sim.scenarios import load_preset
@@ -145,3 +148,19 @@ def test_a_brief_beyond_the_apps_limits_says_no_link_restores_it(tmp_path):
     assert "No link restores this run in the app: its seed, 3,000,000,000, is beyond" in page
     assert "seed=3000000000" not in page  # no link that the app would refuse
     assert "--seed 3000000000" in page  # the command line reproduces it
+
+
+def test_key_results_say_how_many_replications_a_partial_kpi_rests_on(pair):
+    """Detection lag exists only where a team drifted: the table says how many replications each
+    run's value, and the paired difference, come from."""
+    base, var = pair[0], pair[1]
+    j = KPI_NAMES.index("detection_lag_days")
+    lags = base.kpi_values.copy()
+    lags[:, j] = [5.0, math.nan, 7.0, math.nan]  # the baseline drifted in two of four
+    assert np.isfinite(var.kpi_values[:, j]).all()
+    rows = {r[0]: r for r in _kpi_rows(dataclasses.replace(base, kpi_values=lags), var)}
+    _, baseline, proposal, difference, _ = rows["Detection lag"]
+    assert baseline.endswith(", from 2 of 4 replications")
+    assert "replications" not in proposal  # from all four
+    assert difference.endswith(" (from 2 of 4 replications)")
+    assert "replications" not in rows["52-week retention"][3]

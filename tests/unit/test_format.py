@@ -13,6 +13,12 @@ def test_p_better_says_how_many_replications_it_rests_on():
         p_better_text(row(p=0.2, pairs=5)) == "P(variant better) 20% (from 5 of 100 replications)"
     )
     assert p_better_text(row(pairs=5), counts=False) == "P(variant better) 80%"
+    # A tile says how many pairs, its note the rest.
+    assert p_better_text(row(pairs=1), counts=False, short=True) == "P(variant better) 80% (1 pair)"
+    assert p_better_text(row(pairs=5, ties=5), counts=False, short=True) == (
+        "the same in every pair (5 pairs)"
+    )
+    assert p_better_text(row(), counts=False, short=True) == "P(variant better) 80%"
     assert p_better_text(row(), subject="proposal") == "P(proposal better) 80%"
     assert p_better_text(row(), subject="") == "P(better) 80%"
 
@@ -35,6 +41,25 @@ def test_a_tile_says_when_its_value_comes_from_some_replications():
     assert partial_note("detection_lag_days", {"mean": 12.8, "n": 100, "of": 100}) is None
     # With a baseline, the pairs count.
     assert partial_note("detection_lag_days", summary, row(pairs=3)).startswith("From 3 of 100")
+    both = {**row(pairs=5), "baseline_n": 5, "variant_n": 5}
+    assert partial_note("detection_lag_days", summary, both).startswith("From 5 of 100")
+    # Only the baseline lacks values: the tile's value rests on every replication, its change on
+    # the pairs, and the note says so (it used to say "from 5 of 100" of the value too).
+    drifting = {"mean": 30.6, "n": 100, "of": 100}
+    note = partial_note(
+        "detection_lag_days", drifting, {**row(pairs=5), "baseline_n": 5, "variant_n": 100}
+    )
+    assert note == (
+        "The value is from all 100 replications; the change and P(better) only from the 5 in "
+        "which both runs have one (the baseline has one in 5, this run in 100). Without one, "
+        "no team drifted past the onset gap, so there was nothing to detect."
+    )
+    note = partial_note(
+        "detection_lag_days", {"mean": 9.0, "n": 40, "of": 100},
+        {**row(pairs=30), "baseline_n": 90, "variant_n": 40},
+    )  # fmt: skip
+    assert note.startswith("The value is from 40 of 100 replications; the change and P(better) ")
+    assert partial_note("detection_lag_days", drifting, {**row(), "baseline_n": 100}) is None
 
 
 def test_a_year_old_kpi_at_a_short_horizon_says_which_sign_ups_it_counts():

@@ -141,6 +141,9 @@ def test_compare_pairs_replications_and_rejects_mismatches():
     assert p_better_text(meet) == "the same in every pair"
     assert p_better_text(al) == "P(variant better) 0%"
     lag = table.loc["detection_lag_days"]
+    for arm, res in (("baseline_n", base), ("variant_n", var)):
+        assert lag[arm] == np.isfinite(res.kpis()["detection_lag_days"]).sum()
+    assert lag.pairs <= min(lag.baseline_n, lag.variant_n)
     summary = var.kpi_summary()["detection_lag_days"]
     finite = np.isfinite(var.kpis()["detection_lag_days"]).sum()
     assert (summary["n"], summary["of"]) == (finite, 5)
