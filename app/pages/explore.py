@@ -24,9 +24,10 @@ ss = st.session_state
 LEVER_ROWS = {"sweep": 2, "sensitivity": 4, "optimisation": 3}
 DEFAULTS = {
     "sweep": {
-        "base": "drifting-incentives",
+        # The U of pattern P3: with the council as the only check, value peaks near weekly.
+        "base": "council-only-drift",
         "lever1": "reviews.council.interval_weeks",
-        "range1": "1:8",
+        "range1": "0.5,1,2,4,8,16",
         "lever2": "",
         "range2": "",
         "points": 5,

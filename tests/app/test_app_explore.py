@@ -25,6 +25,7 @@ from sim.report.charts import BASELINE_COLOR, VARIANT_COLOR
 from .helpers import APP, assert_clean, open_app, texts
 
 TINY = {"reps": 2, "weeks": 26}
+GRID = {"range1": "1:8"}  # an evenly spaced grid (the default sweep lists six values)
 
 
 def open_explore() -> AppTest:
@@ -105,7 +106,7 @@ def test_the_sandbox_settings_are_the_starting_point_once_the_sandbox_was_opened
     assert_clean(at)
     base = at.selectbox(key="ex.sweep.base")
     assert base.value == "sandbox" and "sandbox" in base.options[-1].lower()
-    at = run_tool(at, "sweep", points=2, reps=2, weeks=26)
+    at = run_tool(at, "sweep", points=2, reps=2, weeks=26, **GRID)
     assert "market.shift_week = 30" in errors(at)[0]  # the pivot's shift falls after 26 weeks
     at = run_tool(at, "sweep", weeks=52)
     assert_clean(at)
@@ -116,7 +117,7 @@ def test_the_sandbox_settings_are_the_starting_point_once_the_sandbox_was_opened
 
 
 def test_sweep_runs_with_a_chart_table_caption_and_csv(simulations):
-    at = run_tool(open_explore(), "sweep", points=3, **TINY)
+    at = run_tool(open_explore(), "sweep", points=3, **GRID, **TINY)
     assert_clean(at)
     assert not errors(at)
     (spec,) = charts(at)
@@ -139,6 +140,7 @@ def test_two_levers_draw_a_heatmap(simulations):
         points=2,
         lever2="incentives.product",
         range2="shared_outcome,local_metric",
+        **GRID,
         **TINY,
     )
     assert_clean(at)
@@ -150,7 +152,7 @@ def test_two_levers_draw_a_heatmap(simulations):
 
 
 def test_changing_the_kpi_redraws_without_simulating(simulations):
-    at = run_tool(open_explore(), "sweep", points=3, **TINY)
+    at = run_tool(open_explore(), "sweep", points=3, **GRID, **TINY)
     ran = sum(simulations)
     assert ran == 6
     before = charts(at)[0]["layer"][1]["encoding"]["y"]["title"]
@@ -164,7 +166,7 @@ def test_changing_the_kpi_redraws_without_simulating(simulations):
 
 
 def test_a_year_old_kpi_at_a_short_horizon_says_which_sign_ups_it_counts(simulations):
-    at = run_tool(open_explore(), "sweep", points=3, reps=1, weeks=53)
+    at = run_tool(open_explore(), "sweep", points=3, reps=1, weeks=53, **GRID)
     at.selectbox(key="ex.sweep.kpi").set_value("retention_52w").run()
     assert_clean(at)
     assert any("signed up in the first 2 weeks" in c for c in texts(at.caption)), texts(at.caption)
@@ -216,7 +218,7 @@ def test_an_unknown_lever_is_refused_with_a_suggestion(simulations, monkeypatch)
 
 
 def test_a_refused_request_keeps_the_previous_results(simulations):
-    at = run_tool(open_explore(), "sweep", points=3, **TINY)
+    at = run_tool(open_explore(), "sweep", points=3, **GRID, **TINY)
     set_inputs(at, "sweep", range1="9:2")
     at.button(key="ex.sweep.run").click().run()
     assert_clean(at)
@@ -318,7 +320,7 @@ def test_a_bad_constraint_is_refused(simulations):
 
 
 def test_a_stopped_run_keeps_the_previous_results(simulations):
-    at = run_tool(open_explore(), "sweep", points=3, **TINY)
+    at = run_tool(open_explore(), "sweep", points=3, **GRID, **TINY)
     assert "seed 1 " in " ".join(texts(at.caption))
     # What an interrupted run leaves behind: a newer request applied and marked as running.
     good = at.session_state["ex.sweep.applied"]
@@ -340,7 +342,7 @@ def test_a_stopped_run_keeps_the_previous_results(simulations):
 
 def test_a_dask_scheduler_in_the_environment_is_used(simulations, monkeypatch):
     monkeypatch.setenv(SCHEDULER_ENV, "no-such-scheduler")
-    at = run_tool(open_explore(), "sweep", points=2, **TINY)
+    at = run_tool(open_explore(), "sweep", points=2, **GRID, **TINY)
     assert_clean(at)
     (message,) = errors(at)
     assert message.startswith("The sweep failed: SIM_DASK_SCHEDULER = 'no-such-scheduler'")
@@ -363,7 +365,7 @@ def test_a_sweep_runs_on_a_dask_cluster(monkeypatch):
         )
     try:
         monkeypatch.setenv(SCHEDULER_ENV, cluster.scheduler_address)
-        at = run_tool(open_explore(), "sweep", points=2, **TINY)
+        at = run_tool(open_explore(), "sweep", points=2, **GRID, **TINY)
         assert_clean(at)
         assert f"on the Dask cluster at {cluster.scheduler_address}" in " ".join(texts(at.caption))
         assert len(charts(at)) == 1
@@ -714,3 +716,19 @@ def test_the_open_tool_outlives_a_visit_to_another_page(simulations):
     at.switch_page("app/pages/explore.py").run()
     assert_clean(at)
     assert at.session_state["ex.tab"] == explore.TOOL_NAMES["optimisation"]
+
+
+def test_the_default_sweep_shows_the_cost_of_meetings_u(simulations):
+    """Explore opens on the sweep lesson 2 and the instructor guide send a class to: the council's
+    interval, from twice a week to four-monthly, with the council as the only check on drift.
+    Value delivered peaks at a weekly or fortnightly council, above both ends (pattern P3)."""
+    at = run_tool(open_explore(), "sweep")
+    assert_clean(at)
+    assert "48 simulations: 6 grid points × 8 replications" in " ".join(texts(at.caption))
+    table = at.dataframe[0].value
+    points = [float(text.removesuffix(" pts").replace(",", "")) for text in table.iloc[:, 1]]
+    values = dict(zip(table["Council interval (weeks)"], points, strict=True))
+    assert list(values) == ["0.5", "1", "2", "4", "8", "16"]
+    best = max(values, key=lambda t: values[t])
+    assert best in ("1", "2")
+    assert f"is highest at council interval {best}" in " ".join(texts(at.caption))

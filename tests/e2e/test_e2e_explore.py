@@ -28,7 +28,7 @@ def test_a_sweep_runs_and_draws_its_chart(server_url, new_page):
     page.get_by_role("button", name="Run sweep").click()
     expect(page.locator(DRAWN_CHART)).to_have_count(1, timeout=TIMEOUT_MS)
     assert page.locator(DRAWN_CHART).locator("path").count() > 0
-    caption = page.get_by_text("40 simulations: 5 grid points × 8 replications")
+    caption = page.get_by_text("48 simulations: 6 grid points × 8 replications")
     expect(caption).to_contain_text("ran on the app's local process pool")
     page.get_by_role("combobox", name="KPI shown").click()
     page.get_by_role("option", name="Meeting overhead", exact=True).click()
