@@ -27,6 +27,7 @@ import streamlit as st
 
 import sim.runner
 from app.state import from_canonical
+from sim.narrative import is_clear, why_line
 from sim.outcomes import KPI_NAMES, SERIES_NAMES
 from sim.params import Params, diff
 from sim.runner import MODEL_VERSION, Progress, Results, compare, cpu_count, make_pool
@@ -312,13 +313,21 @@ MAX_WHY_LEVERS = 6
 # Most simulations one explanation may run (2^levers scenarios × replications).
 MAX_WHY_SIMULATIONS = 800
 MIN_WHY_REPLICATIONS = 10
-WHY_KPIS = ("retention_52w", "value_delivered")
+WHY_KPIS = ("retention_52w", "median_ttv_days", "value_delivered")  # in order of preference
 
 
-def why_kpi(horizon_weeks: int) -> str:
-    """The KPI the "why" sentence explains: 52-week retention, or value delivered when the horizon
-    is too short for retention."""
-    return WHY_KPIS[0] if horizon_weeks >= 52 else WHY_KPIS[1]
+def why_kpi(horizon_weeks: int, comparison: pd.DataFrame | None = None) -> str:
+    """The KPI the "why" sentence explains: the first headline KPI that changed clearly (90% of
+    paired runs move the same way) in ``comparison``, else 52-week retention, or value delivered
+    when the horizon is too short for retention."""
+    candidates = [k for k in WHY_KPIS if k != "retention_52w" or horizon_weeks >= 52]
+    if comparison is not None:
+        rows = comparison.set_index("kpi")
+        for kpi in candidates:
+            row = rows.loc[kpi]
+            if math.isfinite(row["diff_mean"]) and is_clear(row):
+                return kpi
+    return candidates[0] if horizon_weeks >= 52 else "value_delivered"
 
 
 @st.cache_data(max_entries=CACHE_ENTRIES, ttl=CACHE_TTL_SECONDS, show_spinner=False)
@@ -429,13 +438,17 @@ def brief_html(
     from sim.report.brief import render
 
     variant = results(settings, seed, replications)
-    explanation = why(base_settings, settings, seed, replications, why_kpi(variant.weeks))
+    base = results(base_settings, seed, replications)
+    table = compare(base, variant).kpis()
+    kpi = why_kpi(variant.weeks, table)
+    explanation = why(base_settings, settings, seed, replications, kpi)
+    text = explanation["text"]
     return render(
-        results(base_settings, seed, replications),
+        base,
         variant,
         base_title=base_title,
         variant_title=variant_title,
         link=link,
         command=command,
-        why=explanation["text"],
+        why=why_line(text, table.set_index("kpi").loc[kpi]) if text else None,
     )

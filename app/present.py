@@ -17,7 +17,7 @@ import streamlit as st
 
 from app import compute, figures, session, views
 from app.state import Setup
-from sim.narrative import HEADLINE_KPIS, caveat, fmt_change, fmt_level, headline
+from sim.narrative import HEADLINE_KPIS, caveat, fmt_change, fmt_level, headline, why_line
 from sim.outcomes import KPIS
 from sim.params import diff
 from sim.report.brief import command_line
@@ -272,13 +272,14 @@ def show(
     st.header(views.plain(f"against {base_title(base)}"), anchor=False)
     tiles(view["kpi"], paired["kpis"], base_view["kpi"])
     st.subheader(views.plain(headline(paired["kpis"])), anchor=False)
-    kpi = compute.why_kpi(setup.params.horizon_weeks)
+    kpi = compute.why_kpi(setup.params.horizon_weeks, paired["kpis"])
     try:
         reason = compute.why(base_settings, settings, seed, replications, kpi)
     except Exception as err:  # the explanation is extra: the page goes on without it
         reason = {"text": None, "reason": f"the difference could not be attributed: {err}"}
     if reason["text"]:
-        st.subheader(views.plain(f"Why: {reason['text']}"), anchor=False)
+        text = why_line(reason["text"], paired["kpis"].set_index("kpi").loc[kpi])
+        st.subheader(views.plain(f"Why: {text}"), anchor=False)
         if reason.get("replications") and reason["replications"] < replications:
             st.caption(
                 f"Why: Shapley attribution over the {reason['levers']} changed settings, from "

@@ -245,6 +245,7 @@ def run_lesson(name: str, seed: int, replications: int, model_version: str) -> d
         "summary": view["kpi"][kpi],
         "base_title": base_title,
         "headline": headline(paired["kpis"], kpis=order, subject=f"“{lesson.title}”"),
+        "row": paired["kpis"].set_index("kpi").loc[kpi].to_dict(),
         "figure": {**figure.to_dict(), "wide": True},
     }
 
@@ -265,6 +266,7 @@ def score_lesson(lesson: Lesson, record: Mapping, reveal: Mapping) -> tuple[int,
             np.array(reveal["samples"]),
             math.nan if baseline is None else float(baseline),
             KPIS[lesson.kpi].unit,
+            diffs=np.array(reveal["diffs"], dtype=float),
         )
     return result.score, result.verdict
 

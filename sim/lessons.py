@@ -196,12 +196,25 @@ class Reveal:
     percentile: float | None = None  # where a numeric prediction falls among the replications
 
 
-def score_number(prediction: float, samples: np.ndarray, baseline_mean: float, unit: str) -> Reveal:
+WRONG_WAY_CAP = 50  # the most a number on the wrong side of the baseline scores, when it is clear
+
+
+def score_number(
+    prediction: float,
+    samples: np.ndarray,
+    baseline_mean: float,
+    unit: str,
+    diffs: np.ndarray | None = None,
+) -> Reveal:
     """Score a numeric prediction against the simulated replications of the KPI.
 
     Inside the 5th-95th percentile band scores 100. Outside, the score falls linearly with the
-    distance to the band, in units of the scale of the question (the larger of the band's width and
-    the effect's size against the baseline), reaching 0 one scale away.
+    distance to the band, in units of the scale of the question, reaching 0 one scale away. The
+    scale is the largest of the band's width, the simulated change against the baseline and the
+    predicted change: a bold prediction in the right direction is judged against its own size.
+    When the change is clear (``diffs``, the paired differences, move the same way in 90% of runs),
+    a prediction on the other side of the baseline, or on it, scores at most ``WRONG_WAY_CAP``:
+    the right size the wrong way round is not right.
     """
     x = np.asarray(samples, dtype=float)
     x = x[np.isfinite(x)]
@@ -209,7 +222,9 @@ def score_number(prediction: float, samples: np.ndarray, baseline_mean: float, u
         return Reveal(0, "This measure is not defined for this run, so there is nothing to score.")
     lo, hi = np.percentile(x, [5, 95])
     mean = float(x.mean())
-    scale = max(hi - lo, abs(mean - baseline_mean), 1e-9)
+    has_base = math.isfinite(baseline_mean)
+    claimed = abs(prediction - baseline_mean) if has_base else 0.0
+    scale = max(hi - lo, abs(mean - baseline_mean) if has_base else 0.0, claimed, 1e-9)
     outside = max(lo - prediction, prediction - hi, 0.0)
     score = round(100 * max(0.0, 1.0 - outside / scale))
     pct = float((x < prediction).mean() * 100)
@@ -223,6 +238,25 @@ def score_number(prediction: float, samples: np.ndarray, baseline_mean: float, u
             f"Your {f(prediction)} is {side} than the simulated 90% band ({band}); the mean is "
             f"{f(mean)}."
         )
+    truth = true_direction(diffs) if diffs is not None else "about the same"
+    if has_base and truth != "about the same":
+        said = (
+            "rises"
+            if prediction > baseline_mean
+            else "falls"
+            if prediction < baseline_mean
+            else "about the same"
+        )
+        if said != truth:
+            score = min(score, WRONG_WAY_CAP)
+            where = (
+                "left it where it was"
+                if said == "about the same"
+                else f"had it {'rise' if said == 'rises' else 'fall'}"
+            )
+            verdict += (
+                f" It {truth} from the baseline's {f(baseline_mean)}; your prediction {where}."
+            )
     return Reveal(score, verdict, pct)
 
 

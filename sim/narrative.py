@@ -57,6 +57,26 @@ def _interval(lo: float, hi: float, unit: str) -> str:
     return f"{a} to {b}"
 
 
+def is_clear(row: Mapping[str, Any]) -> bool:
+    """Whether a paired change is clear: 90% of the paired runs move the same way (the interval
+    of the differences excludes zero), as the headline sentence judges it."""
+    lo, hi = row["diff_p05"], row["diff_p95"]
+    return bool(lo > 0 or hi < 0)
+
+
+WHY_UNCLEAR = " That is the average over paired runs; in some, the change goes the other way."
+
+
+def why_line(text: str, row: Mapping[str, Any] | None) -> str:
+    """A "why" sentence, with a word of caution when the change it explains is not clear (the
+    headline says the KPI is "about where it was"): it then explains a tendency."""
+    if row is None or is_clear(row) or not math.isfinite(row["diff_mean"]):
+        return text
+    if row["diff_p05"] == row["diff_p95"] == 0.0:
+        return text
+    return text + WHY_UNCLEAR
+
+
 def kpi_clause(row: Mapping[str, Any]) -> str | None:
     """One clause for one KPI row of ``Comparison.kpis()``; None when the KPI is undefined."""
     name = row["kpi"]
@@ -68,10 +88,9 @@ def kpi_clause(row: Mapping[str, Any]) -> str | None:
     base, var = fmt_level(row["baseline"], unit), fmt_level(row["variant"], unit)
     lo, hi = row["diff_p05"], row["diff_p95"]
     interval = _interval(lo, hi, unit)
-    clear = lo > 0 or hi < 0
     if lo == hi == 0.0:
         return f"leaves {label} unchanged at {base}"
-    if not clear:
+    if not is_clear(row):
         return f"leaves {label} about where it was ({base} vs {var}; 90% interval {interval})"
     up = row["diff_mean"] > 0
     verb = {True: "raises", False: "lowers"}[up]

@@ -13,7 +13,15 @@ from app.state import (
     MAX_SEED,
     encode_learn,
 )
-from sim.lessons import DIRECTIONS, challenge_names, lesson_names, load_challenge, load_lesson
+from sim.lessons import (
+    DIRECTIONS,
+    WRONG_WAY_CAP,
+    challenge_names,
+    lesson_names,
+    load_challenge,
+    load_lesson,
+)
+from sim.narrative import why_line
 from sim.outcomes import KPIS
 from sim.report.format import fmt_delta, fmt_value, full_stop
 from sim.scenarios import ScenarioError
@@ -149,6 +157,16 @@ def _prediction_form(name: str, lesson) -> None:
     st.caption("Nothing about this lesson's outcome is shown until you commit.")
 
 
+SCORE_HELP = {
+    "number": "100 inside the simulated 90% band. Outside it, the score falls with the distance "
+    "to the band, to 0 at one 'size of the question' away: the largest of the band's width, the "
+    "simulated change and your predicted change. When the change is clear, a number on the "
+    f"wrong side of the baseline (or on it) scores at most {WRONG_WAY_CAP}.",
+    "direction": "100 for the right direction, 0 otherwise. It rises or falls when 90% of the "
+    "paired runs move that way; otherwise it stays about the same.",
+}
+
+
 def _reveal(name: str, lesson, record: dict) -> None:
     kpi = KPIS[lesson.kpi]
     try:
@@ -167,7 +185,7 @@ def _reveal(name: str, lesson, record: dict) -> None:
     samples = samples[np.isfinite(samples)]
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Your prediction", teach.format_prediction(lesson, record["prediction"]), border=True)
-    c2.metric("Score", f"{record['score']} / 100", border=True)
+    c2.metric("Score", f"{record['score']} / 100", border=True, help=SCORE_HELP[lesson.prediction])
     summary = reveal["summary"]
     c3.metric(f"Simulated {kpi.label.lower()}", fmt_value(summary["mean"], kpi.unit), border=True)
     if lesson.prediction == "number" and samples.size:
@@ -231,7 +249,8 @@ def _reveal(name: str, lesson, record: dict) -> None:
         except Exception as err:  # an explanation is a bonus: never break the reveal for it
             explanation = {"text": None, "reason": str(err)}
         if explanation["text"]:
-            st.markdown(f"**Why:** {views.plain(explanation['text'])}")
+            text = why_line(explanation["text"], reveal.get("row"))
+            st.markdown(f"**Why:** {views.plain(text)}")
 
 
 def _lessons_tab() -> None:

@@ -8,7 +8,14 @@ import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from app import teach
-from sim.lessons import lesson_names, load_challenge, load_lesson, score_challenge
+from sim.lessons import (
+    WRONG_WAY_CAP,
+    lesson_names,
+    load_challenge,
+    load_lesson,
+    score_challenge,
+)
+from sim.narrative import WHY_UNCLEAR
 from sim.params import with_overrides
 from sim.runner import run_many
 
@@ -83,14 +90,18 @@ def test_a_lesson_reveals_nothing_before_the_prediction_is_committed():
     shown = metrics(at)
     assert shown["Your prediction"] == "80%"
     # 80% is far above the simulated band (retention falls from about 35%).
-    assert int(shown["Score"].split(" / ")[0]) < 100
+    assert int(shown["Score"].split(" / ")[0]) <= WRONG_WAY_CAP  # and the wrong way round
     assert any("higher than the simulated 90% band" in w for w in texts(at.warning))
+    assert any("your prediction had it rise" in w for w in texts(at.warning))
+    score = next(m for m in at.metric if m.label == "Score")
+    assert "at most" in score.help and "size of the question" in score.help
     assert len(at.get("vega_lite_chart")) == 1
     assert "Debrief" in subheaders(at)
     assert any("lowers 52-week retention" in m for m in texts(at.markdown))
     # The difference is attributed to the groups of settings the lesson changed.
     why = next(m for m in texts(at.markdown) if m.startswith("**Why:**"))
     assert "52-week retention" in why and ("incentive" in why or "review" in why)
+    assert WHY_UNCLEAR.strip() not in why  # a clear fall needs no word of caution
     # Worked out last, but shown in its place: after the comparison, before the debrief.
     order = texts(at.markdown)
     against = next(i for i, m in enumerate(order) if m.startswith("**Against the baseline**"))

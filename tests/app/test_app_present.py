@@ -241,3 +241,29 @@ def test_an_unchanged_kpi_gets_no_arrow_and_one_interval_end():
     lines = [m.value for m in at.markdown if m.value.startswith("##### Baseline")]
     assert lines[2].endswith(views.plain("difference ±0 points (90% interval)")), lines[2]
     assert "to ±0" not in lines[2]
+
+
+def test_the_why_explains_the_first_headline_kpi_that_clearly_changed():
+    def table(**clear):
+        rows = []
+        for kpi in ("retention_52w", "median_ttv_days", "value_delivered", "activation_rate"):
+            lo, hi = (0.1, 0.3) if clear.get(kpi) else (-0.1, 0.3)
+            rows.append(
+                {"kpi": kpi, "diff_mean": 0.1, "diff_p05": lo, "diff_p95": hi, "p_better": 0.7}
+            )
+        return pd.DataFrame(rows)
+
+    assert compute.why_kpi(104, table(retention_52w=True, value_delivered=True)) == "retention_52w"
+    assert (
+        compute.why_kpi(104, table(value_delivered=True)) == "value_delivered"
+    )  # retention unclear
+    assert (
+        compute.why_kpi(104, table(median_ttv_days=True, value_delivered=True)) == "median_ttv_days"
+    )
+    assert (
+        compute.why_kpi(104, table(activation_rate=True)) == "retention_52w"
+    )  # none clear: the default
+    assert compute.why_kpi(104) == "retention_52w"
+    # Too short a horizon for 52-week retention: never that one.
+    assert compute.why_kpi(40, table(retention_52w=True)) == "value_delivered"
+    assert compute.why_kpi(40, table(retention_52w=True, median_ttv_days=True)) == "median_ttv_days"

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from sim.lessons import (
+    WRONG_WAY_CAP,
     challenge_names,
     lesson_names,
     load_challenge,
@@ -99,3 +100,24 @@ def test_each_lesson_tells_the_story_its_debrief_tells(name):
     sign = 1 if lesson.expect == "rises" else -1
     assert sign * row.diff_mean > 3 * se, f"{name}: {lesson.kpi} {row.diff_mean:.4g} ± {se:.2g}"
     assert headline(compare(base, variant).kpis(), kpis=(lesson.kpi,)).startswith("The proposal")
+
+
+def test_a_number_the_wrong_way_round_scores_below_a_bold_one_the_right_way():
+    """Lesson 3's shape: the baseline at 34.8%, the simulated band 31.9-34.4% and a clear fall. A
+    guess of "no change" used to score 76 and a bold fall to 30% only 24."""
+    rng = np.random.default_rng(3)
+    base = 0.348
+    diffs = rng.normal(-0.017, 0.004, 100)
+    samples = base + diffs + rng.normal(0.0, 0.006, 100)
+    none = score_number(0.35, samples, base, "share", diffs=diffs)
+    bold = score_number(0.30, samples, base, "share", diffs=diffs)
+    near = score_number(0.33, samples, base, "share", diffs=diffs)
+    assert near.score == 100
+    assert none.score <= WRONG_WAY_CAP < bold.score < 100
+    assert "It falls from the baseline's 34.8%; your prediction had it rise." in none.verdict
+    same = score_number(base, samples, base, "share", diffs=diffs)
+    assert same.score <= WRONG_WAY_CAP and "your prediction left it where it was" in same.verdict
+    # Without paired differences, or when the change is not clear, there is no wrong way round.
+    assert score_number(0.35, samples, base, "share").score > WRONG_WAY_CAP
+    flat = rng.normal(0.0, 0.01, 100)
+    assert "your prediction" not in score_number(0.35, samples, base, "share", diffs=flat).verdict

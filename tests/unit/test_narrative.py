@@ -2,7 +2,16 @@
 
 import pandas as pd
 
-from sim.narrative import caveat, fmt_change, fmt_level, headline, kpi_clause
+from sim.narrative import (
+    WHY_UNCLEAR,
+    caveat,
+    fmt_change,
+    fmt_level,
+    headline,
+    is_clear,
+    kpi_clause,
+    why_line,
+)
 
 
 def _row(kpi, base, var, lo, hi, p):
@@ -58,3 +67,16 @@ def test_formatting_helpers():
     )
     assert fmt_change(-0.031, "share") == "−3.1 points" and fmt_change(2.5, "days") == "+2.5 days"
     assert "42 paired simulation runs of 104 weeks (seed 7)" in caveat(42, 104, 7)
+
+
+def test_a_why_sentence_is_hedged_when_the_change_it_explains_is_not_clear():
+    text = "Most of the 244-point rise in value delivered comes from the strategy rhythm (+200)."
+    unclear = _row("value_delivered", 3959, 4203, -91, 709, 0.8)  # the headline: "about where..."
+    clear = _row("value_delivered", 3959, 4203, 40, 420, 0.98)
+    assert not is_clear(unclear) and is_clear(clear)
+    assert why_line(text, unclear) == text + WHY_UNCLEAR
+    assert "in some, the change goes the other way" in WHY_UNCLEAR
+    assert why_line(text, clear) == text
+    assert why_line(text, None) == text
+    same = _row("meeting_overhead_share", 0.04, 0.04, 0.0, 0.0, 0.5)  # said to be unchanged
+    assert why_line(text, same) == text
