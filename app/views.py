@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Mapping
+from urllib.parse import urlencode, urlsplit
 
 import pandas as pd
 import streamlit as st
@@ -312,3 +313,33 @@ def run_exports(
         f"{key}.download_kpis",
         f"Every KPI of every replication, per {who}.",
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# Links to share
+# --------------------------------------------------------------------------------------------------
+
+LOOPBACK_NOTE = (
+    "This address names this computer (localhost), so it opens only here. To hand it out, start "
+    "the app where others can reach it (streamlit run streamlit_app.py --server.address 0.0.0.0) "
+    "and use this computer's network name or address in place of localhost."
+)
+
+
+def loopback_note(url: str) -> str | None:
+    """A warning for a link that only opens on the computer that made it, else None."""
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return None
+    if host == "localhost" or host == "::1" or host.startswith("127."):
+        return LOOPBACK_NOTE
+    return None
+
+
+def share_link(url: str, query: Mapping[str, str], intro: str) -> None:
+    """A link to copy and hand out (``url`` with ``query``), said to open only here when it does."""
+    st.caption(intro)
+    st.code(url + ("?" + urlencode(query) if query else ""), language=None)
+    if note := loopback_note(url):
+        st.caption(note)

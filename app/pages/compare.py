@@ -1,7 +1,5 @@
 """Compare: two to four presets or saved settings side by side, on the same random numbers."""
 
-from urllib.parse import urlencode
-
 import streamlit as st
 
 from app import compute, controls, figures, session, views
@@ -142,5 +140,4 @@ views.run_exports(d1, d2, exports, band, key="cmp", stem="compare_", who="scenar
 query = encode_compare([o if ":" not in o else setup for o, setup in chosen], seed, reps)
 if st.query_params.to_dict() != query:
     st.query_params.from_dict(query)
-st.caption("Link to this comparison:")
-st.code((st.context.url or "") + "?" + urlencode(query), language=None)
+views.share_link(st.context.url or "", query, "Link to this comparison:")

@@ -1,7 +1,5 @@
 """Learn: how the model works, lessons (predict, then reveal) and goal-based challenges."""
 
-from urllib.parse import urlencode
-
 import numpy as np
 import streamlit as st
 
@@ -9,6 +7,7 @@ from app import compute, controls, model_guide, teach, views
 from app.state import (
     CHALLENGE_PARAM,
     LEARN_REPLICATIONS,
+    LESSON_PARAM,
     MAX_APP_REPLICATIONS,
     MAX_SEED,
     encode_learn,
@@ -183,7 +182,8 @@ def _reveal(name: str, lesson, record: dict) -> None:
         return
     samples = np.array(reveal["samples"], dtype=float)
     samples = samples[np.isfinite(samples)]
-    c1, c2, c3, c4 = st.columns(4)
+    # In a row that wraps: a narrow window moves a tile down rather than cutting its number short.
+    c1 = c2 = c3 = c4 = st.container(horizontal=True)
     c1.metric("Your prediction", teach.format_prediction(lesson, record["prediction"]), border=True)
     c2.metric("Score", f"{record['score']} / 100", border=True, help=SCORE_HELP[lesson.prediction])
     summary = reveal["summary"]
@@ -343,9 +343,12 @@ def _challenges_tab() -> None:
     if challenge.hints:
         with st.expander("Hints"):
             st.markdown("\n".join(f"- {h}" for h in challenge.hints))
-    page_url = st.context.url or "/learn"
-    st.caption("Hand out this link: it opens this challenge directly.")
-    st.code(f"{page_url}?{urlencode({CHALLENGE_PARAM: name})}", language=None)
+    views.share_link(
+        st.context.url or "/learn",
+        {**{k: v for k, v in query.items() if k != LESSON_PARAM}, CHALLENGE_PARAM: name},
+        "Hand out this link: it opens this challenge with these run settings, so the class "
+        "shares the cached runs.",
+    )
     teach.set_challenge_levers(challenge)
     with st.form(f"learn.challenge_form.{name}", border=True, enter_to_submit=False):
         st.markdown("**The levers you may change**")

@@ -4,8 +4,6 @@ In presentation mode (a toggle, or ``present=1`` in the link) the controls give 
 of the proposal against its baseline (:mod:`app.present`).
 """
 
-from urllib.parse import urlencode
-
 import streamlit as st
 
 from app import compute, controls, figures, present, session, views
@@ -291,5 +289,8 @@ downloads.download_button(
 )
 if base_setup is None:
     st.caption("Pin a baseline to download a decision brief of this run against it.")
-st.caption("This page's address restores exactly these settings (and the pinned baseline):")
-st.code((st.context.url or "") + ("?" + urlencode(query) if query else ""), language=None)
+views.share_link(
+    st.context.url or "",
+    query,
+    "This page's address restores exactly these settings (and the pinned baseline):",
+)

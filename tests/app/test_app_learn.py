@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 from streamlit.testing.v1 import AppTest
@@ -207,8 +208,14 @@ def test_a_challenge_link_opens_the_challenge_and_a_bad_one_warns():
     at = open_learn({"challenge": "recover-from-the-pivot"})
     assert_clean(at)
     assert "Recover from the pivot" in subheaders(at)
-    assert any(c.endswith("?challenge=recover-from-the-pivot") for c in texts(at.code))
+    assert any("?challenge=recover-from-the-pivot" in c for c in texts(at.code))
     assert at.query_params["challenge"] == "recover-from-the-pivot"
+    # The hand-out link carries the run settings, so the class runs (and caches) the same ones.
+    at = open_learn({"challenge": "recover-from-the-pivot", "seed": "7", "reps": "40"})
+    assert_clean(at)
+    (link,) = [c for c in texts(at.code) if "challenge=" in c]
+    query = parse_qs(urlsplit(link).query)
+    assert query == {"challenge": ["recover-from-the-pivot"], "seed": ["7"], "reps": ["40"]}
 
     bad = open_learn({"challenge": "no-such-challenge"})
     assert_clean(bad)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import html
 import re
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from app import views
 from app.views import _MARKDOWN_SPECIAL, plain, plain_text
 from sim.scenarios import text_ok
 
@@ -70,3 +72,20 @@ def test_plain_text_runs_wrapped_lines_on_like_the_presets_markdown():
     assert _read(plain_text(text)) == (
         "Each function optimises a local metric only loosely tied to value.\n\nAsk:\n- which?\n2) when"
     )
+
+
+@pytest.mark.parametrize(
+    ("url", "local"),
+    [
+        ("http://localhost:8501/learn", True),
+        ("http://127.0.0.1:8611/", True),
+        ("http://[::1]:8501/", True),
+        ("http://10.1.2.3:8501/", False),
+        ("https://sandbox.example.org/learn", False),
+        ("/learn", False),
+        ("", False),
+        ("http://[bad", False),
+    ],
+)
+def test_a_link_that_opens_only_on_this_computer_says_so(url, local):
+    assert (views.loopback_note(url) == views.LOOPBACK_NOTE) is local

@@ -19,6 +19,7 @@ from .helpers import (
     CHART,
     CHARTS_ON_SANDBOX,
     DRAWN_CHART,
+    TILE,
     TIMEOUT_MS,
     choose,
     press_run,
@@ -231,3 +232,10 @@ def test_a_narrow_window_cuts_no_kpi_or_legend_short(server_url, new_page):
     legend = page.locator(f"{DRAWN_CHART} .role-legend-label text").all_text_contents()
     assert legend[:4] == ["Aligned baseline", "Pivot: the market moves", "Drifting incentives",
                           "Sales-led drift"]  # fmt: skip
+    # A lesson's reveal: four tiles, the last a paired interval ("-439 pts to -276 pts").
+    page.goto(f"{server_url}/learn{QUERY}&lesson=2-cost-of-meetings")
+    page.get_by_text("falls", exact=True).first.click()
+    page.get_by_role("button", name="Commit").first.click()
+    wait_until_idle(page, charts=1)
+    expect(page.locator(TILE)).to_have_count(4)
+    assert page.evaluate(CUT_SHORT) == []
