@@ -17,7 +17,15 @@ import streamlit as st
 
 from app import compute, figures, session, views
 from app.state import Setup
-from sim.narrative import HEADLINE_KPIS, caveat, fmt_change, fmt_level, headline, why_line
+from sim.narrative import (
+    HEADLINE_KPIS,
+    caveat,
+    fmt_change,
+    fmt_level,
+    headline,
+    tradeoffs,
+    why_line,
+)
 from sim.outcomes import KPIS
 from sim.params import diff
 from sim.report.brief import command_line
@@ -272,6 +280,8 @@ def show(
     st.header(views.plain(f"against {base_title(base)}"), anchor=False)
     tiles(view["kpi"], paired["kpis"], base_view["kpi"])
     st.subheader(views.plain(headline(paired["kpis"])), anchor=False)
+    if other_side := tradeoffs(paired["kpis"]):
+        st.subheader(views.plain(other_side), anchor=False)
     kpi = compute.why_kpi(setup.params.horizon_weeks, paired["kpis"])
     try:
         reason = compute.why(base_settings, settings, seed, replications, kpi)

@@ -124,6 +124,43 @@ def headline(
     return f"{subject} {_join(clauses)}."
 
 
+# Measures a trade-off sentence may name beyond the headline (the rest are means to these ends).
+TRADEOFF_KPIS = ("activation_rate", "active_customers_end", "ltv_to_cac")
+
+
+def _better(row: Mapping[str, Any]) -> bool:
+    return (row["diff_mean"] > 0) == KPIS[row["kpi"]].higher_is_better
+
+
+def tradeoffs(
+    table: Any, kpis: Sequence[str] = HEADLINE_KPIS, others: Sequence[str] = TRADEOFF_KPIS
+) -> str | None:
+    """A sentence on what moves clearly the other way from the headline: when the headline KPIs
+    that changed clearly all got worse (or all better), the other measures that clearly got
+    better (or worse). None when there is no such trade-off to tell."""
+    rows = {r["kpi"]: r for r in table.to_dict("records")}
+    moved = [
+        _better(rows[k])
+        for k in kpis
+        if k in rows and math.isfinite(rows[k]["diff_mean"]) and is_clear(rows[k])
+    ]
+    if not moved or (any(moved) and not all(moved)):
+        return None
+    worse = not moved[0]
+    clauses = []
+    for k in others:
+        row = rows.get(k)
+        if row is None or k in kpis or not math.isfinite(row["diff_mean"]) or not is_clear(row):
+            continue
+        if _better(row) == worse:
+            clauses.append(kpi_clause(row))
+    clauses = [c for c in clauses if c]
+    if not clauses:
+        return None
+    lead = "On the other side of the ledger, it" if worse else "It comes at a price: it"
+    return f"{lead} {_join(clauses)}."
+
+
 def caveat(replications: int, weeks: int, seed: int) -> str:
     """What the numbers rest on, in one sentence."""
     return (

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import pandas as pd
 import vl_convert
 
-from sim.narrative import caveat, fmt_change, fmt_level, headline
+from sim.narrative import caveat, fmt_change, fmt_level, headline, tradeoffs
 from sim.outcomes import KPIS, SERIES
 from sim.params import Params, diff, flatten, info
 from sim.report import charts
@@ -217,6 +217,7 @@ def render(
     e = html.escape
     table = compare(base, variant).kpis()
     summary = headline(table, subject=f"{variant_title} (the proposal)")
+    other_side = tradeoffs(table)
     note = caveat(base.replications, base.weeks, base.seed)
     created = created or _dt.date.today()
     kpi_rows = "".join(
@@ -270,6 +271,7 @@ code {{ font-size: .85rem; }}
 {e(created.isoformat())} · model {e(MODEL_VERSION)}</p>
 <h2>Summary</h2>
 <p class="lead">{e(summary)}</p>
+{f'<p class="lead">{e(other_side)}</p>' if other_side else ""}
 {f'<p class="lead">Why: {e(why)}</p>' if why else ""}
 <p class="muted">{e(note)}</p>
 <h2>Key results</h2>

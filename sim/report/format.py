@@ -316,7 +316,7 @@ def kpi_table(summary: dict, comparison: pd.DataFrame | None = None) -> pd.DataF
             "KPI": k.label,
             "Mean": kpi_value(name, s),
             "90% of replications": (
-                f"{fmt_value(s['p05'], k.unit)} to {fmt_value(s['p95'], k.unit)}"
+                f"{fmt_value(s['p05'], k.unit)} to {fmt_value(s['p95'], k.unit)}{_of_some(s)}"
                 if not is_missing(s["p05"])
                 else f"no value: {null_reason(name)}"
             ),
@@ -354,10 +354,18 @@ def compare_kpi_table(summaries: Mapping[str, Mapping]) -> pd.DataFrame:
             s = summary[name]
             value = kpi_value(name, s)
             if not is_missing(s["p05"]):
-                value += f" ({kpi_range_short(name, s)})"
+                value += f" ({kpi_range_short(name, s)}{_of_some(s)})"
             row[title] = value
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _of_some(s: Mapping) -> str:
+    """ "; from 1 of 100 replications" when a KPI has a value in only some of them."""
+    n, of = s.get("n"), s.get("of")
+    if n is None or not of or n >= of:
+        return ""
+    return f"; from {n:,} of {of:,} replications"
 
 
 def kpi_range_short(name: str, s: Mapping) -> str:

@@ -8,7 +8,14 @@ import pytest
 
 from sim.outcomes import KPIS
 from sim.report import charts
-from sim.report.format import describe_band, describe_difference, fmt_delta, fmt_value, kpi_table
+from sim.report.format import (
+    compare_kpi_table,
+    describe_band,
+    describe_difference,
+    fmt_delta,
+    fmt_value,
+    kpi_table,
+)
 
 
 def band(n: int = 20, level: float = 0.5) -> pd.DataFrame:
@@ -151,6 +158,30 @@ def test_kpi_table_explains_null_values():
     assert (
         "horizon is shorter than 52 weeks" in table.loc["52-week retention", "90% of replications"]
     )
+
+
+def test_kpi_tables_say_when_a_value_comes_from_some_replications():
+    """One replication's detection lag reads "81.4 days (81.4 days to 81.4 days)" beside a value
+    from all of them: the tables say how many it rests on."""
+    summary = {
+        k: {"mean": 1.0, "p05": 0.5, "p50": 1.0, "p95": 1.5, "n": 100, "of": 100} for k in KPIS
+    }
+    summary["detection_lag_days"] = {"mean": 81.4, "p05": 81.4, "p50": 81.4, "p95": 81.4, "n": 1,
+                                     "of": 100}  # fmt: skip
+    table = kpi_table(summary).set_index("KPI")
+    assert table.loc["Detection lag", "90% of replications"] == (
+        "81.4 days to 81.4 days; from 1 of 100 replications"
+    )
+    assert "from" not in table.loc["Lead time", "90% of replications"]
+    both = compare_kpi_table(
+        {"A": summary, "B": {**summary, "detection_lag_days": summary["lead_time_days"]}}
+    )
+    both = both.set_index("KPI")
+    assert (
+        both.loc["Detection lag", "A"]
+        == "81.4 days (81.4 days to 81.4 days; from 1 of 100 replications)"
+    )
+    assert both.loc["Detection lag", "B"] == "1.0 days (0.5 days to 1.5 days)"
 
 
 def test_figure_specs_do_not_depend_on_the_data():

@@ -34,7 +34,9 @@ def assert_presenting(at: AppTest) -> None:
     paragraph = heads[3]
     assert paragraph.startswith("The proposal lowers 52-week retention")
     assert "paired runs" in paragraph
-    assert heads[4].startswith("Why: ") and "incentive" in heads[4]  # no anchor link on it
+    # What moved the other way: drift brings more customers in, however short their stay.
+    assert heads[4].startswith("On the other side of the ledger, it raises active customers")
+    assert heads[5].startswith("Why: ") and "incentive" in heads[5]  # no anchor link on it
     assert at.header[0].value == "against Aligned baseline"
     # No clutter: no levers, no display options, no data tabs.
     assert not at.sidebar.selectbox and not at.sidebar.button

@@ -10,6 +10,7 @@ from sim.narrative import (
     headline,
     is_clear,
     kpi_clause,
+    tradeoffs,
     why_line,
 )
 
@@ -80,3 +81,31 @@ def test_a_why_sentence_is_hedged_when_the_change_it_explains_is_not_clear():
     assert why_line(text, None) == text
     same = _row("meeting_overhead_share", 0.04, 0.04, 0.0, 0.0, 0.5)  # said to be unchanged
     assert why_line(text, same) == text
+
+
+def test_a_tradeoff_names_what_clearly_moved_the_other_way():
+    worse = [
+        _row("retention_52w", 0.35, 0.31, -0.04, -0.03, 0.0),
+        _row("median_ttv_days", 10.3, 11.9, 1.3, 1.7, 0.0),
+        _row("value_delivered", 4411, 4069, -412, -267, 0.0),
+    ]
+    customers = _row("active_customers_end", 6606, 7015, 194, 533, 1.0)
+    ratio = _row("ltv_to_cac", 3.66, 3.97, -0.1, 0.37, 0.8)  # not clear: not named
+    activation = _row("activation_rate", 0.66, 0.62, -0.05, -0.03, 0.0)  # the same way: not named
+    text = tradeoffs(pd.DataFrame([*worse, customers, ratio, activation]))
+    assert text == (
+        "On the other side of the ledger, it raises active customers at end from 6,606 customers "
+        "to 7,015 customers (90% interval +194 customers to +533 customers; better in 100% of "
+        "paired runs)."
+    )
+    better = [
+        _row("retention_52w", 0.31, 0.35, 0.03, 0.04, 1.0),
+        _row("value_delivered", 4069, 4411, 267, 412, 1.0),
+    ]
+    fewer = _row("active_customers_end", 7015, 6606, -533, -194, 0.0)
+    assert tradeoffs(pd.DataFrame([*better, fewer])).startswith(
+        "It comes at a price: it lowers active customers at end"
+    )
+    mixed = [worse[0], better[1], customers]  # the headline itself is a trade-off: nothing to add
+    assert tradeoffs(pd.DataFrame(mixed)) is None
+    assert tradeoffs(pd.DataFrame([*worse, ratio, activation])) is None
