@@ -21,7 +21,7 @@ from app.state import (
     MAX_SEED,
 )
 from sim.outcomes import SERIES
-from sim.params import Params, get, info
+from sim.params import Params, flatten, get, info
 from sim.report.format import series_label
 
 LEVER_PREFIX = "lever."
@@ -439,6 +439,31 @@ def display_options(metric_shown: bool = True, teams_shown: bool = True) -> tupl
 
 def choice_label(value: Any) -> str:
     return CHOICE_LABELS.get(value, str(value)) if isinstance(value, str) else str(value)
+
+
+def value_text(value: Any) -> str:
+    """A setting's value in words: on/off, a short number, or a choice's label."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return choice_label(value)
+
+
+def change_text(key: str, before: Any, after: Any) -> str:
+    """One changed setting in words: "Sales is paid on: Shared outcome → Local metric"."""
+    return f"{lever_for(key).label}: {value_text(before)} → {value_text(after)}"
+
+
+def changes_text(before: Params, after: Params, limit: int = 6) -> str:
+    """The settings that differ between two parameter sets, in words (at most ``limit`` of them,
+    then how many more); empty when none do."""
+    old, new = flatten(before), flatten(after)
+    keys = changed_levers(old, new)
+    parts = [change_text(k, old[k], new[k]) for k in keys[:limit]]
+    if len(keys) > limit:
+        parts.append(f"and {len(keys) - limit} more")
+    return "; ".join(parts)
 
 
 def changed_levers(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:

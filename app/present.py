@@ -15,8 +15,8 @@ from collections.abc import Mapping
 import pandas as pd
 import streamlit as st
 
-from app import compute, figures, session, views
-from app.state import Setup
+from app import compute, controls, figures, session, views
+from app.state import Setup, preset_setup
 from sim.narrative import (
     HEADLINE_KPIS,
     caveat,
@@ -38,6 +38,7 @@ from sim.report.format import (
     p_better_text,
 )
 from sim.report.links import app_link, base_params, default_preset, format_value, run_query
+from sim.scenarios import ScenarioError
 
 ALIGNED = "aligned-baseline"
 BRIEF_HELP = (
@@ -123,6 +124,20 @@ def brief_button(
         icon=":material/description:",
         help=BRIEF_HELP,
     )
+
+
+def changed_from_preset(setup: Setup) -> str | None:
+    """ "Changed from <preset>: …" for settings that started from a preset and no longer match it
+    (its title says "modified", its description and notes are the preset's), else None."""
+    if setup.preset is None or setup.own_texts():
+        return None
+    try:
+        start = preset_setup(setup.preset)
+    except ScenarioError:
+        return None
+    if dict(start.overrides) == dict(setup.overrides):
+        return None
+    return f"Changed from {start.title}: {controls.changes_text(start.params, setup.params)}."
 
 
 # --------------------------------------------------------------------------------------------------
@@ -278,6 +293,8 @@ def show(
     )
     st.title(views.plain(setup.title), anchor=False)
     st.header(views.plain(f"against {base_title(base)}"), anchor=False)
+    if changed_here := changed_from_preset(setup):
+        st.markdown(f"##### {views.plain(changed_here)}")
     tiles(view["kpi"], paired["kpis"], base_view["kpi"])
     st.subheader(views.plain(headline(paired["kpis"])), anchor=False)
     if other_side := tradeoffs(paired["kpis"]):

@@ -327,17 +327,8 @@ def describe_changes(challenge: Challenge, values: Mapping[str, Any]) -> str:
     parts = []
     for key in challenge.levers:
         if key in values and values[key] != start[key]:
-            lever = controls.lever_for(key)
-            parts.append(f"{lever.label}: {_value(start[key])} → {_value(values[key])}")
+            parts.append(controls.change_text(key, start[key], values[key]))
     return "; ".join(parts) or "nothing (the starting settings)"
-
-
-def _value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "on" if value else "off"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return controls.choice_label(value)
 
 
 def on_try(name: str) -> None:

@@ -146,6 +146,9 @@ st.title(views.plain(setup.title))
 texts = {k: views.plain_text(v) for k, v in setup.own_texts().items()} or preset_texts
 if texts.get("description"):
     st.markdown(texts["description"])
+if changed_here := present.changed_from_preset(setup):
+    # The description and notes are the preset's: say what no longer matches them.
+    st.caption(views.plain(changed_here))
 if texts.get("teaching_notes"):
     with st.expander("Teaching notes"):
         st.markdown(texts["teaching_notes"])

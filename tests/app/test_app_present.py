@@ -269,3 +269,16 @@ def test_the_why_explains_the_first_headline_kpi_that_clearly_changed():
     # Too short a horizon for 52-week retention: never that one.
     assert compute.why_kpi(40, table(retention_52w=True)) == "value_delivered"
     assert compute.why_kpi(40, table(retention_52w=True, median_ttv_days=True)) == "median_ttv_days"
+
+
+def test_presentation_mode_says_what_the_proposal_changed_from_its_preset():
+    at = open_app({"incentives.sales": "local_metric", "base": "aligned-baseline", "present": "1"})
+    assert_clean(at)
+    assert at.title[0].value == views.plain("Aligned baseline (modified)")
+    lines = [m.value for m in at.markdown if m.value.startswith("##### Changed from")]
+    assert lines == [
+        "##### "
+        + views.plain(
+            "Changed from Aligned baseline: Sales is paid on: Shared outcome → Local metric."
+        )
+    ]

@@ -426,3 +426,18 @@ def test_a_link_with_many_bad_parameters_shows_a_few_and_counts_the_rest(app):
     assert len(warnings) == 6, warnings
     assert "7 more problems" in warnings[-1]
     assert len(at.metric) == len(TILE_LABELS)
+
+
+def test_settings_changed_from_their_preset_say_what_changed():
+    """The description and notes are the preset's; once a lever moves they no longer say what runs,
+    so the page says what changed from the preset."""
+    at = open_app({"incentives.sales": "local_metric", "reviews.council.interval_weeks": "2"})
+    assert_clean(at)
+    changed = [c for c in texts(at.caption) if c.startswith("Changed from")]
+    assert changed == [
+        "Changed from Aligned baseline: Sales is paid on: Shared outcome → Local metric; "
+        "Product council every (weeks): 4 → 2."
+    ]
+    assert not [c for c in texts(open_app({}).caption) if c.startswith("Changed from")]
+    preset = open_app({"scenario": "drifting-incentives"})  # a preset as it is: nothing changed
+    assert not [c for c in texts(preset.caption) if c.startswith("Changed from")]
