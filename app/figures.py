@@ -239,17 +239,22 @@ def difference_figure(
     text = describe_difference(diff, x=x, what=what, unit=unit, width=width, x_word=x_word, at=at)
     share = unit.startswith("share")
     name = "Variant − baseline"
+    title = f"{what}: variant − baseline (paired)"
     layout = {
         "series": [name],
         "x": x,
         "x_title": x_title,
+        # A share's difference is drawn in percentage points, as the axis says (ticks "+1.5").
         "y_title": "Δ percentage points" if share else f"Δ {unit}",
-        "y_format": "+.1%" if share else None,
-        "title": f"{what}: variant − baseline (paired)",
+        "y_format": "+.1f" if share else None,
+        # A long title takes two lines rather than being cut short on a half-width chart.
+        "title": [f"{what}:", "variant − baseline (paired)"] if len(title) > 48 else title,
         "colors": {name: charts.VARIANT_COLOR},
         "zero_rule": True,
     }
     data = charts.band_data({name: diff}, x=x, unit=unit, delta=True, zero_rule=True)
+    if share:  # the tooltips, worked out above, already say "pp"
+        data["s0"][["mean", "lo", "hi"]] *= 100.0
     return Figure(key, "band", layout, data, text, section)
 
 

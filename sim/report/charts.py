@@ -162,7 +162,9 @@ def with_data(chart: alt.TopLevelMixin, data: Datasets) -> alt.TopLevelMixin:
 # --------------------------------------------------------------------------------------------------
 
 
-def _finish(chart: alt.LayerChart, title: str, description: str, height: int) -> alt.LayerChart:
+def _finish(
+    chart: alt.LayerChart, title: str | list[str], description: str, height: int
+) -> alt.LayerChart:
     """Common properties: title, accessible description, height, SVG rendering.
 
     Only the width is fitted (to the container, or to a width set later): ``height`` is the plot
@@ -171,7 +173,7 @@ def _finish(chart: alt.LayerChart, title: str, description: str, height: int) ->
     """
     return chart.properties(
         title=alt.TitleParams(title, anchor="start", fontSize=14),
-        description=description or title,
+        description=description or (" ".join(title) if isinstance(title, list) else title),
         height=height,
         autosize=alt.AutoSizeParams(type="fit-x", contains="padding"),
         usermeta=_SVG,
@@ -273,7 +275,7 @@ def band_layout(
     x: str = "week",
     x_title: str = "Week",
     y_title: str,
-    title: str,
+    title: str | list[str],
     description: str = "",
     y_format: str | None = None,
     colors: Mapping[str, str] | None = None,

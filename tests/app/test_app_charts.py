@@ -215,3 +215,28 @@ def test_a_figure_is_a_complete_valid_chart():
     spec = fig.chart().to_dict()  # validates against the Vega-Lite schema
     assert set(spec["datasets"]) == {"s0", "s1", "hover"}
     assert spec["datasets"]["s0"][0]["series"] == "Baseline"
+
+
+def test_a_share_difference_is_drawn_in_points_and_a_long_title_wraps():
+    from app.figures import difference_figure
+
+    diff = band(level=0.015)  # +1.5 points of a share
+    fig = difference_figure(diff, x="week", x_title="Week", what="Share of capacity spent in reviews",
+                            unit="share", width=90, key="d", section="s")  # fmt: skip
+    spec = fig.chart().to_dict()
+    axes = [layer["encoding"]["y"] for layer in layers(spec) if "y" in layer.get("encoding", {})]
+    assert any(a.get("title") == "Δ percentage points" for a in axes)
+    assert {a["axis"]["format"] for a in axes if "axis" in a and "format" in a["axis"]} == {"+.1f"}
+    assert fig.data["s0"]["mean"].iloc[0] == pytest.approx(1.5)  # points, as the axis says
+    assert fig.data["hover"]["s0"].iloc[0] == "+1.5 pp (-8.5 pp to +11.5 pp)"  # tooltips in pp
+    assert spec["title"]["text"] == [
+        "Share of capacity spent in reviews:",
+        "variant − baseline (paired)",
+    ]
+    assert spec["description"] == "Share of capacity spent in reviews: variant − baseline (paired)"
+    short = difference_figure(diff, x="week", x_title="Week", what="Value delivered",
+                              unit="value points", width=90, key="d", section="s")  # fmt: skip
+    assert (
+        short.chart().to_dict()["title"]["text"] == "Value delivered: variant − baseline (paired)"
+    )
+    assert short.data["s0"]["mean"].iloc[0] == pytest.approx(0.015)  # not a share: as it is
