@@ -252,8 +252,8 @@ PATTERNS = (
     "Aligned incentives beat drifting ones on value, time-to-value and retention.",
     "With no reviews, drifting alignment settles near the local metric's; reviews hold it higher.",
     "Under drift, value against the review interval is U-shaped; under alignment, frequent "
-    "reviews mostly cost. (See it on Explore: its first sweep varies the council's interval with "
-    "the council as the only check.)",
+    "reviews mostly cost. (See it on Explore: sweep the council's interval starting from the "
+    "preset with the council as the only check.)",
     "Sales paid on bookings: more sign-ups early, worse fit, more early churn, lower retention.",
     "After a market shift, a faster strategy rhythm (or event-triggered reviews) recovers sooner.",
     "Centralised decisions lengthen lead time; delegation helps when aligned and amplifies drift "

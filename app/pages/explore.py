@@ -120,6 +120,13 @@ def variant_label(option: str, sandbox_title: str | None) -> str:
     return "The baseline" if option == "" else base_label(option, sandbox_title)
 
 
+def sandbox_weeks() -> int:
+    """The horizon of the Sandbox's applied settings (the model's default if it sets none)."""
+    setup = sandbox_setup() or {}
+    weeks = dict(setup.get("overrides", {})).get("horizon_weeks", info("horizon_weeks").default)
+    return int(weeks)
+
+
 def sandbox_title() -> str | None:
     """The title of the Sandbox's applied settings, if any."""
     setup = sandbox_setup()
@@ -131,6 +138,7 @@ def init_inputs() -> None:
     bases = explore.base_options(sandbox_setup() is not None)
     for tool, defaults in DEFAULTS.items():
         submitted = ss.get(k(tool, "submitted")) or {}
+        from_sandbox = False
         for name, default in defaults.items():
             key = k(tool, name)
             if key in ss:
@@ -143,6 +151,9 @@ def init_inputs() -> None:
                 and tool != "attribution"
             ):
                 value = SANDBOX  # start from what the Sandbox shows
+                from_sandbox = True
+            if name == "weeks" and from_sandbox and key not in submitted:
+                value = sandbox_weeks()  # its horizon too, so the numbers match its tiles
             if name in ("base", "variant") and value not in bases and value != "":
                 value = default
             if name.startswith("lever") and value and value not in explore.lever_keys():

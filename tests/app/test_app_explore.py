@@ -732,3 +732,19 @@ def test_the_default_sweep_shows_the_cost_of_meetings_u(simulations):
     best = max(values, key=lambda t: values[t])
     assert best in ("1", "2")
     assert f"is highest at council interval {best}" in " ".join(texts(at.caption))
+
+
+def test_starting_from_the_sandbox_takes_its_horizon_too():
+    """Explore's numbers are to match the Sandbox's tiles when it starts from them: at the
+    Sandbox's horizon, not the tools' own 52 weeks."""
+    at = open_app({"horizon_weeks": "80"})
+    at.switch_page("app/pages/explore.py")
+    at.run()
+    assert_clean(at)
+    for tool in ("sweep", "sensitivity", "optimisation"):
+        assert at.session_state[f"ex.{tool}.base"] == "sandbox"
+        assert at.session_state[f"ex.{tool}.weeks"] == 80
+    assert at.session_state["ex.attribution.weeks"] == 52  # attribution starts from presets
+    fresh = open_explore()  # no Sandbox yet: a preset, at the tools' own horizon
+    assert fresh.session_state["ex.sweep.base"] == "council-only-drift"
+    assert fresh.session_state["ex.sweep.weeks"] == 52
