@@ -28,6 +28,7 @@ from sim.report.format import (
     p_better_text,
     partial_note,
     series_label,
+    series_unit,
 )
 
 # Characters Markdown (and Streamlit's extensions of it) may read as markup, or as the start of a
@@ -185,13 +186,27 @@ CHARTED_METRICS = (
 _BAND_HEADINGS = {"mean": "Mean", "lo": "Band low", "p50": "Median", "hi": "Band high"}
 
 
-def _band_columns(number_format: str) -> dict:
-    """Headings of a band table's columns: its numbers in ``number_format``, and the run."""
+def _band_columns(number_format: str | None) -> dict:
+    """Headings of a band table's columns: its numbers in ``number_format`` (as text already
+    formatted, if None), and the run."""
     numbers = {
         name: st.column_config.NumberColumn(label, format=number_format)
+        if number_format
+        else st.column_config.TextColumn(label)
         for name, label in _BAND_HEADINGS.items()
     }
     return {**numbers, "run": st.column_config.TextColumn("Run")}
+
+
+def _in_units(weekly: pd.DataFrame) -> pd.DataFrame:
+    """A tidy weekly-bands table with each number written in its metric's unit ("84.8%",
+    "12.3 days"), as its chart's axis and tooltips give it."""
+    out = weekly.copy()
+    units = weekly["metric"].map(series_unit)
+    for col in _BAND_HEADINGS:
+        out[col] = [fmt_value(v, u) for v, u in zip(weekly[col], units, strict=True)]
+    out["metric"] = weekly["metric"].map(series_label)
+    return out
 
 
 def chart_tables(view: Mapping, base: Mapping | None, metric: str) -> None:
@@ -199,11 +214,11 @@ def chart_tables(view: Mapping, base: Mapping | None, metric: str) -> None:
     metrics = [*CHARTED_METRICS, metric]
     parts = [("variant", view)] + ([("baseline", base)] if base is not None else [])
     retention = pd.concat([v["retention"].assign(run=role) for role, v in parts], ignore_index=True)
+    retention[list(_BAND_HEADINGS)] *= 100.0  # shown as percentages, to one decimal
     weekly = pd.concat(
         [v["bands"][v["bands"]["metric"].isin(metrics)].assign(run=role) for role, v in parts],
         ignore_index=True,
     )
-    weekly["metric"] = weekly["metric"].map(series_label)
     st.markdown("**Retention by customer age** (share still active, across replications)")
     st.dataframe(
         retention,
@@ -212,19 +227,19 @@ def chart_tables(view: Mapping, base: Mapping | None, metric: str) -> None:
         height=220,
         column_config={
             "age_weeks": st.column_config.NumberColumn("Customer age (weeks)", format="%d"),
-            **_band_columns("percent"),
+            **_band_columns("%.1f%%"),
         },
     )
     st.markdown("**Weekly metrics** (every charted metric, by week, in the units of its chart)")
     st.dataframe(
-        weekly,
+        _in_units(weekly),
         key="table_weekly",
         hide_index=True,
         height=260,
         column_config={
             "metric": st.column_config.TextColumn("Metric"),
             "week": st.column_config.NumberColumn("Week", format="%d"),
-            **_band_columns("%.6g"),
+            **_band_columns(None),
         },
     )
 

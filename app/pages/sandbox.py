@@ -247,6 +247,12 @@ for tab, label in zip(tabs, TABS.values(), strict=True):
                 hide_index=True,
                 key="table_kpis",
                 height="content",
+                column_config={
+                    "KPI": st.column_config.TextColumn("KPI", pinned=True, width=170),
+                    "Change": st.column_config.TextColumn(
+                        "Change", help="Variant − baseline, the mean over paired replications."
+                    ),
+                },
             )
             views.chart_tables(variant_view, base_view, metric)
         elif label == TABS["timeline"]:

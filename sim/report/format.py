@@ -323,9 +323,10 @@ def kpi_table(summary: dict, comparison: pd.DataFrame | None = None) -> pd.DataF
         }
         if by_kpi is not None:
             c = by_kpi.loc[name]
-            row["Baseline mean"] = fmt_value(c["baseline"], k.unit)
-            row["Difference (variant − baseline)"] = fmt_delta(c["diff_mean"], k.unit)
-            row["90% interval of the difference"] = (
+            # Short headings: with a baseline the table has eight columns to fit.
+            row["Baseline"] = fmt_value(c["baseline"], k.unit)
+            row["Change"] = fmt_delta(c["diff_mean"], k.unit)
+            row["Change, 90% interval"] = (
                 f"{fmt_delta(c['diff_p05'], k.unit)} to {fmt_delta(c['diff_p95'], k.unit)}"
                 if not is_missing(c["diff_p05"])
                 else "n/a"

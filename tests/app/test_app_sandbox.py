@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 import sim.runner
@@ -197,6 +199,14 @@ def test_display_options_do_not_rerun_the_model(app, monkeypatch):
     assert len(at.dataframe) == 3  # every KPI, retention by age, weekly bands
     assert len(at.get("vega_lite_chart")) == 0
     assert list(at.dataframe[0].value["KPI"])[:2] == ["52-week retention", "Median time-to-value"]
+    # Numbers as the charts give them: retention in percent, weekly values in their own units.
+    retention = at.dataframe[1].value
+    assert retention["mean"].iloc[0] == 100.0 and 0 < retention["mean"].iloc[-1] < 100
+    weekly = at.dataframe[2].value.set_index(["metric", "week"])
+    overhead = weekly.loc[("Share of product capacity spent in reviews", 10), "mean"]
+    assert re.fullmatch(r"\d{1,3}\.\d%", overhead), overhead
+    assert weekly.loc[("Opportunities waiting to be started", 10), "mean"].endswith(" items")
+    assert weekly.loc[("Median time-to-value of the week's cohort", 10), "mean"].endswith(" days")
     assert len(calls) == first
     assert at.query_params["tab"] == "tables"
     assert at.query_params["band"] == "50"
