@@ -133,10 +133,11 @@ GROUPS: tuple[tuple[str, tuple[Lever, ...]], ...] = (
         (
             Lever(
                 "reviews.metric.enabled",
-                "Weekly metric review",
+                "Metric review",
                 "toggle",
-                "A short weekly review: costs its attendees' hours, notices drift with a low "
-                "probability and closes a small share of a detected team's gap.",
+                "A short review of the metrics, weekly unless the scenario sets another interval "
+                "(twice a week in Meeting overload): costs its attendees' hours, notices drift with "
+                "a low probability and closes a small share of a detected team's gap.",
             ),
             Lever(
                 "reviews.council.interval_weeks",

@@ -157,6 +157,9 @@ def _interval_line(name: str, row: Mapping | None, base_summary: Mapping) -> str
             parts.append(f"difference {lo} (90% interval)")
         else:
             parts.append(f"difference {lo} to {hi} (90% interval)")
+        # Here, in the line's larger type, rather than in small print in the tile.
+        if better := p_better_text(row, subject="proposal", counts=False, short=True):
+            parts.append(better)
     return " · ".join(parts)
 
 
@@ -173,7 +176,6 @@ def tiles(summary: Mapping, comparison: pd.DataFrame | None, base_summary: Mappi
                 st.markdown(f"##### No value: {null_reason(name)}.")
                 continue
             delta: str | int | None = None
-            description = None
             row = by_kpi.loc[name] if by_kpi is not None else None
             if row is not None and not is_missing(row["diff_mean"]):
                 # st.metric reads the direction from an ASCII sign; a change that rounds to
@@ -181,13 +183,11 @@ def tiles(summary: Mapping, comparison: pd.DataFrame | None, base_summary: Mappi
                 delta = fmt_change(row["diff_mean"], k.unit).replace("−", "-")
                 if is_zero_text(delta):
                     delta = 0
-                description = p_better_text(row, subject="proposal", counts=False, short=True)
             st.metric(
                 k.label,
                 kpi_value(name, s),
                 delta=delta,
                 delta_color="normal" if k.higher_is_better else "inverse",
-                delta_description=description,
                 label_visibility="collapsed",
                 border=True,
                 help=k.description,

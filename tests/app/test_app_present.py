@@ -237,11 +237,15 @@ def test_an_unchanged_kpi_gets_no_arrow_and_one_interval_end():
     tiles = {m.label: m.proto for m in at.metric}
     value = tiles[KPIS["value_delivered"].label]
     assert value.delta == "0" and value.direction == MetricProto.MetricDirection.NONE
-    assert value.delta_description == "the same in every pair"
     retention = tiles[KPIS["retention_52w"].label]  # a KPI that moved keeps its arrow
     assert retention.direction == MetricProto.MetricDirection.DOWN
     lines = [m.value for m in at.markdown if m.value.startswith("##### Baseline")]
-    assert lines[2].endswith(views.plain("difference ±0 points (90% interval)")), lines[2]
+    assert lines[2].endswith(
+        views.plain("difference ±0 points (90% interval) · the same in every pair")
+    ), lines[2]
+    # P(proposal better) is in these lines' larger type, not in small print in the tiles.
+    assert lines[0].endswith(views.plain(" · P(proposal better) 0%")), lines[0]
+    assert not any(t.delta_description for t in tiles.values())
     assert "to ±0" not in lines[2]
 
 
