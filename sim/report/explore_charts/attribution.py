@@ -23,6 +23,8 @@ from sim.report.explore_charts.common import (
 )
 from sim.report.format import fmt_delta, fmt_value, is_missing
 
+NO_CHANGE_COLOR = "#c9c9c9"
+
 
 def _waterfall_data(steps: pd.DataFrame, kpi: str) -> tuple[pd.DataFrame, list[float] | None]:
     """Bars with text, and the y domain when the axis cannot start at zero (None: from zero)."""
@@ -109,7 +111,7 @@ def waterfall_chart(
         "Baseline": BASELINE_COLOR,
         "Better": BETTER_COLOR,
         "Worse": WORSE_COLOR,
-        "No change": BASELINE_COLOR,
+        "No change": NO_CHANGE_COLOR,  # lighter than the baseline's bar, so the legend tells them apart
         "Variant": VARIANT_COLOR,
     }
     effects = [e for e in palette if e in set(data["effect"])]
