@@ -78,6 +78,7 @@ TEAMS_PARAM = "teams"
 TAB_PARAM = "tab"
 # Presentation mode: a display parameter, in a link only when on (``present=1``).
 PRESENT_PARAM = "present"
+TITLE_PARAM = "title"  # the Sandbox settings' own title (an uploaded file's, say)
 # Output tabs of the Sandbox: link value → label. The first is the default.
 TABS = {
     "customers": "Customers",
@@ -208,6 +209,10 @@ def encode_sandbox(state: SandboxState) -> dict[str, str]:
         qp[TAB_PARAM] = state.tab
     if state.present:
         qp[PRESENT_PARAM] = "1"
+    variant = state.variant
+    title = safe_title(variant.title)
+    if title and title != auto_title(variant.preset, variant.params):
+        qp[TITLE_PARAM] = title
     return qp
 
 
@@ -320,7 +325,7 @@ def _apply_settings(
 # The Sandbox link's own parameters, besides one per setting.
 SANDBOX_PARAMS = (
     PRESET_PARAM, SEED_PARAM, REPS_PARAM, BASE_PARAM, METRIC_PARAM, BAND_PARAM, TEAMS_PARAM,
-    TAB_PARAM, PRESENT_PARAM,
+    TAB_PARAM, PRESENT_PARAM, TITLE_PARAM,
 )  # fmt: skip
 
 
@@ -356,17 +361,20 @@ def _get(params: Params, key: str) -> Any:
     return obj
 
 
+def auto_title(preset: str | None, params: Params) -> str:
+    """The title settings get from where they started: the preset's, "(modified)" once they
+    differ from it, or "Custom settings"."""
+    if preset is None:
+        return "Custom settings"
+    title = load_preset(preset).title
+    return title + " (modified)" if diff(params, base_params(preset)) else title
+
+
 def _setup_from(
     preset: str | None, raw: Mapping[str, str], prefix: str, warnings: list[str]
 ) -> Setup:
     params = _apply_settings(base_params(preset), raw, prefix, warnings)
-    if preset is not None:
-        title = load_preset(preset).title
-        if diff(params, base_params(preset)):
-            title += " (modified)"
-    else:
-        title = "Custom settings"
-    return Setup(preset, title, diff(params))
+    return Setup(preset, auto_title(preset, params), diff(params))
 
 
 def decode_sandbox(query: Mapping[str, str | list[str]]) -> tuple[SandboxState, list[str]]:
@@ -409,6 +417,8 @@ def decode_sandbox(query: Mapping[str, str | list[str]]) -> tuple[SandboxState, 
                     f"URL parameter {name} = {shown(text)} is not allowed: one of "
                     f"{', '.join(TABS)}. Showing {DEFAULT_TAB}."
                 )
+        elif name == TITLE_PARAM:
+            continue  # applied once the settings are known
         elif name in (TEAMS_PARAM, PRESENT_PARAM):
             flag = _flag_param(name, text, warnings)
             if name == TEAMS_PARAM:
@@ -422,6 +432,8 @@ def decode_sandbox(query: Mapping[str, str | list[str]]) -> tuple[SandboxState, 
     _drop_unknown(variant_raw, "", warnings, SANDBOX_PARAMS)
     _drop_unknown(base_raw, BASE_PREFIX, warnings)
     state.variant = _setup_from(preset, variant_raw, "", warnings)
+    if TITLE_PARAM in q and (title := _title_param(TITLE_PARAM, q[TITLE_PARAM], warnings)):
+        state.variant = Setup(state.variant.preset, title, state.variant.overrides)
     if BASE_PARAM in q:
         text = q[BASE_PARAM]
         base_preset = None if text == CUSTOM_BASE else _preset_param(BASE_PARAM, text, warnings)

@@ -751,7 +751,7 @@ def test_starting_from_the_sandbox_takes_its_horizon_too():
 
 
 def test_a_lever_that_changes_nothing_has_its_own_legend_colour():
-    """"No change" was drawn in the baseline's grey: two identical legend entries."""
+    """ "No change" was drawn in the baseline's grey: two identical legend entries."""
     spec = ec.waterfall_chart(waterfall_steps((0.0, 2.0), 10.0), "value_delivered").to_dict()
     scale = spec["layer"][0]["encoding"]["color"]["scale"]
     assert {"Baseline", "No change"} <= set(scale["domain"])

@@ -451,3 +451,13 @@ def test_settings_changed_from_their_preset_say_what_changed():
     assert not [c for c in texts(open_app({}).caption) if c.startswith("Changed from")]
     preset = open_app({"scenario": "drifting-incentives"})  # a preset as it is: nothing changed
     assert not [c for c in texts(preset.caption) if c.startswith("Changed from")]
+
+
+def test_a_link_with_a_title_opens_under_that_title():
+    at = open_app({"scenario": "pivot", "incentives.sales": "local_metric", "title": "Proposal X"})
+    assert_clean(at)
+    assert not at.warning
+    assert at.title[0].value == "Proposal X"
+    assert at.query_params["title"] == "Proposal X"  # and keeps it in the page's address
+    changed = [c for c in texts(at.caption) if c.startswith("Changed from")]
+    assert changed and "Sales is paid on" in changed[0]  # what it changed from its preset

@@ -48,9 +48,26 @@ def test_the_default_state_has_an_empty_link():
 
 def test_a_link_holds_only_what_differs_from_its_preset():
     setup = preset_setup("pivot")
-    changed = Setup("pivot", "x", apply_values(setup.overrides, {"market.shift_week": 40}))
+    overrides = apply_values(setup.overrides, {"market.shift_week": 40})
+    changed = Setup("pivot", setup.title + " (modified)", overrides)  # the title it gets anyway
     query = encode_sandbox(SandboxState(variant=changed))
     assert query == {"scenario": "pivot", "market.shift_week": "40"}
+
+
+def test_a_title_of_its_own_travels_with_the_link():
+    """An uploaded file's title (or any title the settings did not get from their preset) is in
+    the link, so the page it opens is named as the one shared."""
+    setup = preset_setup("pivot")
+    named = Setup("pivot", "Proposal: fortnightly council", setup.overrides)
+    query = encode_sandbox(SandboxState(variant=named))
+    assert query == {"scenario": "pivot", "title": "Proposal: fortnightly council"}
+    back, warnings = decode_sandbox(query)
+    assert warnings == [] and back.variant.title == "Proposal: fortnightly council"
+    assert back.variant.overrides == setup.overrides
+    assert "title" not in encode_sandbox(SandboxState(variant=setup))
+    bad, warnings = decode_sandbox({"scenario": "pivot", "title": "=HYPERLINK(1)"})
+    assert bad.variant.title == setup.title
+    assert warnings and warnings[0].startswith("URL parameter title = '=HYPERLINK(1)'")
 
 
 def test_a_modified_baseline_round_trips():
