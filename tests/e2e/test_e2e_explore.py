@@ -39,11 +39,11 @@ def test_a_sweep_runs_and_draws_its_chart(server_url, new_page):
 def test_stop_ends_a_long_run_and_the_next_run_works(server_url, new_page):
     page = new_page()
     open_explore(page, server_url)
-    set_replications(page, 400)  # 2,000 simulations: far longer than it takes to press Stop
+    set_replications(page, 400)  # 2,400 simulations: far longer than it takes to press Stop
     page.get_by_role("button", name="Run sweep").click()
     expect(page.get_by_text("simulations done")).to_be_visible(timeout=TIMEOUT_MS)
     page.get_by_role("button", name="Stop").click()
-    expect(page.get_by_text("Stopped after")).to_contain_text("of 2,000 simulations")
+    expect(page.get_by_text("Stopped after")).to_contain_text("of 2,400 simulations")
     expect(page.get_by_role("button", name="Stop")).to_have_count(0)
     set_replications(page, 3)
     page.get_by_role("button", name="Run sweep").click()
