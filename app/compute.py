@@ -317,8 +317,8 @@ WHY_KPIS = ("retention_52w", "median_ttv_days", "value_delivered")  # in order o
 
 
 def why_kpi(horizon_weeks: int, comparison: pd.DataFrame | None = None) -> str:
-    """The KPI the "why" sentence explains: the first headline KPI that changed clearly (90% of
-    paired runs move the same way) in ``comparison``, else 52-week retention, or value delivered
+    """The KPI the "why" sentence explains: the first headline KPI that changed clearly in
+    ``comparison`` (:func:`sim.narrative.is_clear`), else 52-week retention, or value delivered
     when the horizon is too short for retention."""
     candidates = [k for k in WHY_KPIS if k != "retention_52w" or horizon_weeks >= 52]
     if comparison is not None:

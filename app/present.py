@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from app import compute, controls, figures, session, views
-from app.state import Setup, preset_setup
+from app.state import Setup, preset_setup, title_query
 from sim.narrative import (
     HEADLINE_KPIS,
     caveat,
@@ -85,7 +85,7 @@ def brief_link(app_url: str, variant: Setup, base: Setup, seed: int, replication
     query = run_query(
         variant.preset, variant.params, seed, replications, (base.preset, base.params)
     )
-    return app_link(app_url, query)
+    return app_link(app_url, {**query, **title_query(variant)})
 
 
 def brief_button(
@@ -135,9 +135,8 @@ def changed_from_preset(setup: Setup) -> str | None:
         start = preset_setup(setup.preset)
     except ScenarioError:
         return None
-    if dict(start.overrides) == dict(setup.overrides):
-        return None
-    return f"Changed from {start.title}: {controls.changes_text(start.params, setup.params)}."
+    changes = controls.changes_text(start.params, setup.params)
+    return f"Changed from {start.title}: {changes}." if changes else None
 
 
 # --------------------------------------------------------------------------------------------------

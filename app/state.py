@@ -209,11 +209,18 @@ def encode_sandbox(state: SandboxState) -> dict[str, str]:
         qp[TAB_PARAM] = state.tab
     if state.present:
         qp[PRESENT_PARAM] = "1"
-    variant = state.variant
-    title = safe_title(variant.title)
-    if title and title != auto_title(variant.preset, variant.params):
-        qp[TITLE_PARAM] = title
+    qp.update(title_query(state.variant))
     return qp
+
+
+def title_query(setup: Setup) -> dict[str, str]:
+    """``{"title": …}`` when the settings have a title of their own (one a link without it would
+    not give them), else nothing."""
+    title = safe_title(setup.title)
+    # A link without a preset opens on the default one: the title it would get from that.
+    if title and title != auto_title(setup.preset or default_preset(), setup.params):
+        return {TITLE_PARAM: title}
+    return {}
 
 
 def _one(value: str | list[str]) -> str:

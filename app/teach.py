@@ -157,6 +157,12 @@ def prediction_unit(kpi: str) -> tuple[str, float]:
     return unit, 1.0
 
 
+def prediction_step(kpi: str) -> float:
+    """The step of a numeric prediction's input, in the unit it is asked in."""
+    unit, _ = prediction_unit(kpi)
+    return 1.0 if unit in ("%", "days") else 100.0
+
+
 def format_prediction(lesson: Lesson, prediction: Any) -> str:
     if lesson.prediction == "direction":
         return str(prediction)
@@ -267,6 +273,8 @@ def score_lesson(lesson: Lesson, record: Mapping, reveal: Mapping) -> tuple[int,
             math.nan if baseline is None else float(baseline),
             KPIS[lesson.kpi].unit,
             diffs=np.array(reveal["diffs"], dtype=float),
+            # The baseline as a learner types it ("about 35%") means no change.
+            same_within=prediction_step(lesson.kpi) / 2 / factor,
         )
     return result.score, result.verdict
 

@@ -186,26 +186,40 @@ CHARTED_METRICS = (
 _BAND_HEADINGS = {"mean": "Mean", "lo": "Band low", "p50": "Median", "hi": "Band high"}
 
 
-def _band_columns(number_format: str | None) -> dict:
-    """Headings of a band table's columns: its numbers in ``number_format`` (as text already
-    formatted, if None), and the run."""
+def _band_columns(number_format: str) -> dict:
+    """Headings of a band table's columns: its numbers in ``number_format``, and the run."""
     numbers = {
         name: st.column_config.NumberColumn(label, format=number_format)
-        if number_format
-        else st.column_config.TextColumn(label)
         for name, label in _BAND_HEADINGS.items()
     }
     return {**numbers, "run": st.column_config.TextColumn("Run")}
 
 
+# How a unit's numbers are shown in a table: (factor, decimals, the unit's name there).
+_TABLE_UNITS = {
+    "share": (100.0, 1, "%"),
+    "share per week": (100.0, 1, "% per week"),
+    "days": (1.0, 1, "days"),
+    "alignment": (1.0, 3, "alignment (0 to 1)"),
+    "ratio": (1.0, 2, "ratio"),
+}
+
+
 def _in_units(weekly: pd.DataFrame) -> pd.DataFrame:
-    """A tidy weekly-bands table with each number written in its metric's unit ("84.8%",
-    "12.3 days"), as its chart's axis and tooltips give it."""
+    """A tidy weekly-bands table with each metric's numbers as its chart gives them (shares in
+    percent, days to a tenth) and its unit in a column of its own, so the numbers stay numbers
+    (they sort as numbers)."""
     out = weekly.copy()
-    units = weekly["metric"].map(series_unit)
-    for col in _BAND_HEADINGS:
-        out[col] = [fmt_value(v, u) for v, u in zip(weekly[col], units, strict=True)]
     out["metric"] = weekly["metric"].map(series_label)
+    units = weekly["metric"].map(series_unit)
+    out.insert(2, "unit", units)
+    for unit in units.unique():
+        rows = units == unit
+        factor, decimals, name = _TABLE_UNITS.get(unit, (1.0, 2, unit))
+        values = out.loc[rows, list(_BAND_HEADINGS)] * factor
+        big = values.abs().max().max() >= 100
+        out.loc[rows, list(_BAND_HEADINGS)] = values.round(0 if big else decimals)
+        out.loc[rows, "unit"] = name
     return out
 
 
@@ -239,7 +253,8 @@ def chart_tables(view: Mapping, base: Mapping | None, metric: str) -> None:
         column_config={
             "metric": st.column_config.TextColumn("Metric"),
             "week": st.column_config.NumberColumn("Week", format="%d"),
-            **_band_columns(None),
+            "unit": st.column_config.TextColumn("Unit"),
+            **_band_columns("localized"),
         },
     )
 

@@ -205,6 +205,7 @@ def score_number(
     baseline_mean: float,
     unit: str,
     diffs: np.ndarray | None = None,
+    same_within: float = 0.0,
 ) -> Reveal:
     """Score a numeric prediction against the simulated replications of the KPI.
 
@@ -212,8 +213,9 @@ def score_number(
     distance to the band, in units of the scale of the question, reaching 0 one scale away. The
     scale is the largest of the band's width, the simulated change against the baseline and the
     predicted change: a bold prediction in the right direction is judged against its own size.
-    When the change is clear (``diffs``, the paired differences, move the same way in 90% of runs),
-    a prediction on the other side of the baseline, or on it, scores at most ``WRONG_WAY_CAP``:
+    When the change is clear (the 90% interval of ``diffs``, the paired differences, leaves out
+    zero), a prediction on the other side of the baseline, or within ``same_within`` of it (a
+    learner typing the baseline as rounded means "no change"), scores at most ``WRONG_WAY_CAP``:
     the right size the wrong way round is not right.
     """
     x = np.asarray(samples, dtype=float)
@@ -240,13 +242,8 @@ def score_number(
         )
     truth = true_direction(diffs) if diffs is not None else "about the same"
     if has_base and truth != "about the same":
-        said = (
-            "rises"
-            if prediction > baseline_mean
-            else "falls"
-            if prediction < baseline_mean
-            else "about the same"
-        )
+        gap = prediction - baseline_mean
+        said = "about the same" if abs(gap) <= same_within else "rises" if gap > 0 else "falls"
         if said != truth:
             score = min(score, WRONG_WAY_CAP)
             where = (

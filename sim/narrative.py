@@ -58,8 +58,8 @@ def _interval(lo: float, hi: float, unit: str) -> str:
 
 
 def is_clear(row: Mapping[str, Any]) -> bool:
-    """Whether a paired change is clear: 90% of the paired runs move the same way (the interval
-    of the differences excludes zero), as the headline sentence judges it."""
+    """Whether a paired change is clear, as the headline sentence judges it: the 90% interval of
+    the paired differences leaves out zero (at least 95% of paired runs move the same way)."""
     lo, hi = row["diff_p05"], row["diff_p95"]
     return bool(lo > 0 or hi < 0)
 

@@ -128,7 +128,7 @@ def _prediction_form(name: str, lesson) -> None:
                 min_value=0.0,
                 max_value=100.0 if unit == "%" else None,
                 value=None,
-                step=1.0 if unit in ("%", "days") else 100.0,
+                step=teach.prediction_step(lesson.kpi),
                 key=teach.predict_key(name),
                 placeholder="Type a number",
                 help=f"{kpi.description} Commit before anything is shown.",
@@ -160,9 +160,10 @@ SCORE_HELP = {
     "number": "100 inside the simulated 90% band. Outside it, the score falls with the distance "
     "to the band, to 0 at one 'size of the question' away: the largest of the band's width, the "
     "simulated change and your predicted change. When the change is clear, a number on the "
-    f"wrong side of the baseline (or on it) scores at most {WRONG_WAY_CAP}.",
-    "direction": "100 for the right direction, 0 otherwise. It rises or falls when 90% of the "
-    "paired runs move that way; otherwise it stays about the same.",
+    f"wrong side of the baseline (or within half a step of it) scores at most {WRONG_WAY_CAP}.",
+    "direction": "100 for the right direction, 0 otherwise. It rises or falls when the 90% "
+    "interval of the paired differences leaves out zero (at least 95% of paired runs move that "
+    "way); otherwise it stays about the same.",
 }
 
 

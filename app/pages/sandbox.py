@@ -249,6 +249,9 @@ for tab, label in zip(tabs, TABS.values(), strict=True):
                 height="content",
                 column_config={
                     "KPI": st.column_config.TextColumn("KPI", pinned=True, width=170),
+                    "Baseline": st.column_config.TextColumn(
+                        "Baseline", help="The baseline's mean over the paired replications."
+                    ),
                     "Change": st.column_config.TextColumn(
                         "Change", help="Variant − baseline, the mean over paired replications."
                     ),

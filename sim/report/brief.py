@@ -159,7 +159,8 @@ def _kpi_rows(base: Results, variant: Results) -> list[tuple[str, ...]]:
                 f"{fmt_change(r['diff_p95'], k.unit)})"
             )
             p = f"{r['p_better']:.0%}"
-            d += from_some(r)
+            if some := from_some(r):  # " (from 5 of 100 replications)", after the interval's
+                d += ", " + some.strip()[1:-1]
         rows.append((k.label, _level(sb[r["kpi"]], k.unit), _level(sv[r["kpi"]], k.unit), d, p))
     return rows
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,13 @@ from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from streamlit.testing.v1 import AppTest
 
 from app import compute, figures, present, views
-from app.state import SandboxState, decode_sandbox, encode_sandbox, preset_setup
+from app.state import (
+    SandboxState,
+    auto_title,
+    decode_sandbox,
+    encode_sandbox,
+    preset_setup,
+)
 from sim.outcomes import KPIS
 from sim.runner import run_many
 from sim.scenarios import load_preset
@@ -222,11 +229,17 @@ def test_the_brief_button_appears_with_a_baseline():
 def test_the_brief_command_regenerates_the_run(variant, expected):
     base = preset_setup("aligned-baseline")
     setup = preset_setup("aligned-baseline")
-    setup = type(setup)(setup.preset, setup.title, {**setup.overrides, **variant})
+    overrides = {**setup.overrides, **variant}
+    setup = type(setup)(setup.preset, setup.title, overrides)
+    setup = type(setup)(setup.preset, auto_title(setup.preset, setup.params), overrides)
     command = present.brief_command(setup, base, 3, 20, 104)
     assert command.startswith(expected)
     link = present.brief_link("http://host:8501", setup, base, 3, 20)
     assert link.startswith("http://host:8501/?") and "seed=3" in link and "base=aligned" in link
+    assert "title=" not in link  # the title such settings get anyway
+    named = type(setup)(setup.preset, "Proposal X", setup.overrides)
+    query = parse_qs(urlsplit(present.brief_link("http://host:8501", named, base, 3, 20)).query)
+    assert query["title"] == ["Proposal X"]  # the brief's link opens under the brief's title
 
 
 def test_an_unchanged_kpi_gets_no_arrow_and_one_interval_end():

@@ -65,6 +65,12 @@ def test_a_title_of_its_own_travels_with_the_link():
     assert warnings == [] and back.variant.title == "Proposal: fortnightly council"
     assert back.variant.overrides == setup.overrides
     assert "title" not in encode_sandbox(SandboxState(variant=setup))
+    # Settings with no preset open on the default one: their own title still comes back.
+    for title in ("Custom settings", "My file"):
+        custom = Setup(None, title, apply_values({}, {"horizon_weeks": 30}))
+        back, warnings = decode_sandbox(encode_sandbox(SandboxState(variant=custom)))
+        assert warnings == [] and back.variant.title == title
+        assert back.variant.overrides == custom.overrides
     bad, warnings = decode_sandbox({"scenario": "pivot", "title": "=HYPERLINK(1)"})
     assert bad.variant.title == setup.title
     assert warnings and warnings[0].startswith("URL parameter title = '=HYPERLINK(1)'")

@@ -162,5 +162,5 @@ def test_key_results_say_how_many_replications_a_partial_kpi_rests_on(pair):
     _, baseline, proposal, difference, _ = rows["Detection lag"]
     assert baseline.endswith(", from 2 of 4 replications")
     assert "replications" not in proposal  # from all four
-    assert difference.endswith(" (from 2 of 4 replications)")
+    assert difference.endswith("), from 2 of 4 replications")
     assert "replications" not in rows["52-week retention"][3]

@@ -109,14 +109,19 @@ def test_a_number_the_wrong_way_round_scores_below_a_bold_one_the_right_way():
     base = 0.348
     diffs = rng.normal(-0.017, 0.004, 100)
     samples = base + diffs + rng.normal(0.0, 0.006, 100)
-    none = score_number(0.35, samples, base, "share", diffs=diffs)
-    bold = score_number(0.30, samples, base, "share", diffs=diffs)
-    near = score_number(0.33, samples, base, "share", diffs=diffs)
+    # Typed in whole percent, 35 is the baseline as the question rounds it ("about 35%").
+    none = score_number(0.35, samples, base, "share", diffs=diffs, same_within=0.005)
+    bold = score_number(0.30, samples, base, "share", diffs=diffs, same_within=0.005)
+    near = score_number(0.33, samples, base, "share", diffs=diffs, same_within=0.005)
     assert near.score == 100
     assert none.score <= WRONG_WAY_CAP < bold.score < 100
-    assert "It falls from the baseline's 34.8%; your prediction had it rise." in none.verdict
-    same = score_number(base, samples, base, "share", diffs=diffs)
-    assert same.score <= WRONG_WAY_CAP and "your prediction left it where it was" in same.verdict
+    assert "It falls from the baseline's 34.8%; your prediction left it where it was." in (
+        none.verdict
+    )
+    rise = score_number(0.36, samples, base, "share", diffs=diffs, same_within=0.005)
+    assert rise.score <= WRONG_WAY_CAP and "your prediction had it rise" in rise.verdict
+    same = score_number(0.35, samples, base, "share", diffs=diffs)  # no rounding allowed
+    assert "your prediction had it rise" in same.verdict
     # Without paired differences, or when the change is not clear, there is no wrong way round.
     assert score_number(0.35, samples, base, "share").score > WRONG_WAY_CAP
     flat = rng.normal(0.0, 0.01, 100)

@@ -86,8 +86,9 @@ def _band_reference(values: np.ndarray, lo_q: float, hi_q: float) -> np.ndarray:
         if finite.size == 0:
             continue
         kept = col[~np.isnan(col)]
-        out[0, j] = np.nansum(col) / finite.size
-        out[1:, j] = np.percentile(kept, [lo_q, 50.0, hi_q])
+        with np.errstate(invalid="ignore"):  # inf - inf between two infinite values: NaN
+            out[0, j] = np.nansum(col) / finite.size
+            out[1:, j] = np.percentile(kept, [lo_q, 50.0, hi_q])
     return out
 
 
