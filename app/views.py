@@ -362,7 +362,8 @@ def loopback_note(url: str) -> str | None:
         host = urlsplit(url).hostname or ""
     except ValueError:
         return None
-    if host == "localhost" or host == "::1" or host.startswith("127."):
+    loopback = host in ("localhost", "::1", "0.0.0.0") or host.startswith("127.")
+    if loopback or host.endswith(".localhost"):
         return LOOPBACK_NOTE
     return None
 

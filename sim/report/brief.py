@@ -93,20 +93,22 @@ def brief_charts(base: Results, variant: Results) -> list[BriefChart]:
         )
     )
     diff_frame = compare(base, variant).retention_difference()
+    # Drawn in percentage points, as the app's difference charts are (ticks "+0.5").
+    points = diff_frame.assign(**{c: diff_frame[c] * 100.0 for c in ("mean", "lo", "p50", "hi")})
     out.append(
         BriefChart(
             "Retention difference",
             _svg(
                 charts.band_chart(
-                    {"Proposal − baseline": diff_frame},
+                    {"Proposal − baseline": points},
                     x="age_weeks",
                     x_title="Customer age (weeks)",
-                    y_title="Difference in share active",
-                    unit="share",
+                    y_title="Δ percentage points",
+                    unit="percentage points",
                     delta=True,
                     zero_rule=True,
                     title="Retention: proposal minus baseline (paired)",
-                    y_format="+.1%",
+                    y_format="+.1f",
                     colors={"Proposal − baseline": VARIANT_COLOR},
                 )
             ),

@@ -80,6 +80,8 @@ def test_plain_text_runs_wrapped_lines_on_like_the_presets_markdown():
         ("http://localhost:8501/learn", True),
         ("http://127.0.0.1:8611/", True),
         ("http://[::1]:8501/", True),
+        ("http://0.0.0.0:8501/", True),
+        ("http://app.localhost:8501/", True),
         ("http://10.1.2.3:8501/", False),
         ("https://sandbox.example.org/learn", False),
         ("/learn", False),
