@@ -201,12 +201,17 @@ def _clear_messages() -> None:
 
 
 def _title_after_change(setup: Setup, overrides: dict[str, Any]) -> str:
-    """A preset's title, marked "(modified)" once the settings differ from it."""
+    """The title after Run: unchanged when the settings are; a preset's title, marked
+    "(modified)" once the settings differ from it; any other title (a file's, a link's) marked
+    "(modified)" once the settings differ from its own."""
+    if overrides == dict(setup.overrides):
+        return setup.title  # a new seed or replications: still the same settings
     if setup.preset is not None:
         title = load_preset(setup.preset).title
-        changed = diff(Setup(None, "", overrides).params, base_params(setup.preset))
-        return f"{title} (modified)" if changed else title
-    if overrides != setup.overrides and not setup.title.endswith("(modified)"):
+        if setup.title in (title, f"{title} (modified)"):
+            changed = diff(Setup(None, "", overrides).params, base_params(setup.preset))
+            return f"{title} (modified)" if changed else title
+    if not setup.title.endswith("(modified)"):
         return f"{setup.title} (modified)"
     return setup.title
 

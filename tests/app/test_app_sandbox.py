@@ -6,6 +6,7 @@ import pytest
 
 import sim.runner
 import sim.scenarios
+from app import views
 from sim.outcomes import KPIS
 from sim.report.format import TILE_KPIS
 
@@ -462,3 +463,23 @@ def test_a_link_with_a_title_opens_under_that_title():
     assert at.query_params["title"] == "Proposal X"  # and keeps it in the page's address
     changed = [c for c in texts(at.caption) if c.startswith("Changed from")]
     assert changed and "Sales is paid on" in changed[0]  # what it changed from its preset
+
+
+def test_a_title_of_its_own_stays_until_the_settings_change():
+    """A link's (or file's) title is kept when Run only changes the seed, and marked
+    "(modified)" once a lever moves; a preset's title comes back when its settings do."""
+    at = open_app({"scenario": "pivot", "title": "Proposal X"})
+    at.number_input(key="run.seed").set_value(7)
+    at.button(key="sb.run").click().run()
+    assert_clean(at)
+    assert at.title[0].value == "Proposal X" and at.query_params["seed"] == "7"
+    at.number_input(key="lever.reviews.council.interval_weeks").set_value(2.0)
+    at.button(key="sb.run").click().run()
+    assert at.title[0].value == views.plain("Proposal X (modified)")
+    preset = open_app({"scenario": "pivot"})
+    preset.number_input(key="lever.reviews.council.interval_weeks").set_value(2.0)
+    preset.button(key="sb.run").click().run()
+    assert preset.title[0].value == views.plain("Pivot: the market moves (modified)")
+    preset.number_input(key="lever.reviews.council.interval_weeks").set_value(4.0)
+    preset.button(key="sb.run").click().run()
+    assert preset.title[0].value == views.plain("Pivot: the market moves")
