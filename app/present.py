@@ -36,6 +36,7 @@ from sim.report.format import (
     kpi_value,
     null_reason,
     p_better_text,
+    too_few_pairs,
 )
 from sim.report.links import app_link, base_params, default_preset, format_value, run_query
 from sim.scenarios import ScenarioError
@@ -182,6 +183,8 @@ def tiles(summary: Mapping, comparison: pd.DataFrame | None, base_summary: Mappi
                 delta = fmt_change(row["diff_mean"], k.unit).replace("−", "-")
                 if is_zero_text(delta):
                     delta = 0
+                if too_few_pairs(row):
+                    delta = None
             st.metric(
                 k.label,
                 kpi_value(name, s),

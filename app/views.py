@@ -29,6 +29,7 @@ from sim.report.format import (
     partial_note,
     series_label,
     series_unit,
+    too_few_pairs,
 )
 
 # Characters Markdown (and Streamlit's extensions of it) may read as markup, or as the start of a
@@ -125,6 +126,8 @@ def kpi_tiles(summary: Mapping, comparison: pd.DataFrame | None = None) -> None:
                 if is_zero_text(delta):
                     delta = 0
                 description = p_better_text(row, counts=False, short=True)
+                if few := too_few_pairs(row):  # no arrow: the note under the tiles says why
+                    delta, description = None, None
             row_of_tiles.metric(
                 k.label,
                 kpi_value(name, s),
@@ -135,6 +138,8 @@ def kpi_tiles(summary: Mapping, comparison: pd.DataFrame | None = None) -> None:
                 border=True,
             )
             if note := partial_note(name, s, row):
+                if row is not None and (few := too_few_pairs(row)):
+                    note = f"No change is shown ({few}). {note}"
                 notes.append(f"{k.label}: {note[0].lower()}{note[1:]}")
     for note in notes:
         st.caption(note)
@@ -351,7 +356,7 @@ def run_exports(
 
 LOOPBACK_NOTE = (
     "This address names this computer (localhost), so it opens only here. To hand it out, start "
-    "the app where others can reach it (streamlit run streamlit_app.py --server.address 0.0.0.0) "
+    "the app where others can reach it (with the option `--server.address 0.0.0.0`) "
     "and use this computer's network name or address in place of localhost."
 )
 
@@ -371,6 +376,18 @@ def loopback_note(url: str) -> str | None:
 def share_link(url: str, query: Mapping[str, str], intro: str) -> None:
     """A link to copy and hand out (``url`` with ``query``), said to open only here when it does."""
     st.caption(intro)
-    st.code(url + ("?" + urlencode(query) if query else ""), language=None)
+    # Wrapped, so a long link is read whole rather than scrolled.
+    st.code(link_text(url, query), language=None, wrap_lines=True)
     if note := loopback_note(url):
         st.caption(note)
+
+
+def link_text(url: str, query: Mapping[str, str]) -> str:
+    """``url`` with ``query``: http://host:8501/?… rather than http://host:8501?…"""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        parts = None
+    if parts is not None and parts.netloc and not parts.path:
+        url += "/"
+    return url + ("?" + urlencode(query) if query else "")

@@ -32,9 +32,12 @@ def fmt_level(value: float, unit: str) -> str:
 
 
 def fmt_change(value: float, unit: str) -> str:
-    """A signed difference: +5 points (of a share), −1.6 days, +290 points."""
+    """A signed difference: +5 points (of a share), −1.6 days, +290 points. One that rounds to
+    nothing is "±0.0 points", never "−0.0"."""
     sign = "+" if value > 0 else ("−" if value < 0 else "±")
     mag = abs(value)
+    if sign != "±" and _rounds_to_zero(mag, unit):
+        sign = "±"
     if unit == "share":
         pts = mag * 100
         return f"{sign}{pts:.1f} points" if pts < 10 else f"{sign}{pts:.0f} points"
@@ -44,6 +47,17 @@ def fmt_change(value: float, unit: str) -> str:
         word = "points" if unit == "value points" else "customers"
         return f"{sign}{mag:,.0f} {word}"
     return f"{sign}{mag:.2f}"
+
+
+def _rounds_to_zero(mag: float, unit: str) -> bool:
+    """Whether a magnitude is written as zero by :func:`fmt_change`."""
+    if unit == "share":
+        return round(mag * 100, 1) == 0.0
+    if unit == "days":
+        return round(mag, 1) == 0.0
+    if unit in ("value points", "customers"):
+        return round(mag) == 0
+    return round(mag, 2) == 0.0
 
 
 def _interval(lo: float, hi: float, unit: str) -> str:

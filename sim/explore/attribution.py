@@ -605,7 +605,8 @@ def why(
         )
     if n == 1:
         label = players[0].label
-        what = "setting" if by == "setting" and len(players[0].changes) == 1 else "change"
+        # "the only change that differs" read badly: a group of one change is a setting too.
+        what = "setting" if len(players[0].changes) == 1 else "group of settings"
         return Why(
             f"{label[:1].upper()}{label[1:]} is the only {what} that differs, so the whole "
             f"difference comes from it.",

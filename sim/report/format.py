@@ -127,6 +127,18 @@ def p_better_text(
     return f"{name} {p:.0%}{some}"
 
 
+MIN_PAIRS = 5  # fewer pairs than this (and not every replication): too few to show a change
+
+
+def too_few_pairs(row: Mapping) -> str | None:
+    """For a tile: "1 pair: too few to compare" when a partial KPI's change rests on fewer than
+    ``MIN_PAIRS`` pairs, where an arrow and "P(better) 100%" would read as a firm result."""
+    pairs, reps = row.get("pairs"), row.get("replications")
+    if pairs is None or not reps or pairs >= reps or pairs >= MIN_PAIRS:
+        return None
+    return f"{pairs} pair{'' if pairs == 1 else 's'}: too few to compare"
+
+
 def _pairs(row: Mapping) -> str:
     """ " (5 pairs)" when a paired KPI has a value in only some replications."""
     pairs, reps = row.get("pairs"), row.get("replications")

@@ -483,3 +483,16 @@ def test_a_title_of_its_own_stays_until_the_settings_change():
     preset.number_input(key="lever.reviews.council.interval_weeks").set_value(4.0)
     preset.button(key="sb.run").click().run()
     assert preset.title[0].value == views.plain("Pivot: the market moves")
+
+
+def test_a_change_from_a_single_pair_gets_no_arrow():
+    """Drift in sales: the baseline's detection lag exists in one replication of twelve, so the
+    paired change rests on one pair and is not shown as a firm result."""
+    at = open_app({"reps": "12", "incentives.sales": "local_metric", "base": "aligned-baseline"})
+    assert_clean(at)
+    lag = next(m for m in at.metric if m.label == KPIS["detection_lag_days"].label)
+    assert lag.proto.delta == "" and lag.proto.delta_description == ""
+    (note,) = [c for c in texts(at.caption) if c.startswith("Detection lag:")]
+    assert note.startswith("Detection lag: no change is shown (1 pair: too few to compare).")
+    retention = next(m for m in at.metric if m.label == KPIS["retention_52w"].label)
+    assert retention.proto.delta.startswith("-")  # a change from every pair keeps its arrow

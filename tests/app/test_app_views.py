@@ -91,3 +91,11 @@ def test_plain_text_runs_wrapped_lines_on_like_the_presets_markdown():
 )
 def test_a_link_that_opens_only_on_this_computer_says_so(url, local):
     assert (views.loopback_note(url) == views.LOOPBACK_NOTE) is local
+
+
+def test_a_link_to_share_has_a_path_before_its_query():
+    assert views.link_text("http://h:8501", {"seed": "7"}) == "http://h:8501/?seed=7"
+    assert views.link_text("http://h:8501/learn", {"seed": "7"}) == "http://h:8501/learn?seed=7"
+    assert views.link_text("http://h:8501", {}) == "http://h:8501/"
+    assert views.link_text("/learn", {"a": "b c"}) == "/learn?a=b+c"
+    assert views.link_text("", {}) == ""

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from sim.executors import SerialExecutor
-from sim.explore import FunctionEvaluator, attribute, explain, sentence
+from sim.explore import FunctionEvaluator, attribute, explain, sentence, why
 from sim.explore.attribution import shapley_matrix, subsets
 from sim.explore.levers import ExploreError
 from sim.outcomes import KPI_NAMES
-from sim.params import ParamError, with_overrides
+from sim.params import ParamError, Params, with_overrides
 from sim.runner import compare, run_many
 from tests.explore.helpers import interaction, short
 
@@ -208,3 +208,17 @@ def test_a_switch_is_named_by_the_way_it_was_turned():
         kpis=["value_delivered"],
     )
     assert [p.label for p in back.players] == ["holding the strategy review"]
+
+
+def test_a_single_changed_setting_or_group_is_named_as_such():
+    base = Params()
+    one = with_overrides(base, {"incentives.sales": "local_metric"})
+    text = why(base, one, "retention_52w", replications=10, seed=1, by="group").text
+    assert text == (
+        "Sales' incentive is the only setting that differs, so the whole difference comes from it."
+    )
+    two = with_overrides(
+        base, {"reviews.council.interval_weeks": 2.0, "reviews.council.attendees_per_team": 5.0}
+    )
+    text = why(base, two, "retention_52w", replications=10, seed=1, by="group").text
+    assert "is the only group of settings that differs" in text

@@ -1,6 +1,6 @@
 """How paired comparisons and partly measured KPIs are put into words."""
 
-from sim.report.format import p_better_text, partial_note
+from sim.report.format import MIN_PAIRS, p_better_text, partial_note, too_few_pairs
 
 
 def row(p=0.8, pairs=100, ties=0, reps=100):
@@ -79,3 +79,11 @@ def test_a_message_ends_in_one_full_stop():
     assert full_stop("did you mean incentives.sales?") == "did you mean incentives.sales?"
     assert full_stop("out of range: 1 to 12") == "out of range: 1 to 12."
     assert full_stop(ValueError("done. ")) == "done."
+
+
+def test_a_change_from_too_few_pairs_is_not_shown_as_one():
+    assert too_few_pairs(row(pairs=1)) == "1 pair: too few to compare"
+    assert too_few_pairs(row(pairs=MIN_PAIRS - 1)) == f"{MIN_PAIRS - 1} pairs: too few to compare"
+    assert too_few_pairs(row(pairs=MIN_PAIRS)) is None
+    assert too_few_pairs(row(pairs=3, reps=3)) is None  # every replication: a small run, not a gap
+    assert too_few_pairs({"p_better": 0.5}) is None

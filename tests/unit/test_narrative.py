@@ -109,3 +109,11 @@ def test_a_tradeoff_names_what_clearly_moved_the_other_way():
     mixed = [worse[0], better[1], customers]  # the headline itself is a trade-off: nothing to add
     assert tradeoffs(pd.DataFrame(mixed)) is None
     assert tradeoffs(pd.DataFrame([*worse, ratio, activation])) is None
+
+
+def test_a_change_that_rounds_to_nothing_has_no_sign():
+    assert fmt_change(-0.00004, "share") == "±0.0 points"  # not "−0.0 points"
+    assert fmt_change(-0.0006, "share") == "−0.1 points"
+    assert fmt_change(-0.04, "days") == "±0.0 days"
+    assert fmt_change(0.4, "value points") == "±0 points"
+    assert fmt_change(-3.0, "value points") == "−3 points"
