@@ -32,8 +32,9 @@ from app.state import (
     SandboxState,
     Setup,
     apply_values,
-    base_params,
+    auto_title,
     decode_sandbox,
+    own_title,
     preset_setup,
 )
 from sim.params import ParamError, diff
@@ -206,11 +207,8 @@ def _title_after_change(setup: Setup, overrides: dict[str, Any]) -> str:
     "(modified)" once the settings differ from its own."""
     if overrides == dict(setup.overrides):
         return setup.title  # a new seed or replications: still the same settings
-    if setup.preset is not None:
-        title = load_preset(setup.preset).title
-        if setup.title in (title, f"{title} (modified)"):
-            changed = diff(Setup(None, "", overrides).params, base_params(setup.preset))
-            return f"{title} (modified)" if changed else title
+    if setup.preset is not None and not own_title(setup):
+        return auto_title(setup.preset, Setup(None, "", overrides).params)
     if not setup.title.endswith("(modified)"):
         return f"{setup.title} (modified)"
     return setup.title

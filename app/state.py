@@ -213,14 +213,16 @@ def encode_sandbox(state: SandboxState) -> dict[str, str]:
     return qp
 
 
+def own_title(setup: Setup) -> bool:
+    """Whether the settings' title is their own (a file's, a link's), not the one where they
+    started gives them (:func:`auto_title`; settings with no preset open on the default one)."""
+    return setup.title != auto_title(setup.preset or default_preset(), setup.params)
+
+
 def title_query(setup: Setup) -> dict[str, str]:
-    """``{"title": …}`` when the settings have a title of their own (one a link without it would
-    not give them), else nothing."""
+    """``{"title": …}`` when the settings have a title of their own, else nothing."""
     title = safe_title(setup.title)
-    # A link without a preset opens on the default one: the title it would get from that.
-    if title and title != auto_title(setup.preset or default_preset(), setup.params):
-        return {TITLE_PARAM: title}
-    return {}
+    return {TITLE_PARAM: title} if title and own_title(setup) else {}
 
 
 def _one(value: str | list[str]) -> str:

@@ -119,15 +119,15 @@ def kpi_tiles(summary: Mapping, comparison: pd.DataFrame | None = None) -> None:
                 continue
             delta: str | int | None = None
             description = None
-            row = None
+            row = few = None
             if by_kpi is not None and not is_missing(by_kpi.loc[name, "diff_mean"]):
                 row = by_kpi.loc[name]
-                delta = fmt_delta(row["diff_mean"], k.unit)
-                if is_zero_text(delta):
-                    delta = 0
-                description = p_better_text(row, counts=False, short=True)
-                if few := too_few_pairs(row):  # no arrow: the note under the tiles says why
-                    delta, description = None, None
+                few = too_few_pairs(row)
+                if not few:  # too few pairs: no arrow, and the note under the tiles says why
+                    delta = fmt_delta(row["diff_mean"], k.unit)
+                    if is_zero_text(delta):
+                        delta = 0
+                    description = p_better_text(row, counts=False, short=True)
             row_of_tiles.metric(
                 k.label,
                 kpi_value(name, s),
@@ -138,7 +138,7 @@ def kpi_tiles(summary: Mapping, comparison: pd.DataFrame | None = None) -> None:
                 border=True,
             )
             if note := partial_note(name, s, row):
-                if row is not None and (few := too_few_pairs(row)):
+                if few:
                     note = f"No change is shown ({few}). {note}"
                 notes.append(f"{k.label}: {note[0].lower()}{note[1:]}")
     for note in notes:

@@ -34,30 +34,20 @@ def fmt_level(value: float, unit: str) -> str:
 def fmt_change(value: float, unit: str) -> str:
     """A signed difference: +5 points (of a share), −1.6 days, +290 points. One that rounds to
     nothing is "±0.0 points", never "−0.0"."""
-    sign = "+" if value > 0 else ("−" if value < 0 else "±")
     mag = abs(value)
-    if sign != "±" and _rounds_to_zero(mag, unit):
-        sign = "±"
     if unit == "share":
         pts = mag * 100
-        return f"{sign}{pts:.1f} points" if pts < 10 else f"{sign}{pts:.0f} points"
-    if unit == "days":
-        return f"{sign}{mag:.1f} days"
-    if unit in ("value points", "customers"):
+        body = f"{pts:.1f} points" if pts < 10 else f"{pts:.0f} points"
+    elif unit == "days":
+        body = f"{mag:.1f} days"
+    elif unit in ("value points", "customers"):
         word = "points" if unit == "value points" else "customers"
-        return f"{sign}{mag:,.0f} {word}"
-    return f"{sign}{mag:.2f}"
-
-
-def _rounds_to_zero(mag: float, unit: str) -> bool:
-    """Whether a magnitude is written as zero by :func:`fmt_change`."""
-    if unit == "share":
-        return round(mag * 100, 1) == 0.0
-    if unit == "days":
-        return round(mag, 1) == 0.0
-    if unit in ("value points", "customers"):
-        return round(mag) == 0
-    return round(mag, 2) == 0.0
+        body = f"{mag:,.0f} {word}"
+    else:
+        body = f"{mag:.2f}"
+    written = any(c in "123456789" for c in body)  # the magnitude as written is not zero
+    sign = ("+" if value > 0 else "−") if written else "±"
+    return sign + body
 
 
 def _interval(lo: float, hi: float, unit: str) -> str:

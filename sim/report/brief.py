@@ -22,7 +22,7 @@ from sim.narrative import caveat, fmt_change, fmt_level, headline, tradeoffs
 from sim.outcomes import KPIS, SERIES
 from sim.params import Params, diff, flatten, info
 from sim.report import charts
-from sim.report.format import fmt_value, from_some, y_title
+from sim.report.format import fmt_value, from_count, y_title
 from sim.runner import MODEL_VERSION, Results, compare
 
 BASE_COLOR = charts.BASELINE_COLOR
@@ -161,8 +161,8 @@ def _kpi_rows(base: Results, variant: Results) -> list[tuple[str, ...]]:
                 f"{fmt_change(r['diff_p95'], k.unit)})"
             )
             p = f"{r['p_better']:.0%}"
-            if some := from_some(r):  # " (from 5 of 100 replications)", after the interval's
-                d += ", " + some.strip()[1:-1]
+            if some := from_count(r["pairs"], r["replications"]):
+                d += f", {some}"
         rows.append((k.label, _level(sb[r["kpi"]], k.unit), _level(sv[r["kpi"]], k.unit), d, p))
     return rows
 
@@ -173,9 +173,8 @@ def _level(s: dict, unit: str) -> str:
     text = (
         f"{fmt_level(s['mean'], unit)} ({fmt_level(s['p05'], unit)} to {fmt_level(s['p95'], unit)})"
     )
-    n, of = s.get("n"), s.get("of")
-    if n is not None and of and n < of:
-        text += f", from {n:,} of {of:,} replications"
+    if some := from_count(s.get("n"), s.get("of")):
+        text += f", {some}"
     return text
 
 

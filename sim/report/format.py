@@ -130,19 +130,29 @@ def p_better_text(
 MIN_PAIRS = 5  # fewer pairs than this (and not every replication): too few to show a change
 
 
+def _only_some(n: int | None, of: int | None) -> bool:
+    """Whether a count covers some, but not all, of ``of`` replications (none is said as n/a)."""
+    return bool(n) and bool(of) and n < of
+
+
+def from_count(n: int | None, of: int | None) -> str:
+    """ "from 5 of 100 replications" when a value comes from only some of them, else ""."""
+    return f"from {n:,} of {of:,} replications" if _only_some(n, of) else ""
+
+
 def too_few_pairs(row: Mapping) -> str | None:
     """For a tile: "1 pair: too few to compare" when a partial KPI's change rests on fewer than
     ``MIN_PAIRS`` pairs, where an arrow and "P(better) 100%" would read as a firm result."""
-    pairs, reps = row.get("pairs"), row.get("replications")
-    if pairs is None or not reps or pairs >= reps or pairs >= MIN_PAIRS:
+    pairs = row.get("pairs")
+    if not _only_some(pairs, row.get("replications")) or pairs >= MIN_PAIRS:
         return None
     return f"{pairs} pair{'' if pairs == 1 else 's'}: too few to compare"
 
 
 def _pairs(row: Mapping) -> str:
     """ " (5 pairs)" when a paired KPI has a value in only some replications."""
-    pairs, reps = row.get("pairs"), row.get("replications")
-    if not pairs or not reps or pairs >= reps:
+    pairs = row.get("pairs")
+    if not _only_some(pairs, row.get("replications")):
         return ""
     return f" ({pairs:,} pair{'' if pairs == 1 else 's'})"
 
@@ -196,10 +206,8 @@ def partial_note(name: str, summary: Mapping, row: Mapping | None = None) -> str
 
 def from_some(row: Mapping) -> str:
     """ " (from 5 of 100 replications)" when a paired KPI has a value in only some of them."""
-    pairs, reps = row.get("pairs"), row.get("replications")
-    if not pairs or not reps or pairs >= reps:  # none at all is said as "n/a" instead
-        return ""
-    return f" (from {pairs:,} of {reps:,} replications)"
+    some = from_count(row.get("pairs"), row.get("replications"))
+    return f" ({some})" if some else ""
 
 
 def series_unit(metric: str) -> str:
@@ -375,10 +383,8 @@ def compare_kpi_table(summaries: Mapping[str, Mapping]) -> pd.DataFrame:
 
 def _of_some(s: Mapping) -> str:
     """ "; from 1 of 100 replications" when a KPI has a value in only some of them."""
-    n, of = s.get("n"), s.get("of")
-    if n is None or not of or n >= of:
-        return ""
-    return f"; from {n:,} of {of:,} replications"
+    some = from_count(s.get("n"), s.get("of"))
+    return f"; {some}" if some else ""
 
 
 def kpi_range_short(name: str, s: Mapping) -> str:
