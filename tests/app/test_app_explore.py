@@ -483,6 +483,7 @@ def test_line_chart_has_band_line_points_units_and_tooltips():
         "type": "quantitative",
         "title": "Council interval (weeks)",
         "scale": {"nice": False, "zero": False},
+        "axis": {"values": [1.0, 4.5, 8.0], "format": "~g"},
     }
     assert line["encoding"]["y"]["title"] == "Value delivered (value points)"
     tips = {t["title"]: t["field"] for t in points["encoding"]["tooltip"]}
@@ -490,6 +491,41 @@ def test_line_chart_has_band_line_points_units_and_tooltips():
     rows = next(iter(spec["datasets"].values()))
     assert rows[0]["mean_text"] == "100 pts" and rows[0]["ci_text"] == "95 pts to 105 pts"
     assert spec["usermeta"]["embedOptions"]["renderer"] == "svg"
+
+
+def test_values_spread_in_ratio_get_a_log_axis_with_a_tick_each():
+    values = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
+    frame = sweep_frame(values=values)
+    spec = ec.sweep_line_chart(frame, "reviews.council.interval_weeks", "value_delivered")
+    x = spec.to_dict()["layer"][1]["encoding"]["x"]
+    assert x["scale"] == {"type": "log", "nice": False}
+    assert x["axis"]["values"] == list(values)
+    assert x["title"] == "Council interval (weeks, log scale)"
+
+
+@pytest.mark.parametrize(
+    ("values", "log"),
+    [
+        ((0.5, 1, 2, 4, 8, 16), True),
+        ((1, 2, 4, 8), True),
+        ((1, 3.75, 6.5, 9.25, 12), False),  # evenly spaced: linear
+        ((1, 2, 4), False),  # a ratio under 8
+        ((0, 1, 2, 4, 8, 16), False),  # zero has no place on a log axis
+        ((1, 16), False),  # two points
+        ((1, 2, 3, 4, 5, 6, 7, 8, 9, 10), False),
+    ],
+)
+def test_log_axis_only_for_positive_values_spread_in_ratio(values, log):
+    assert ec.geometric(values) is log
+
+
+def test_many_grid_values_keep_the_default_ticks():
+    values = tuple(float(v) for v in range(1, 15))
+    spec = ec.sweep_line_chart(
+        sweep_frame("org.wip_limit_per_team", values), "org.wip_limit_per_team", "lead_time_days"
+    )
+    x = spec.to_dict()["layer"][1]["encoding"]["x"]
+    assert "values" not in x.get("axis", {})
 
 
 def test_listed_values_draw_dots_with_intervals_in_order():

@@ -49,6 +49,7 @@ from sim.report.explore_charts.sensitivity import (
 )
 from sim.report.explore_charts.sweep import (
     describe_sweep,
+    geometric,
     sweep_chart,
     sweep_heatmap,
     sweep_line_chart,
@@ -70,6 +71,7 @@ __all__ = [
     "describe_candidates",
     "describe_sensitivity",
     "describe_sweep",
+    "geometric",
     "kpi_label",
     "kpi_title",
     "kpi_unit",

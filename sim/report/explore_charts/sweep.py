@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from sim.outcomes import KPIS
@@ -70,7 +71,7 @@ def sweep_line_chart(
     ]
     base = alt.Chart(data)
     if numeric_column(frame[lever]):
-        x = alt.X("a:Q", title=x_title, scale=alt.Scale(nice=False, zero=False))
+        x = _lever_x(data["a"], x_title)
         y_band = alt.Y("ci_lo:Q", title=y_title, axis=y_axis, scale=alt.Scale(zero=False))
         layers = [
             base.mark_area(opacity=0.22, color=VARIANT_COLOR).encode(x=x, y=y_band, y2="ci_hi:Q"),
@@ -97,6 +98,38 @@ def sweep_line_chart(
         ]
     title = f"{kpi_label(kpi)} by {lever_title(lever).split(' (')[0].lower()}"
     return finish_chart(alt.layer(*layers), title, description, height)
+
+
+MAX_TICKS = 12  # up to this many grid values, the axis labels each one
+
+
+def geometric(values: Sequence[float]) -> bool:
+    """Whether grid values are spread evenly in ratio rather than in difference (0.5, 1, 2, 4, 8,
+    say), so that a log axis spaces them better: all positive, at least three, spanning a ratio of
+    8 or more, with steps more even on a log scale than on a linear one."""
+    xs = np.unique(np.asarray(values, dtype=float))
+    xs = xs[np.isfinite(xs)]
+    if xs.size < 3 or xs[0] <= 0 or xs[-1] / xs[0] < 8:
+        return False
+
+    def unevenness(points: np.ndarray) -> float:
+        gaps = np.diff(points)
+        return float(gaps.std() / gaps.mean())
+
+    return unevenness(np.log(xs)) < unevenness(xs)
+
+
+def _lever_x(values: pd.Series, title: str) -> alt.X:
+    """The x encoding of a numeric lever: a log scale for values spread in ratio (say so in the
+    title), and a tick at each grid value when there are few."""
+    grid = sorted(set(values.dropna().tolist()))
+    axis = alt.Axis(values=grid, format="~g") if len(grid) <= MAX_TICKS else alt.Axis()
+    if geometric(grid):
+        title = title[:-1] + ", log scale)" if title.endswith(")") else title + " (log scale)"
+        scale = alt.Scale(type="log", nice=False)
+    else:
+        scale = alt.Scale(nice=False, zero=False)
+    return alt.X("a:Q", title=title, scale=scale, axis=axis)
 
 
 def sweep_heatmap(
