@@ -37,6 +37,7 @@ import streamlit as st
 import sim.explore as engine
 from app import compute
 from app.controls import LEVERS as APP_LEVERS
+from app.explore_links import LINKED, TOOLS
 from sim.executors import (
     SCHEDULER_ENV,
     Cancelled,
@@ -65,7 +66,6 @@ from sim.report.explore_charts import lever_title
 from sim.runner import MODEL_VERSION
 from sim.scenarios import load_preset, preset_names
 
-TOOLS = ("sweep", "sensitivity", "attribution", "optimisation")
 TOOL_NAMES = {
     "sweep": "Sweep",
     "sensitivity": "Sensitivity",
@@ -73,6 +73,12 @@ TOOL_NAMES = {
     "optimisation": "Optimisation",
 }
 SANDBOX = "sandbox"
+# Options for settings that are not a preset's, and where they came from.
+OWN_OPTIONS = {
+    SANDBOX: "Sandbox settings",
+    LINKED["base"]: "From the link",
+    LINKED["variant"]: "Variant from the link",
+}
 MAX_APP_SIMULATIONS = 20_000
 SERIAL_BELOW = 24  # simulations: smaller runs stay in this process (starting pool work costs more)
 CACHE_ENTRIES = 32
@@ -134,14 +140,18 @@ def lever_name(key: str) -> str:
     return f"{name} · {', '.join(s.choices or ())}"
 
 
-def base_options(sandbox: bool) -> list[str]:
-    """Base scenarios on offer: every preset, and the Sandbox's settings when there are some."""
-    return [*preset_names(), *([SANDBOX] if sandbox else [])]
+def base_options(own: Sequence[str] = ()) -> list[str]:
+    """Base scenarios on offer: every preset, then settings that are not a preset's (``own``: the
+    Sandbox's in this session, a link's)."""
+    return [*preset_names(), *(option for option in OWN_OPTIONS if option in own)]
 
 
-def base_name(option: str, sandbox_title: str | None = None) -> str:
-    if option == SANDBOX:
-        return f"Sandbox settings: {sandbox_title}" if sandbox_title else "Sandbox settings"
+def base_name(option: str, own: Mapping[str, Mapping[str, Any]] | None = None) -> str:
+    """A base scenario's name: a preset's title, or where settings of their own came from."""
+    if option in OWN_OPTIONS:
+        title = (own or {}).get(option, {}).get("title")
+        where = OWN_OPTIONS[option]
+        return f"{where}: {title}" if title else where
     try:
         return load_preset(option).title
     except ValueError:
@@ -174,12 +184,17 @@ def app_message(err: BaseException) -> str:
     return text
 
 
-def base_overrides(option: str, sandbox: Mapping[str, Any] | None = None) -> tuple[str, dict]:
-    """(title, non-default settings) of a base scenario: a preset, or the Sandbox's settings."""
-    if option == SANDBOX:
-        if sandbox is None:
-            raise ExploreError("there are no Sandbox settings in this session: pick a preset")
-        return str(sandbox.get("title") or "Sandbox settings"), dict(sandbox.get("overrides", {}))
+def base_overrides(
+    option: str, own: Mapping[str, Mapping[str, Any]] | None = None
+) -> tuple[str, dict]:
+    """(title, non-default settings) of a base scenario: a preset, or settings of their own (the
+    Sandbox's, a link's: ``own`` maps such options to their ``title`` and ``overrides``)."""
+    if option in OWN_OPTIONS:
+        setup = (own or {}).get(option)
+        if setup is None:
+            where = "Sandbox settings" if option == SANDBOX else "settings from a link"
+            raise ExploreError(f"there are no {where} in this session: pick a preset")
+        return str(setup.get("title") or OWN_OPTIONS[option]), dict(setup.get("overrides", {}))
     scenario = load_preset(option)
     return scenario.title, diff(scenario.params)
 

@@ -58,7 +58,9 @@ def fetch(tool: str) -> dict | None:
         st.info(note, icon=":material/stop_circle:")
     req = ss.get(k(tool, "applied"))
     if not req:
-        if not note:
+        if link_note := ss.get(k(tool, "link_note")):
+            st.info(link_note, icon=":material/link:")
+        elif not note:
             st.info(PROMPTS[tool], icon=":material/science:")
         return None
     fresh = req["spec"] != ss.get(k(tool, "done"))

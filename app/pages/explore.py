@@ -12,8 +12,9 @@ import streamlit as st
 
 from app import explore, session, views
 from app.explore import RUNNING, SANDBOX, TOOL_NAMES, TOOLS
+from app.explore_links import DEFAULTS, LEVER_ROWS, decode_explore, encode_explore
 from app.explore_results import k, kpi_name, results
-from app.state import MAX_APP_REPLICATIONS, MAX_SEED
+from app.state import MAX_APP_REPLICATIONS, MAX_SEED, Setup
 from sim.explore.levers import MAX_GRID_POINTS
 from sim.explore.optimise import MAX_CANDIDATES
 from sim.outcomes import KPI_NAMES
@@ -21,68 +22,11 @@ from sim.params import info
 from sim.report.format import full_stop
 
 ss = st.session_state
-LEVER_ROWS = {"sweep": 2, "sensitivity": 4, "optimisation": 3}
-DEFAULTS = {
-    "sweep": {
-        # The U of pattern P3: with the council as the only check, value peaks near weekly.
-        "base": "council-only-drift",
-        "lever1": "reviews.council.interval_weeks",
-        "range1": "0.5,1,2,4,8,16",
-        "lever2": "",
-        "range2": "",
-        "points": 5,
-        "reps": 8,
-        "seed": 1,
-        "weeks": 52,
-    },
-    "sensitivity": {
-        "base": "drifting-incentives",
-        "method": "morris",
-        "lever1": "reviews.council.interval_weeks",
-        "range1": "1:12",
-        "lever2": "org.discovery_share",
-        "range2": "0:0.4",
-        "lever3": "incentives.drift_rate_per_week",
-        "range3": "0.02:0.2",
-        "lever4": "",
-        "range4": "",
-        "samples": 8,
-        "reps": 4,
-        "seed": 1,
-        "weeks": 52,
-    },
-    "attribution": {
-        "base": "aligned-baseline",
-        "variant": "sales-led-drift",
-        "changes": "reviews.council.interval_weeks=8",
-        "by": "setting",
-        "reps": 10,
-        "seed": 1,
-        "weeks": 52,
-    },
-    "optimisation": {
-        "base": "drifting-incentives",
-        "lever1": "reviews.council.interval_weeks",
-        "range1": "0.5:12",
-        "lever2": "reviews.council.attendees_per_team",
-        "range2": "1:8",
-        "lever3": "",
-        "range3": "",
-        "kpi": "value_delivered",
-        "direction": "auto",
-        "constraints": "meeting_overhead_share<=10%",
-        "candidates": 18,
-        "search": "random",
-        "reps": 9,
-        "seed": 1,
-        "weeks": 52,
-    },
-}
-DISPLAY_DEFAULTS = {
-    "ex.sweep.kpi": "value_delivered",
-    "ex.sensitivity.kpi": "value_delivered",
-    "ex.attribution.kpi": "value_delivered",
-}
+# Links open at most this many simulations on their own; a bigger experiment waits for its Run.
+AUTO_RUN_SIMULATIONS = 2_000
+LINK_READ = "ex.link_read"  # the opening link has been read (once per session)
+LINKED_KEY = "ex.linked"  # settings a link spelled out: {option: Setup.to_dict()}
+URL_WARNINGS = "ex.url_warnings"
 LEVER_HELP = (
     "The setting to vary. Type to search the list; any other setting can be typed as its dotted "
     "key (`python -m sim params` lists them all)."
@@ -110,14 +54,25 @@ def sandbox_setup() -> dict | None:
     return dict(applied["setup"]) if isinstance(applied, dict) and "setup" in applied else None
 
 
-def base_label(option: str, sandbox_title: str | None) -> str:
-    """A base scenario's name (the Sandbox's title is passed in: pickers format without a run)."""
-    return explore.base_name(option, sandbox_title)
+def own_setups() -> dict[str, dict]:
+    """Settings on offer that are not a preset's: {option: {"title", "overrides", …}} — the
+    Sandbox's in this session, and those a link spelled out."""
+    own = dict(ss.get(LINKED_KEY) or {})
+    sandbox = sandbox_setup()
+    if sandbox is not None:
+        own[SANDBOX] = sandbox
+    return own
 
 
-def variant_label(option: str, sandbox_title: str | None) -> str:
+def base_label(option: str, own: dict[str, dict]) -> str:
+    """A base scenario's name (the settings of their own are passed in: pickers format without a
+    run)."""
+    return explore.base_name(option, own)
+
+
+def variant_label(option: str, own: dict[str, dict]) -> str:
     """An attribution variant's name (the empty option is the baseline itself)."""
-    return "The baseline" if option == "" else base_label(option, sandbox_title)
+    return "The baseline" if option == "" else base_label(option, own)
 
 
 def sandbox_weeks() -> int:
@@ -127,15 +82,9 @@ def sandbox_weeks() -> int:
     return int(weeks)
 
 
-def sandbox_title() -> str | None:
-    """The title of the Sandbox's applied settings, if any."""
-    setup = sandbox_setup()
-    return setup.get("title") if setup else None
-
-
 def init_inputs() -> None:
     """Give every input a value before it is drawn: the last submitted one, else the default."""
-    bases = explore.base_options(sandbox_setup() is not None)
+    bases = explore.base_options(list(own_setups()))
     for tool, defaults in DEFAULTS.items():
         submitted = ss.get(k(tool, "submitted")) or {}
         from_sandbox = False
@@ -159,8 +108,6 @@ def init_inputs() -> None:
             if name.startswith("lever") and value and value not in explore.lever_keys():
                 value = default  # a key typed in earlier: offer the default again
             ss[key] = value
-    for key, default in DISPLAY_DEFAULTS.items():
-        ss.setdefault(key, default)
 
 
 def handle_interrupted_run() -> None:
@@ -185,6 +132,38 @@ def handle_interrupted_run() -> None:
     ss[k(tool, "note")] = note
 
 
+def open_link() -> None:
+    """Open the experiment of the link this session started with (once): its tool and inputs, run
+    at once unless it is large."""
+    if LINK_READ in ss:
+        return
+    ss[LINK_READ] = True
+    link, warnings = decode_explore(session.take_initial_query("Explore"))
+    ss[URL_WARNINGS] = warnings
+    if link is None:
+        return
+    tool = link.tool
+    ss[LINKED_KEY] = {option: setup.to_dict() for option, setup in link.setups.items()}
+    for name, value in link.values.items():
+        ss[k(tool, name)] = value
+    ss["ex.tab"] = TOOL_NAMES[tool]
+    on_run(tool, from_link=True)
+    req = ss.get(k(tool, "applied"))
+    if req and req["simulations"] > AUTO_RUN_SIMULATIONS:
+        del ss[k(tool, "applied")]
+        ss[k(tool, "link_note")] = (
+            f"This link's {TOOL_NAMES[tool].lower()} runs {req['simulations']:,} simulations, so "
+            f"it waits for you: press Run {TOOL_NAMES[tool].lower()} to start it."
+        )
+
+
+def link_query(tool: str) -> dict[str, str]:
+    """The query parameters of a tool's inputs as last applied (the form's values)."""
+    values = {name: ss.get(k(tool, name)) for name in DEFAULTS[tool]}
+    own = {option: Setup.from_dict(setup) for option, setup in own_setups().items()}
+    return encode_explore(tool, values, own)
+
+
 # --------------------------------------------------------------------------------------------------
 # Requests from the forms
 # --------------------------------------------------------------------------------------------------
@@ -192,7 +171,7 @@ def handle_interrupted_run() -> None:
 
 def base_of(tool: str, name: str = "base") -> tuple[str, dict]:
     """(title, settings at the chosen horizon) of a tool's base scenario."""
-    title, overrides = explore.base_overrides(ss[k(tool, name)], sandbox_setup())
+    title, overrides = explore.base_overrides(ss[k(tool, name)], own_setups())
     return title, explore.with_horizon(overrides, int(ss[k(tool, "weeks")]))
 
 
@@ -228,7 +207,7 @@ def sensitivity_spec() -> dict:
 def attribution_spec() -> dict:
     title, base = base_of("attribution")
     variant_option = ss[k("attribution", "variant")] or ss[k("attribution", "base")]
-    variant_title, variant = explore.base_overrides(variant_option, sandbox_setup())
+    variant_title, variant = explore.base_overrides(variant_option, own_setups())
     changes = explore.parse_changes(ss[k("attribution", "changes")])
     if changes:
         variant_title += " with changes"
@@ -267,10 +246,12 @@ SPECS = {
 }
 
 
-def on_run(tool: str) -> None:
+def on_run(tool: str, from_link: bool = False) -> None:
     """A Run button: check the inputs with the engine; apply them, or say what is wrong."""
-    for name in ("error", "note"):
+    for name in ("error", "note", "link_note"):
         ss.pop(k(tool, name), None)
+    if not from_link:
+        ss.pop(URL_WARNINGS, None)  # they were about the link's inputs
     ss[k(tool, "submitted")] = {k(tool, n): ss.get(k(tool, n)) for n in DEFAULTS[tool]}
     try:
         req = explore.request(tool, SPECS[tool]())
@@ -288,9 +269,9 @@ def on_run(tool: str) -> None:
 def base_picker(tool: str, name: str = "base", label: str = "Start from") -> None:
     st.selectbox(
         label,
-        explore.base_options(sandbox_setup() is not None),
+        explore.base_options(list(own_setups())),
         key=k(tool, name),
-        format_func=functools.partial(base_label, sandbox_title=sandbox_title()),
+        format_func=functools.partial(base_label, own=own_setups()),
         help="A preset, or the settings the Sandbox shows in this session. The horizon below "
         "replaces its own.",
     )
@@ -408,14 +389,14 @@ def sensitivity_form() -> None:
 
 
 def attribution_form() -> None:
-    bases = explore.base_options(sandbox_setup() is not None)
+    bases = explore.base_options(list(own_setups()))
     with st.form("ex.attribution.inputs", enter_to_submit=False):
         base_picker("attribution", label="Baseline")
         st.selectbox(
             "Variant",
             ["", *bases],
             key=k("attribution", "variant"),
-            format_func=functools.partial(variant_label, sandbox_title=sandbox_title()),
+            format_func=functools.partial(variant_label, own=own_setups()),
             help="The scenario to explain, before the changes below.",
         )
         st.text_area(
@@ -496,6 +477,7 @@ def optimisation_form() -> None:
 # --------------------------------------------------------------------------------------------------
 
 handle_interrupted_run()
+open_link()
 init_inputs()
 
 st.title("Explore: which lever matters")
@@ -504,6 +486,7 @@ st.markdown(
     "numbers** — every scenario uses the same replications of the same seed — so differences "
     "come from the levers, not from the luck of the draw."
 )
+views.link_warnings(ss.get(URL_WARNINGS, []))
 
 FORMS = {
     "sweep": sweep_form,
@@ -522,5 +505,13 @@ for tab, tool in zip(tabs, TOOLS, strict=True):
         with left:
             FORMS[tool]()  # every form is drawn, so its inputs keep their values
         if tab.open:
+            query = link_query(tool)
+            if st.query_params.to_dict() != query:
+                st.query_params.from_dict(query)
             with right:
                 results(tool)
+                views.share_link(
+                    st.context.url or "",
+                    query,
+                    "Link to this experiment: it opens this tool with these inputs, as last run.",
+                )

@@ -1,5 +1,6 @@
 """The Explore page in a real browser: a sweep runs on the process pool and draws its chart; Stop
-stops a long run and keeps the page working."""
+stops a long run and keeps the page working; the page's link opens the same experiment in a new
+page."""
 
 from __future__ import annotations
 
@@ -48,3 +49,25 @@ def test_stop_ends_a_long_run_and_the_next_run_works(server_url, new_page):
     set_replications(page, 3)
     page.get_by_role("button", name="Run sweep").click()
     expect(page.locator(DRAWN_CHART)).to_have_count(1, timeout=TIMEOUT_MS)
+
+
+def test_the_experiments_link_opens_the_same_sweep_in_a_new_page(server_url, new_page):
+    page = new_page()
+    page.goto(server_url + "/?scenario=pivot&reviews.council.interval_weeks=3&reps=8")
+    expect(page.locator(DRAWN_CHART).first).to_be_visible(timeout=TIMEOUT_MS)
+    page.get_by_role("link", name="Explore").click()
+    set_replications(page, 3)
+    page.get_by_role("button", name="Run sweep").click()
+    expect(page.locator(DRAWN_CHART)).to_have_count(1, timeout=TIMEOUT_MS)
+    link = page.locator('[data-testid="stCode"]').filter(has_text="tool=sweep").inner_text()
+    assert "base=pivot" in link and "base.reviews.council.interval_weeks=3" in link
+    assert "reps=3" in link and link.endswith(page.url.split("/explore", 1)[1])
+    finding = page.get_by_text("Value delivered is highest at").inner_text()
+
+    other = new_page()
+    other.goto(link)
+    expect(other.locator(DRAWN_CHART)).to_have_count(1, timeout=TIMEOUT_MS)
+    expect(other.get_by_text("Value delivered is highest at")).to_have_text(finding)
+    start = other.get_by_role("combobox", name="Start from")
+    expect(start).to_have_value("From the link: Pivot: the market moves (modified)")
+    assert other.locator('[data-testid="stException"]').count() == 0
