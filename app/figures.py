@@ -13,9 +13,10 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import altair as alt
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import streamlit as st
@@ -174,6 +175,25 @@ def _describe(frames: Mapping[str, pd.DataFrame], what: str, unit: str, width: i
         describe_band(df, x="week", what=f"{what} ({name.lower()})", unit=unit, width=width)
         for name, df in frames.items()
     )
+
+
+# Said under the meeting-overhead chart when its band's upper edge jumps from week to week.
+STAGGERED_REVIEWS = (
+    "The band's upper edge jumps from week to week because reviews that meet every few weeks "
+    "start in a random week of each replication: in any one week only some replications hold "
+    "one, and the edge reaches their meeting load only in weeks where enough of them do."
+)
+
+
+def jumpy_edge(frame: pd.DataFrame) -> bool:
+    """Whether a weekly band's upper edge jumps across most of its range in at least one week in
+    ten (a comb, not a trend)."""
+    hi = frame["hi"].to_numpy(dtype=float)
+    hi = hi[np.isfinite(hi)]
+    if hi.size < 10:
+        return False
+    span = hi.max() - hi.min()
+    return bool(span > 0 and np.mean(np.abs(np.diff(hi)) > span / 2) >= 0.1)
 
 
 def weekly_figure(
@@ -364,10 +384,13 @@ def sandbox_figure_list(
         ]
     if section != DELIVERY:
         raise ValueError(f"no figures for section {section!r}")
+    overhead = weekly("meeting_overhead_share", "chart_overhead", "Meeting overhead")
+    if any(jumpy_edge(f) for f in _series(view, base, "meeting_overhead_share").values()):
+        overhead = replace(overhead, text=f"{overhead.text} {STAGGERED_REVIEWS}")
     figures = [
         alignment_figure(view, base, width, teams),
         weekly("value_delivered", "chart_value", "Value delivered per week"),
-        weekly("meeting_overhead_share", "chart_overhead", "Meeting overhead"),
+        overhead,
         weekly("lead_time_days", "chart_lead_time", "Lead time of released items"),
         weekly(metric, "chart_metric", f"Metric shown: {series_label(metric)}"),
     ]

@@ -240,3 +240,38 @@ def test_a_share_difference_is_drawn_in_points_and_a_long_title_wraps():
         short.chart().to_dict()["title"]["text"] == "Value delivered: variant − baseline (paired)"
     )
     assert short.data["s0"]["mean"].iloc[0] == pytest.approx(0.015)  # not a share: as it is
+
+
+def comb(n: int = 52) -> pd.DataFrame:
+    """A band whose upper edge reaches a review's load only in some weeks."""
+    frame = band(n, level=0.04)
+    frame["hi"] = np.where(np.arange(n) % 3 == 0, 0.2, 0.07)
+    return frame
+
+
+def test_a_band_edge_that_jumps_week_to_week_is_told_apart_from_a_trend():
+    from app.figures import jumpy_edge
+
+    assert jumpy_edge(comb())
+    assert not jumpy_edge(band())  # flat
+    trend = band(52)
+    trend["hi"] = np.linspace(0.1, 0.3, 52)  # a steady rise spans the range but never jumps
+    assert not jumpy_edge(trend)
+    step = band(52)
+    step["hi"] = np.where(np.arange(52) < 26, 0.1, 0.3)  # one jump, as at a shock
+    assert not jumpy_edge(step)
+    assert not jumpy_edge(comb(8))  # too few weeks to tell
+
+
+def test_the_meeting_overhead_chart_explains_its_jumping_edge_only_when_it_jumps():
+    from app.figures import STAGGERED_REVIEWS
+
+    from .helpers import open_app, texts
+
+    def overhead_text(query: dict) -> str:
+        at = open_app({"tab": "delivery", **query})
+        return next(c for c in texts(at.caption) if c.startswith("Share of product capacity"))
+
+    assert overhead_text({}).endswith(STAGGERED_REVIEWS)  # strategy reviews every 13 weeks
+    weekly_only = {"reviews.strategy.enabled": "false", "reviews.council.interval_weeks": "1"}
+    assert STAGGERED_REVIEWS not in overhead_text(weekly_only)
