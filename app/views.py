@@ -13,6 +13,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pandas as pd
 import streamlit as st
+from pandas.io.formats.style import Styler
 
 from app.compute import EVENT_GROUPS, bands_csv, kpis_csv, timeline_table
 from sim.outcomes import KPIS
@@ -210,22 +211,29 @@ _TABLE_UNITS = {
 }
 
 
-def _in_units(weekly: pd.DataFrame) -> pd.DataFrame:
+def _in_units(weekly: pd.DataFrame) -> Styler:
     """A tidy weekly-bands table with each metric's numbers as its chart gives them (shares in
-    percent, days to a tenth) and its unit in a column of its own, so the numbers stay numbers
-    (they sort as numbers)."""
+    percent, days to a tenth) and its unit in a column of its own. The numbers stay numbers (they
+    sort as numbers); each metric's are shown to the same decimals, "0.850" beside "0.848"."""
     out = weekly.copy()
     out["metric"] = weekly["metric"].map(series_label)
     units = weekly["metric"].map(series_unit)
     out.insert(2, "unit", units)
+    columns = list(_BAND_HEADINGS)
+    places: dict[int, pd.Index] = {}
     for unit in units.unique():
         rows = units == unit
         factor, decimals, name = _TABLE_UNITS.get(unit, (1.0, 2, unit))
-        values = out.loc[rows, list(_BAND_HEADINGS)] * factor
-        big = values.abs().max().max() >= 100
-        out.loc[rows, list(_BAND_HEADINGS)] = values.round(0 if big else decimals)
+        values = out.loc[rows, columns] * factor
+        if values.abs().max().max() >= 100:
+            decimals = 0
+        out.loc[rows, columns] = values.round(decimals)
         out.loc[rows, "unit"] = name
-    return out
+        places[decimals] = places.get(decimals, pd.Index([])).append(out.index[rows])
+    styler = out.style
+    for decimals, index in places.items():
+        styler = styler.format(f"{{:,.{decimals}f}}", subset=(index, columns), na_rep="")
+    return styler
 
 
 def chart_tables(view: Mapping, base: Mapping | None, metric: str) -> None:
@@ -259,7 +267,10 @@ def chart_tables(view: Mapping, base: Mapping | None, metric: str) -> None:
             "metric": st.column_config.TextColumn("Metric"),
             "week": st.column_config.NumberColumn("Week", format="%d"),
             "unit": st.column_config.TextColumn("Unit"),
-            **_band_columns("localized"),
+            **{
+                name: st.column_config.NumberColumn(label) for name, label in _BAND_HEADINGS.items()
+            },
+            "run": st.column_config.TextColumn("Run"),
         },
     )
 

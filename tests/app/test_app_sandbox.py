@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pandas as pd
+import pyarrow as pa
 import pytest
 
 import sim.runner
@@ -13,6 +15,12 @@ from sim.report.format import TILE_KPIS
 from .helpers import assert_clean, deltas, open_app, texts, tiles
 
 TILE_LABELS = [KPIS[k].label for k in TILE_KPIS]
+
+
+def displayed(table) -> pd.DataFrame:
+    """A table's cells as the page shows them (a Styler's formatted text)."""
+    display = table.proto.arrow_data.styler.display_values
+    return pa.ipc.open_stream(display).read_all().to_pandas()
 
 
 def test_default_page_shows_kpis_and_charts(app):
@@ -209,6 +217,14 @@ def test_display_options_do_not_rerun_the_model(app, monkeypatch):
     ttv = weekly.loc[("Median time-to-value of the week's cohort", 10)]
     assert ttv["unit"] == "days" and ttv["mean"] == round(ttv["mean"], 1)
     assert weekly["mean"].dtype.kind == "f"  # numbers, which sort as numbers
+    # Each metric's numbers are shown to the same decimals ("0.850" beside "0.848", never "0.85").
+    shown = displayed(at.dataframe[2]).set_index(["metric", "unit"])
+    for unit, places in {"alignment (0 to 1)": 3, "%": 1, "days": 1}.items():
+        cells = shown.xs(unit, level="unit")[["mean", "lo", "p50", "hi"]].stack()
+        cells = cells[cells != ""]
+        assert cells.str.fullmatch(rf"-?[\d,]+\.\d{{{places}}}").all(), (unit, cells.head())
+    counts = shown.xs("items", level="unit")["mean"]
+    assert counts.str.fullmatch(r"[\d,]+").all()
     assert len(calls) == first
     assert at.query_params["tab"] == "tables"
     assert at.query_params["band"] == "50"
