@@ -279,7 +279,8 @@ def _lessons_tab() -> None:
         _prediction_form(name, lesson)
     else:
         _reveal(name, lesson, record)
-    overview.dataframe(teach.lessons_table(), hide_index=True, key="learn_table_lessons")
+    # A static table: each objective is read whole, wrapped (a data grid cut it at 1366 px).
+    overview.table(teach.lessons_table(), hide_index=True, border="horizontal")
 
 
 def _challenge_result(challenge) -> None:

@@ -64,7 +64,7 @@ def test_learn_shows_the_causal_diagram_mechanisms_and_validations():
 def test_the_lessons_tab_lists_every_lesson():
     at = open_learn({"lesson": LESSON})
     assert_clean(at)
-    table = at.dataframe[0].value
+    table = at.table[0].value
     titles = [load_lesson(n).title for n in lesson_names()]
     assert len(table) == 6
     assert [row.split(". ", 1)[1] for row in table["Lesson"]] == titles
@@ -108,7 +108,7 @@ def test_a_lesson_reveals_nothing_before_the_prediction_is_committed():
     against = next(i for i, m in enumerate(order) if m.startswith("**Against the baseline**"))
     assert against < order.index(why) < order.index(lesson.debrief)
     assert lesson.discussion[0] in " ".join(texts(at.markdown))
-    assert at.dataframe[0].value.iloc[0]["Score"] == shown["Score"]
+    assert at.table[0].value.iloc[0]["Score"] == shown["Score"]
 
 
 def test_a_prediction_inside_the_band_scores_100_and_try_again_keeps_history():
