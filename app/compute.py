@@ -27,7 +27,7 @@ import streamlit as st
 
 import sim.runner
 from app.state import from_canonical
-from sim.narrative import is_clear, why_line
+from sim.narrative import why_kpi, why_line
 from sim.outcomes import KPI_NAMES, SERIES_NAMES
 from sim.params import Params, diff
 from sim.runner import MODEL_VERSION, Progress, Results, compare, cpu_count, make_pool
@@ -313,21 +313,6 @@ MAX_WHY_LEVERS = 6
 # Most simulations one explanation may run (2^levers scenarios × replications).
 MAX_WHY_SIMULATIONS = 800
 MIN_WHY_REPLICATIONS = 10
-WHY_KPIS = ("retention_52w", "median_ttv_days", "value_delivered")  # in order of preference
-
-
-def why_kpi(horizon_weeks: int, comparison: pd.DataFrame | None = None) -> str:
-    """The KPI the "why" sentence explains: the first headline KPI that changed clearly in
-    ``comparison`` (:func:`sim.narrative.is_clear`), else 52-week retention, or value delivered
-    when the horizon is too short for retention."""
-    candidates = [k for k in WHY_KPIS if k != "retention_52w" or horizon_weeks >= 52]
-    if comparison is not None:
-        rows = comparison.set_index("kpi")
-        for kpi in candidates:
-            row = rows.loc[kpi]
-            if math.isfinite(row["diff_mean"]) and is_clear(row):
-                return kpi
-    return candidates[0] if horizon_weeks >= 52 else "value_delivered"
 
 
 @st.cache_data(max_entries=CACHE_ENTRIES, ttl=CACHE_TTL_SECONDS, show_spinner=False)
@@ -339,6 +324,7 @@ def run_why(
     model_version: str,
     kpi: str,
     by: str = "setting",
+    total: float | None = None,
 ) -> dict:
     """A sentence attributing ``kpi``'s paired difference to the settings (or groups) that changed.
 
@@ -346,18 +332,29 @@ def run_why(
     settings, on the same seed, within :data:`MAX_WHY_SIMULATIONS`; with one changed setting the
     whole difference is its own and nothing extra runs.
 
+    ``total``, the paired difference over all the replications (the headline's), is what the
+    sentence splits when the attribution runs on fewer (see :func:`sim.explore.why`).
+
     Returns:
         ``text`` (None when there is no explanation), ``reason`` (why not), ``levers`` (how many
-        settings changed) and ``replications`` (per scenario, when an attribution ran).
+        settings changed), ``replications`` (per scenario, when an attribution ran) and
+        ``scaled`` (whether the shares were applied to ``total``).
     """
     base, variant = from_canonical(base_settings), from_canonical(settings)
     # With one changed setting the difference is its own: nothing runs, so no place is taken.
     with POOL_QUEUE.turn(WORKERS >= 2 and len(diff(variant, base)) > 1) as ahead:
-        return _attribute(base, variant, kpi, seed, replications, by, ahead)
+        return _attribute(base, variant, kpi, seed, replications, by, total, ahead)
 
 
 def _attribute(
-    base: Params, variant: Params, kpi: str, seed: int, replications: int, by: str, ahead: int
+    base: Params,
+    variant: Params,
+    kpi: str,
+    seed: int,
+    replications: int,
+    by: str,
+    total: float | None,
+    ahead: int,
 ) -> dict:
     """:func:`run_why`'s attribution, with a progress bar that says how many runs share the pool."""
     from sim.executors import PoolExecutor, SerialExecutor
@@ -386,6 +383,7 @@ def _attribute(
             max_levers=MAX_WHY_LEVERS,
             max_simulations=MAX_WHY_SIMULATIONS,
             min_replications=MIN_WHY_REPLICATIONS,
+            total=total,
             executor=executor,
             progress=report,
         )
@@ -395,6 +393,7 @@ def _attribute(
             "reason": f"the difference could not be attributed: {err}",
             "levers": 0,
             "replications": 0,
+            "scaled": False,
         }
     finally:
         bar.empty()
@@ -403,13 +402,25 @@ def _attribute(
         "reason": found.reason,
         "levers": found.levers,
         "replications": found.replications,
+        "scaled": found.scaled,
     }
 
 
 def why(
-    base_settings: str, settings: str, seed: int, replications: int, kpi: str, by: str = "setting"
+    base_settings: str,
+    settings: str,
+    seed: int,
+    replications: int,
+    kpi: str,
+    by: str = "setting",
+    comparison: pd.DataFrame | None = None,
 ) -> dict:
-    return run_why(base_settings, settings, seed, replications, MODEL_VERSION, kpi, by)
+    """:func:`run_why` for the current model; ``comparison`` (``Comparison.kpis()`` of the whole
+    run) gives the difference the sentence splits."""
+    total = None
+    if comparison is not None:
+        total = float(comparison.set_index("kpi").loc[kpi, "diff_mean"])
+    return run_why(base_settings, settings, seed, replications, MODEL_VERSION, kpi, by, total)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -441,7 +452,7 @@ def brief_html(
     base = results(base_settings, seed, replications)
     table = compare(base, variant).kpis()
     kpi = why_kpi(variant.weeks, table)
-    explanation = why(base_settings, settings, seed, replications, kpi)
+    explanation = why(base_settings, settings, seed, replications, kpi, comparison=table)
     text = explanation["text"]
     return render(
         base,

@@ -25,6 +25,7 @@ from sim.narrative import (
     headline,
     tradeoffs,
     why_line,
+    why_source,
 )
 from sim.outcomes import KPIS
 from sim.params import diff
@@ -303,17 +304,19 @@ def show(
         st.subheader(views.plain(other_side), anchor=False)
     kpi = compute.why_kpi(setup.params.horizon_weeks, paired["kpis"])
     try:
-        reason = compute.why(base_settings, settings, seed, replications, kpi)
+        reason = compute.why(
+            base_settings, settings, seed, replications, kpi, comparison=paired["kpis"]
+        )
     except Exception as err:  # the explanation is extra: the page goes on without it
         reason = {"text": None, "reason": f"the difference could not be attributed: {err}"}
     if reason["text"]:
         text = why_line(reason["text"], paired["kpis"].set_index("kpi").loc[kpi])
         st.subheader(views.plain(f"Why: {text}"), anchor=False)
-        if reason.get("replications") and reason["replications"] < replications:
-            st.caption(
-                f"Why: Shapley attribution over the {reason['levers']} changed settings, from "
-                f"{reason['replications']} paired replications of each combination."
-            )
+        source = why_source(
+            replications, reason["levers"], reason["replications"], reason.get("scaled", False)
+        )
+        if source:
+            st.caption(source)
     else:
         st.caption(views.plain(f"No “why” sentence: {full_stop(reason['reason'])}"))
     st.caption(caveat(replications, setup.params.horizon_weeks, seed))

@@ -412,8 +412,13 @@ def cmd_brief(args: argparse.Namespace) -> int:
 
     from sim.executors import PoolExecutor, SerialExecutor
     from sim.explore import why
+    from sim.narrative import why_kpi, why_line
 
-    kpi = "retention_52w" if base.weeks >= 52 else "value_delivered"
+    # The same sentence as the app's brief: the first headline KPI that clearly changed, split
+    # to the whole run's difference, with a word of caution when that change is not clear.
+    table = runner.compare(base, variant).kpis()
+    kpi = why_kpi(base.weeks, table)
+    row = table.set_index("kpi").loc[kpi]
     executor = (
         PoolExecutor(pool=runner.shared_pool(args.workers))
         if args.workers > 1
@@ -425,6 +430,7 @@ def cmd_brief(args: argparse.Namespace) -> int:
         kpi,
         replications=args.replications,
         seed=args.seed,
+        total=float(row["diff_mean"]),
         executor=executor,
         progress=None if args.quiet else ProgressBar("explaining"),
     )
@@ -446,7 +452,7 @@ def cmd_brief(args: argparse.Namespace) -> int:
         command=command_line(
             args.baseline, args.variant, args.seed, args.replications, base.weeks, extra
         ),
-        why=explanation.text,
+        why=why_line(explanation.text, row) if explanation.text else None,
     )
     out.write_text(page, encoding="utf-8")
     print(f"wrote {out}", file=sys.stderr)

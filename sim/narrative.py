@@ -81,6 +81,38 @@ def why_line(text: str, row: Mapping[str, Any] | None) -> str:
     return text + WHY_UNCLEAR
 
 
+# The KPIs a "why" sentence may explain, in order of preference.
+WHY_KPIS = ("retention_52w", "median_ttv_days", "value_delivered")
+
+
+def why_kpi(horizon_weeks: int, comparison: Any = None) -> str:
+    """The KPI the "why" sentence explains: the first of :data:`WHY_KPIS` that changed clearly in
+    ``comparison`` (a ``Comparison.kpis()`` table; see :func:`is_clear`), else 52-week retention,
+    or value delivered when the horizon is too short for retention."""
+    candidates = [k for k in WHY_KPIS if k != "retention_52w" or horizon_weeks >= 52]
+    if comparison is not None:
+        rows = comparison.set_index("kpi")
+        for kpi in candidates:
+            row = rows.loc[kpi]
+            if math.isfinite(row["diff_mean"]) and is_clear(row):
+                return kpi
+    return candidates[0] if horizon_weeks >= 52 else "value_delivered"
+
+
+def why_source(replications: int, levers: int, per_combination: int, scaled: bool) -> str | None:
+    """Where a "why" sentence's numbers come from, when its attribution ran on fewer replications
+    than the run it explains (None when it ran on all of them, or did not run)."""
+    if not per_combination or per_combination >= replications:
+        return None
+    text = (
+        f"Why: Shapley attribution over the {levers} changed settings, from {per_combination} "
+        "paired replications of each combination"
+    )
+    if scaled:
+        return text + f"; their shares are applied to the difference over all {replications}."
+    return text + "."
+
+
 def kpi_clause(row: Mapping[str, Any]) -> str | None:
     """One clause for one KPI row of ``Comparison.kpis()``; None when the KPI is undefined."""
     name = row["kpi"]

@@ -568,6 +568,7 @@ class Why:
     reason: str
     levers: int  # players (settings or groups) that changed
     replications: int  # per scenario, when an attribution ran (0 otherwise)
+    scaled: bool = False  # shares from fewer replications, applied to the whole run's difference
 
 
 def why(
@@ -581,6 +582,7 @@ def why(
     max_levers: int = 6,
     max_simulations: int = 800,
     min_replications: int = 10,
+    total: float | None = None,
     executor: TaskExecutor | None = None,
     progress: Progress | None = None,
 ) -> Why:
@@ -589,6 +591,13 @@ def why(
     Runs Shapley attribution over at most ``max_levers`` players, with as many replications as fit
     in ``max_simulations`` (2^players scenarios each) but at least ``min_replications``; a single
     changed player takes the whole difference without running anything.
+
+    Args:
+        total: the paired mean difference over all ``replications`` (what a headline states).
+            When the attribution runs on fewer, its difference differs a little from this one; its
+            players' shares are then applied to ``total``, so the sentence's whole is the
+            headline's. Shares are not applied across a change of sign (nor to a zero
+            difference): the attribution's own numbers are kept.
     """
     changed = diff(variant, baseline)
     if not changed:
@@ -625,4 +634,16 @@ def why(
         executor=executor,
         progress=progress,
     )
-    return Why(found.explain(kpi), "", n, reps)
+    contributions = [(p.label, c) for p, c in found.contributions(kpi)]
+    part = found.difference(kpi)
+    if (
+        reps < replications
+        and total is not None
+        and math.isfinite(total)
+        and math.isfinite(part)
+        and total * part > 0
+    ):
+        factor = total / part
+        text = sentence(kpi, total, [(label, c * factor) for label, c in contributions])
+        return Why(text, "", n, reps, scaled=True)
+    return Why(sentence(kpi, part, contributions), "", n, reps)

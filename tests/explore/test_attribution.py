@@ -222,3 +222,33 @@ def test_a_single_changed_setting_or_group_is_named_as_such():
     )
     text = why(base, two, "retention_52w", replications=10, seed=1, by="group").text
     assert "is the only group of settings that differs" in text
+
+
+def test_a_why_on_fewer_replications_splits_the_whole_runs_difference():
+    """Two changed settings at 4 replications each (the budget allows 4 of 8), explaining a run of
+    8: the sentence splits the 8-replication difference, in the 4-replication shares."""
+    base = short({"horizon_weeks": 40})
+    variant = with_overrides(
+        base, {"incentives.sales": "local_metric", "org.wip_limit_per_team": 4}
+    )
+    kpi = "value_delivered"
+    whole = compare(run_many(base, 8, seed=3), run_many(variant, 8, seed=3)).kpis()
+    total = float(whole.set_index("kpi").loc[kpi, "diff_mean"])
+    part = attribute(base, variant, replications=4, seed=3, kpis=(kpi,), executor=SERIAL)
+    assert part.difference(kpi) != pytest.approx(total)  # the two runs' differences differ
+
+    kw = {"replications": 8, "seed": 3, "max_simulations": 16, "min_replications": 2}
+    found = why(base, variant, kpi, total=total, executor=SERIAL, **kw)
+    assert found.replications == 4 and found.scaled
+    factor = total / part.difference(kpi)
+    expected = sentence(kpi, total, [(p.label, c * factor) for p, c in part.contributions(kpi)])
+    assert found.text == expected
+    assert found.text != explain(part, kpi)
+
+    # Without the whole run's difference, or across a change of sign: the attribution's own.
+    assert why(base, variant, kpi, executor=SERIAL, **kw).text == explain(part, kpi)
+    flipped = why(base, variant, kpi, total=-total, executor=SERIAL, **kw)
+    assert not flipped.scaled and flipped.text == explain(part, kpi)
+    # On all the replications there is nothing to scale.
+    full = why(base, variant, kpi, total=total, executor=SERIAL, **{**kw, "replications": 4})
+    assert not full.scaled and full.text == explain(part, kpi)

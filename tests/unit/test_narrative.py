@@ -12,6 +12,7 @@ from sim.narrative import (
     kpi_clause,
     tradeoffs,
     why_line,
+    why_source,
 )
 
 
@@ -117,3 +118,13 @@ def test_a_change_that_rounds_to_nothing_has_no_sign():
     assert fmt_change(-0.04, "days") == "±0.0 days"
     assert fmt_change(0.4, "value points") == "±0 points"
     assert fmt_change(-3.0, "value points") == "−3 points"
+
+
+def test_a_why_on_fewer_replications_says_where_its_numbers_come_from():
+    assert why_source(100, 5, 25, scaled=True) == (
+        "Why: Shapley attribution over the 5 changed settings, from 25 paired replications of "
+        "each combination; their shares are applied to the difference over all 100."
+    )
+    assert why_source(100, 5, 25, scaled=False).endswith("of each combination.")
+    assert why_source(30, 3, 30, scaled=False) is None  # ran on every replication
+    assert why_source(100, 1, 0, scaled=False) is None  # one setting: nothing ran
