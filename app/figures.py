@@ -250,16 +250,18 @@ def difference_figure(
     width: int,
     key: str,
     section: str,
+    variant: str = "variant",
 ) -> Figure:
-    """Variant − baseline on common random numbers, with its band and a zero line."""
+    """Variant − baseline on common random numbers, with its band and a zero line (``variant``
+    names the run in the title: "proposal", say)."""
     x_word = "age" if x == "age_weeks" else "week"
     # Retention's difference is read at 52 weeks, as its tile is (the oldest ages rest on the
     # fewest customers).
     at = 52 if x == "age_weeks" else None
     text = describe_difference(diff, x=x, what=what, unit=unit, width=width, x_word=x_word, at=at)
     share = unit.startswith("share")
-    name = "Variant − baseline"
-    title = f"{what}: variant − baseline (paired)"
+    name = f"{variant.capitalize()} − baseline"
+    title = f"{what}: {variant} − baseline (paired)"
     layout = {
         "series": [name],
         "x": x,
@@ -268,7 +270,7 @@ def difference_figure(
         "y_title": "Δ percentage points" if share else f"Δ {unit}",
         "y_format": "+.1f" if share else None,
         # A long title takes two lines rather than being cut short on a half-width chart.
-        "title": [f"{what}:", "variant − baseline (paired)"] if len(title) > 48 else title,
+        "title": [f"{what}:", f"{variant} − baseline (paired)"] if len(title) > 48 else title,
         "colors": {name: charts.VARIANT_COLOR},
         "zero_rule": True,
     }
@@ -537,9 +539,12 @@ def for_projector(spec: dict) -> dict:
 def present_figures(
     settings: str, base_settings: str, seed: int, replications: int, model_version: str, width: int
 ) -> list[dict]:
-    """Presentation mode's charts: retention by age and value delivered, baseline vs proposal."""
+    """Presentation mode's charts: retention by age with its paired difference (the two curves
+    are often a point or two apart, hard to tell apart from across a room), and value delivered,
+    baseline vs proposal."""
     view = compute.run_view(settings, seed, replications, model_version, width)
     base = compute.run_view(base_settings, seed, replications, model_version, width)
+    paired = compute.run_paired(base_settings, settings, seed, replications, model_version, width)
     figures = [
         pair_figure(
             view,
@@ -550,7 +555,19 @@ def present_figures(
             key=f"present_chart_{chart}",
             section="Presentation",
             title=title,
-        ).to_dict()
+        )
         for chart, title in PRESENT_CHARTS
     ]
-    return [{**fig, "spec": for_projector(fig["spec"])} for fig in figures]
+    difference = difference_figure(
+        paired["retention"],
+        x="age_weeks",
+        x_title="Customer age (weeks)",
+        what="Retention",
+        unit="share",
+        width=width,
+        key="present_chart_retention_diff",
+        section="Presentation",
+        variant="proposal",
+    )
+    figures.insert(1, difference)
+    return [{**fig.to_dict(), "spec": for_projector(fig.to_dict()["spec"])} for fig in figures]

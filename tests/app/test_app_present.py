@@ -48,7 +48,11 @@ def assert_presenting(at: AppTest) -> None:
     # No clutter: no levers, no display options, no data tabs.
     assert not at.sidebar.selectbox and not at.sidebar.button
     assert not at.tabs and not at.get("select_slider")
-    assert len(at.get("vega_lite_chart")) == 2
+    # Retention, its paired difference (the curves are a point or two apart), value delivered.
+    specs = [json.loads(chart.proto.spec) for chart in at.get("vega_lite_chart")]
+    assert len(specs) == 3
+    assert specs[1]["title"]["text"] == "Retention: proposal − baseline (paired)"
+    assert any(c.startswith("Retention at age 52: -") for c in texts(at.caption))
     for chart in at.get("vega_lite_chart"):  # text to read from across a room, a taller plot
         spec = json.loads(chart.proto.spec)
         for part in ("axis", "legend"):

@@ -24,7 +24,7 @@ def open_presentation(page: Page, server_url: str) -> None:
     page.goto(server_url + "/" + QUERY)
     expect(page.locator(TILE)).to_have_count(3, timeout=TIMEOUT_MS)
     expect(page.get_by_text(re.compile(r"^Why: "))).to_be_visible(timeout=TIMEOUT_MS)
-    expect(page.locator(DRAWN_CHART)).to_have_count(2, timeout=TIMEOUT_MS)
+    expect(page.locator(DRAWN_CHART)).to_have_count(3, timeout=TIMEOUT_MS)
     expect(page.locator(RUNNING)).to_have_count(0, timeout=TIMEOUT_MS)
 
 
