@@ -240,6 +240,13 @@ def retention_figure(
     return Figure(key, "band", layout, data, text, "Customers")
 
 
+# Said under retention's paired difference, whose value at age 52 is read beside the tile's.
+CURVE_VS_TILE = (
+    "The curve pools every cohort at each age; the 52-week retention tile counts only the "
+    "customers at least a year old, so at 52 weeks the two can differ a little."
+)
+
+
 def difference_figure(
     diff: pd.DataFrame,
     *,
@@ -259,6 +266,8 @@ def difference_figure(
     # fewest customers).
     at = 52 if x == "age_weeks" else None
     text = describe_difference(diff, x=x, what=what, unit=unit, width=width, x_word=x_word, at=at)
+    if x == "age_weeks":
+        text += " " + CURVE_VS_TILE
     share = unit.startswith("share")
     name = f"{variant.capitalize()} − baseline"
     title = f"{what}: {variant} − baseline (paired)"
