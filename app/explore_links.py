@@ -16,15 +16,16 @@ typed into the form.
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from app.state import (
     Setup,
+    _drop_unknown,
     _int_param,
     _one,
-    _preset_param,
     _setup_from,
     _title_param,
     auto_title,
@@ -39,6 +40,7 @@ from sim.report.links import (
     CUSTOM_BASE,
     setting_params,
 )
+from sim.scenarios import preset_names, safe_title
 
 TOOL_PARAM = "tool"
 TOOLS = ("sweep", "sensitivity", "attribution", "optimisation")
@@ -127,8 +129,11 @@ CHOICES = {
     "search": ("random", "grid"),
     "kpi": tuple(KPI_NAMES),
 }
-# Free text the engine checks at Run: a range on one line, changes and constraints one a line.
-MAX_TEXT = {"range": 200, "changes": 2000, "constraints": 2000}
+# Free text the engine checks at Run (a range on one line, changes and constraints one a line):
+# at most this long, in the form as in a link.
+MAX_TEXT = 2_000
+# Tools whose ``kpi`` only picks the KPI shown (the optimisation's is its objective).
+DISPLAY_KPI_TOOLS = ("sweep", "sensitivity", "attribution")
 
 
 @dataclass
@@ -165,8 +170,9 @@ def encode_explore(
 def _scenario_query(name: str, setup: Setup) -> dict[str, str]:
     qp = {name: setup.preset or CUSTOM_BASE}
     qp.update(setting_params(setup.preset, setup.params, f"{name}."))
-    if setup.title != auto_title(setup.preset, setup.params):  # a title of its own
-        qp[f"{name}.{TITLE_KEY}"] = setup.title
+    title = safe_title(setup.title)
+    if title and title != auto_title(setup.preset, setup.params):  # a title of its own
+        qp[f"{name}.{TITLE_KEY}"] = title
     return qp
 
 
@@ -236,14 +242,13 @@ def _input(tool: str, name: str, text: str, warnings: list[str]) -> Any:
             f"Using {shown(default) if default else 'none'}."
         )
         return default
-    limit = MAX_TEXT["range" if name.startswith("range") else name]
     lines = text.replace("\r\n", "\n").split("\n")
     if name.startswith("range") and len(lines) > 1:
         problem = "one line"
-    elif len(text) > limit:
-        problem = f"at most {limit:,} characters"
-    elif not all(line.isprintable() for line in lines):
-        problem = "printable text"
+    elif len(text) > MAX_TEXT:
+        problem = f"at most {MAX_TEXT:,} characters"
+    elif not all(_typeable(line) for line in lines):
+        problem = "text without control characters"
     else:
         return "\n".join(lines)
     warnings.append(
@@ -253,20 +258,40 @@ def _input(tool: str, name: str, text: str, warnings: list[str]) -> Any:
     return default
 
 
+def _typeable(line: str) -> bool:
+    """Whether a line holds only what can be typed into the form: no control or format
+    characters (a tab or a no-break space is fine)."""
+    return all(ch == "\t" or unicodedata.category(ch)[0] != "C" for ch in line)
+
+
 def _scenario(
     link: ExploreLink, name: str, text: str | None, raw: dict[str, str], warnings: list[str]
 ) -> None:
     """A scenario input: a preset, the baseline itself (the variant), or settings spelled out."""
     default = DEFAULTS[link.tool][name]
     title_text = raw.pop(TITLE_KEY, None)
-    if name == "variant" and text == SAME_AS_BASE and not raw:
+    if name == "variant" and text == SAME_AS_BASE:
+        if raw or title_text is not None:
+            warnings.append(
+                f"URL parameters {name}.* were ignored: {name} = {SAME_AS_BASE} is the baseline "
+                "itself, which has no settings of its own."
+            )
         link.values[name] = ""
         return
     preset: str | None = default
-    if text is not None and text != CUSTOM_BASE:
-        preset = _preset_param(name, text, warnings) or default
-    elif text == CUSTOM_BASE:
+    if text == CUSTOM_BASE:
         preset = None
+    elif text is not None and text not in preset_names():
+        allowed = f"a preset ({', '.join(preset_names())}) or {CUSTOM_BASE}"
+        if name == "variant":
+            allowed += f", or {SAME_AS_BASE}"
+        warnings.append(
+            f"URL parameter {name} = {shown(text)} is not allowed: {allowed}. Starting from "
+            f"{default} instead."
+        )
+    elif text is not None:
+        preset = text
+    _drop_unknown(raw, f"{name}.", warnings)
     if not raw and title_text is None:
         link.values[name] = preset if preset is not None else _linked(link, name, None, {})
         return

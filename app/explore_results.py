@@ -113,11 +113,22 @@ def run_caption(data: dict, what: str) -> None:
     )
 
 
+def _keep_kpi(tool: str) -> None:
+    """Keep the KPI shown past the next visit to another tab or page (a widget's own state does
+    not outlive a run it is not drawn in)."""
+    ss[k(tool, "kpi_kept")] = ss[k(tool, "kpi")]
+
+
 def kpi_picker(tool: str, kpis: list[str] | None = None) -> str:
+    options = kpis or list(KPI_NAMES)
+    if ss.get(k(tool, "kpi")) not in options:
+        ss[k(tool, "kpi")] = options[0]
     return st.selectbox(
         "KPI shown",
-        kpis or list(KPI_NAMES),
+        options,
         key=k(tool, "kpi"),
+        on_change=_keep_kpi,
+        args=(tool,),
         format_func=kpi_name,
         help="Every KPI was computed in the run: choosing another one redraws without "
         "simulating again.",

@@ -12,7 +12,15 @@ import streamlit as st
 
 from app import explore, session, views
 from app.explore import RUNNING, SANDBOX, TOOL_NAMES, TOOLS
-from app.explore_links import DEFAULTS, LEVER_ROWS, decode_explore, encode_explore
+from app.explore_links import (
+    DEFAULTS,
+    DISPLAY_KPI_TOOLS,
+    LEVER_ROWS,
+    LINKED,
+    MAX_TEXT,
+    decode_explore,
+    encode_explore,
+)
 from app.explore_results import k, kpi_name, results
 from app.state import MAX_APP_REPLICATIONS, MAX_SEED, Setup
 from sim.explore.levers import MAX_GRID_POINTS
@@ -64,6 +72,13 @@ def own_setups() -> dict[str, dict]:
     return own
 
 
+def bases(name: str = "base") -> list[str]:
+    """The scenarios a picker offers: presets, then settings of their own (a link's variant is
+    offered only as a variant)."""
+    own = [o for o in own_setups() if name == "variant" or o != LINKED["variant"]]
+    return explore.base_options(own)
+
+
 def base_label(option: str, own: dict[str, dict]) -> str:
     """A base scenario's name (the settings of their own are passed in: pickers format without a
     run)."""
@@ -84,7 +99,6 @@ def sandbox_weeks() -> int:
 
 def init_inputs() -> None:
     """Give every input a value before it is drawn: the last submitted one, else the default."""
-    bases = explore.base_options(list(own_setups()))
     for tool, defaults in DEFAULTS.items():
         submitted = ss.get(k(tool, "submitted")) or {}
         from_sandbox = False
@@ -96,15 +110,17 @@ def init_inputs() -> None:
             if (
                 name == "base"
                 and key not in submitted
-                and SANDBOX in bases
+                and SANDBOX in bases()
                 and tool != "attribution"
             ):
                 value = SANDBOX  # start from what the Sandbox shows
                 from_sandbox = True
             if name == "weeks" and from_sandbox and key not in submitted:
                 value = sandbox_weeks()  # its horizon too, so the numbers match its tiles
-            if name in ("base", "variant") and value not in bases and value != "":
+            if name in ("base", "variant") and value not in bases(name) and value != "":
                 value = default
+            if name == "kpi" and tool in DISPLAY_KPI_TOOLS:
+                value = ss.get(k(tool, "kpi_kept"), value)  # the KPI shown outlives the tab
             if name.startswith("lever") and value and value not in explore.lever_keys():
                 value = default  # a key typed in earlier: offer the default again
             ss[key] = value
@@ -146,22 +162,38 @@ def open_link() -> None:
     ss[LINKED_KEY] = {option: setup.to_dict() for option, setup in link.setups.items()}
     for name, value in link.values.items():
         ss[k(tool, name)] = value
+    if tool in DISPLAY_KPI_TOOLS:
+        ss[k(tool, "kpi_kept")] = link.values["kpi"]
     ss["ex.tab"] = TOOL_NAMES[tool]
     on_run(tool, from_link=True)
     req = ss.get(k(tool, "applied"))
     if req and req["simulations"] > AUTO_RUN_SIMULATIONS:
         del ss[k(tool, "applied")]
+        ss[k(tool, "waiting_query")] = req["query"]  # the page keeps the link until it runs
         ss[k(tool, "link_note")] = (
             f"This link's {TOOL_NAMES[tool].lower()} runs {req['simulations']:,} simulations, so "
             f"it waits for you: press Run {TOOL_NAMES[tool].lower()} to start it."
         )
 
 
-def link_query(tool: str) -> dict[str, str]:
-    """The query parameters of a tool's inputs as last applied (the form's values)."""
+def inputs_query(tool: str) -> dict[str, str]:
+    """The query parameters of a tool's inputs as the form holds them (without the KPI shown)."""
     values = {name: ss.get(k(tool, name)) for name in DEFAULTS[tool]}
+    if tool in DISPLAY_KPI_TOOLS:
+        values.pop("kpi")
     own = {option: Setup.from_dict(setup) for option, setup in own_setups().items()}
     return encode_explore(tool, values, own)
+
+
+def link_query(tool: str) -> dict[str, str]:
+    """The link to the results shown: the inputs of the run they came from (a stopped or refused
+    run leaves the previous results, and their link), with the KPI shown; nothing before a run."""
+    applied = ss.get(k(tool, "applied"))
+    query = dict((applied or {}).get("query") or ss.get(k(tool, "waiting_query")) or {})
+    kpi = ss.get(k(tool, "kpi"))
+    if query and tool in DISPLAY_KPI_TOOLS and kpi != DEFAULTS[tool]["kpi"]:
+        query["kpi"] = kpi
+    return query
 
 
 # --------------------------------------------------------------------------------------------------
@@ -248,7 +280,7 @@ SPECS = {
 
 def on_run(tool: str, from_link: bool = False) -> None:
     """A Run button: check the inputs with the engine; apply them, or say what is wrong."""
-    for name in ("error", "note", "link_note"):
+    for name in ("error", "note", "link_note", "waiting_query"):
         ss.pop(k(tool, name), None)
     if not from_link:
         ss.pop(URL_WARNINGS, None)  # they were about the link's inputs
@@ -258,7 +290,7 @@ def on_run(tool: str, from_link: bool = False) -> None:
     except Exception as err:  # every problem is one line on the page; nothing runs
         ss[k(tool, "error")] = f"Not run: {full_stop(explore.app_message(err))}"
         return
-    ss[k(tool, "applied")] = req
+    ss[k(tool, "applied")] = {**req, "query": inputs_query(tool)}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -269,11 +301,11 @@ def on_run(tool: str, from_link: bool = False) -> None:
 def base_picker(tool: str, name: str = "base", label: str = "Start from") -> None:
     st.selectbox(
         label,
-        explore.base_options(list(own_setups())),
+        bases(name),
         key=k(tool, name),
         format_func=functools.partial(base_label, own=own_setups()),
-        help="A preset, or the settings the Sandbox shows in this session. The horizon below "
-        "replaces its own.",
+        help="A preset, the settings the Sandbox shows in this session, or settings a link "
+        "brought. The horizon below replaces its own.",
     )
 
 
@@ -292,6 +324,7 @@ def lever_inputs(tool: str, numeric_only: bool = False) -> None:
         st.text_input(
             f"Range or values of lever {i}",
             key=k(tool, f"range{i}"),
+            max_chars=MAX_TEXT,
             placeholder="lo:hi, or v1,v2,…",
             help=RANGE_HELP,
         )
@@ -389,12 +422,11 @@ def sensitivity_form() -> None:
 
 
 def attribution_form() -> None:
-    bases = explore.base_options(list(own_setups()))
     with st.form("ex.attribution.inputs", enter_to_submit=False):
         base_picker("attribution", label="Baseline")
         st.selectbox(
             "Variant",
-            ["", *bases],
+            ["", *bases("variant")],
             key=k("attribution", "variant"),
             format_func=functools.partial(variant_label, own=own_setups()),
             help="The scenario to explain, before the changes below.",
@@ -403,6 +435,7 @@ def attribution_form() -> None:
             "Changed settings (one key=value a line)",
             key=k("attribution", "changes"),
             height=90,
+            max_chars=MAX_TEXT,
             help="Applied on top of the variant, e.g. reviews.council.interval_weeks=8 or "
             "incentives.sales=local_metric.",
         )
@@ -448,6 +481,7 @@ def optimisation_form() -> None:
             "Constraints (one a line)",
             key=k("optimisation", "constraints"),
             height=68,
+            max_chars=MAX_TEXT,
             help="Bounds on KPI means, e.g. meeting_overhead_share<=10% or "
             "mean_alignment>=0.6. KPIs: " + ", ".join(KPI_NAMES) + ".",
         )
@@ -510,8 +544,10 @@ for tab, tool in zip(tabs, TOOLS, strict=True):
                 st.query_params.from_dict(query)
             with right:
                 results(tool)
-                views.share_link(
-                    st.context.url or "",
-                    query,
-                    "Link to this experiment: it opens this tool with these inputs, as last run.",
-                )
+                if query:
+                    views.share_link(
+                        st.context.url or "",
+                        query,
+                        "Link to these results: it opens this tool with the inputs they were run "
+                        "with, and runs them.",
+                    )

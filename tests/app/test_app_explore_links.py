@@ -117,9 +117,11 @@ def test_settings_from_no_preset_read_back_as_custom():
         ({"lever1": "reviews.counsil"}, "lever1", "reviews.council.interval_weeks", "a setting"),
         ({"lever1": ""}, "lever1", "reviews.council.interval_weeks", "a setting's key"),
         ({"range1": "1:8\nx"}, "range1", "0.5,1,2,4,8,16", "one line"),
-        ({"range1": "1," * 150}, "range1", "0.5,1,2,4,8,16", "at most 200 characters"),
-        ({"range1": "1:8\x07"}, "range1", "0.5,1,2,4,8,16", "printable text"),
-        ({"base": "no-such-preset"}, "base", "council-only-drift", "no-such-preset"),
+        ({"range1": "1," * 1001}, "range1", "0.5,1,2,4,8,16", "at most 2,000 characters"),
+        ({"range1": "1:8\x07"}, "range1", "0.5,1,2,4,8,16", "without control characters"),
+        ({"range1": "1:8\u200b"}, "range1", "0.5,1,2,4,8,16", "without control characters"),
+        ({"base": "no-such-preset"}, "base", "council-only-drift", "a preset (aligned-baseline"),
+        ({"variant": "pivot"}, "variant", None, "not an input of the sweep"),
     ],
 )
 def test_a_bad_value_is_named_with_what_is_allowed_and_its_input_keeps_its_default(
@@ -128,7 +130,46 @@ def test_a_bad_value_is_named_with_what_is_allowed_and_its_input_keeps_its_defau
     link, warnings = decode_explore({"tool": "sweep", **query})
     assert len(warnings) == 1, warnings
     assert warnings[0].startswith(f"URL parameter {name}") and said in warnings[0]
-    assert (link.tool if name == "tool" else link.values[name]) == expected
+    if expected is not None:
+        assert (link.tool if name == "tool" else link.values[name]) == expected
+    if name == "base":
+        assert "Starting from council-only-drift instead" in warnings[0]
+
+
+def test_anything_the_form_takes_a_link_takes():
+    long_range = ",".join(f"{v / 100:.2f}" for v in range(1, 51))  # 50 values, 249 characters
+    values = {
+        **DEFAULTS["sweep"],
+        "lever1": "org.discovery_share",
+        "range1": long_range,
+        "range2": "1:8\u00a0",  # a no-break space, as pasted from a document
+    }
+    link, warnings = decode_explore(encode_explore("sweep", values, {}))
+    assert warnings == [] and link.values == values
+    changes = {**DEFAULTS["attribution"], "changes": "reviews.council.interval_weeks=8\t"}
+    link, warnings = decode_explore(encode_explore("attribution", changes, {}))
+    assert warnings == [] and link.values == changes
+
+
+@pytest.mark.parametrize(
+    "name", ["base.foo", "base.Reviews.council.interval_weeks", "base.reviews"]
+)
+def test_a_spelled_out_setting_that_does_not_exist_is_named_and_ignored(name):
+    link, warnings = decode_explore({"tool": "sweep", "base": "pivot", name: "1", "reps": "3"})
+    assert len(warnings) == 1 and warnings[0].startswith(f"URL parameter {name}")
+    assert warnings[0].endswith("it was ignored.") and "Params(" not in warnings[0]
+    assert link.values["base"] == "pivot" and link.setups == {}  # nothing left to spell out
+    assert link.values["reps"] == 3
+
+
+def test_the_baseline_as_variant_has_no_settings_of_its_own():
+    query = {"tool": "attribution", "variant": "baseline", "variant.org.discovery_share": "0.2"}
+    link, warnings = decode_explore(query)
+    assert link.values["variant"] == "" and link.setups == {}
+    assert warnings == [
+        "URL parameters variant.* were ignored: variant = baseline is the baseline itself, which "
+        "has no settings of its own."
+    ]
 
 
 def test_an_unknown_name_is_ignored_with_the_closest_input():
@@ -166,8 +207,9 @@ def test_a_bad_setting_of_a_spelled_out_base_is_named_and_the_rest_applied():
 
 
 def test_decoding_never_raises_on_any_text():
-    for text in ("", " ", "\x00", "1e999", "nan", "-1", "é" * 300, "=1+1", "[]"):
-        for name in ("tool", *DEFAULTS["optimisation"], "base.org.wip_limit_per_team", "base"):
+    for text in ("", " ", "\x00", "1e999", "nan", "-1", "é" * 300, "=1+1", "[]", "1:8\n2"):
+        names = ("tool", *DEFAULTS["optimisation"], "base", "base.title", "base.x", "base.org")
+        for name in (*names, "base.org.wip_limit_per_team", "base.reviews.council.enabled"):
             try:
                 decode_explore({"tool": "optimisation", name: text})
             except (ParamError, ValueError) as err:  # pragma: no cover - the failure is the test
@@ -276,3 +318,75 @@ def test_a_bad_link_warns_and_the_page_keeps_working(simulations):  # noqa: F811
     assert_clean(at)
     assert not [w for w in texts(at.warning) if w.startswith("URL parameter")]
     assert charts(at)
+
+
+def test_the_link_is_that_of_the_results_shown(simulations):  # noqa: F811
+    at = open_explore_link(TINY_SWEEP)
+    shown = query_of(at)
+    assert shown == TINY_SWEEP and charts(at)
+    # A refused Run leaves the results, and their link, as they were.
+    at.text_input(key="ex.sweep.range1").set_value("1:999")
+    at.button(key="ex.sweep.run").click().run()
+    assert_clean(at)
+    assert texts(at.error) and charts(at)
+    assert query_of(at) == shown
+    assert next(c.value for c in at.code if "tool=sweep" in c.value).endswith("weeks=26")
+
+
+def test_the_link_keeps_the_sandbox_settings_it_ran_with(simulations):  # noqa: F811
+    at = open_app({"scenario": "pivot", "reviews.council.attendees_per_team": "5"})
+    at.switch_page("app/pages/explore.py").run()
+    at.text_input(key="ex.sweep.range1").set_value("1:8")
+    at.number_input(key="ex.sweep.points").set_value(2)
+    at.number_input(key="ex.sweep.reps").set_value(1)
+    at.button(key="ex.sweep.run").click().run()
+    ran = query_of(at)
+    assert ran["base"] == "pivot" and ran["base.reviews.council.attendees_per_team"] == "5"
+    at.switch_page("app/pages/sandbox.py").run()
+    at.selectbox(key="sb.preset").set_value("demand-shock").run()
+    assert at.session_state["sb.applied"]["setup"]["preset"] == "demand-shock"
+    at.switch_page("app/pages/explore.py").run()
+    assert_clean(at)
+    assert query_of(at) == ran  # the chart still shows the pivot's sweep
+
+
+def test_a_first_visit_leaves_the_address_bare_until_something_runs(simulations):  # noqa: F811
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.switch_page("app/pages/explore.py")
+    at.run()
+    assert query_of(at) == {} and sum(simulations) == 0
+    assert not [c for c in at.code if "tool=" in c.value]
+
+
+def test_the_kpi_shown_outlives_a_visit_to_another_tab_and_page(simulations):  # noqa: F811
+    at = open_explore_link(TINY_SWEEP)
+    at.selectbox(key="ex.sweep.kpi").set_value("lead_time_days").run()
+    assert query_of(at)["kpi"] == "lead_time_days"
+    at.session_state["ex.tab"] = "Attribution"
+    at.run()
+    at.session_state["ex.tab"] = "Sweep"
+    at.run()
+    assert at.selectbox(key="ex.sweep.kpi").value == "lead_time_days"
+    at.switch_page("app/pages/sandbox.py").run()
+    at.switch_page("app/pages/explore.py").run()
+    assert_clean(at)
+    assert at.selectbox(key="ex.sweep.kpi").value == "lead_time_days"
+    assert query_of(at)["kpi"] == "lead_time_days"
+
+
+def test_a_links_variant_is_offered_only_as_a_variant(simulations):  # noqa: F811
+    query = {
+        "tool": "attribution",
+        "variant": "pivot",
+        "variant.reviews.council.interval_weeks": "3",
+        "reps": "1",
+        "weeks": "40",
+        "changes": "",
+    }
+    at = open_explore_link(query)
+    assert_clean(at)
+    label = "Variant from the link: Pivot: the market moves (modified)"
+    assert at.selectbox(key="ex.attribution.variant").options[-1] == label
+    assert at.selectbox(key="ex.attribution.variant").value == LINKED["variant"]
+    for picker in ("ex.attribution.base", "ex.sweep.base", "ex.optimisation.base"):
+        assert not [o for o in at.selectbox(key=picker).options if "from the link" in o]
