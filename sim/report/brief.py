@@ -22,7 +22,7 @@ from sim.narrative import caveat, fmt_change, fmt_level, headline, tradeoffs
 from sim.outcomes import KPIS, SERIES
 from sim.params import Params, diff, flatten, info
 from sim.report import charts
-from sim.report.format import fmt_value, from_count, y_title
+from sim.report.format import fmt_value, from_count, too_few_pairs, y_title
 from sim.runner import MODEL_VERSION, Results, compare
 
 BASE_COLOR = charts.BASELINE_COLOR
@@ -155,6 +155,8 @@ def _kpi_rows(base: Results, variant: Results) -> list[tuple[str, ...]]:
             d, p = "n/a", "n/a"
         elif r["diff_p05"] == r["diff_p95"] == 0.0:
             d, p = "no change", "—"
+        elif few := too_few_pairs(r):  # as in the app's tiles: no change, no P(better)
+            d, p = few, "—"
         else:
             d = (
                 f"{fmt_change(r['diff_mean'], k.unit)} ({fmt_change(r['diff_p05'], k.unit)} to "

@@ -146,6 +146,7 @@ def too_few_pairs(row: Mapping) -> str | None:
     pairs = row.get("pairs")
     if not _only_some(pairs, row.get("replications")) or pairs >= MIN_PAIRS:
         return None
+    pairs = int(pairs)  # a table row of numbers holds it as a float
     return f"{pairs} pair{'' if pairs == 1 else 's'}: too few to compare"
 
 
@@ -345,6 +346,13 @@ def kpi_table(summary: dict, comparison: pd.DataFrame | None = None) -> pd.DataF
             c = by_kpi.loc[name]
             # Short headings: with a baseline the table has eight columns to fit.
             row["Baseline"] = fmt_value(c["baseline"], k.unit)
+            if few := too_few_pairs(c):  # as in the tiles: no change and no P(better) from it
+                row["Change"] = "—"
+                row["Change, 90% interval"] = few
+                row["P(variant better)"] = "—"
+                row["Better when"] = "higher" if k.higher_is_better else "lower"
+                rows.append(row)
+                continue
             row["Change"] = fmt_delta(c["diff_mean"], k.unit)
             row["Change, 90% interval"] = (
                 f"{fmt_delta(c['diff_p05'], k.unit)} to {fmt_delta(c['diff_p95'], k.unit)}"

@@ -275,3 +275,23 @@ def test_the_meeting_overhead_chart_explains_its_jumping_edge_only_when_it_jumps
     assert overhead_text({}).endswith(STAGGERED_REVIEWS)  # strategy reviews every 13 weeks
     weekly_only = {"reviews.strategy.enabled": "false", "reviews.council.interval_weeks": "1"}
     assert STAGGERED_REVIEWS not in overhead_text(weekly_only)
+
+
+def test_the_kpi_table_shows_no_change_from_too_few_pairs():
+    """As the tiles do: one pair's "−2.6 days, P(better) 100%" would read as a firm result."""
+    summary = {
+        k: {"mean": 1.0, "p05": 0.5, "p50": 1.0, "p95": 1.5, "n": 30, "of": 30} for k in KPIS
+    }
+    rows = []
+    for kpi in KPIS:
+        pairs = 1 if kpi == "detection_lag_days" else 6 if kpi == "lead_time_days" else 30
+        rows.append(
+            {"kpi": kpi, "baseline": 1.2, "variant": 1.0, "diff_mean": -0.2, "diff_p05": -0.3,
+             "diff_p95": -0.1, "p_better": 1.0, "pairs": pairs, "replications": 30}
+        )  # fmt: skip
+    table = kpi_table(summary, pd.DataFrame(rows)).set_index("KPI")
+    lag = table.loc["Detection lag"]
+    assert (lag["Change"], lag["P(variant better)"]) == ("—", "—")
+    assert lag["Change, 90% interval"] == "1 pair: too few to compare"
+    lead = table.loc["Lead time"]  # six pairs are enough to show
+    assert lead["Change"] == "-0.2 days" and lead["P(variant better)"].startswith("100%")

@@ -14,7 +14,7 @@ from sim.outcomes import KPI_NAMES, KPIS
 from sim.params import with_overrides
 from sim.report.brief import _kpi_rows, render
 from sim.report.links import app_link, run_query
-from sim.runner import run_many
+from sim.runner import compare, run_many
 from sim.scenarios import load_preset
 
 HORIZON = {"horizon_weeks": 60}
@@ -162,5 +162,16 @@ def test_key_results_say_how_many_replications_a_partial_kpi_rests_on(pair):
     _, baseline, proposal, difference, _ = rows["Detection lag"]
     assert baseline.endswith(", from 2 of 4 replications")
     assert "replications" not in proposal  # from all four
-    assert difference.endswith("), from 2 of 4 replications")
+    assert difference == "2 pairs: too few to compare"  # as in the tiles: no change shown
     assert "replications" not in rows["52-week retention"][3]
+
+
+def test_the_briefs_table_shows_no_change_from_too_few_pairs():
+    from sim.report.format import MIN_PAIRS
+
+    base = run_many(load_preset("aligned-baseline").params, replications=20, seed=1)
+    var = run_many(load_preset("drifting-incentives").params, replications=20, seed=1)
+    row = compare(base, var).kpis().set_index("kpi").loc["detection_lag_days"]
+    assert 0 < row["pairs"] < MIN_PAIRS  # drift is caught in both runs of only a few pairs
+    lag = next(r for r in _kpi_rows(base, var) if r[0] == "Detection lag")
+    assert lag[3].endswith("too few to compare") and lag[4] == "—"
