@@ -26,6 +26,7 @@ from app import compute
 from sim.report import charts
 from sim.report.format import (
     AXIS_FORMAT,
+    CURVE_VS_KPI,
     describe_band,
     describe_difference,
     describe_retention,
@@ -241,10 +242,7 @@ def retention_figure(
 
 
 # Said under retention's paired difference, whose value at age 52 is read beside the tile's.
-CURVE_VS_TILE = (
-    "The curve pools every cohort at each age; the 52-week retention tile counts only the "
-    "customers at least a year old, so at 52 weeks the two can differ a little."
-)
+CURVE_VS_TILE = CURVE_VS_KPI
 
 
 def difference_figure(

@@ -22,7 +22,7 @@ from sim.narrative import caveat, fmt_change, fmt_level, headline, tradeoffs
 from sim.outcomes import KPIS, SERIES
 from sim.params import Params, diff, flatten, info
 from sim.report import charts
-from sim.report.format import fmt_value, from_count, too_few_pairs, y_title
+from sim.report.format import CURVE_VS_KPI, fmt_value, from_count, too_few_pairs, y_title
 from sim.runner import MODEL_VERSION, Results, compare
 
 BASE_COLOR = charts.BASELINE_COLOR
@@ -89,7 +89,7 @@ def brief_charts(base: Results, variant: Results) -> list[BriefChart]:
             ),
             f"Share of customers still active by weeks since sign-up; at "
             f"{min(52, int(rb.age_weeks.max()))} weeks {fmt_level(at52(rb), 'share')} for the "
-            f"baseline and {fmt_level(at52(rv), 'share')} for the proposal.",
+            f"baseline and {fmt_level(at52(rv), 'share')} for the proposal. {CURVE_VS_KPI}",
         )
     )
     diff_frame = compare(base, variant).retention_difference()

@@ -127,6 +127,13 @@ def p_better_text(
     return f"{name} {p:.0%}{some}"
 
 
+# Why the retention curve at 52 weeks and the 52-week retention KPI need not read the same.
+CURVE_VS_KPI = (
+    "The curve pools every cohort at each age; 52-week retention counts only the customers at "
+    "least a year old, so at 52 weeks the two can differ a little."
+)
+
+
 MIN_PAIRS = 5  # fewer pairs than this (and not every replication): too few to show a change
 
 

@@ -1,6 +1,7 @@
 """The decision brief: self-contained, complete, escaped, and its link restores the run."""
 
 import dataclasses
+import html
 import math
 import re
 from urllib.parse import parse_qs, urlsplit
@@ -13,6 +14,7 @@ from sim.cli import main
 from sim.outcomes import KPI_NAMES, KPIS
 from sim.params import with_overrides
 from sim.report.brief import _kpi_rows, render
+from sim.report.format import CURVE_VS_KPI
 from sim.report.links import app_link, run_query
 from sim.runner import compare, run_many
 from sim.scenarios import load_preset
@@ -45,6 +47,8 @@ def test_brief_has_summary_kpis_charts_settings_and_reproduction(pair):
     for k in KPIS.values():
         assert k.label.replace("&", "&amp;") in page
     assert page.count("<svg") == 6 and page.count("<figcaption>") == 6
+    # Why the curve at 52 weeks need not read as the table's 52-week retention.
+    assert html.escape(CURVE_VS_KPI) in page
     assert "lowers 52-week retention" in page or "leaves 52-week retention" in page
     assert "incentives.sales" in page  # the setting that differs
     assert "Seed 3 · 4 paired replications · 60 weeks" in page
