@@ -403,6 +403,7 @@ def _attribute(
         "levers": found.levers,
         "replications": found.replications,
         "scaled": found.scaled,
+        "by": found.by,
     }
 
 

@@ -313,7 +313,11 @@ def show(
         text = why_line(reason["text"], paired["kpis"].set_index("kpi").loc[kpi])
         st.subheader(views.plain(f"Why: {text}"), anchor=False)
         source = why_source(
-            replications, reason["levers"], reason["replications"], reason.get("scaled", False)
+            replications,
+            reason["levers"],
+            reason["replications"],
+            reason.get("scaled", False),
+            reason.get("by", "setting"),
         )
         if source:
             st.caption(source)

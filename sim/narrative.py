@@ -99,13 +99,16 @@ def why_kpi(horizon_weeks: int, comparison: Any = None) -> str:
     return candidates[0] if horizon_weeks >= 52 else "value_delivered"
 
 
-def why_source(replications: int, levers: int, per_combination: int, scaled: bool) -> str | None:
+def why_source(
+    replications: int, levers: int, per_combination: int, scaled: bool, by: str = "setting"
+) -> str | None:
     """Where a "why" sentence's numbers come from, when its attribution ran on fewer replications
     than the run it explains (None when it ran on all of them, or did not run)."""
     if not per_combination or per_combination >= replications:
         return None
+    what = "groups of settings" if by == "group" else "settings"
     text = (
-        f"Why: Shapley attribution over the {levers} changed settings, from {per_combination} "
+        f"Why: Shapley attribution over the {levers} changed {what}, from {per_combination} "
         "paired replications of each combination"
     )
     if scaled:

@@ -569,6 +569,7 @@ class Why:
     levers: int  # players (settings or groups) that changed
     replications: int  # per scenario, when an attribution ran (0 otherwise)
     scaled: bool = False  # shares from fewer replications, applied to the whole run's difference
+    by: str = "setting"  # how the changed settings were split ("group": related ones together)
 
 
 def why(
@@ -590,7 +591,8 @@ def why(
 
     Runs Shapley attribution over at most ``max_levers`` players, with as many replications as fit
     in ``max_simulations`` (2^players scenarios each) but at least ``min_replications``; a single
-    changed player takes the whole difference without running anything.
+    changed player takes the whole difference without running anything. When more than
+    ``max_levers`` settings changed, they are grouped (``by="group"``) if that brings them within.
 
     Args:
         total: the paired mean difference over all ``replications`` (what a headline states).
@@ -603,6 +605,11 @@ def why(
     if not changed:
         return Why(None, "the settings are the baseline's, so there is nothing to explain", 0, 0)
     players = players_from(baseline, changed, by)
+    if len(players) > max_levers and by == "setting":
+        # Too many settings to split one by one: related ones (a review's interval and
+        # attendance, say) are split together, as "the council".
+        by = "group"
+        players = players_from(baseline, changed, by)
     n = len(players)
     if n > max_levers:
         what = "settings" if by == "setting" else "groups of settings"
@@ -645,5 +652,5 @@ def why(
     ):
         factor = total / part
         text = sentence(kpi, total, [(label, c * factor) for label, c in contributions])
-        return Why(text, "", n, reps, scaled=True)
-    return Why(sentence(kpi, part, contributions), "", n, reps)
+        return Why(text, "", n, reps, scaled=True, by=by)
+    return Why(sentence(kpi, part, contributions), "", n, reps, by=by)

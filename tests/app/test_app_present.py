@@ -304,3 +304,14 @@ def test_presentation_mode_says_what_the_proposal_changed_from_its_preset():
             "Changed from Aligned baseline: Sales is paid on: Shared outcome → Local metric."
         )
     ]
+
+
+def test_too_many_changed_settings_are_explained_in_groups():
+    """Meeting overload changes 7 settings (over the 6 split one by one): the why splits the
+    difference among the three reviews' settings instead of giving up."""
+    at = open_app({"scenario": "meeting-overload", "base": "aligned-baseline", "present": "1"})
+    assert_clean(at)
+    heads = texts(at.subheader)
+    why = next(h for h in heads if h.startswith("Why: "))
+    assert "settings" in why  # "the council settings", "the strategy review settings"…
+    assert not any("No “why” sentence" in c for c in texts(at.caption))

@@ -133,8 +133,13 @@ def test_why_sentence_attributes_the_difference_and_reaches_the_brief():
     grouped = why(base_p, three, "value_delivered", replications=3, seed=1, by="group")
     assert grouped.levers == 2  # incentives together, the council alone
     assert why(base_p, base_p, "value_delivered", replications=3, seed=1).text is None
-    many = why(base_p, three, "value_delivered", replications=3, seed=1, max_levers=2)
-    assert many.text is None and "at most 2" in many.reason
+    # Too many settings to split one by one: related ones are split together.
+    grouped_up = why(base_p, three, "value_delivered", replications=3, seed=1, max_levers=2)
+    assert grouped_up.levers == 2 and grouped_up.by == "group"
+    assert grouped_up.text == grouped.text
+    many = why(base_p, three, "value_delivered", replications=3, seed=1, max_levers=1)
+    assert many.text is None and "2 groups of settings changed" in many.reason
+    assert "at most 1" in many.reason
     base = run_many(base_p, replications=3, seed=1)
     var = run_many(three, replications=3, seed=1)
     page = render(

@@ -126,5 +126,8 @@ def test_a_why_on_fewer_replications_says_where_its_numbers_come_from():
         "each combination; their shares are applied to the difference over all 100."
     )
     assert why_source(100, 5, 25, scaled=False).endswith("of each combination.")
+    assert why_source(100, 3, 50, scaled=True, by="group").startswith(
+        "Why: Shapley attribution over the 3 changed groups of settings, from 50"
+    )
     assert why_source(30, 3, 30, scaled=False) is None  # ran on every replication
     assert why_source(100, 1, 0, scaled=False) is None  # one setting: nothing ran
