@@ -41,8 +41,9 @@ LEVER_HELP = (
 )
 RANGE_HELP = (
     "A numeric range **lo:hi** (or lo:hi:points), or listed values separated by commas, e.g. "
-    "shared_outcome,local_metric or true,false or 1,2,4. Checked against the setting's allowed "
-    "range before anything runs."
+    "shared_outcome,local_metric or true,false or 1,2,4. Left empty, a setting of a few values "
+    "(on/off, a choice) takes them all. Checked against the setting's allowed range before "
+    "anything runs."
 )
 REPS_HELP = (
     "Every scenario runs replications 0..n−1 of the same seed (common random numbers), so "

@@ -792,3 +792,17 @@ def test_a_lever_that_changes_nothing_has_its_own_legend_colour():
     scale = spec["layer"][0]["encoding"]["color"]["scale"]
     assert {"Baseline", "No change"} <= set(scale["domain"])
     assert len(set(scale["range"])) == len(scale["range"])
+
+
+@pytest.mark.parametrize(
+    ("lever", "values"),
+    [
+        ("incentives.product", "shared_outcome,mixed,local_metric"),
+        ("reviews.metric.enabled", "true,false"),
+    ],
+)
+def test_a_lever_of_a_few_values_left_without_values_sweeps_them_all(lever, values):
+    assert explore.lever_text(lever, "") == f"{lever}={values}"
+    assert explore.lever_text(lever, "  ") == f"{lever}={values}"
+    with pytest.raises(ParamError, match="is empty"):
+        explore.lever_text("org.wip_limit_per_team", "")
