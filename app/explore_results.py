@@ -241,9 +241,11 @@ def attribution_results(data: dict, spec: dict) -> None:
     )
     if not no_value(kpi, data):
         sentence = data["explanations"][kpi]
-        st.info(sentence, icon=":material/lightbulb:")
         unit = KPIS[kpi].unit
         total = table[(table["kpi"] == kpi) & (table["lever"] == "total")].iloc[0]
+        if total["ci_lo"] <= 0.0 <= total["ci_hi"] and total["ci_lo"] < total["ci_hi"]:
+            sentence += ATTRIBUTION_UNCLEAR  # the difference it splits may be no difference
+        st.info(sentence, icon=":material/lightbulb:")
         chart_with_numbers(
             "attribution",
             ec.waterfall_chart(data["waterfalls"][kpi], kpi, description=sentence),
@@ -279,6 +281,13 @@ def attribution_results(data: dict, spec: dict) -> None:
         "attribution.csv",
         "One row per KPI and lever, then the total: contribution, se, ci_lo, ci_hi, share.",
     )
+
+
+# After an attribution's sentence when the difference it splits has a 95% interval spanning zero.
+ATTRIBUTION_UNCLEAR = (
+    " The difference itself is not clear (its 95% interval includes zero): this splits an "
+    "average over paired runs, and more replications may change it."
+)
 
 
 def _p_text(p: float | None) -> str:

@@ -6,6 +6,7 @@ Every run here is tiny (a few replications over 26 weeks), so it stays in the te
 from __future__ import annotations
 
 import json
+import re
 import threading
 import warnings
 
@@ -16,8 +17,10 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from app import explore
+from app.explore_results import ATTRIBUTION_UNCLEAR
 from sim.executors import SCHEDULER_ENV, SerialExecutor
 from sim.explore import ModelEvaluator, attribute, parse_lever, sweep
+from sim.outcomes import KPIS
 from sim.params import ParamError
 from sim.report import explore_charts as ec
 from sim.report.charts import BASELINE_COLOR, VARIANT_COLOR
@@ -280,6 +283,21 @@ def test_attribution_explains_a_difference_with_a_waterfall(simulations):
     at.selectbox(key="ex.attribution.kpi").set_value("mean_alignment").run()
     assert any("mean alignment" in i for i in texts(at.info))
     assert sum(simulations) == 8
+
+
+def test_attribution_cautions_when_the_difference_it_splits_may_be_none(simulations):
+    at = run_tool(open_explore(), "attribution", **{**TINY, "reps": 8})
+    seen = set()
+    for kpi in ("value_delivered", "mean_alignment", "lead_time_days", "meeting_overhead_share"):
+        at.selectbox(key="ex.attribution.kpi").set_value(kpi).run()
+        label = KPIS[kpi].label.lower()
+        (said,) = [i for i in texts(at.info) if label in i.lower()]
+        caption = next(c for c in texts(at.caption) if "paired difference" in c)
+        lo, hi = re.search(r"95% CI ([-+])\S+ .*?to ([-+])\S+", caption).groups()
+        spans_zero = lo == "-" and hi == "+"
+        assert said.endswith(ATTRIBUTION_UNCLEAR) is spans_zero, (said, caption)
+        seen.add(spans_zero)
+    assert seen == {True, False}  # both cases met: clear (alignment) and not (value)
 
 
 def test_attribution_of_identical_scenarios_is_refused(simulations):
