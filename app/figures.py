@@ -30,6 +30,7 @@ from sim.report.format import (
     describe_band,
     describe_difference,
     describe_retention,
+    fmt_value,
     series_label,
     series_unit,
     y_title,
@@ -172,10 +173,22 @@ def _colors(has_base: bool) -> dict[str, str]:
 
 
 def _describe(frames: Mapping[str, pd.DataFrame], what: str, unit: str, width: int) -> str:
-    return " ".join(
+    """Each series' band in a sentence; with two (a run and its baseline), what they average over
+    the horizon first, the comparison a headline makes (the last weeks alone can point the other
+    way)."""
+    parts = [
         describe_band(df, x="week", what=f"{what} ({name.lower()})", unit=unit, width=width)
         for name, df in frames.items()
-    )
+    ]
+    if len(frames) == 2:
+        (a, fa), (b, fb) = frames.items()
+        means = [fmt_value(float(f["mean"].mean()), unit) for f in (fa, fb)]
+        parts.insert(
+            0,
+            f"{what}: over the horizon, the {a.lower()} averages {means[0]} and the "
+            f"{b.lower()} {means[1]}.",
+        )
+    return " ".join(parts)
 
 
 # Said under the meeting-overhead chart when its band's upper edge jumps from week to week.

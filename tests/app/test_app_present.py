@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
@@ -52,6 +53,13 @@ def assert_presenting(at: AppTest) -> None:
     specs = [json.loads(chart.proto.spec) for chart in at.get("vega_lite_chart")]
     assert len(specs) == 3
     assert specs[1]["title"]["text"] == "Retention: proposal − baseline (paired)"
+    # Value delivered is compared as the headline compares it: over the horizon, not at its end.
+    value = next(c for c in texts(at.caption) if "over the horizon, the baseline averages" in c)
+    base, proposal = (
+        float(n.replace(",", ""))
+        for n in re.search(r"averages ([\d,.]+) .*? the proposal ([\d,.]+)", value).groups()
+    )
+    assert proposal < base  # as the paragraph says: the proposal lowers value delivered
     difference = next(c for c in texts(at.caption) if c.startswith("Retention at age 52: -"))
     assert difference.endswith(figures.CURVE_VS_TILE)  # why it need not read as the tile does
     for chart in at.get("vega_lite_chart"):  # text to read from across a room, a taller plot

@@ -247,8 +247,9 @@ def _overlap(hi: pd.Series, lo: pd.Series) -> str:
         return " One replication gives no intervals, so this ranking may be noise: run more."
     if hi["ci_lo"] <= lo["ci_hi"]:
         return (
-            " Their intervals overlap, so these replications cannot tell the grid points apart: "
-            "run more for a ranking."
+            " Their intervals overlap, so this ranking may be noise: run more replications, or "
+            "compare the two points paired (one pinned as the baseline in the Sandbox), which "
+            "tells closer points apart, since both run the same replications."
         )
     return ""
 
