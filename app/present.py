@@ -164,8 +164,20 @@ def _interval_line(name: str, row: Mapping | None, base_summary: Mapping) -> str
     return " · ".join(parts)
 
 
+# Presentation mode is read from across a room: the tiles' numbers and changes, and the text
+# under the charts, a size up (a fixed style sheet; nothing in it comes from input). It is on the
+# page only while presentation mode is.
+PROJECTOR_CSS = """<style>
+[data-testid="stMetricValue"] { font-size: 3.5rem; }
+[data-testid="stMetricDelta"] { font-size: 1.4rem; }
+[data-testid="stMetricDelta"] svg { width: 1.4rem; height: 1.4rem; }
+[data-testid="stCaptionContainer"] { font-size: 1.05rem; }
+</style>"""
+
+
 def tiles(summary: Mapping, comparison: pd.DataFrame | None, base_summary: Mapping | None) -> None:
     """The three KPIs that matter, large: label, proposal's value, paired delta and interval."""
+    st.html(PROJECTOR_CSS)
     by_kpi = comparison.set_index("kpi") if comparison is not None else None
     for col, name in zip(st.columns(len(HEADLINE_KPIS)), HEADLINE_KPIS, strict=True):
         k = KPIS[name]

@@ -69,6 +69,8 @@ def assert_presenting(at: AppTest) -> None:
         assert spec["title"]["fontSize"] == figures.PROJECTOR_TITLE_PX
         assert spec["height"] == figures.PROJECTOR_HEIGHT
     assert at.query_params["present"] == "1"
+    # The tiles' numbers and the text under the charts a size up, by a fixed style sheet.
+    assert [e.proto.body for e in at.get("html")] == [present.PROJECTOR_CSS]
 
 
 def test_the_toggle_switches_presentation_mode_on_and_off():
@@ -83,6 +85,7 @@ def test_the_toggle_switches_presentation_mode_on_and_off():
         spec = json.loads(chart.proto.spec)
         assert "labelFontSize" not in spec.get("config", {}).get("axis", {})
         assert spec["height"] < figures.PROJECTOR_HEIGHT
+    assert not at.get("html")  # the Sandbox keeps its own type sizes
     assert at.sidebar.selectbox  # the levers are back, with the applied settings
     assert at.selectbox(key="lever.incentives.sales").value == "local_metric"
     assert "present" not in at.query_params

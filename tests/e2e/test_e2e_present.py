@@ -53,8 +53,10 @@ def test_a_present_link_on_a_projector_shows_three_large_tiles(server_url, new_p
         box = tile.bounding_box()
         assert box is not None and box["y"] + box["height"] <= PROJECTOR[1]
         value = tile.locator('[data-testid="stMetricValue"]')
-        assert font_px(value) >= 32
-        expect(tile.locator('[data-testid="stMetricDelta"]')).to_be_visible()
+        assert font_px(value) >= 48  # 36 px on the Sandbox
+        delta = tile.locator('[data-testid="stMetricDelta"]')
+        expect(delta).to_be_visible()
+        assert font_px(delta) >= 20  # 14 px on the Sandbox
     # The charts' axis labels are read from across the room too (12 px on the Sandbox).
     for i in range(2):
         labels = page.locator(DRAWN_CHART).nth(i).locator(".role-axis-label text")
