@@ -73,9 +73,11 @@ TOOL_NAMES = {
     "optimisation": "Optimisation",
 }
 SANDBOX = "sandbox"
+PINNED = "sandbox-baseline"  # the baseline pinned in the Sandbox
 # Options for settings that are not a preset's, and where they came from.
 OWN_OPTIONS = {
     SANDBOX: "Sandbox settings",
+    PINNED: "Sandbox's pinned baseline",
     LINKED["base"]: "From the link",
     LINKED["variant"]: "Variant from the link",
 }
@@ -150,6 +152,8 @@ def base_name(option: str, own: Mapping[str, Mapping[str, Any]] | None = None) -
     """A base scenario's name: a preset's title, or where settings of their own came from."""
     if option in OWN_OPTIONS:
         title = (own or {}).get(option, {}).get("title")
+        if title and option == PINNED:
+            title = title.removeprefix("Baseline: ")
         where = OWN_OPTIONS[option]
         return f"{where}: {title}" if title else where
     try:
@@ -192,9 +196,12 @@ def base_overrides(
     if option in OWN_OPTIONS:
         setup = (own or {}).get(option)
         if setup is None:
-            where = "Sandbox settings" if option == SANDBOX else "settings from a link"
+            where = {SANDBOX: "Sandbox settings", PINNED: "pinned baseline"}.get(
+                option, "settings from a link"
+            )
             raise ExploreError(f"there are no {where} in this session: pick a preset")
-        return str(setup.get("title") or OWN_OPTIONS[option]), dict(setup.get("overrides", {}))
+        title = str(setup.get("title") or OWN_OPTIONS[option]).removeprefix("Baseline: ")
+        return title, dict(setup.get("overrides", {}))
     scenario = load_preset(option)
     return scenario.title, diff(scenario.params)
 

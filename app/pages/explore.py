@@ -11,7 +11,7 @@ import functools
 import streamlit as st
 
 from app import explore, session, views
-from app.explore import RUNNING, SANDBOX, TOOL_NAMES, TOOLS
+from app.explore import PINNED, RUNNING, SANDBOX, TOOL_NAMES, TOOLS
 from app.explore_links import (
     DEFAULTS,
     DISPLAY_KPI_TOOLS,
@@ -30,6 +30,13 @@ from sim.params import info
 from sim.report.format import full_stop
 
 ss = st.session_state
+# Inputs that start from the Sandbox's settings once the Sandbox has run (each tool's horizon too).
+SANDBOX_START = {
+    "sweep": {"base": SANDBOX},
+    "sensitivity": {"base": SANDBOX},
+    "attribution": {"base": PINNED, "variant": SANDBOX, "changes": ""},
+    "optimisation": {"base": SANDBOX},
+}
 # Links open at most this many simulations on their own; a bigger experiment waits for its Run.
 AUTO_RUN_SIMULATIONS = 2_000
 LINK_READ = "ex.link_read"  # the opening link has been read (once per session)
@@ -70,6 +77,9 @@ def own_setups() -> dict[str, dict]:
     sandbox = sandbox_setup()
     if sandbox is not None:
         own[SANDBOX] = sandbox
+        pinned = ss.get(session.BASELINE)
+        if isinstance(pinned, dict):
+            own[PINNED] = dict(pinned)
     return own
 
 
@@ -108,13 +118,12 @@ def init_inputs() -> None:
             if key in ss:
                 continue
             value = submitted.get(key, default)
-            if (
-                name == "base"
-                and key not in submitted
-                and SANDBOX in bases()
-                and tool != "attribution"
-            ):
-                value = SANDBOX  # start from what the Sandbox shows
+            if key not in submitted and SANDBOX in bases() and name in SANDBOX_START[tool]:
+                # Start from what the Sandbox shows: an attribution explains it against the
+                # pinned baseline (or the default one), as the Sandbox's why does.
+                value = SANDBOX_START[tool][name]
+                if value == PINNED and PINNED not in bases():
+                    value = default
                 from_sandbox = True
             if name == "weeks" and from_sandbox and key not in submitted:
                 value = sandbox_weeks()  # its horizon too, so the numbers match its tiles
@@ -305,8 +314,8 @@ def base_picker(tool: str, name: str = "base", label: str = "Start from") -> Non
         bases(name),
         key=k(tool, name),
         format_func=functools.partial(base_label, own=own_setups()),
-        help="A preset, the settings the Sandbox shows in this session, or settings a link "
-        "brought. The horizon below replaces its own.",
+        help="A preset, the settings the Sandbox shows in this session (or its pinned "
+        "baseline), or settings a link brought. The horizon below replaces its own.",
     )
 
 

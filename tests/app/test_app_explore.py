@@ -800,7 +800,10 @@ def test_starting_from_the_sandbox_takes_its_horizon_too():
     for tool in ("sweep", "sensitivity", "optimisation"):
         assert at.session_state[f"ex.{tool}.base"] == "sandbox"
         assert at.session_state[f"ex.{tool}.weeks"] == 80
-    assert at.session_state["ex.attribution.weeks"] == 52  # attribution starts from presets
+    # Attribution explains the Sandbox's settings (against the default baseline: none is pinned).
+    assert at.session_state["ex.attribution.variant"] == "sandbox"
+    assert at.session_state["ex.attribution.base"] == "aligned-baseline"
+    assert at.session_state["ex.attribution.weeks"] == 80
     fresh = open_explore()  # no Sandbox yet: a preset, at the tools' own horizon
     assert fresh.session_state["ex.sweep.base"] == "council-only-drift"
     assert fresh.session_state["ex.sweep.weeks"] == 52
@@ -826,3 +829,24 @@ def test_a_lever_of_a_few_values_left_without_values_sweeps_them_all(lever, valu
     assert explore.lever_text(lever, "  ") == f"{lever}={values}"
     with pytest.raises(ParamError, match="is empty"):
         explore.lever_text("org.wip_limit_per_team", "")
+
+
+def test_attribution_explains_the_sandbox_against_its_pinned_baseline(simulations):
+    at = open_app({"scenario": "sales-led-drift", "base": "aligned-baseline"})
+    at.switch_page("app/pages/explore.py").run()
+    assert_clean(at)
+    assert at.selectbox(key="ex.attribution.base").value == explore.PINNED
+    assert at.selectbox(key="ex.attribution.variant").value == explore.SANDBOX
+    assert at.text_area(key="ex.attribution.changes").value == ""
+    assert (
+        "Sandbox's pinned baseline: Aligned baseline"
+        in at.selectbox(key="ex.attribution.base").options
+    )
+    at = run_tool(at, "attribution", reps=2)
+    assert_clean(at)
+    assert not errors(at)
+    spec = json.loads(at.session_state["ex.attribution.applied"]["spec"])
+    assert spec["variant"]["incentives.sales"] == "local_metric"
+    assert "incentives.sales" not in spec["base"]
+    said = "**Aligned baseline** (baseline) → **Sales-led drift** (variant), 1 changed lever(s)."
+    assert said in texts(at.markdown)
