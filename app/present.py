@@ -10,6 +10,8 @@ decision brief to send afterwards. The brief is built only when its button is cl
 from __future__ import annotations
 
 import functools
+import re
+import unicodedata
 from collections.abc import Mapping
 
 import pandas as pd
@@ -90,6 +92,14 @@ def brief_link(app_url: str, variant: Setup, base: Setup, seed: int, replication
     return app_link(app_url, {**query, **title_query(variant)})
 
 
+def brief_file_name(title: str) -> str:
+    """The brief's file name, after the proposal: "decision-brief-drifting-incentives.html" (ASCII
+    letters and digits only, so any system saves it as named)."""
+    plain = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", plain).strip("-")
+    return f"decision-brief-{slug[:60].rstrip('-')}.html" if slug else "decision-brief.html"
+
+
 def brief_button(
     container,
     *,
@@ -119,7 +129,7 @@ def brief_button(
     container.download_button(
         "Download decision brief",
         build,
-        file_name="decision_brief.html",
+        file_name=brief_file_name(variant.title),
         mime="text/html",
         key=key,
         on_click="ignore",

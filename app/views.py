@@ -246,6 +246,14 @@ def chart_tables(view: Mapping, base: Mapping | None, metric: str) -> None:
         [v["bands"][v["bands"]["metric"].isin(metrics)].assign(run=role) for role, v in parts],
         ignore_index=True,
     )
+    # A week's variant and baseline rows side by side, rather than 1,500 rows apart.
+    order = {m: i for i, m in enumerate(dict.fromkeys(metrics))}
+    weekly = weekly.sort_values(
+        ["metric", "week"],
+        key=lambda col: col.map(order) if col.name == "metric" else col,
+        kind="stable",
+        ignore_index=True,
+    )
     st.markdown("**Retention by customer age** (share still active, across replications)")
     st.dataframe(
         retention,

@@ -397,7 +397,10 @@ def sweep_form() -> None:
             "settings). A range written lo:hi:n uses n instead.",
         )
         with c2:
-            st.caption("Simulations = grid points (of both levers) × replications.")
+            st.caption(
+                "Simulations = grid points (of both levers) × replications; listed values are "
+                "the points themselves (0.5,1,2,4,8,16 is six)."
+            )
         run_settings("sweep", "Replications per point")
         run_button("sweep")
 

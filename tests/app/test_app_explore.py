@@ -500,7 +500,7 @@ def test_line_chart_has_band_line_points_units_and_tooltips():
         "field": "a",
         "type": "quantitative",
         "title": "Council interval (weeks)",
-        "scale": {"nice": False, "zero": False},
+        "scale": {"nice": False, "zero": False, "padding": 10},
         "axis": {"values": [1.0, 4.5, 8.0], "format": "~g"},
     }
     assert line["encoding"]["y"]["title"] == "Value delivered (value points)"
@@ -516,7 +516,7 @@ def test_values_spread_in_ratio_get_a_log_axis_with_a_tick_each():
     frame = sweep_frame(values=values)
     spec = ec.sweep_line_chart(frame, "reviews.council.interval_weeks", "value_delivered")
     x = spec.to_dict()["layer"][1]["encoding"]["x"]
-    assert x["scale"] == {"type": "log", "nice": False}
+    assert x["scale"] == {"type": "log", "nice": False, "padding": 10}
     assert x["axis"]["values"] == list(values)
     assert x["title"] == "Council interval (weeks, log scale)"
 

@@ -326,3 +326,18 @@ def test_too_many_changed_settings_are_explained_in_groups():
     why = next(h for h in heads if h.startswith("Why: "))
     assert "settings" in why  # "the council settings", "the strategy review settings"…
     assert not any("No “why” sentence" in c for c in texts(at.caption))
+
+
+@pytest.mark.parametrize(
+    ("title", "name"),
+    [
+        ("Drifting incentives (modified)", "decision-brief-drifting-incentives-modified.html"),
+        ("Équipe «A» — Q3", "decision-brief-equipe-a-q3.html"),
+        ("=cmd|' /C calc'!A0", "decision-brief-cmd-c-calc-a0.html"),
+        ("../../etc/passwd", "decision-brief-etc-passwd.html"),
+        ("日本", "decision-brief.html"),
+        ("x" * 200, f"decision-brief-{'x' * 60}.html"),
+    ],
+)
+def test_the_briefs_file_is_named_after_the_proposal_in_plain_letters(title, name):
+    assert present.brief_file_name(title) == name

@@ -10,7 +10,7 @@ import sim.runner
 import sim.scenarios
 from app import views
 from sim.outcomes import KPIS
-from sim.report.format import TILE_KPIS
+from sim.report.format import TILE_KPIS, series_label
 
 from .helpers import assert_clean, deltas, open_app, texts, tiles
 
@@ -512,3 +512,17 @@ def test_a_change_from_a_single_pair_gets_no_arrow():
     assert note.startswith("Detection lag: no change is shown (1 pair: too few to compare).")
     retention = next(m for m in at.metric if m.label == KPIS["retention_52w"].label)
     assert retention.proto.delta.startswith("-")  # a change from every pair keeps its arrow
+
+
+def test_a_weeks_variant_and_baseline_rows_sit_together_in_the_weekly_table():
+    at = open_app({"scenario": "drifting-incentives", "base": "aligned-baseline", "tab": "tables"})
+    assert_clean(at)
+    weekly = at.dataframe[2].value
+    assert list(weekly["run"].iloc[:4]) == ["variant", "baseline", "variant", "baseline"]
+    assert list(weekly["week"].iloc[:4]) == [0, 0, 1, 1]
+    # Metrics keep their order (the charts' order), each a block of weeks.
+    blocks = list(dict.fromkeys(weekly["metric"]))
+    assert blocks[0] == series_label(views.CHARTED_METRICS[0]) and len(blocks) == len(set(blocks))
+    assert (
+        weekly.groupby("metric", sort=False)["week"].apply(lambda w: w.is_monotonic_increasing)
+    ).all()

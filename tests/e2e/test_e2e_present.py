@@ -75,7 +75,7 @@ def test_the_decision_brief_downloads_self_contained(server_url, new_page):
     open_presentation(page, server_url)
     with page.expect_download(timeout=TIMEOUT_MS) as info:
         page.get_by_role("button", name="Download decision brief").click()
-    assert info.value.suggested_filename == "decision_brief.html"
+    assert info.value.suggested_filename == "decision-brief-drifting-incentives.html"
     html = Path(info.value.path()).read_text(encoding="utf-8")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "decision_brief.html").write_text(html, encoding="utf-8")

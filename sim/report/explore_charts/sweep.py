@@ -101,6 +101,7 @@ def sweep_line_chart(
 
 
 MAX_TICKS = 12  # up to this many grid values, the axis labels each one
+EDGE_PX = 10  # room between the plot's edges and the first and last grid points
 
 
 def geometric(values: Sequence[float]) -> bool:
@@ -124,11 +125,12 @@ def _lever_x(values: pd.Series, title: str) -> alt.X:
     title), and a tick at each grid value when there are few."""
     grid = sorted(set(values.dropna().tolist()))
     axis = alt.Axis(values=grid, format="~g") if len(grid) <= MAX_TICKS else alt.Axis()
+    # Padded, so the first and last points are drawn whole rather than cut by the plot's edge.
     if geometric(grid):
         title = title[:-1] + ", log scale)" if title.endswith(")") else title + " (log scale)"
-        scale = alt.Scale(type="log", nice=False)
+        scale = alt.Scale(type="log", nice=False, padding=EDGE_PX)
     else:
-        scale = alt.Scale(nice=False, zero=False)
+        scale = alt.Scale(nice=False, zero=False, padding=EDGE_PX)
     return alt.X("a:Q", title=title, scale=scale, axis=axis)
 
 
