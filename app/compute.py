@@ -27,7 +27,7 @@ import streamlit as st
 
 import sim.runner
 from app.state import from_canonical
-from sim.narrative import why_kpi, why_line
+from sim.narrative import why_kpi, why_line, why_source
 from sim.outcomes import KPI_NAMES, SERIES_NAMES
 from sim.params import Params, diff
 from sim.runner import MODEL_VERSION, Progress, Results, compare, cpu_count, make_pool
@@ -407,6 +407,17 @@ def _attribute(
     }
 
 
+def why_note(explanation: Mapping, replications: int) -> str | None:
+    """Where a :func:`why` sentence's numbers come from, when not from all ``replications``."""
+    return why_source(
+        replications,
+        explanation.get("levers", 0),
+        explanation.get("replications", 0),
+        explanation.get("scaled", False),
+        explanation.get("by", "setting"),
+    )
+
+
 def why(
     base_settings: str,
     settings: str,
@@ -415,10 +426,10 @@ def why(
     kpi: str,
     by: str = "setting",
     comparison: pd.DataFrame | None = None,
+    total: float | None = None,
 ) -> dict:
     """:func:`run_why` for the current model; ``comparison`` (``Comparison.kpis()`` of the whole
-    run) gives the difference the sentence splits."""
-    total = None
+    run), or ``total`` itself, gives the difference the sentence splits."""
     if comparison is not None:
         total = float(comparison.set_index("kpi").loc[kpi, "diff_mean"])
     return run_why(base_settings, settings, seed, replications, MODEL_VERSION, kpi, by, total)
@@ -463,4 +474,5 @@ def brief_html(
         link=link,
         command=command,
         why=why_line(text, table.set_index("kpi").loc[kpi]) if text else None,
+        why_note=why_note(explanation, replications),
     )

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.state import (
+    MAX_APP_REPLICATIONS,
+    MAX_SEED,
     Setup,
     _drop_unknown,
     _int_param,
@@ -35,8 +37,6 @@ from sim.explore.optimise import MAX_CANDIDATES
 from sim.outcomes import KPI_NAMES
 from sim.params import KEYS, info, shown
 from sim.report.links import (
-    APP_MAX_REPLICATIONS,
-    APP_MAX_SEED,
     CUSTOM_BASE,
     setting_params,
 )
@@ -113,11 +113,11 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "weeks": 52,
     },
 }
-# Whole-number inputs and their allowed ranges (those of the form's number inputs).
+# Whole-number inputs and their allowed ranges: the form's number inputs take theirs from here.
 INTEGERS = {
     "points": (2, MAX_GRID_POINTS),
-    "reps": (1, APP_MAX_REPLICATIONS),
-    "seed": (0, APP_MAX_SEED),
+    "reps": (1, MAX_APP_REPLICATIONS),
+    "seed": (0, MAX_SEED),
     "weeks": (int(info("horizon_weeks").lo), int(info("horizon_weeks").hi)),
     "samples": (2, 4096),
     "candidates": (2, MAX_CANDIDATES),
@@ -170,7 +170,7 @@ def encode_explore(
 def _scenario_query(name: str, setup: Setup) -> dict[str, str]:
     qp = {name: setup.preset or CUSTOM_BASE}
     qp.update(setting_params(setup.preset, setup.params, f"{name}."))
-    title = safe_title(setup.title)
+    title = safe_title(setup.title.removeprefix("Baseline: "))  # a pinned baseline's, say
     if title and title != auto_title(setup.preset, setup.params):  # a title of its own
         qp[f"{name}.{TITLE_KEY}"] = title
     return qp
@@ -212,7 +212,9 @@ def _unknown(tool: str, name: str) -> str:
     names = [TOOL_PARAM, *DEFAULTS[tool]]
     close = difflib.get_close_matches(name.lower(), names, n=1, cutoff=0.6)
     hint = f"did you mean {close[0]}?" if close else f"it takes {', '.join(names)}"
-    return f"URL parameter {name} is not an input of the {tool} ({hint}); it was ignored."
+    # A name is quoted as it came only when it is short and plain; else cut short, with its length.
+    said = name if len(name) <= 60 and name.isprintable() else shown(name)
+    return f"URL parameter {said} is not an input of the {tool} ({hint}); it was ignored."
 
 
 def _input(tool: str, name: str, text: str, warnings: list[str]) -> Any:
@@ -252,7 +254,7 @@ def _input(tool: str, name: str, text: str, warnings: list[str]) -> Any:
     else:
         return "\n".join(lines)
     warnings.append(
-        f"URL parameter {name} = {shown(text[:60])} is not allowed: {problem}. "
+        f"URL parameter {name} = {shown(text)} is not allowed: {problem}. "
         f"Using {shown(default) if default else 'nothing'}."
     )
     return default
@@ -292,7 +294,7 @@ def _scenario(
     elif text is not None:
         preset = text
     _drop_unknown(raw, f"{name}.", warnings)
-    if not raw and title_text is None:
+    if not raw and not title_text:
         link.values[name] = preset if preset is not None else _linked(link, name, None, {})
         return
     setup = _setup_from(preset, raw, f"{name}.", warnings)

@@ -254,10 +254,6 @@ def retention_figure(
     return Figure(key, "band", layout, data, text, "Customers")
 
 
-# Said under retention's paired difference, whose value at age 52 is read beside the tile's.
-CURVE_VS_TILE = CURVE_VS_KPI
-
-
 def difference_figure(
     diff: pd.DataFrame,
     *,
@@ -277,8 +273,8 @@ def difference_figure(
     # fewest customers).
     at = 52 if x == "age_weeks" else None
     text = describe_difference(diff, x=x, what=what, unit=unit, width=width, x_word=x_word, at=at)
-    if x == "age_weeks":
-        text += " " + CURVE_VS_TILE
+    if x == "age_weeks" and diff["age_weeks"].max() >= 52:  # the tile's age is on the curve
+        text += " " + CURVE_VS_KPI
     share = unit.startswith("share")
     name = f"{variant.capitalize()} − baseline"
     title = f"{what}: {variant} − baseline (paired)"

@@ -27,7 +27,6 @@ from sim.narrative import (
     headline,
     tradeoffs,
     why_line,
-    why_source,
 )
 from sim.outcomes import KPIS
 from sim.params import diff
@@ -334,14 +333,7 @@ def show(
     if reason["text"]:
         text = why_line(reason["text"], paired["kpis"].set_index("kpi").loc[kpi])
         st.subheader(views.plain(f"Why: {text}"), anchor=False)
-        source = why_source(
-            replications,
-            reason["levers"],
-            reason["replications"],
-            reason.get("scaled", False),
-            reason.get("by", "setting"),
-        )
-        if source:
+        if source := compute.why_note(reason, replications):
             st.caption(source)
     else:
         st.caption(views.plain(f"No “why” sentence: {full_stop(reason['reason'])}"))

@@ -113,7 +113,9 @@ def why_source(
     )
     if scaled:
         return text + f"; their shares are applied to the difference over all {replications}."
-    return text + "."
+    return text + (
+        f"; the difference it splits is theirs, which differs from the one over all {replications}."
+    )
 
 
 def kpi_clause(row: Mapping[str, Any]) -> str | None:

@@ -10,11 +10,12 @@ import functools
 
 import streamlit as st
 
-from app import explore, session, views
+from app import explore, session, state, views
 from app.explore import PINNED, RUNNING, SANDBOX, TOOL_NAMES, TOOLS
 from app.explore_links import (
     DEFAULTS,
     DISPLAY_KPI_TOOLS,
+    INTEGERS,
     LEVER_ROWS,
     LINKED,
     MAX_TEXT,
@@ -22,11 +23,9 @@ from app.explore_links import (
     encode_explore,
 )
 from app.explore_results import k, kpi_name, results
-from app.state import MAX_APP_REPLICATIONS, MAX_SEED, Setup
-from sim.explore.levers import MAX_GRID_POINTS
-from sim.explore.optimise import MAX_CANDIDATES
+from app.state import Setup
 from sim.outcomes import KPI_NAMES
-from sim.params import info
+from sim.params import ParamError, info
 from sim.report.format import full_stop
 
 ss = st.session_state
@@ -108,22 +107,43 @@ def sandbox_weeks() -> int:
     return int(weeks)
 
 
+def sandbox_start(tool: str) -> dict[str, str]:
+    """The inputs with which a tool starts from what the Sandbox shows ({} before the Sandbox has
+    run). An attribution explains the Sandbox's settings against its pinned baseline, or the
+    default baseline, as the Sandbox's why does; when they do not differ there is nothing to
+    explain, and it keeps its own example."""
+    if SANDBOX not in bases():
+        return {}
+    start = dict(SANDBOX_START[tool])
+    if tool == "attribution":
+        if PINNED not in bases():
+            start["base"] = DEFAULTS[tool]["base"]
+        weeks = sandbox_weeks()
+        try:
+            ends = [explore.base_overrides(o, own_setups())[1] for o in (start["base"], SANDBOX)]
+            same = len({state.canonical(explore.with_horizon(e, weeks)) for e in ends}) == 1
+        except (ParamError, ValueError):
+            same = True
+        if same:
+            return {}
+    return start
+
+
 def init_inputs() -> None:
     """Give every input a value before it is drawn: the last submitted one, else the default."""
     for tool, defaults in DEFAULTS.items():
         submitted = ss.get(k(tool, "submitted")) or {}
+        start: dict[str, str] | None = None  # worked out when an input needs a value
         from_sandbox = False
         for name, default in defaults.items():
             key = k(tool, name)
             if key in ss:
                 continue
+            if start is None:
+                start = sandbox_start(tool) if not submitted else {}
             value = submitted.get(key, default)
-            if key not in submitted and SANDBOX in bases() and name in SANDBOX_START[tool]:
-                # Start from what the Sandbox shows: an attribution explains it against the
-                # pinned baseline (or the default one), as the Sandbox's why does.
-                value = SANDBOX_START[tool][name]
-                if value == PINNED and PINNED not in bases():
-                    value = default
+            if key not in submitted and name in start:
+                value = start[name]  # start from what the Sandbox shows
                 from_sandbox = True
             if name == "weeks" and from_sandbox and key not in submitted:
                 value = sandbox_weeks()  # its horizon too, so the numbers match its tiles
@@ -342,25 +362,19 @@ def lever_inputs(tool: str, numeric_only: bool = False) -> None:
 
 def run_settings(tool: str, reps_label: str = "Replications") -> None:
     c1, c2, c3 = st.columns(3)
-    c1.number_input(
-        reps_label,
-        min_value=1,
-        max_value=MAX_APP_REPLICATIONS,
-        step=1,
-        key=k(tool, "reps"),
-        help=REPS_HELP,
-    )
-    c2.number_input(
-        "Seed", min_value=0, max_value=MAX_SEED, step=1, key=k(tool, "seed"), help=SEED_HELP
-    )
-    c3.number_input(
-        "Horizon (weeks)",
-        min_value=int(info("horizon_weeks").lo),
-        max_value=int(info("horizon_weeks").hi),
-        step=1,
-        key=k(tool, "weeks"),
-        help=WEEKS_HELP,
-    )
+    for column, (name, label, help_text) in zip(
+        (c1, c2, c3),
+        (
+            ("reps", reps_label, REPS_HELP),
+            ("seed", "Seed", SEED_HELP),
+            ("weeks", "Horizon (weeks)", WEEKS_HELP),
+        ),
+        strict=True,
+    ):
+        lo, hi = INTEGERS[name]
+        column.number_input(
+            label, min_value=lo, max_value=hi, step=1, key=k(tool, name), help=help_text
+        )
 
 
 def run_button(tool: str) -> None:
@@ -389,8 +403,8 @@ def sweep_form() -> None:
         c1, c2 = st.columns(2)
         c1.number_input(
             "Grid points (numeric levers)",
-            min_value=2,
-            max_value=MAX_GRID_POINTS,
+            min_value=INTEGERS["points"][0],
+            max_value=INTEGERS["points"][1],
             step=1,
             key=k("sweep", "points"),
             help="Evenly spaced values over each numeric range (whole numbers for whole-number "
@@ -421,8 +435,8 @@ def sensitivity_form() -> None:
         lever_inputs("sensitivity", numeric_only=True)
         st.number_input(
             "Samples",
-            min_value=2,
-            max_value=4096,
+            min_value=INTEGERS["samples"][0],
+            max_value=INTEGERS["samples"][1],
             step=1,
             key=k("sensitivity", "samples"),
             help="Morris: trajectories r, (levers + 1) × r design points. Sobol: base samples N, "
@@ -501,8 +515,8 @@ def optimisation_form() -> None:
         c1, c2 = st.columns(2)
         c1.number_input(
             "Candidates",
-            min_value=2,
-            max_value=MAX_CANDIDATES,
+            min_value=INTEGERS["candidates"][0],
+            max_value=INTEGERS["candidates"][1],
             step=1,
             key=k("optimisation", "candidates"),
             help="Settings to try. Successive halving keeps the best third each round and gives "
@@ -552,15 +566,17 @@ for tab, tool in zip(tabs, TOOLS, strict=True):
         with left:
             FORMS[tool]()  # every form is drawn, so its inputs keep their values
         if tab.open:
-            query = link_query(tool)
-            if st.query_params.to_dict() != query:
-                st.query_params.from_dict(query)
             with right:
-                results(tool)
+                results(tool)  # first: a run that fails or stops leaves the previous link
+                query = link_query(tool)
+                if st.query_params.to_dict() != query:
+                    st.query_params.from_dict(query)
                 if query:
                     views.share_link(
                         st.context.url or "",
                         query,
                         "Link to these results: it opens this tool with the inputs they were run "
-                        "with, and runs them.",
+                        "with, and runs them."
+                        if ss.get(k(tool, "applied"))
+                        else "Link to this experiment: it opens this tool with these inputs.",
                     )

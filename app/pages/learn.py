@@ -244,8 +244,15 @@ def _reveal(name: str, lesson, record: dict) -> None:
     settings, base_settings = teach.lesson_settings(lesson)
     with why_slot.container():
         try:
+            row = reveal.get("row") or {}
             explanation = compute.why(
-                base_settings, settings, record["seed"], record["reps"], lesson.kpi, by="group"
+                base_settings,
+                settings,
+                record["seed"],
+                record["reps"],
+                lesson.kpi,
+                by="group",
+                total=row.get("diff_mean"),  # the difference the reveal shows
             )
         except Exception as err:  # an explanation is a bonus: never break the reveal for it
             explanation = {"text": None, "reason": str(err)}

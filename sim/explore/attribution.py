@@ -560,6 +560,10 @@ def explain(attribution: Attribution, kpi: str) -> str:
     )
 
 
+# The most a "why" on fewer replications is scaled to the whole run's difference (either way).
+MAX_SCALE = 2.0
+
+
 @dataclass(frozen=True)
 class Why:
     """A one-sentence answer to "why did it change?", or the reason there is none."""
@@ -598,8 +602,10 @@ def why(
         total: the paired mean difference over all ``replications`` (what a headline states).
             When the attribution runs on fewer, its difference differs a little from this one; its
             players' shares are then applied to ``total``, so the sentence's whole is the
-            headline's. Shares are not applied across a change of sign (nor to a zero
-            difference): the attribution's own numbers are kept.
+            headline's. Only when the two agree to within a factor of two (:data:`MAX_SCALE`):
+            across a change of sign, or a far smaller or larger difference, shares of one say
+            little about the other, and the attribution's own numbers are kept (``scaled`` is
+            False; the caller says the difference is that of fewer replications).
     """
     changed = diff(variant, baseline)
     if not changed:
@@ -618,6 +624,7 @@ def why(
             f"{n} {what} changed; the difference is split among them for at most {max_levers}",
             n,
             0,
+            by=by,
         )
     if n == 1:
         label = players[0].label
@@ -629,6 +636,7 @@ def why(
             "",
             1,
             0,
+            by=by,
         )
     reps = min(replications, max(min_replications, max_simulations // 2**n))
     found = attribute(
@@ -643,14 +651,8 @@ def why(
     )
     contributions = [(p.label, c) for p, c in found.contributions(kpi)]
     part = found.difference(kpi)
-    if (
-        reps < replications
-        and total is not None
-        and math.isfinite(total)
-        and math.isfinite(part)
-        and total * part > 0
-    ):
-        factor = total / part
+    factor = total / part if total is not None and part else math.nan
+    if reps < replications and 1 / MAX_SCALE <= factor <= MAX_SCALE:
         text = sentence(kpi, total, [(label, c * factor) for label, c in contributions])
         return Why(text, "", n, reps, scaled=True, by=by)
     return Why(sentence(kpi, part, contributions), "", n, reps, by=by)

@@ -89,7 +89,8 @@ def brief_charts(base: Results, variant: Results) -> list[BriefChart]:
             ),
             f"Share of customers still active by weeks since sign-up; at "
             f"{min(52, int(rb.age_weeks.max()))} weeks {fmt_level(at52(rb), 'share')} for the "
-            f"baseline and {fmt_level(at52(rv), 'share')} for the proposal. {CURVE_VS_KPI}",
+            f"baseline and {fmt_level(at52(rv), 'share')} for the proposal."
+            + (f" {CURVE_VS_KPI}" if rb.age_weeks.max() >= 52 else ""),
         )
     )
     diff_frame = compare(base, variant).retention_difference()
@@ -210,13 +211,15 @@ def render(
     command: str,
     no_link: str | None = None,
     why: str | None = None,
+    why_note: str | None = None,
     created: _dt.date | None = None,
 ) -> str:
     """The brief as one HTML document (no scripts, no external resources).
 
     ``why`` is an optional sentence attributing the headline difference to the changed settings
-    (:func:`sim.explore.why`). ``no_link`` says why there is no ``link``, when the app cannot
-    restore the run.
+    (:func:`sim.explore.why`), and ``why_note`` where its numbers come from when not from every
+    replication (:func:`sim.narrative.why_source`). ``no_link`` says why there is no ``link``,
+    when the app cannot restore the run.
     """
     e = html.escape
     table = compare(base, variant).kpis()
@@ -277,7 +280,7 @@ code {{ font-size: .85rem; }}
 <p class="lead">{e(summary)}</p>
 {f'<p class="lead">{e(other_side)}</p>' if other_side else ""}
 {f'<p class="lead">Why: {e(why)}</p>' if why else ""}
-<p class="muted">{e(note)}</p>
+<p class="muted">{e(note)}{" " + e(why_note) if why and why_note else ""}</p>
 <h2>Key results</h2>
 <table><thead><tr><th>Measure</th><th>Baseline (90% range)</th><th>Proposal (90% range)</th>
 <th>Difference (90% interval)</th><th>P(proposal better)</th></tr></thead>

@@ -295,3 +295,18 @@ def test_the_kpi_table_shows_no_change_from_too_few_pairs():
     assert lag["Change, 90% interval"] == "1 pair: too few to compare"
     lead = table.loc["Lead time"]  # six pairs are enough to show
     assert lead["Change"] == "-0.2 days" and lead["P(variant better)"].startswith("100%")
+
+
+def test_the_curve_against_tile_sentence_only_where_the_curve_reaches_52_weeks():
+    from app.figures import difference_figure
+    from sim.report.format import CURVE_VS_KPI
+
+    def text(ages: int) -> str:
+        diff = pd.DataFrame(
+            {"age_weeks": np.arange(ages), "mean": -0.01, "lo": -0.02, "hi": 0.0, "p50": -0.01}
+        )
+        kw = {"x_title": "Age", "what": "Retention", "unit": "share", "width": 90}
+        return difference_figure(diff, x="age_weeks", key="k", section="s", **kw).text
+
+    assert text(80).endswith(CURVE_VS_KPI)
+    assert CURVE_VS_KPI not in text(40)  # no 52-week retention to compare with

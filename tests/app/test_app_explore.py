@@ -800,10 +800,17 @@ def test_starting_from_the_sandbox_takes_its_horizon_too():
     for tool in ("sweep", "sensitivity", "optimisation"):
         assert at.session_state[f"ex.{tool}.base"] == "sandbox"
         assert at.session_state[f"ex.{tool}.weeks"] == 80
-    # Attribution explains the Sandbox's settings (against the default baseline: none is pinned).
-    assert at.session_state["ex.attribution.variant"] == "sandbox"
-    assert at.session_state["ex.attribution.base"] == "aligned-baseline"
-    assert at.session_state["ex.attribution.weeks"] == 80
+    # The Sandbox shows the default baseline: nothing to explain, so attribution keeps its example
+    # (a run refused as "the variant does not differ" would be a poor start).
+    assert at.session_state["ex.attribution.variant"] == "sales-led-drift"
+    assert at.session_state["ex.attribution.weeks"] == 52
+    changed = open_app({"horizon_weeks": "80", "incentives.sales": "local_metric"})
+    changed.switch_page("app/pages/explore.py").run()
+    # Settings that differ are explained against the default baseline (none is pinned).
+    assert changed.session_state["ex.attribution.variant"] == "sandbox"
+    assert changed.session_state["ex.attribution.base"] == "aligned-baseline"
+    assert changed.session_state["ex.attribution.changes"] == ""
+    assert changed.session_state["ex.attribution.weeks"] == 80
     fresh = open_explore()  # no Sandbox yet: a preset, at the tools' own horizon
     assert fresh.session_state["ex.sweep.base"] == "council-only-drift"
     assert fresh.session_state["ex.sweep.weeks"] == 52

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from hypothesis import given, settings
@@ -179,6 +180,22 @@ def test_an_unknown_name_is_ignored_with_the_closest_input():
     )
     assert "it takes tool, base, lever1" in warnings[1]
     assert link.values == DEFAULTS["sweep"]
+
+
+def test_a_long_name_or_value_is_quoted_cut_short():
+    _, warnings = decode_explore({"tool": "sweep", "x" * 5000: "1", "range1": "1," * 1500})
+    assert all(len(w) < 400 for w in warnings), [len(w) for w in warnings]
+    assert all(re.search(r"… \([\d,]+ characters\)", w) for w in warnings[:2]), warnings
+
+
+def test_a_pinned_baselines_title_travels_without_its_prefix():
+    pinned = Setup(
+        "pivot", "Baseline: " + preset_setup("pivot").title, preset_setup("pivot").overrides
+    )
+    query = encode_explore("sweep", {**DEFAULTS["sweep"], "base": "pinned"}, {"pinned": pinned})
+    assert query == {"tool": "sweep", "base": "pivot"}  # the preset's own title: no title=
+    link, _ = decode_explore({**query, "base.title": ""})
+    assert link.values["base"] == "pivot" and link.setups == {}  # an empty title is no title
 
 
 def test_an_input_of_another_tool_is_not_taken():

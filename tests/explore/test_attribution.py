@@ -249,6 +249,12 @@ def test_a_why_on_fewer_replications_splits_the_whole_runs_difference():
     assert why(base, variant, kpi, executor=SERIAL, **kw).text == explain(part, kpi)
     flipped = why(base, variant, kpi, total=-total, executor=SERIAL, **kw)
     assert not flipped.scaled and flipped.text == explain(part, kpi)
+    # Nor to a difference more than twice as large or small: shares of one say little of the other.
+    for far in (2.2 * part.difference(kpi), 0.4 * part.difference(kpi)):
+        kept = why(base, variant, kpi, total=far, executor=SERIAL, **kw)
+        assert not kept.scaled and kept.text == explain(part, kpi)
+    near = why(base, variant, kpi, total=1.9 * part.difference(kpi), executor=SERIAL, **kw)
+    assert near.scaled
     # On all the replications there is nothing to scale.
     full = why(base, variant, kpi, total=total, executor=SERIAL, **{**kw, "replications": 4})
     assert not full.scaled and full.text == explain(part, kpi)

@@ -146,6 +146,17 @@ def test_why_sentence_attributes_the_difference_and_reaches_the_brief():
         base, var, base_title="A", variant_title="B", link=None, command="c", why=found.text
     )
     assert "Why: " in page
+    # Where its numbers come from, when the attribution ran on fewer replications than the brief.
+    note = "Why: Shapley attribution over the 3 changed settings, from 2 paired replications"
+    noted = render(
+        base, var, base_title="A", variant_title="B", link=None, command="c", why=found.text,
+        why_note=note,
+    )  # fmt: skip
+    assert note in noted and note not in page
+    bare = render(
+        base, var, base_title="A", variant_title="B", link=None, command="c", why_note=note
+    )
+    assert note not in bare  # no why, nothing to source
 
 
 def test_a_brief_beyond_the_apps_limits_says_no_link_restores_it(tmp_path):

@@ -125,7 +125,10 @@ def test_a_why_on_fewer_replications_says_where_its_numbers_come_from():
         "Why: Shapley attribution over the 5 changed settings, from 25 paired replications of "
         "each combination; their shares are applied to the difference over all 100."
     )
-    assert why_source(100, 5, 25, scaled=False).endswith("of each combination.")
+    assert why_source(100, 5, 25, scaled=False).endswith(
+        "of each combination; the difference it splits is theirs, which differs from the one "
+        "over all 100."
+    )
     assert why_source(100, 3, 50, scaled=True, by="group").startswith(
         "Why: Shapley attribution over the 3 changed groups of settings, from 50"
     )
