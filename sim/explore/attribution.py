@@ -483,7 +483,7 @@ def sentence(
 
     Example:
         "Most of the 3.1-point fall in 52-week retention comes from sales' incentive (−2.4 points);
-        the council interval adds −0.7 points."
+        the council interval contributes −0.7 points."
     """
     info = KPIS.get(kpi)
     label = label or (info.label if info else kpi)
@@ -537,7 +537,8 @@ def sentence(
         return first + "."
 
     def clause(name: str, c: float) -> str:
-        verb = "add" if c * total > 0 else "offset"
+        # "contributes −0.9 points" to a fall ("adds −0.9 points" read as a rise)
+        verb = "contribute" if c * total > 0 else "offset"
         return f"{name} {verb if _plural(name) else verb + 's'} {_signed(c, unit)}"
 
     if len(rest) == 1:

@@ -1,4 +1,4 @@
-"""Plain-language names of settings, for sentences such as "the council interval adds −0.7 points".
+"""Plain-language names of settings, for sentences such as "the council interval contributes −0.7 points".
 
 Settings are named by what a leader would call them. Keys without a hand-written name fall back to
 their declaration's description ("Protected discovery time: ..." → "protected discovery time").

@@ -147,7 +147,7 @@ def test_sentences():
     )
     assert s == (
         "Most of the 3.1-point fall in 52-week retention comes from sales' incentive "
-        "(−2.4 points); the council interval adds −0.7 points."
+        "(−2.4 points); the council interval contributes −0.7 points."
     )
     s = sentence(
         "lead_time_days", 0.5, [("the council interval", 1.0), ("product teams' incentive", -0.5)]
@@ -187,7 +187,7 @@ def test_sentences():
 def test_explain_reads_an_attribution():
     ev = FunctionEvaluator(interaction, {"a": 0.0, "b": 0.0})
     result = attribute(ev, {"a": 1.0, "b": 1.0}, replications=1, executor=SERIAL)
-    assert explain(result, "y") == "Most of the 7.00 rise in y comes from a (+4.00); b adds +3.00."
+    assert explain(result, "y") == "Most of the 7.00 rise in y comes from a (+4.00); b contributes +3.00."
     assert result.explain("y") == explain(result, "y")
 
 
