@@ -611,6 +611,8 @@ def test_sensitivity_chart_ranks_levers_with_intervals_and_units():
     spec = ec.sensitivity_chart(ranked("morris"), "morris", "retention_52w").to_dict()
     bars, rules = spec["layer"]
     assert (bars["mark"]["type"], rules["mark"]["type"]) == ("bar", "rule")
+    # The interval's line reads across its bar: a light bar under a dark line, not grey on blue.
+    assert bars["mark"]["opacity"] <= 0.5 and rules["mark"]["color"] != BASELINE_COLOR
     assert bars["encoding"]["x"]["title"] == (
         "μ*: mean absolute effect on 52-week retention (percentage points)"
     )

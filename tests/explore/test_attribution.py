@@ -187,7 +187,10 @@ def test_sentences():
 def test_explain_reads_an_attribution():
     ev = FunctionEvaluator(interaction, {"a": 0.0, "b": 0.0})
     result = attribute(ev, {"a": 1.0, "b": 1.0}, replications=1, executor=SERIAL)
-    assert explain(result, "y") == "Most of the 7.00 rise in y comes from a (+4.00); b contributes +3.00."
+    assert (
+        explain(result, "y")
+        == "Most of the 7.00 rise in y comes from a (+4.00); b contributes +3.00."
+    )
     assert result.explain("y") == explain(result, "y")
 
 

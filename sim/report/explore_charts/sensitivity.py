@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from sim.report.charts import BASELINE_COLOR, VARIANT_COLOR
+from sim.report.charts import VARIANT_COLOR
 from sim.report.explore_charts.common import (
     SECOND_COLOR,
     UNIT_WORDS,
@@ -15,6 +15,10 @@ from sim.report.explore_charts.common import (
     lever_title,
 )
 from sim.report.format import fmt_value, is_missing
+
+# The interval's line across a sensitivity bar: a dark slate that reads on the light bar and on
+# either theme's background.
+INTERVAL_COLOR = "#475569"
 
 
 def _morris_scale(kpi: str) -> tuple[float, str, str]:
@@ -110,10 +114,11 @@ def sensitivity_chart(
     ]
     base = alt.Chart(data).encode(y=y)
     layers = [
-        base.mark_bar(color=VARIANT_COLOR, opacity=0.85, height={"band": 0.6}).encode(
+        # A light bar, so the interval's dark line reads across it (grey on blue was lost).
+        base.mark_bar(color=VARIANT_COLOR, opacity=0.45, height={"band": 0.6}).encode(
             x=alt.X("value:Q", title=x_title, axis=x_axis), tooltip=tooltip
         ),
-        base.mark_rule(color=BASELINE_COLOR, strokeWidth=2).encode(
+        base.mark_rule(color=INTERVAL_COLOR, strokeWidth=2.5).encode(
             x="lo:Q", x2="hi:Q", tooltip=tooltip
         ),
     ]
