@@ -223,7 +223,7 @@ def render(
     """
     e = html.escape
     table = compare(base, variant).kpis()
-    summary = headline(table, subject=f"{variant_title} (the proposal)")
+    summary = headline(table)  # "The proposal …": its title heads the page
     other_side = tradeoffs(table)
     note = caveat(base.replications, base.weeks, base.seed)
     created = created or _dt.date.today()
@@ -274,7 +274,7 @@ code {{ font-size: .85rem; }}
 </style></head>
 <body>
 <h1>Decision brief</h1>
-<p class="muted">{e(variant_title)} (proposal) against {e(base_title)} (baseline) ·
+<p class="muted">Proposal: {e(variant_title)} · baseline: {e(base_title)} ·
 {e(created.isoformat())} · model {e(MODEL_VERSION)}</p>
 <h2>Summary</h2>
 <p class="lead">{e(summary)}</p>

@@ -195,3 +195,16 @@ def test_the_briefs_table_shows_no_change_from_too_few_pairs():
     assert 0 < row["pairs"] < MIN_PAIRS  # drift is caught in both runs of only a few pairs
     lag = next(r for r in _kpi_rows(base, var) if r[0] == "Detection lag")
     assert lag[3].endswith("too few to compare") and lag[4] == "—"
+
+
+def test_the_briefs_head_names_proposal_and_baseline_without_nested_brackets(pair):
+    base, var = pair[0], pair[1]
+    page = render(
+        base, var, base_title="Aligned baseline", variant_title="Drifting incentives (modified)",
+        link=None, command="c",
+    )  # fmt: skip
+    assert "Proposal: Drifting incentives (modified) · baseline: Aligned baseline" in page
+    assert "(modified) (" not in page
+    assert re.search(
+        r'<p class="lead">The proposal (lowers|raises|leaves|lengthens|shortens)', page
+    )
