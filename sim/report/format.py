@@ -322,8 +322,10 @@ def describe_difference(
         if (lo > 0 or hi < 0)
         else "the band includes zero (no clear difference)"
     )
+    # "at 52 weeks of age", as the tiles say "52-week retention"; "at week 30" for a week.
+    where = f"{int(row[x])} weeks of age" if x_word == "age" else f"{x_word} {int(row[x])}"
     return (
-        f"{what} at {x_word} {int(row[x])}: {fmt_delta(row['mean'], unit)} "
+        f"{what} at {where}: {fmt_delta(row['mean'], unit)} "
         f"({width}% band {fmt_delta(lo, unit)} to {fmt_delta(hi, unit)}); {verdict}."
     )
 

@@ -145,10 +145,10 @@ def test_text_alternatives_name_values_and_band():
     )
     at52 = describe_difference(by_age, x="age_weeks", what="Retention", unit="share", width=90,
                                x_word="age", at=52)  # fmt: skip
-    assert at52.startswith("Retention at age 52: -1.0 pp")
+    assert at52.startswith("Retention at 52 weeks of age: -1.0 pp")
     end = describe_difference(by_age.head(30), x="age_weeks", what="Retention", unit="share",
                               width=90, x_word="age", at=52)  # fmt: skip
-    assert end.startswith("Retention at age 29: ")
+    assert end.startswith("Retention at 29 weeks of age: ")
 
 
 def test_kpi_table_explains_null_values():

@@ -61,7 +61,9 @@ def assert_presenting(at: AppTest) -> None:
         for n in re.search(r"averages ([\d,.]+) .*? the proposal ([\d,.]+)", value).groups()
     )
     assert proposal < base  # as the paragraph says: the proposal lowers value delivered
-    difference = next(c for c in texts(at.caption) if c.startswith("Retention at age 52: -"))
+    difference = next(
+        c for c in texts(at.caption) if c.startswith("Retention at 52 weeks of age: -")
+    )
     assert difference.endswith(CURVE_VS_KPI)  # why it need not read as the tile does
     for chart in at.get("vega_lite_chart"):  # text to read from across a room, a taller plot
         spec = json.loads(chart.proto.spec)
