@@ -7,6 +7,7 @@ shows a progress bar and a Stop button; stopping keeps the previous results.
 """
 
 import functools
+from typing import Any
 
 import streamlit as st
 
@@ -107,7 +108,7 @@ def sandbox_weeks() -> int:
     return int(weeks)
 
 
-def sandbox_start(tool: str) -> dict[str, str]:
+def sandbox_start(tool: str) -> dict[str, Any]:
     """The inputs with which a tool starts from what the Sandbox shows ({} before the Sandbox has
     run). An attribution explains the Sandbox's settings against its pinned baseline, or the
     default baseline, as the Sandbox's why does; when they do not differ there is nothing to
@@ -115,6 +116,9 @@ def sandbox_start(tool: str) -> dict[str, str]:
     if SANDBOX not in bases():
         return {}
     start = dict(SANDBOX_START[tool])
+    applied = ss.get(session.APPLIED) or {}
+    if "seed" in applied:
+        start["seed"] = int(applied["seed"])  # the Sandbox's draws, so its numbers recur
     if tool == "attribution":
         if PINNED not in bases():
             start["base"] = DEFAULTS[tool]["base"]
@@ -133,7 +137,7 @@ def init_inputs() -> None:
     """Give every input a value before it is drawn: the last submitted one, else the default."""
     for tool, defaults in DEFAULTS.items():
         submitted = ss.get(k(tool, "submitted")) or {}
-        start: dict[str, str] | None = None  # worked out when an input needs a value
+        start: dict[str, Any] | None = None  # worked out when an input needs a value
         from_sandbox = False
         for name, default in defaults.items():
             key = k(tool, name)

@@ -806,13 +806,15 @@ def test_starting_from_the_sandbox_takes_its_horizon_too():
     # (a run refused as "the variant does not differ" would be a poor start).
     assert at.session_state["ex.attribution.variant"] == "sales-led-drift"
     assert at.session_state["ex.attribution.weeks"] == 52
-    changed = open_app({"horizon_weeks": "80", "incentives.sales": "local_metric"})
+    changed = open_app({"horizon_weeks": "80", "incentives.sales": "local_metric", "seed": "7"})
     changed.switch_page("app/pages/explore.py").run()
     # Settings that differ are explained against the default baseline (none is pinned).
     assert changed.session_state["ex.attribution.variant"] == "sandbox"
     assert changed.session_state["ex.attribution.base"] == "aligned-baseline"
     assert changed.session_state["ex.attribution.changes"] == ""
     assert changed.session_state["ex.attribution.weeks"] == 80
+    for tool in ("sweep", "attribution"):  # the Sandbox's draws too, so its numbers recur
+        assert changed.session_state[f"ex.{tool}.seed"] == 7
     fresh = open_explore()  # no Sandbox yet: a preset, at the tools' own horizon
     assert fresh.session_state["ex.sweep.base"] == "council-only-drift"
     assert fresh.session_state["ex.sweep.weeks"] == 52
