@@ -27,7 +27,7 @@ import streamlit as st
 
 import sim.runner
 from app.state import from_canonical
-from sim.narrative import why_kpi, why_line, why_source
+from sim.narrative import why_kpi, why_line
 from sim.outcomes import KPI_NAMES, SERIES_NAMES
 from sim.params import Params, diff
 from sim.runner import MODEL_VERSION, Progress, Results, compare, cpu_count, make_pool
@@ -338,7 +338,7 @@ def run_why(
     Returns:
         ``text`` (None when there is no explanation), ``reason`` (why not), ``levers`` (how many
         settings changed), ``replications`` (per scenario, when an attribution ran) and
-        ``scaled`` (whether the shares were applied to ``total``).
+        ``note`` (where the sentence's numbers come from, when not from every replication).
     """
     base, variant = from_canonical(base_settings), from_canonical(settings)
     # With one changed setting the difference is its own: nothing runs, so no place is taken.
@@ -393,7 +393,7 @@ def _attribute(
             "reason": f"the difference could not be attributed: {err}",
             "levers": 0,
             "replications": 0,
-            "scaled": False,
+            "note": None,
         }
     finally:
         bar.empty()
@@ -402,20 +402,8 @@ def _attribute(
         "reason": found.reason,
         "levers": found.levers,
         "replications": found.replications,
-        "scaled": found.scaled,
-        "by": found.by,
+        "note": found.note(replications),
     }
-
-
-def why_note(explanation: Mapping, replications: int) -> str | None:
-    """Where a :func:`why` sentence's numbers come from, when not from all ``replications``."""
-    return why_source(
-        replications,
-        explanation.get("levers", 0),
-        explanation.get("replications", 0),
-        explanation.get("scaled", False),
-        explanation.get("by", "setting"),
-    )
 
 
 def why(
@@ -474,5 +462,5 @@ def brief_html(
         link=link,
         command=command,
         why=why_line(text, table.set_index("kpi").loc[kpi]) if text else None,
-        why_note=why_note(explanation, replications),
+        why_note=explanation["note"],
     )

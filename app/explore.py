@@ -152,8 +152,6 @@ def base_name(option: str, own: Mapping[str, Mapping[str, Any]] | None = None) -
     """A base scenario's name: a preset's title, or where settings of their own came from."""
     if option in OWN_OPTIONS:
         title = (own or {}).get(option, {}).get("title")
-        if title and option == PINNED:
-            title = title.removeprefix("Baseline: ")
         where = OWN_OPTIONS[option]
         return f"{where}: {title}" if title else where
     try:
@@ -200,8 +198,7 @@ def base_overrides(
                 option, "settings from a link"
             )
             raise ExploreError(f"there are no {where} in this session: pick a preset")
-        title = str(setup.get("title") or OWN_OPTIONS[option]).removeprefix("Baseline: ")
-        return title, dict(setup.get("overrides", {}))
+        return str(setup.get("title") or OWN_OPTIONS[option]), dict(setup.get("overrides", {}))
     scenario = load_preset(option)
     return scenario.title, diff(scenario.params)
 

@@ -170,7 +170,7 @@ def encode_explore(
 def _scenario_query(name: str, setup: Setup) -> dict[str, str]:
     qp = {name: setup.preset or CUSTOM_BASE}
     qp.update(setting_params(setup.preset, setup.params, f"{name}."))
-    title = safe_title(setup.title.removeprefix("Baseline: "))  # a pinned baseline's, say
+    title = safe_title(setup.title)
     if title and title != auto_title(setup.preset, setup.params):  # a title of its own
         qp[f"{name}.{TITLE_KEY}"] = title
     return qp

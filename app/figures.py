@@ -586,4 +586,5 @@ def present_figures(
         variant="proposal",
     )
     figures.insert(1, difference)
-    return [{**fig.to_dict(), "spec": for_projector(fig.to_dict()["spec"])} for fig in figures]
+    specs = [fig.to_dict() for fig in figures]
+    return [{**spec, "spec": for_projector(spec["spec"])} for spec in specs]

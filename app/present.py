@@ -333,7 +333,7 @@ def show(
     if reason["text"]:
         text = why_line(reason["text"], paired["kpis"].set_index("kpi").loc[kpi])
         st.subheader(views.plain(f"Why: {text}"), anchor=False)
-        if source := compute.why_note(reason, replications):
+        if source := reason.get("note"):
             st.caption(source)
     else:
         st.caption(views.plain(f"No “why” sentence: {full_stop(reason['reason'])}"))

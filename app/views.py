@@ -192,8 +192,9 @@ CHARTED_METRICS = (
 _BAND_HEADINGS = {"mean": "Mean", "lo": "Band low", "p50": "Median", "hi": "Band high"}
 
 
-def _band_columns(number_format: str) -> dict:
-    """Headings of a band table's columns: its numbers in ``number_format``, and the run."""
+def _band_columns(number_format: str | None = None) -> dict:
+    """Headings of a band table's columns: its numbers in ``number_format`` (None: as a Styler
+    formats them), and the run."""
     numbers = {
         name: st.column_config.NumberColumn(label, format=number_format)
         for name, label in _BAND_HEADINGS.items()
@@ -275,10 +276,7 @@ def chart_tables(view: Mapping, base: Mapping | None, metric: str) -> None:
             "metric": st.column_config.TextColumn("Metric"),
             "week": st.column_config.NumberColumn("Week", format="%d"),
             "unit": st.column_config.TextColumn("Unit"),
-            **{
-                name: st.column_config.NumberColumn(label) for name, label in _BAND_HEADINGS.items()
-            },
-            "run": st.column_config.TextColumn("Run"),
+            **_band_columns(),
         },
     )
 

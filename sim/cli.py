@@ -412,7 +412,7 @@ def cmd_brief(args: argparse.Namespace) -> int:
 
     from sim.executors import PoolExecutor, SerialExecutor
     from sim.explore import why
-    from sim.narrative import why_kpi, why_line, why_source
+    from sim.narrative import why_kpi, why_line
 
     # The same sentence as the app's brief: the first headline KPI that clearly changed, split
     # to the whole run's difference, with a word of caution when that change is not clear.
@@ -453,13 +453,7 @@ def cmd_brief(args: argparse.Namespace) -> int:
             args.baseline, args.variant, args.seed, args.replications, base.weeks, extra
         ),
         why=why_line(explanation.text, row) if explanation.text else None,
-        why_note=why_source(
-            args.replications,
-            explanation.levers,
-            explanation.replications,
-            explanation.scaled,
-            explanation.by,
-        ),
+        why_note=explanation.note(args.replications),
     )
     out.write_text(page, encoding="utf-8")
     print(f"wrote {out}", file=sys.stderr)

@@ -78,8 +78,11 @@ def own_setups() -> dict[str, dict]:
     if sandbox is not None:
         own[SANDBOX] = sandbox
         pinned = ss.get(session.BASELINE)
-        if isinstance(pinned, dict):
-            own[PINNED] = dict(pinned)
+        if isinstance(pinned, dict):  # offered under its own title, without "Baseline: "
+            own[PINNED] = {
+                **pinned,
+                "title": str(pinned.get("title", "")).removeprefix("Baseline: "),
+            }
     return own
 
 
@@ -113,18 +116,20 @@ def sandbox_start(tool: str) -> dict[str, Any]:
     run). An attribution explains the Sandbox's settings against its pinned baseline, or the
     default baseline, as the Sandbox's why does; when they do not differ there is nothing to
     explain, and it keeps its own example."""
-    if SANDBOX not in bases():
+    own = own_setups()
+    if SANDBOX not in own:
         return {}
-    start = dict(SANDBOX_START[tool])
+    weeks = sandbox_weeks()
+    # Its horizon too, so the numbers match its tiles, and its draws, so they recur.
+    start = {**SANDBOX_START[tool], "weeks": weeks}
     applied = ss.get(session.APPLIED) or {}
     if "seed" in applied:
-        start["seed"] = int(applied["seed"])  # the Sandbox's draws, so its numbers recur
+        start["seed"] = int(applied["seed"])
     if tool == "attribution":
-        if PINNED not in bases():
+        if PINNED not in own:
             start["base"] = DEFAULTS[tool]["base"]
-        weeks = sandbox_weeks()
         try:
-            ends = [explore.base_overrides(o, own_setups())[1] for o in (start["base"], SANDBOX)]
+            ends = [explore.base_overrides(o, own)[1] for o in (start["base"], SANDBOX)]
             same = len({state.canonical(explore.with_horizon(e, weeks)) for e in ends}) == 1
         except (ParamError, ValueError):
             same = True
@@ -138,7 +143,6 @@ def init_inputs() -> None:
     for tool, defaults in DEFAULTS.items():
         submitted = ss.get(k(tool, "submitted")) or {}
         start: dict[str, Any] | None = None  # worked out when an input needs a value
-        from_sandbox = False
         for name, default in defaults.items():
             key = k(tool, name)
             if key in ss:
@@ -148,9 +152,6 @@ def init_inputs() -> None:
             value = submitted.get(key, default)
             if key not in submitted and name in start:
                 value = start[name]  # start from what the Sandbox shows
-                from_sandbox = True
-            if name == "weeks" and from_sandbox and key not in submitted:
-                value = sandbox_weeks()  # its horizon too, so the numbers match its tiles
             if name in ("base", "variant") and value not in bases(name) and value != "":
                 value = default
             if name == "kpi" and tool in DISPLAY_KPI_TOOLS:

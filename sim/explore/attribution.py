@@ -42,6 +42,7 @@ from sim.explore.evaluate import (
 from sim.explore.labels import lever_label
 from sim.explore.levers import ExploreError, check_kpi
 from sim.explore.stats import CONFIDENCE, Moments, clean
+from sim.narrative import why_source
 from sim.outcomes import KPIS, NULL_REASONS
 from sim.params import ParamError, Params, check_key, diff, get
 
@@ -575,6 +576,11 @@ class Why:
     replications: int  # per scenario, when an attribution ran (0 otherwise)
     scaled: bool = False  # shares from fewer replications, applied to the whole run's difference
     by: str = "setting"  # how the changed settings were split ("group": related ones together)
+
+    def note(self, replications: int) -> str | None:
+        """Where the sentence's numbers come from, when not from all ``replications`` of the run
+        it explains (:func:`sim.narrative.why_source`)."""
+        return why_source(replications, self.levers, self.replications, self.scaled, self.by)
 
 
 def why(

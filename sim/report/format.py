@@ -356,23 +356,19 @@ def kpi_table(summary: dict, comparison: pd.DataFrame | None = None) -> pd.DataF
             # Short headings: with a baseline the table has eight columns to fit.
             row["Baseline"] = fmt_value(c["baseline"], k.unit)
             if few := too_few_pairs(c):  # as in the tiles: no change and no P(better) from it
-                row["Change"] = "—"
-                row["Change, 90% interval"] = few
-                row["P(variant better)"] = "—"
-                row["Better when"] = "higher" if k.higher_is_better else "lower"
-                rows.append(row)
-                continue
-            row["Change"] = fmt_delta(c["diff_mean"], k.unit)
-            row["Change, 90% interval"] = (
-                f"{fmt_delta(c['diff_p05'], k.unit)} to {fmt_delta(c['diff_p95'], k.unit)}"
-                if not is_missing(c["diff_p05"])
-                else "n/a"
-            )
-            row["P(variant better)"] = (
-                "n/a"
-                if is_missing(c["p_better"])
-                else p_better_text(c).removeprefix("P(variant better) ")
-            )
+                row.update({"Change": "—", "Change, 90% interval": few, "P(variant better)": "—"})
+            else:
+                row["Change"] = fmt_delta(c["diff_mean"], k.unit)
+                row["Change, 90% interval"] = (
+                    f"{fmt_delta(c['diff_p05'], k.unit)} to {fmt_delta(c['diff_p95'], k.unit)}"
+                    if not is_missing(c["diff_p05"])
+                    else "n/a"
+                )
+                row["P(variant better)"] = (
+                    "n/a"
+                    if is_missing(c["p_better"])
+                    else p_better_text(c).removeprefix("P(variant better) ")
+                )
         row["Better when"] = "higher" if k.higher_is_better else "lower"
         rows.append(row)
     return pd.DataFrame(rows)

@@ -188,14 +188,25 @@ def test_a_long_name_or_value_is_quoted_cut_short():
     assert all(re.search(r"… \([\d,]+ characters\)", w) for w in warnings[:2]), warnings
 
 
-def test_a_pinned_baselines_title_travels_without_its_prefix():
-    pinned = Setup(
-        "pivot", "Baseline: " + preset_setup("pivot").title, preset_setup("pivot").overrides
-    )
-    query = encode_explore("sweep", {**DEFAULTS["sweep"], "base": "pinned"}, {"pinned": pinned})
-    assert query == {"tool": "sweep", "base": "pivot"}  # the preset's own title: no title=
-    link, _ = decode_explore({**query, "base.title": ""})
-    assert link.values["base"] == "pivot" and link.setups == {}  # an empty title is no title
+def test_an_empty_title_is_no_title():
+    link, warnings = decode_explore({"tool": "sweep", "base": "pivot", "base.title": ""})
+    assert link.values["base"] == "pivot" and link.setups == {} and warnings == []
+
+
+def test_a_pinned_baselines_link_travels_without_its_prefix(simulations):  # noqa: F811
+    """The Sandbox titles a pinned baseline "Baseline: Aligned baseline"; its link names the preset
+    alone (the preset's own title needs no title=), and it reopens as "From the link: Aligned…"."""
+    at = open_app({"scenario": "sales-led-drift", "base": "aligned-baseline"})
+    at.switch_page("app/pages/explore.py").run()
+    at.session_state["ex.tab"] = "Attribution"
+    at.run()
+    assert at.selectbox(key="ex.attribution.base").value == "sandbox-baseline"
+    at.number_input(key="ex.attribution.reps").set_value(1)
+    at.button(key="ex.attribution.run").click().run()
+    assert_clean(at)
+    query = query_of(at)
+    assert query["base"] == "aligned-baseline" and "base.title" not in query
+    assert query["variant"] == "sales-led-drift"
 
 
 def test_an_input_of_another_tool_is_not_taken():
