@@ -234,7 +234,7 @@ def render(
     settings = _settings_rows(base.params, variant.params)
     settings_rows = (
         "".join(
-            f"<tr><td><code>{e(k)}</code><br><small>{e(doc)}</small></td><td>{e(b)}</td>"
+            f"<tr><td>{e(doc)}<br><small><code>{e(k)}</code></small></td><td>{e(b)}</td>"
             f"<td>{e(v)}</td></tr>"
             for k, doc, b, v in settings
         )

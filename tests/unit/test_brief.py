@@ -12,7 +12,7 @@ import pytest
 from app.state import decode_sandbox
 from sim.cli import main
 from sim.outcomes import KPI_NAMES, KPIS
-from sim.params import with_overrides
+from sim.params import info, with_overrides
 from sim.report.brief import _kpi_rows, render
 from sim.report.format import CURVE_VS_KPI
 from sim.report.links import app_link, run_query
@@ -50,7 +50,9 @@ def test_brief_has_summary_kpis_charts_settings_and_reproduction(pair):
     # Why the curve at 52 weeks need not read as the table's 52-week retention.
     assert html.escape(CURVE_VS_KPI) in page
     assert "lowers 52-week retention" in page or "leaves 52-week retention" in page
-    assert "incentives.sales" in page  # the setting that differs
+    # The setting that differs, by its description first, then the key a scenario file uses.
+    sales = info("incentives.sales")
+    assert f"<td>{html.escape(sales.doc)}<br><small><code>incentives.sales</code>" in page
     assert "Seed 3 · 4 paired replications · 60 weeks" in page
     assert "python -m sim brief a b" in page
 
