@@ -35,7 +35,6 @@ from sim.report.format import (
     full_stop,
     is_missing,
     is_zero_text,
-    kpi_value,
     null_reason,
     p_better_text,
     too_few_pairs,
@@ -209,7 +208,7 @@ def tiles(summary: Mapping, comparison: pd.DataFrame | None, base_summary: Mappi
                     delta = None
             st.metric(
                 k.label,
-                kpi_value(name, s),
+                fmt_level(s["mean"], k.unit),  # in the words of its change and the line below
                 delta=delta,
                 delta_color="normal" if k.higher_is_better else "inverse",
                 label_visibility="collapsed",

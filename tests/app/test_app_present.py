@@ -38,6 +38,10 @@ def assert_presenting(at: AppTest) -> None:
     # Paired deltas against the baseline, signed so the arrows point the right way.
     deltas = [m.proto.delta for m in at.metric]
     assert deltas[0].startswith("-") and deltas[1].startswith("+") and deltas[2].startswith("-")
+    # A tile's value, its change and the line under it use the same words for the unit.
+    value = at.metric[2]
+    assert value.value.endswith(" points") and value.proto.delta.endswith(" points"), value.value
+    assert "pts" not in " ".join(m.value for m in at.markdown if m.value.startswith("##### "))
     heads = texts(at.subheader)
     assert heads[:3] == THREE
     paragraph = heads[3]
