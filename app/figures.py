@@ -586,5 +586,7 @@ def present_figures(
         variant="proposal",
     )
     figures.insert(1, difference)
+    # Retention and its difference side by side; value delivered, a weekly series, across the row.
+    figures[-1] = replace(figures[-1], wide=True)
     specs = [fig.to_dict() for fig in figures]
     return [{**spec, "spec": for_projector(spec["spec"])} for spec in specs]

@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim.narrative import fmt_change
 from sim.outcomes import KPIS, NULL_REASONS, SERIES
 
 # The KPIs shown as tiles, in order.
@@ -324,10 +325,19 @@ def describe_difference(
     )
     # "at 52 weeks of age", as the tiles say "52-week retention"; "at week 30" for a week.
     where = f"{int(row[x])} weeks of age" if x_word == "age" else f"{x_word} {int(row[x])}"
+    change = _prose_change
     return (
-        f"{what} at {where}: {fmt_delta(row['mean'], unit)} "
-        f"({width}% band {fmt_delta(lo, unit)} to {fmt_delta(hi, unit)}); {verdict}."
+        f"{what} at {where}: {change(row['mean'], unit)} "
+        f"({width}% band {change(lo, unit)} to {change(hi, unit)}); {verdict}."
     )
+
+
+def _prose_change(value: float, unit: str) -> str:
+    """A difference as sentences write it ("−3.5 points", as the tiles' changes and the headline
+    do), for the units they know; otherwise as a tile's delta."""
+    if unit in ("share", "days", "value points", "customers"):
+        return fmt_change(value, unit)
+    return fmt_delta(value, unit)
 
 
 def is_zero_text(text: str) -> bool:

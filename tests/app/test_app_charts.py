@@ -145,7 +145,10 @@ def test_text_alternatives_name_values_and_band():
     )
     at52 = describe_difference(by_age, x="age_weeks", what="Retention", unit="share", width=90,
                                x_word="age", at=52)  # fmt: skip
-    assert at52.startswith("Retention at 52 weeks of age: -1.0 pp")
+    # In the words of the tiles' changes and the headline, with a true minus sign.
+    assert at52.startswith(
+        "Retention at 52 weeks of age: −1.0 points (90% band −3.0 points to +1.0"
+    )
     end = describe_difference(by_age.head(30), x="age_weeks", what="Retention", unit="share",
                               width=90, x_word="age", at=52)  # fmt: skip
     assert end.startswith("Retention at 29 weeks of age: ")

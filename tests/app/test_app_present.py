@@ -57,6 +57,8 @@ def assert_presenting(at: AppTest) -> None:
     # Retention, its paired difference (the curves are a point or two apart), value delivered.
     specs = [json.loads(chart.proto.spec) for chart in at.get("vega_lite_chart")]
     assert len(specs) == 3
+    # Retention and its difference share a row; the weekly value series has the next to itself.
+    assert len(at.columns) == 3 + 2  # the three tiles, then one row of two charts
     assert specs[1]["title"]["text"] == "Retention: proposal − baseline (paired)"
     # Value delivered is compared as the headline compares it: over the horizon, not at its end.
     value = next(c for c in texts(at.caption) if "over the horizon, the baseline averages" in c)
@@ -66,8 +68,9 @@ def assert_presenting(at: AppTest) -> None:
     )
     assert proposal < base  # as the paragraph says: the proposal lowers value delivered
     difference = next(
-        c for c in texts(at.caption) if c.startswith("Retention at 52 weeks of age: -")
+        c for c in texts(at.caption) if c.startswith("Retention at 52 weeks of age: −")
     )
+    assert " points (90% band −" in difference  # in the words of the tiles above it
     assert difference.endswith(CURVE_VS_KPI)  # why it need not read as the tile does
     for chart in at.get("vega_lite_chart"):  # text to read from across a room, a taller plot
         spec = json.loads(chart.proto.spec)
