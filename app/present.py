@@ -322,19 +322,35 @@ def show(
     st.subheader(views.plain(headline(paired["kpis"])), anchor=False)
     if other_side := tradeoffs(paired["kpis"]):
         st.subheader(views.plain(other_side), anchor=False)
-    kpi = compute.why_kpi(setup.params.horizon_weeks, paired["kpis"])
+    # The "why" takes more simulations than the run itself (a first time, a few seconds): its place
+    # is kept while the charts are drawn below it, and it is filled in when it is ready.
+    why_slot = st.container()
+    st.caption(caveat(replications, setup.params.horizon_weeks, seed))
+    views.show_figures(charts, sections=False)
+    with why_slot:
+        _why(setup, base_settings, settings, seed, replications, paired["kpis"])
+
+
+def _why(
+    setup: Setup,
+    base_settings: str,
+    settings: str,
+    seed: int,
+    replications: int,
+    comparison: pd.DataFrame,
+) -> None:
+    """The sentence that attributes the headline difference to the changed settings."""
+    kpi = compute.why_kpi(setup.params.horizon_weeks, comparison)
     try:
         reason = compute.why(
-            base_settings, settings, seed, replications, kpi, comparison=paired["kpis"]
+            base_settings, settings, seed, replications, kpi, comparison=comparison
         )
     except Exception as err:  # the explanation is extra: the page goes on without it
         reason = {"text": None, "reason": f"the difference could not be attributed: {err}"}
     if reason["text"]:
-        text = why_line(reason["text"], paired["kpis"].set_index("kpi").loc[kpi])
+        text = why_line(reason["text"], comparison.set_index("kpi").loc[kpi])
         st.subheader(views.plain(f"Why: {text}"), anchor=False)
         if source := reason.get("note"):
             st.caption(source)
     else:
         st.caption(views.plain(f"No “why” sentence: {full_stop(reason['reason'])}"))
-    st.caption(caveat(replications, setup.params.horizon_weeks, seed))
-    views.show_figures(charts, sections=False)
