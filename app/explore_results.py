@@ -17,7 +17,14 @@ from sim.executors import Cancelled
 from sim.outcomes import KPI_NAMES, KPIS
 from sim.params import get
 from sim.report import explore_charts as ec
-from sim.report.format import few_cohorts_note, fmt_delta, fmt_value, full_stop, is_missing
+from sim.report.format import (
+    count,
+    few_cohorts_note,
+    fmt_delta,
+    fmt_value,
+    full_stop,
+    is_missing,
+)
 from sim.runner import MODEL_VERSION
 
 ss = st.session_state
@@ -237,7 +244,7 @@ def attribution_results(data: dict, spec: dict) -> None:
     table = data["table"]
     st.markdown(
         f"**{views.plain(spec['title'])}** (baseline) → **{views.plain(spec['variant_title'])}** "
-        f"(variant), {len(data['players'])} changed lever(s)."
+        f"(variant), {count(len(data['players']), 'changed lever')}."
     )
     if not no_value(kpi, data):
         sentence = data["explanations"][kpi]

@@ -17,7 +17,7 @@ from app.state import (
     with_horizon,
 )
 from sim.params import ParamError, diff
-from sim.report.format import full_stop, kpi_table
+from sim.report.format import count, full_stop, kpi_table
 from sim.runner import MODEL_VERSION
 from sim.scenarios import load_preset, preset_names, to_toml
 
@@ -230,7 +230,8 @@ views.kpi_tiles(variant_view["kpi"], paired["kpis"] if paired else None)
 changed = diff(setup.params)
 st.caption(
     f"{reps} replications · seed {seed} · {setup.params.horizon_weeks} weeks · model "
-    f"{MODEL_VERSION} · {len(changed)} setting(s) differ from the defaults · run "
+    f"{MODEL_VERSION} · {count(len(changed), 'setting')} "
+    f"{'differs' if len(changed) == 1 else 'differ'} from the defaults · run "
     f"{compute.run_id(settings, seed, reps)} · every KPI, and every chart's numbers, in Data tables"
 )
 

@@ -340,6 +340,11 @@ def _prose_change(value: float, unit: str) -> str:
     return fmt_delta(value, unit)
 
 
+def count(n: int, noun: str) -> str:
+    """``n`` and a regular noun, singular or plural: "1 setting", "3 settings"."""
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
 def is_zero_text(text: str) -> bool:
     """True when a formatted delta rounds to zero (its digits are all zeros)."""
     digits = [c for c in text if c.isdigit()]

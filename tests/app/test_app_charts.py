@@ -10,6 +10,7 @@ from sim.outcomes import KPIS
 from sim.report import charts
 from sim.report.format import (
     compare_kpi_table,
+    count,
     describe_band,
     describe_difference,
     fmt_delta,
@@ -313,3 +314,12 @@ def test_the_curve_against_tile_sentence_only_where_the_curve_reaches_52_weeks()
 
     assert text(80).endswith(CURVE_VS_KPI)
     assert CURVE_VS_KPI not in text(40)  # no 52-week retention to compare with
+
+
+def test_counts_take_the_plural_only_when_not_one():
+    assert [count(n, "setting") for n in (0, 1, 2, 1500)] == [
+        "0 settings",
+        "1 setting",
+        "2 settings",
+        "1,500 settings",
+    ]

@@ -859,5 +859,5 @@ def test_attribution_explains_the_sandbox_against_its_pinned_baseline(simulation
     spec = json.loads(at.session_state["ex.attribution.applied"]["spec"])
     assert spec["variant"]["incentives.sales"] == "local_metric"
     assert "incentives.sales" not in spec["base"]
-    said = "**Aligned baseline** (baseline) → **Sales-led drift** (variant), 1 changed lever(s)."
+    said = "**Aligned baseline** (baseline) → **Sales-led drift** (variant), 1 changed lever."
     assert said in texts(at.markdown)

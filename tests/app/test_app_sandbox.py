@@ -526,3 +526,17 @@ def test_a_weeks_variant_and_baseline_rows_sit_together_in_the_weekly_table():
     assert (
         weekly.groupby("metric", sort=False)["week"].apply(lambda w: w.is_monotonic_increasing)
     ).all()
+
+
+@pytest.mark.parametrize(
+    ("query", "said"),
+    [
+        ({}, "· 0 settings differ from the defaults ·"),
+        ({"scenario": "sales-led-drift"}, "· 1 setting differs from the defaults ·"),
+        ({"scenario": "drifting-incentives"}, "· 3 settings differ from the defaults ·"),
+    ],
+)
+def test_the_run_line_counts_the_changed_settings_in_words(query, said):
+    at = open_app(query)
+    assert_clean(at)
+    assert any(said in c for c in texts(at.caption)), texts(at.caption)
