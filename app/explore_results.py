@@ -179,7 +179,7 @@ def sweep_results(data: dict) -> None:
     table = data["table"]
     if not no_value(kpi, data):
         frame = _kpi_rows(table, kpi)
-        text = ec.describe_sweep(frame, levers, kpi)
+        text = ec.describe_sweep(frame, levers, kpi, data.get("extremes", {}).get(kpi))
         chart_with_numbers(
             "sweep",
             ec.sweep_chart(frame, levers, kpi, description=text),

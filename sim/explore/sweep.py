@@ -4,6 +4,10 @@ Every grid point runs replications ``0..n-1`` with the same seed, so the points 
 number their settings do not touch and the curve's shape is sharp even with few replications. Each
 point's KPIs are folded into running statistics as the work streams in (:mod:`sim.explore.stats`).
 
+A grid of up to ``MAX_PAIRED_POINTS`` points also keeps the paired difference of every two points,
+replication by replication (:meth:`SweepResult.paired`): two points whose intervals overlap can still
+be told apart, since their replications share their random numbers.
+
 The result is tidy — one row per point and KPI with the mean, its standard error and 95% confidence
 interval — ready for a line with a band (one lever) or a heatmap (two levers).
 """
@@ -16,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sim.executors import TaskExecutor
@@ -26,15 +31,18 @@ from sim.explore.evaluate import (
     as_evaluator,
     check_budget,
     check_replications,
+    joint_tasks,
     point_tasks,
 )
 from sim.explore.levers import Lever, check_distinct, check_kpi
-from sim.explore.stats import CONFIDENCE, Moments
+from sim.explore.stats import CONFIDENCE, Moments, clean
 from sim.outcomes import NULL_REASONS
 from sim.params import Params
 
 MAX_SWEEP_LEVERS = 2
 MAX_SWEEP_POINTS = 2500
+#: Grids up to this size keep the paired difference of every two points (points² x KPIs statistics).
+MAX_PAIRED_POINTS = 64
 
 
 @dataclass
@@ -51,6 +59,9 @@ class SweepResult:
         replications: replications per point.
         seed: the seed every point shares.
         manifest: what produced the result.
+        pairs: point a − point b per replication, shape (points, points, outputs); None for a grid
+            of more than ``MAX_PAIRED_POINTS`` points.
+        higher: whether point a was higher than point b, per replication (its mean is the share).
     """
 
     levers: tuple[Lever, ...]
@@ -62,6 +73,20 @@ class SweepResult:
     replications: int
     seed: int
     manifest: dict[str, Any] = field(default_factory=dict)
+    pairs: Moments | None = field(default=None, repr=False)
+    higher: Moments | None = field(default=None, repr=False)
+
+    def paired(self, kpi: str, a: int, b: int) -> dict[str, float | None] | None:
+        """Point ``a`` − point ``b`` over the replications in which both have ``kpi``: ``n``, mean,
+        sd, se, 95% CI, and ``share_higher``, the share of them in which ``a`` is higher. None when
+        the grid is too large to keep pairs."""
+        if self.pairs is None or self.higher is None:
+            return None
+        j = self._kpi_index(kpi)
+        return {
+            **self.pairs.summary((a, b, j)),
+            "share_higher": clean(self.higher.values[a, b, j]),
+        }
 
     def _kpi_index(self, kpi: str) -> int:
         return self.outputs.index(check_kpi(kpi, self.outputs))
@@ -196,12 +221,26 @@ def sweep(
         evaluator.check_point(point)
     total = len(points) * replications
     check_budget(evaluator, total, "the sweep")
-    stats = Moments((len(points), len(outputs)))
-    tasks = point_tasks(len(points), 0, replications, evaluator.task_size)
+    n = len(points)
+    stats = Moments((n, len(outputs)))
+    pairs = higher = None
+    if n <= MAX_PAIRED_POINTS:
+        # Every task holds whole replications of every point, so they can be paired as they come;
+        # at least one replication a task, and about eight tasks or more to share among workers.
+        size = min(evaluator.task_size, max(n, -(-total // 8)))
+        tasks = joint_tasks(n, 0, replications, size)
+        pairs, higher = Moments((n, n, len(outputs))), Moments((n, n, len(outputs)))
+    else:
+        tasks = point_tasks(n, 0, replications, evaluator.task_size)
     with Runner(evaluator, seed, executor, progress, cancel, total) as runner:
         for task, values in runner.run(points, tasks):
             for k, p in enumerate(task.point_indices):
                 stats.add(values[k], axis=0, at=p)
+            if pairs is not None and higher is not None:
+                block = np.asarray(values, dtype=float)  # (points, replications, outputs)
+                d = block[:, None] - block[None, :]
+                pairs.add(d, axis=2)
+                higher.add(np.where(np.isnan(d), np.nan, d > 0), axis=2)
         executor_name = runner.executor_name
     manifest = {
         "experiment": "sweep",
@@ -222,6 +261,8 @@ def sweep(
         replications=replications,
         seed=seed,
         manifest=manifest,
+        pairs=pairs,
+        higher=higher,
     )
 
 

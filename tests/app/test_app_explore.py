@@ -764,6 +764,18 @@ def test_a_sweep_sentence_says_when_the_grid_points_cannot_be_told_apart():
     assert ec.describe_sweep(same, levers, "mean_alignment").startswith(
         "Mean alignment is the same at every grid point (0.800)"
     )
+    # With the sweep's paired difference, the sentence says whether pairing tells them apart.
+    paired = {"n": 4, "mean": 0.02, "ci_lo": 0.012, "ci_hi": 0.028, "share_higher": 1.0}
+    told = ec.describe_sweep(frame, levers, "mean_alignment", paired)
+    assert told.endswith(
+        "Their intervals overlap, but paired over the same 4 replications, highest − lowest is "
+        "+0.020 (95% CI +0.012 to +0.028), higher in 100% of them: the two are told apart."
+    ), told
+    unclear = {**paired, "ci_lo": -0.004, "share_higher": 0.75}
+    said = ec.describe_sweep(frame, levers, "mean_alignment", unclear)
+    assert said.endswith("higher in 75% of them: even paired, this ranking may be noise; run more "
+                         "replications.")  # fmt: skip
+    assert "overlap" not in ec.describe_sweep(apart, levers, "mean_alignment", paired)
 
 
 def test_the_open_tool_outlives_a_visit_to_another_page(simulations):
@@ -861,3 +873,19 @@ def test_attribution_explains_the_sandbox_against_its_pinned_baseline(simulation
     assert "incentives.sales" not in spec["base"]
     said = "**Aligned baseline** (baseline) → **Sales-led drift** (variant), 1 changed lever."
     assert said in texts(at.markdown)
+
+
+def test_a_sweeps_summary_pairs_its_highest_point_with_its_lowest():
+    """The page's sweep sentence gets the paired difference of the points it names."""
+    from sim.explore import FunctionEvaluator, Lever
+
+    ev = FunctionEvaluator(lambda x: np.column_stack([(x[:, 0] - 0.5) ** 2, -x[:, 0]]),
+                           {"x": 0.0}, outputs=("u", "down"))  # fmt: skip
+    lever = Lever("x", lo=0.0, hi=1.0, points=5)
+    result = sweep(ev, [lever], replications=2, executor=SerialExecutor())
+    summary = explore._summary("sweep", result)
+    # u is highest at both ends (the first one counts) and lowest in the middle; down falls.
+    assert summary["extremes"]["u"] == result.paired("u", 0, 2)
+    assert summary["extremes"]["u"]["mean"] == pytest.approx(0.25)
+    assert summary["extremes"]["down"]["mean"] == pytest.approx(1.0)
+    assert summary["extremes"]["down"] == result.paired("down", 0, 4)

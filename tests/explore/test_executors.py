@@ -166,10 +166,11 @@ def test_cancel_before_start_and_between_tasks():
 
 
 def _sweep_serial(cancel, progress=None):
+    # Four tasks (one replication of the four points each), so a cancel can come between two.
     return sweep(
         short(),
         [parse_lever("org.discovery_share=0:0.4:4")],
-        replications=2,
+        replications=4,
         seed=1,
         executor=SerialExecutor(),
         cancel=cancel,

@@ -163,3 +163,47 @@ def test_sweep_of_a_plain_function_goes_through_the_same_machinery():
     result = sweep(ev, [Lever("x", lo=0.0, hi=1.0, points=3)], replications=2, executor=SERIAL)
     assert result.frame("y")["mean"].tolist() == [0.0, 1.0, 2.0]
     assert result.frame("y")["sd"].tolist() == [0.0, 0.0, 0.0]
+
+
+def test_points_are_paired_replication_by_replication():
+    """paired(a, b) is point a − point b over the same replications, as run_many's runs give it."""
+    from sim.params import with_overrides
+
+    base = short()
+    lever = parse_lever("reviews.council.interval_weeks=1,4,12")
+    result = sweep(base, [lever], replications=5, seed=7, executor=SERIAL)
+    j = KPI_NAMES.index("value_delivered")
+    runs = [
+        run_many(with_overrides(base, point), replications=5, seed=7).kpi_values[:, j]
+        for point in result.points
+    ]
+    for a in range(3):
+        for b in range(3):
+            d = runs[a] - runs[b]
+            got = result.paired("value_delivered", a, b)
+            assert got["n"] == 5
+            assert got["mean"] == pytest.approx(d.mean(), rel=1e-12, abs=1e-9)
+            assert got["share_higher"] == pytest.approx(np.mean(d > 0))
+            if a != b:
+                assert got["sd"] == pytest.approx(d.std(ddof=1), rel=1e-9)
+    # A point against itself differs by nothing, and never comes out higher.
+    same = result.paired("value_delivered", 1, 1)
+    assert same["mean"] == 0.0 and same["share_higher"] == 0.0
+    # A KPI missing from a replication leaves that pair out.
+    lag = result.paired("detection_lag_days", 0, 2)
+    assert lag["n"] <= 5
+
+
+def test_a_grid_too_large_to_pair_keeps_its_statistics_only():
+    from sim.explore.sweep import MAX_PAIRED_POINTS
+
+    ev = FunctionEvaluator(lambda x: 2.0 * x, {"x": 0.0})
+    lever = Lever("x", lo=0.0, hi=1.0, points=MAX_PAIRED_POINTS + 1)
+    result = sweep(ev, [lever], replications=2, executor=SERIAL)
+    assert result.paired("y", 0, 1) is None
+    assert result.frame("y")["mean"].iloc[-1] == 2.0
+    # One point fewer is paired: the last point is 2 higher than the first, in every replication.
+    lever = Lever("x", lo=0.0, hi=1.0, points=MAX_PAIRED_POINTS)
+    result = sweep(ev, [lever], replications=2, executor=SERIAL)
+    top = result.paired("y", MAX_PAIRED_POINTS - 1, 0)
+    assert top["mean"] == 2.0 and top["sd"] == 0.0 and top["share_higher"] == 1.0

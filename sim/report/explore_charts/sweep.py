@@ -22,7 +22,7 @@ from sim.report.explore_charts.common import (
     numeric_column,
     value_text,
 )
-from sim.report.format import fmt_value
+from sim.report.format import fmt_delta, fmt_value
 
 
 def _sweep_data(frame: pd.DataFrame, levers: Sequence[str], kpi: str) -> pd.DataFrame:
@@ -220,8 +220,15 @@ def _where(row: Mapping, levers: Sequence[str]) -> str:
     )
 
 
-def describe_sweep(frame: pd.DataFrame, levers: Sequence[str], kpi: str) -> str:
-    """One sentence: where the KPI is best and worst over the grid, with intervals."""
+def describe_sweep(
+    frame: pd.DataFrame,
+    levers: Sequence[str],
+    kpi: str,
+    paired: Mapping[str, float | None] | None = None,
+) -> str:
+    """One sentence: where the KPI is best and worst over the grid, with intervals; ``paired`` is
+    the highest point − the lowest over the same replications (:meth:`SweepResult.paired`), when
+    the sweep kept pairs."""
     unit = kpi_unit(kpi)
     rows = frame.dropna(subset=["mean"])
     label = kpi_label(kpi)
@@ -238,22 +245,35 @@ def describe_sweep(frame: pd.DataFrame, levers: Sequence[str], kpi: str) -> str:
         f"{label} is highest at {_where(hi, levers)} ({fmt_value(hi['mean'], unit)}, 95% CI "
         f"{interval_text(hi['ci_lo'], hi['ci_hi'], unit)}) and lowest at {_where(lo, levers)} "
         f"({fmt_value(lo['mean'], unit)}, 95% CI {interval_text(lo['ci_lo'], lo['ci_hi'], unit)}); "
-        f"{len(frame)} grid points." + _overlap(hi, lo)
+        f"{len(frame)} grid points." + _overlap(hi, lo, unit, paired)
     )
 
 
-def _overlap(hi: pd.Series, lo: pd.Series) -> str:
-    """A caveat when the best and worst grid points' intervals overlap (or there are none, with one
-    replication): the ranking may be noise."""
+def _overlap(
+    hi: pd.Series, lo: pd.Series, unit: str, paired: Mapping[str, float | None] | None
+) -> str:
+    """When the best and worst grid points' intervals overlap (or there are none, with one
+    replication), whether the ranking may be noise: the paired difference says, when there is one."""
     if pd.isna(hi["ci_lo"]) or pd.isna(lo["ci_hi"]):
         return " One replication gives no intervals, so this ranking may be noise: run more."
-    if hi["ci_lo"] <= lo["ci_hi"]:
+    if hi["ci_lo"] > lo["ci_hi"]:
+        return ""
+    if paired is None or paired.get("ci_lo") is None or paired.get("ci_hi") is None:
         return (
             " Their intervals overlap, so this ranking may be noise: run more replications, or "
             "compare the two points paired (one pinned as the baseline in the Sandbox), which "
             "tells closer points apart, since both run the same replications."
         )
-    return ""
+    share = paired.get("share_higher")
+    found = (
+        f" Their intervals overlap, but paired over the same {paired['n']} replications, highest "
+        f"− lowest is {fmt_delta(paired['mean'], unit)} (95% CI "
+        f"{interval_text(paired['ci_lo'], paired['ci_hi'], unit, delta=True)})"
+        + (f", higher in {share:.0%} of them" if share is not None else "")
+    )
+    if paired["ci_lo"] > 0:
+        return found + ": the two are told apart."
+    return found + ": even paired, this ranking may be noise; run more replications."
 
 
 def sweep_table(frame: pd.DataFrame, levers: Sequence[str], kpi: str) -> pd.DataFrame:
