@@ -173,10 +173,13 @@ def _interval_line(name: str, row: Mapping | None, base_summary: Mapping) -> str
 
 
 # Presentation mode is read from across a room: the tiles' numbers and changes, and the text
-# under the charts, a size up (a fixed style sheet; nothing in it comes from input). It is on the
-# page only while presentation mode is.
+# under the charts, a size up (a fixed style sheet; nothing in it comes from input). The numbers
+# shrink with the window, down to 36 px, so "4,110 points" fits a tile at 1366 px. The sidebar
+# (empty while presenting, but kept open by the browser when the mode is switched on) is hidden.
+# The sheet is on the page only while presentation mode is.
 PROJECTOR_CSS = """<style>
-[data-testid="stMetricValue"] { font-size: 3.5rem; }
+[data-testid="stMetricValue"] { font-size: clamp(2.25rem, 3.2vw, 3.5rem); }
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] { display: none; }
 [data-testid="stMetricDelta"] { font-size: 1.4rem; }
 [data-testid="stMetricDelta"] svg { width: 1.4rem; height: 1.4rem; }
 [data-testid="stCaptionContainer"] { font-size: 1.05rem; }

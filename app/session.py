@@ -111,10 +111,40 @@ def _start_sandbox() -> None:
     ss.setdefault(SAVED, {})
 
 
+def sandbox_widgets() -> list[str]:
+    """The Sandbox's widgets that presentation mode takes off the page for a while."""
+    return [
+        *(lv.widget_key for lv in controls.LEVERS),
+        controls.SEED_KEY,
+        controls.REPS_KEY,
+        controls.METRIC_KEY,
+        controls.BAND_KEY,
+        controls.TEAMS_KEY,
+        controls.TAB_KEY,
+        PRESET_KEY,
+    ]
+
+
+def keep_widget_values(keys: list[str]) -> None:
+    """Keep the values of widgets that this run may not draw (the Sandbox's controls while
+    presenting, a tool's form while another is open).
+
+    A widget left off the page for a run loses its value: when it comes back, the browser draws
+    it at its default (the council at its 0.5-week minimum), whatever Session State still says.
+    Setting each value again before any widget is drawn makes it the value the widget comes back
+    with (Streamlit's documented way to interrupt the widget clean-up).
+    """
+    ss = st.session_state
+    for key in keys:
+        if key in ss:
+            ss[key] = ss[key]
+
+
 def init_sandbox() -> None:
     """Start a session from its link, and restore widget values after visiting another page."""
     ss = st.session_state
     _start_sandbox()
+    keep_widget_values(sandbox_widgets())
     setup, seed, reps = applied()
     if controls.levers_missing():
         controls.set_levers(setup.params, seed, reps)

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from .conftest import ARTIFACTS
-from .helpers import DRAWN_CHART, RUNNING, TILE, TIMEOUT_MS
+from .helpers import DRAWN_CHART, RUNNING, TILE, TIMEOUT_MS, wait_until_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -103,3 +103,50 @@ def test_the_decision_brief_downloads_self_contained(server_url, new_page):
     expect(other.get_by_role("heading", level=1)).to_have_text("Drifting incentives")
     expect(other.locator(TILE)).to_have_count(6, timeout=TIMEOUT_MS)
     expect(other.get_by_text(re.compile(r"^Baseline: Aligned baseline"))).to_be_visible()
+
+
+def test_switching_presentation_mode_on_and_off_keeps_every_setting(server_url, new_page):
+    """On a 1366-pixel projector: switched on from the Sandbox, the sidebar goes and the tiles'
+    numbers fit; switched off, the levers and display options are as they were (the browser used
+    to bring them back at their defaults: the council at 0.5 weeks, the band at 50%)."""
+    page = new_page((1366, 768))
+    page.goto(server_url + "/?scenario=drifting-incentives&base=aligned-baseline&reps=12&band=80")
+    wait_until_idle(page, charts=5)  # the Customers tab, with the retention difference
+    council = "Product council every (weeks)"
+    assert page.get_by_role("spinbutton", name=council).input_value() == "4.0"
+    before = _controls(page)
+    page.get_by_text("Presentation mode", exact=True).click()
+    expect(page.locator(TILE)).to_have_count(3, timeout=TIMEOUT_MS)
+    expect(page.locator(DRAWN_CHART)).to_have_count(3, timeout=TIMEOUT_MS)
+    expect(page.locator(RUNNING)).to_have_count(0, timeout=TIMEOUT_MS)
+    expect(page.locator('[data-testid="stSidebar"]')).to_be_hidden()
+    for value in page.locator('[data-testid="stMetricValue"] div').all():
+        text = value.inner_text()
+        assert value.evaluate("e => e.scrollWidth <= e.clientWidth"), f"{text!r} is cut short"
+    assert page.locator('[data-testid="stMetricValue"]').nth(2).inner_text().endswith(" points")
+    page.screenshot(path=str(ARTIFACTS / "presentation-1366x768.png"))
+    page.get_by_text("Presentation mode", exact=True).click()
+    wait_until_idle(page, charts=5)  # the Customers tab, with the retention difference
+    expect(page.locator('[data-testid="stSidebar"]')).to_be_visible()
+    assert page.get_by_role("spinbutton", name=council).input_value() == "4.0"
+    band = page.get_by_test_id("stMainBlockContainer").get_by_test_id("stSliderThumbValue")
+    expect(band).to_have_text("80%")
+    assert _controls(page) == before  # every number box, slider, toggle and choice
+    assert "present=1" not in page.url and "band=80" in page.url
+
+
+def _controls(page: Page) -> dict[str, str]:
+    """What every lever, run setting and display option shows, by its label."""
+    shown = {}
+    for box in page.get_by_role("spinbutton").all():
+        shown[box.get_attribute("aria-label") or "?"] = box.input_value()
+    for slider in page.locator('[data-testid="stSlider"]').all():
+        shown[slider.locator("label").first.inner_text()] = slider.get_by_test_id(
+            "stSliderThumbValue"
+        ).inner_text()
+    for toggle in page.get_by_role("checkbox").all():
+        shown[toggle.get_attribute("aria-label") or "?"] = str(toggle.is_checked())
+    for choice in page.get_by_role("combobox").all():
+        shown[choice.get_attribute("aria-label") or "?"] = choice.input_value()
+    assert len(shown) >= 10, shown  # the levers are on the page
+    return shown
