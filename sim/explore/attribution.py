@@ -520,8 +520,11 @@ def sentence(
             # What the others offset rounds to nothing on its own, but it is why the part is larger.
             first += f", slightly offset by the other {'lever' if others == 1 else 'levers'}"
     elif top * total > 0 and abs(top) >= 0.5 * abs(total):
+        # As shown: −1.6 points of a 3.2-point fall is half of it, not most.
+        lead = "Half" if 2 * shown_top <= _magnitude(mag) else "Most"
         first = (
-            f"Most of the {size} {direction} in {what} comes from {top_name} ({_signed(top, unit)})"
+            f"{lead} of the {size} {direction} in {what} comes from {top_name} "
+            f"({_signed(top, unit)})"
         )
     elif top * total > 0:
         first = (

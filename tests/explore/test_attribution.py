@@ -176,6 +176,16 @@ def test_sentences():
     )
     assert "cannot be computed" in sentence("retention_52w", math.nan, [])
     assert "\n" not in s
+    # Half, as shown, is "half of", not "most of".
+    s = sentence(
+        "retention_52w",
+        -0.032,
+        [("sales' incentive", -0.016), ("product teams' incentive", -0.010), ("c", -0.006)],
+    )
+    assert s.startswith(
+        "Half of the 3.2-point fall in 52-week retention comes from sales' incentive (−1.6 points)"
+    ), s
+    assert sentence("retention_52w", -0.032, [("a", -0.017), ("b", -0.015)]).startswith("Most ")
     # A part that rounds to more than the whole: never "most of", and the offset is owned up to.
     s = sentence("retention_52w", -0.0164, [("sales' incentive", -0.0168), ("b", 0.0004)])
     assert s == (
