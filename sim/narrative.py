@@ -68,17 +68,18 @@ def is_clear(row: Mapping[str, Any]) -> bool:
     return bool(lo > 0 or hi < 0)
 
 
-WHY_UNCLEAR = " That is the average over paired runs; in some, the change goes the other way."
+WHY_UNCLEAR = "Not a clear change (in some paired runs it goes the other way); on average, "
 
 
 def why_line(text: str, row: Mapping[str, Any] | None) -> str:
-    """A "why" sentence, with a word of caution when the change it explains is not clear (the
-    headline says the KPI is "about where it was"): it then explains a tendency."""
+    """A "why" sentence, led by a word of caution when the change it explains is not clear (the
+    headline says the KPI is "about where it was"): it then explains an average, and says so before
+    it speaks of a "rise" or a "fall"."""
     if row is None or is_clear(row) or not math.isfinite(row["diff_mean"]):
         return text
     if row["diff_p05"] == row["diff_p95"] == 0.0:
         return text
-    return text + WHY_UNCLEAR
+    return WHY_UNCLEAR + text[:1].lower() + text[1:]
 
 
 # The KPIs a "why" sentence may explain, in order of preference.
@@ -132,7 +133,7 @@ def kpi_clause(row: Mapping[str, Any]) -> str | None:
     if lo == hi == 0.0:
         return f"leaves {label} unchanged at {base}"
     if not is_clear(row):
-        return f"leaves {label} about where it was ({base} vs {var}; 90% interval {interval})"
+        return f"leaves {label} about where it was (from {base} to {var}; 90% interval {interval})"
     up = row["diff_mean"] > 0
     verb = {True: "raises", False: "lowers"}[up]
     if unit == "days":
