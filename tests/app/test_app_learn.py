@@ -17,6 +17,7 @@ from sim.lessons import (
     score_challenge,
 )
 from sim.narrative import WHY_UNCLEAR
+from sim.outcomes import KPIS
 from sim.params import with_overrides
 from sim.runner import run_many
 
@@ -246,3 +247,11 @@ def test_prediction_units_follow_the_kpi():
     assert teach.prediction_unit("retention_52w") == ("%", 100.0)
     assert teach.prediction_unit("lead_time_days") == ("days", 1.0)
     assert np.isclose(teach.prediction_unit("value_delivered")[1], 1.0)
+
+
+def test_a_prediction_is_written_as_the_simulated_value_beside_it():
+    numeric = [load_lesson(n) for n in lesson_names() if load_lesson(n).prediction != "direction"]
+    value = next(lesson for lesson in numeric if lesson.kpi == "value_delivered")
+    assert teach.format_prediction(value, 4100.0) == "4,100 pts"
+    share = next(lesson for lesson in numeric if KPIS[lesson.kpi].unit == "share")
+    assert teach.format_prediction(share, 35.0) == "35%"
