@@ -126,3 +126,15 @@ def test_a_number_the_wrong_way_round_scores_below_a_bold_one_the_right_way():
     assert score_number(0.35, samples, base, "share").score > WRONG_WAY_CAP
     flat = rng.normal(0.0, 0.01, 100)
     assert "your prediction" not in score_number(0.35, samples, base, "share", diffs=flat).verdict
+
+
+def test_the_council_cost_hint_gives_the_models_own_numbers():
+    """The hint's meeting costs are what the model charges a council at 4, 2 and 1 weeks."""
+    challenge = load_challenge("govern-the-drift")
+    p = challenge.scenario.params
+    council = p.reviews.council
+    per_week = council.attendees_per_team * (council.hours + p.reviews.context_switch_hours)
+    capacity = p.org.team_size_people * p.org.hours_per_person_week
+    hint = next(h for h in challenge.hints if "council" in h and "capacity" in h)
+    for weeks in (4, 2, 1):
+        assert f"{per_week / weeks / capacity:.1%}" in hint, (weeks, hint)
