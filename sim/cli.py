@@ -481,7 +481,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------------------------------
 
 
-def _run_flags(p: argparse.ArgumentParser) -> None:
+def _run_flags(
+    p: argparse.ArgumentParser, out_help: str = "write results to FILE.csv or FILE.parquet"
+) -> None:
     p.add_argument("--replications", "-n", type=int, default=100, help="replications (1-10000)")
     p.add_argument("--seed", type=int, default=1, help="seed of the run (default 1)")
     p.add_argument("--weeks", type=int, default=None, help="horizon in weeks (13-260)")
@@ -492,7 +494,7 @@ def _run_flags(p: argparse.ArgumentParser) -> None:
         help="override a setting, e.g. --set reviews.council.interval_weeks=2",
     )
     p.add_argument("--workers", type=int, default=1, help="processes to use (default 1)")
-    p.add_argument("--out", default=None, help="write results to FILE.csv or FILE.parquet")
+    p.add_argument("--out", default=None, help=out_help)
     p.add_argument("--format", choices=("table", "json"), default="table")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -519,7 +521,7 @@ def build_parser() -> argparse.ArgumentParser:
     brief = sub.add_parser("brief", help="a decision brief (self-contained HTML): A vs B")
     brief.add_argument("baseline", metavar="A")
     brief.add_argument("variant", metavar="B")
-    _run_flags(brief)
+    _run_flags(brief, out_help="the brief's file, ending in .html (default brief.html)")
     brief.set_defaults(out="brief.html")
     brief.add_argument(
         "--app-url",

@@ -189,13 +189,15 @@ def load(name_or_path: str) -> Scenario:
             raise ScenarioError(
                 f"scenario file {name_or_path!r} cannot be read: {err.strerror}"
             ) from None
-        # The file's name labels results (a CSV column among them): made safe like a title.
-        return parse(data, name=safe_title(path.stem) or "scenario")
+        # The file's name labels results (a CSV column among them): made safe like a title. A
+        # lesson's or challenge's file runs as the scenario it holds.
+        return parse(data, name=safe_title(path.stem) or "scenario", skip=("lesson", "challenge"))
     return load_preset(name_or_path)
 
 
-def parse(data: bytes | str, name: str = "uploaded") -> Scenario:
-    """Parse and validate scenario TOML.
+def parse(data: bytes | str, name: str = "uploaded", skip: tuple[str, ...] = ()) -> Scenario:
+    """Parse and validate scenario TOML; top-level tables named in ``skip`` (a lesson's own table,
+    read by :mod:`sim.lessons`) are left out.
 
     Raises:
         ScenarioError: the file is too large, not UTF-8, not TOML, or has an unknown table or key.
@@ -219,7 +221,7 @@ def parse(data: bytes | str, name: str = "uploaded") -> Scenario:
             f"scenario file holds a number too long to be read (more than "
             f"{sys.get_int_max_str_digits():,} digits)"
         ) from None
-    extra = set(doc) - {"scenario", "settings"}
+    extra = set(doc) - {"scenario", "settings", *skip}
     if extra:
         key = sorted(extra)[0]
         raise ScenarioError(

@@ -138,3 +138,15 @@ def test_the_council_cost_hint_gives_the_models_own_numbers():
     hint = next(h for h in challenge.hints if "council" in h and "capacity" in h)
     for weeks in (4, 2, 1):
         assert f"{per_week / weeks / capacity:.1%}" in hint, (weeks, hint)
+
+
+def test_the_guide_and_readme_name_the_lessons_as_the_app_does():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    guide = (root / "docs" / "instructor-guide.md").read_text()
+    readme = (root / "README.md").read_text()
+    for name in lesson_names():
+        title = load_lesson(name).title
+        assert f"*{title}*" in " ".join(guide.split()), title
+        assert f"*{title}*" in " ".join(readme.split()), title

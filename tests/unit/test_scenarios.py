@@ -227,3 +227,20 @@ def test_a_name_too_long_for_a_file_is_not_a_preset(tmp_path):
         load("a" * 300)
     with pytest.raises(ScenarioError, match="cannot be read: File name too long"):
         load(str(tmp_path / ("a" * 300 + ".toml")))
+
+
+def test_a_lesson_or_challenge_file_runs_from_the_command_line_as_its_scenario():
+    from pathlib import Path
+
+    from sim.lessons import load_challenge, load_lesson
+
+    root = Path(__file__).resolve().parents[2] / "scenarios"
+    lesson = load(str(root / "lessons" / "1-drift-without-governance.toml"))
+    assert lesson.params == load_lesson("1-drift-without-governance").scenario.params
+    assert lesson.title == "Drift without governance"
+    challenge = load(str(root / "challenges" / "govern-the-drift.toml"))
+    assert challenge.params == load_challenge("govern-the-drift").scenario.params
+    # An upload is a plain scenario file: a lesson's table is refused there, as any unknown one.
+    text = (root / "lessons" / "1-drift-without-governance.toml").read_text()
+    with pytest.raises(ScenarioError, match="unknown top-level entry 'lesson'"):
+        parse(text)
