@@ -27,7 +27,7 @@ def fmt_level(value: float, unit: str) -> str:
     if unit == "customers":
         return f"{value:,.0f} customers"
     if unit == "alignment":
-        return f"{value:.2f}"
+        return f"{value:.3f}"  # as the tiles: 0.674
     return f"{value:.2f}"
 
 
@@ -43,6 +43,8 @@ def fmt_change(value: float, unit: str) -> str:
     elif unit in ("value points", "customers"):
         word = "points" if unit == "value points" else "customers"
         body = f"{mag:,.0f} {word}"
+    elif unit == "alignment":
+        body = f"{mag:.3f}"  # a change of 0.001 is not "±0.00"
     else:
         body = f"{mag:.2f}"
     written = any(c in "123456789" for c in body)  # the magnitude as written is not zero
@@ -109,8 +111,8 @@ def why_source(
         return None
     what = "groups of settings" if by == "group" else "settings"
     text = (
-        f"Why: Shapley attribution over the {levers} changed {what}, from {per_combination} "
-        "paired replications of each combination"
+        f"The “why” shares the difference out among the {levers} changed {what} (Shapley "
+        f"attribution), from {per_combination} paired replications of each combination"
     )
     if scaled:
         return text + f"; their shares are applied to the difference over all {replications}."

@@ -149,7 +149,10 @@ def test_why_sentence_attributes_the_difference_and_reaches_the_brief():
     )
     assert "Why: " in page
     # Where its numbers come from, when the attribution ran on fewer replications than the brief.
-    note = "Why: Shapley attribution over the 3 changed settings, from 2 paired replications"
+    note = (
+        "The “why” shares the difference out among the 3 changed settings (Shapley attribution), "
+        "from 2 paired replications"
+    )
     noted = render(
         base, var, base_title="A", variant_title="B", link=None, command="c", why=found.text,
         why_note=note,

@@ -119,11 +119,14 @@ def test_a_change_that_rounds_to_nothing_has_no_sign():
     assert fmt_change(-0.04, "days") == "±0.0 days"
     assert fmt_change(0.4, "value points") == "±0 points"
     assert fmt_change(-3.0, "value points") == "−3 points"
+    # Alignment to the tiles' three decimals: a small paired change is not written "±0.00".
+    assert fmt_change(0.0012, "alignment") == "+0.001" and fmt_level(0.6743, "alignment") == "0.674"
 
 
 def test_a_why_on_fewer_replications_says_where_its_numbers_come_from():
     assert why_source(100, 5, 25, scaled=True) == (
-        "Why: Shapley attribution over the 5 changed settings, from 25 paired replications of "
+        "The “why” shares the difference out among the 5 changed settings (Shapley attribution), "
+        "from 25 paired replications of "
         "each combination; their shares are applied to the difference over all 100."
     )
     assert why_source(100, 5, 25, scaled=False).endswith(
@@ -131,7 +134,8 @@ def test_a_why_on_fewer_replications_says_where_its_numbers_come_from():
         "over all 100."
     )
     assert why_source(100, 3, 50, scaled=True, by="group").startswith(
-        "Why: Shapley attribution over the 3 changed groups of settings, from 50"
+        "The “why” shares the difference out among the 3 changed groups of settings (Shapley "
+        "attribution), from 50"
     )
     assert why_source(30, 3, 30, scaled=False) is None  # ran on every replication
     assert why_source(100, 1, 0, scaled=False) is None  # one setting: nothing ran
