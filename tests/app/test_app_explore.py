@@ -682,6 +682,17 @@ def test_waterfall_far_from_zero_says_its_axis_does_not_start_at_zero():
     assert spec["title"]["subtitle"].startswith("The axis starts at 1,99")
 
 
+def test_a_waterfall_over_a_few_points_of_a_share_labels_its_axis_in_tenths():
+    steps = waterfall_steps((-0.006, -0.004), 0.345)
+    steps[["ci_lo", "ci_hi"]] = steps[["ci_lo", "ci_hi"]] / 1000  # intervals of ±0.1 points
+    axis = ec.waterfall_chart(steps, "retention_52w").to_dict()["layer"][0]["encoding"]["y"]
+    assert axis["scale"]["zero"] is False and axis["axis"]["format"] == ".1%"
+    wide = waterfall_steps((-0.2, 0.1), 0.5)  # tens of points: whole percents
+    wide[["ci_lo", "ci_hi"]] = wide[["ci_lo", "ci_hi"]] / 100
+    axis = ec.waterfall_chart(wide, "retention_52w").to_dict()["layer"][0]["encoding"]["y"]
+    assert axis["axis"]["format"] == ".0%"
+
+
 def test_candidates_chart_marks_the_start_and_keeps_finalists_readable():
     table = pd.DataFrame(
         {

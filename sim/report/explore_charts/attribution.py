@@ -98,6 +98,8 @@ def waterfall_chart(
     data, domain = _waterfall_data(steps, kpi)
     unit = kpi_unit(kpi)
     fmt = axis_format(unit)
+    if fmt == ".0%" and domain is not None and domain[1] - domain[0] < 0.1:
+        fmt = ".1%"  # a few points of retention: whole percents would repeat (34%, 34%, 33%)
     y_title = kpi_title(kpi)
     subtitle = None
     if domain is not None:
