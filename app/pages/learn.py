@@ -326,7 +326,8 @@ def _challenge_result(challenge) -> None:
             st.warning("Not every goal is met on average yet.")
     st.dataframe(result["goals"], hide_index=True, key="learn_table_goals")
     st.markdown("**Attempts so far**")
-    st.dataframe(teach.attempts_table(challenge.name), hide_index=True, key="learn_table_attempts")
+    # A static table, so each attempt's settings are read whole (the group explains them).
+    st.table(teach.attempts_table(challenge.name), hide_index=True, border="horizontal")
 
 
 def _challenges_tab() -> None:

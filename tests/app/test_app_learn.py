@@ -197,7 +197,7 @@ def test_a_challenge_scores_attempts_and_lists_them():
     at.toggle(key=teach.challenge_key(CHALLENGE, "reviews.event.enabled")).set_value(True)
     at.button(key=f"learn.try.{CHALLENGE}").click().run()
     assert_clean(at)
-    attempts = at.dataframe[1].value
+    attempts = at.table[-1].value
     assert list(attempts["Attempt"]) == [1, 2]
     assert "Product council every (weeks): 4 → 2" in attempts.iloc[0]["Settings changed"]
     assert "Event-triggered reviews: off → on" in attempts.iloc[1]["Settings changed"]
