@@ -122,7 +122,15 @@ def resolve_lever(text: str) -> str:
     if folded in names:
         return names[folded]
     starting = [key for name, key in names.items() if name.startswith(folded)]
-    return starting[0] if len(starting) == 1 else text
+    if len(starting) == 1:
+        return starting[0]
+    containing = _containing(folded)
+    return containing[0] if len(containing) == 1 and not starting else text
+
+
+def _containing(folded: str) -> list[str]:
+    """The settings whose shown name contains ``folded`` (a word or more typed in the picker)."""
+    return [key for name, key in _lever_names().items() if folded and folded in name]
 
 
 def lever_name(key: str) -> str:
@@ -227,6 +235,12 @@ def lever_text(key: str | None, text: str | None, points: int | None = None) -> 
         # a mistyped key keeps the check's own suggestion, which reads keys.
         if suggest(key) is not None:
             raise
+        several = _containing(key.casefold())
+        if len(several) > 1:
+            named = [f"{lever_name(k).split(' · ')[0]} ({k})" for k in several[:4]]
+            more = f" and {len(several) - 4} more" if len(several) > 4 else ""
+            hint = "pick one of " + ", ".join(named) + more
+            raise ParamError(key, spec, hint, "names more than one setting") from None
         names = _lever_names()
         close = difflib.get_close_matches(key.casefold(), list(names), n=1, cutoff=0.5)
         if not close:

@@ -751,6 +751,11 @@ def test_a_lever_typed_by_its_shown_name_is_found_and_a_near_miss_named():
     )
     with pytest.raises(ParamError, match=r"did you mean Product teams are paid on \(incentives"):
         explore.lever_text("Product teems are paid", "shared_outcome,local_metric")
+    # A word from the middle of one name finds it; one in several names lists them to pick from.
+    assert explore.resolve_lever("Instrumentation") == "reviews.instrumentation_quality"
+    with pytest.raises(ParamError, match=r"names more than one setting: pick one of Metric "
+                       r"review's length \(hours\) \(reviews.metric.hours\), "):  # fmt: skip
+        explore.lever_text("length", "1:3")
 
 
 def test_a_sweep_sentence_says_when_the_grid_points_cannot_be_told_apart():
