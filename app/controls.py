@@ -8,10 +8,11 @@ there), so the form always shows what will be run.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from app import views
@@ -21,7 +22,7 @@ from app.state import (
     MAX_SEED,
 )
 from sim.outcomes import SERIES
-from sim.params import Params, flatten, get, info
+from sim.params import KEYS, Params, diff, flatten, get, info
 from sim.report.format import series_label
 
 LEVER_PREFIX = "lever."
@@ -449,6 +450,19 @@ def value_text(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return choice_label(value)
+
+
+def settings_table(titled: Sequence[tuple[str, Params]]) -> pd.DataFrame:
+    """The settings that differ from the defaults in any of several scenarios, in words: one row
+    per setting (in the order of the model's settings), one column per scenario's title."""
+    flat = [(title, flatten(params)) for title, params in titled]
+    changed = set().union(*(diff(params) for _, params in titled))
+    rows = [
+        {"Setting": lever_for(key).label, **{title: value_text(f[key]) for title, f in flat}}
+        for key in KEYS
+        if key in changed
+    ]
+    return pd.DataFrame(rows, columns=["Setting", *(title for title, _ in titled)])
 
 
 def change_text(key: str, before: Any, after: Any) -> str:

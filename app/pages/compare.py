@@ -110,6 +110,15 @@ except Exception as err:  # the page must never show a traceback
     st.error(views.plain(f"The comparison failed: {err}"))
     st.stop()
 
+st.subheader("Settings")
+titled = [(t, setup.params) for t, (_, setup) in zip(titles, chosen, strict=True)]
+changed = controls.settings_table(titled)
+if changed.empty:
+    st.caption("Every scenario uses the model's defaults.")
+else:
+    st.caption("The settings that differ from the model's defaults in any of these scenarios.")
+    st.table(changed, hide_index=True, border="horizontal")
+
 st.subheader("KPIs")
 st.caption(f"Mean (90% of replications) · {reps} replications · seed {seed}")
 st.dataframe(

@@ -151,3 +151,19 @@ def test_saving_other_settings_under_a_taken_title_keeps_both():
     assert intervals == [2.0, 8.0]
     note = "Saved “Aligned baseline (modified) (2)” for the Compare page."
     assert texts(at.toast) == [note]
+
+
+def test_the_settings_each_scenario_changed_are_listed_side_by_side():
+    at = open_compare()
+    assert_clean(at)
+    table = at.table[0].value.set_index("Setting")
+    assert list(table.columns) == ["Aligned baseline", "Drifting incentives"]
+    assert table.loc["Sales is paid on"].tolist() == ["Shared outcome", "Local metric"]
+    assert "Product council every (weeks)" not in table.index  # the same in both, the default
+    saved = saved_then_compare()
+    saved.multiselect(key="cmp.names").set_value(["aligned-baseline", saved.multiselect(
+        key="cmp.names").options[-1]])  # fmt: skip
+    saved.button(key="cmp.run").click().run()
+    assert_clean(saved)
+    council = saved.table[0].value.set_index("Setting").loc["Product council every (weeks)"]
+    assert council.tolist() == ["4", "2"]
