@@ -22,7 +22,14 @@ from sim.narrative import caveat, fmt_change, fmt_level, headline, tradeoffs
 from sim.outcomes import KPIS, SERIES
 from sim.params import Params, diff, flatten, info
 from sim.report import charts
-from sim.report.format import CURVE_VS_KPI, fmt_value, from_count, too_few_pairs, y_title
+from sim.report.format import (
+    CURVE_VS_KPI,
+    fmt_value,
+    from_count,
+    too_few_pairs,
+    too_few_values,
+    y_title,
+)
 from sim.runner import MODEL_VERSION, Results, compare
 
 BASE_COLOR = charts.BASELINE_COLOR
@@ -173,6 +180,8 @@ def _kpi_rows(base: Results, variant: Results) -> list[tuple[str, ...]]:
 def _level(s: dict, unit: str) -> str:
     if s["mean"] is None:
         return "n/a"
+    if too_few_values(s):  # as the app's tiles and tables
+        return f"n/a (only {s['n']:,} of {s['of']:,} replications have a value)"
     text = (
         f"{fmt_level(s['mean'], unit)} ({fmt_level(s['p05'], unit)} to {fmt_level(s['p95'], unit)})"
     )

@@ -85,8 +85,18 @@ def fmt_delta(value: float | None, unit: str) -> str:
 
 
 def kpi_value(name: str, summary: dict[str, float | None]) -> str:
-    """A KPI's mean with its unit, or ``n/a``."""
+    """A KPI's mean with its unit, or ``n/a`` (also when too few replications have a value)."""
+    if too_few_values(summary):
+        return "n/a"
     return fmt_value(summary.get("mean"), KPIS[name].unit)
+
+
+def too_few_values(summary: Mapping) -> bool:
+    """Whether a KPI has a value in only a few replications (fewer than ``MIN_PAIRS``, and not in
+    all): too few for a mean to stand as the run's number (detection lag from 2 of 100 runs read
+    140 days, one of them a drift never caught)."""
+    n, of = summary.get("n"), summary.get("of")
+    return _only_some(n, of) and n < MIN_PAIRS
 
 
 def kpi_range(name: str, summary: dict[str, float | None]) -> str:
@@ -195,6 +205,11 @@ def partial_note(name: str, summary: Mapping, row: Mapping | None = None) -> str
     """
     reason = null_reason(name)
     n, of = summary.get("n"), summary.get("of")
+    if too_few_values(summary):
+        return (
+            f"Only {n:,} of {of:,} replications have a value, too few for a mean; in the others, "
+            f"{reason}."
+        )
     if row is None or row.get("pairs") is None:
         if n is None or not of or n >= of:
             return None
@@ -361,7 +376,9 @@ def kpi_table(summary: dict, comparison: pd.DataFrame | None = None) -> pd.DataF
             "KPI": k.label,
             "Mean": kpi_value(name, s),
             "90% of replications": (
-                f"{fmt_value(s['p05'], k.unit)} to {fmt_value(s['p95'], k.unit)}{_of_some(s)}"
+                f"only {s['n']:,} of {s['of']:,} have a value: too few for a mean"
+                if too_few_values(s)
+                else f"{fmt_value(s['p05'], k.unit)} to {fmt_value(s['p95'], k.unit)}{_of_some(s)}"
                 if not is_missing(s["p05"])
                 else f"no value: {null_reason(name)}"
             ),
@@ -402,7 +419,9 @@ def compare_kpi_table(summaries: Mapping[str, Mapping]) -> pd.DataFrame:
         for title, summary in summaries.items():
             s = summary[name]
             value = kpi_value(name, s)
-            if not is_missing(s["p05"]):
+            if too_few_values(s):
+                value += f" (only {s['n']:,} of {s['of']:,} replications have a value)"
+            elif not is_missing(s["p05"]):
                 value += f" ({kpi_range_short(name, s)}{_of_some(s)})"
             row[title] = value
         rows.append(row)

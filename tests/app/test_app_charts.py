@@ -165,27 +165,35 @@ def test_kpi_table_explains_null_values():
 
 
 def test_kpi_tables_say_when_a_value_comes_from_some_replications():
-    """One replication's detection lag reads "81.4 days (81.4 days to 81.4 days)" beside a value
-    from all of them: the tables say how many it rests on."""
+    """Detection lag from 6 of 100 replications: the tables say how many it rests on. From one, it
+    read "81.4 days (81.4 days to 81.4 days)" beside values from all: too few for a mean, as the
+    tiles say."""
     summary = {
         k: {"mean": 1.0, "p05": 0.5, "p50": 1.0, "p95": 1.5, "n": 100, "of": 100} for k in KPIS
     }
-    summary["detection_lag_days"] = {"mean": 81.4, "p05": 81.4, "p50": 81.4, "p95": 81.4, "n": 1,
-                                     "of": 100}  # fmt: skip
+    some = {"mean": 81.4, "p05": 60.0, "p50": 80.0, "p95": 99.0, "n": 6, "of": 100}
+    summary["detection_lag_days"] = some
     table = kpi_table(summary).set_index("KPI")
     assert table.loc["Detection lag", "90% of replications"] == (
-        "81.4 days to 81.4 days; from 1 of 100 replications"
+        "60.0 days to 99.0 days; from 6 of 100 replications"
     )
     assert "from" not in table.loc["Lead time", "90% of replications"]
+    one = {**summary, "detection_lag_days": {**some, "p05": 81.4, "p95": 81.4, "n": 1}}
+    table = kpi_table(one).set_index("KPI")
+    assert table.loc["Detection lag", "Mean"] == "n/a"
+    assert table.loc["Detection lag", "90% of replications"] == (
+        "only 1 of 100 have a value: too few for a mean"
+    )
     both = compare_kpi_table(
-        {"A": summary, "B": {**summary, "detection_lag_days": summary["lead_time_days"]}}
+        {"A": summary, "B": {**summary, "detection_lag_days": summary["lead_time_days"]}, "C": one}
     )
     both = both.set_index("KPI")
     assert (
         both.loc["Detection lag", "A"]
-        == "81.4 days (81.4 days to 81.4 days; from 1 of 100 replications)"
+        == "81.4 days (60.0 days to 99.0 days; from 6 of 100 replications)"
     )
     assert both.loc["Detection lag", "B"] == "1.0 days (0.5 days to 1.5 days)"
+    assert both.loc["Detection lag", "C"] == "n/a (only 1 of 100 replications have a value)"
 
 
 def test_figure_specs_do_not_depend_on_the_data():

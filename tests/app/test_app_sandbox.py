@@ -30,7 +30,12 @@ def test_default_page_shows_kpis_and_charts(app):
     assert texts(at.title)[0] == "Aligned baseline"
     shown = tiles(at)
     assert list(shown) == TILE_LABELS
-    assert all(v and v != "n/a" for v in shown.values()), shown
+    # Detection lag needs a drift to detect: in a short run few replications may have one.
+    lag = KPIS["detection_lag_days"].label
+    assert all(v and v != "n/a" for name, v in shown.items() if name != lag), shown
+    if shown[lag] == "n/a":
+        assert any(c.startswith(f"{lag}: only ") and "too few for a mean" in c
+                   for c in texts(at.caption))  # fmt: skip
     # The Customers tab: retention by age, time-to-value, active customers, revenue.
     assert len(at.get("vega_lite_chart")) == 4
     # Every chart has a one-line text alternative under it.

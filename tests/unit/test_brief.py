@@ -185,7 +185,8 @@ def test_key_results_say_how_many_replications_a_partial_kpi_rests_on(pair):
     assert np.isfinite(var.kpi_values[:, j]).all()
     rows = {r[0]: r for r in _kpi_rows(dataclasses.replace(base, kpi_values=lags), var)}
     _, baseline, proposal, difference, _ = rows["Detection lag"]
-    assert baseline.endswith(", from 2 of 4 replications")
+    # Two values are too few for a mean (as in the app's tiles and tables).
+    assert baseline == "n/a (only 2 of 4 replications have a value)"
     assert "replications" not in proposal  # from all four
     assert difference == "2 pairs: too few to compare"  # as in the tiles: no change shown
     assert "replications" not in rows["52-week retention"][3]
