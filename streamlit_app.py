@@ -9,14 +9,19 @@ the workers from importing Streamlit or building the app.
 """
 
 
+ICON = "app/assets/icon.png"  # served by the app itself: a room without internet still gets it
+
+
 def main() -> None:
+    from pathlib import Path
+
     import streamlit as st
 
     from app.session import remember_initial_url
 
     st.set_page_config(
         page_title="Product Leadership Sandbox",
-        page_icon=":material/insights:",
+        page_icon=str(Path(__file__).resolve().parent / ICON),
         layout="wide",
     )
     pages = [

@@ -239,3 +239,27 @@ def test_a_narrow_window_cuts_no_kpi_or_legend_short(server_url, new_page):
     wait_until_idle(page, charts=1)
     expect(page.locator(TILE)).to_have_count(4)
     assert page.evaluate(CUT_SHORT) == []
+
+
+def test_the_pages_ask_nothing_of_the_internet(server_url, new_page):
+    """A classroom without internet gets the whole app: every request stays on the app's server
+    (the page icon came from fonts.gstatic.com)."""
+    page = new_page()
+    host = urlparse(server_url).netloc
+    away = []
+    page.on(
+        "request",
+        lambda r: (
+            away.append(r.url)
+            if urlparse(r.url).scheme in ("http", "https") and urlparse(r.url).netloc != host
+            else None
+        ),
+    )
+    page.goto(server_url + "/" + QUERY)
+    wait_until_idle(page)
+    for path in ("/learn", "/compare", "/explore"):
+        page.goto(server_url + path + QUERY)
+        expect(page.get_by_role("heading", level=1)).to_be_visible(timeout=TIMEOUT_MS)
+    assert away == []
+    icon = page.locator('link[rel="shortcut icon"], link[rel="icon"]').first.get_attribute("href")
+    assert icon and not urlparse(icon).netloc.endswith("gstatic.com"), icon
