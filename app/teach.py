@@ -31,6 +31,7 @@ import streamlit as st
 from app import compute, controls, figures, session
 from app.state import (
     LearnState,
+    Setup,
     canonical,
     decode_learn,
     preset_setup,
@@ -217,6 +218,22 @@ def lesson_settings(lesson: Lesson) -> tuple[str, str]:
     params = lesson.scenario.params
     base = preset_setup(lesson.baseline)
     return canonical(diff(params)), canonical(with_horizon(base.overrides, params.horizon_weeks))
+
+
+def open_lesson_in_sandbox(lesson: Lesson, seed: int, replications: int) -> None:
+    """Load a lesson's situation into the Sandbox with its baseline pinned, to see every curve
+    (a Sandbox not yet opened in this session starts with the lesson's seed and replications)."""
+    scenario = lesson.scenario
+    variant = Setup(
+        None,
+        scenario.title,
+        diff(scenario.params),
+        description=scenario.description,
+        teaching_notes=scenario.teaching_notes,
+    )
+    session.open_in_sandbox(
+        variant, preset_setup(lesson.baseline), seed=seed, replications=replications
+    )
 
 
 @st.cache_data(max_entries=32, ttl=compute.CACHE_TTL_SECONDS, show_spinner=False)

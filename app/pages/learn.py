@@ -233,7 +233,8 @@ def _reveal(name: str, lesson, record: dict) -> None:
         )
         if earlier:
             st.caption(f"Earlier predictions: {earlier}.")
-    st.button(
+    again, sandbox = st.columns([1, 3])
+    again.button(
         "Try again",
         key=f"learn.again.{name}",
         on_click=teach.on_try_again,
@@ -241,6 +242,15 @@ def _reveal(name: str, lesson, record: dict) -> None:
         icon=":material/replay:",
         help="Keep this result in the lesson's history and predict again.",
     )
+    if sandbox.button(
+        "See every curve in the Sandbox",
+        key=f"learn.sandbox.{name}",
+        icon=":material/tune:",
+        help="Opens the Sandbox with this lesson's situation against its baseline (pinned): every "
+        "chart, the data tables and the event timeline, to follow the order in which they move.",
+    ):
+        teach.open_lesson_in_sandbox(lesson, record["seed"], record["reps"])
+        st.switch_page("app/pages/sandbox.py")
     settings, base_settings = teach.lesson_settings(lesson)
     with why_slot.container():
         try:

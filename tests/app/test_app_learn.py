@@ -255,3 +255,18 @@ def test_a_prediction_is_written_as_the_simulated_value_beside_it():
     assert teach.format_prediction(value, 4100.0) == "4,100 pts"
     share = next(lesson for lesson in numeric if KPIS[lesson.kpi].unit == "share")
     assert teach.format_prediction(share, 35.0) == "35%"
+
+
+def test_a_revealed_lesson_opens_in_the_sandbox_with_every_curve():
+    at = open_learn({"lesson": LESSON})
+    at.number_input(key=teach.predict_key(LESSON)).set_value(30.0)
+    at.button(key=f"learn.commit.{LESSON}").click().run()
+    at.button(key=f"learn.sandbox.{LESSON}").click().run()
+    assert_clean(at)
+    lesson = load_lesson(LESSON)
+    assert texts(at.title)[0] == lesson.scenario.title
+    assert any(c.startswith("Baseline: Aligned baseline") for c in texts(at.caption))
+    assert at.selectbox(key="lever.incentives.product").value == "local_metric"
+    assert len(at.get("vega_lite_chart")) == 5  # the Customers tab, with the paired difference
+    # The lesson's run: its seed and replications, so the numbers are the reveal's.
+    assert at.query_params["reps"] == FAST_REPS and at.query_params.get("seed", "1") == "1"
