@@ -125,9 +125,12 @@ def sandbox_widgets() -> list[str]:
     ]
 
 
+_WAS_PRESENTING = "sb.was_presenting"
+
+
 def keep_widget_values(keys: list[str]) -> None:
     """Keep the values of widgets that this run may not draw (the Sandbox's controls while
-    presenting, a tool's form while another is open).
+    presenting).
 
     A widget left off the page for a run loses its value: when it comes back, the browser draws
     it at its default (the council at its 0.5-week minimum), whatever Session State still says.
@@ -144,7 +147,13 @@ def init_sandbox() -> None:
     """Start a session from its link, and restore widget values after visiting another page."""
     ss = st.session_state
     _start_sandbox()
-    keep_widget_values(sandbox_widgets())
+    # While presenting, and on the first run after, the controls' values are set again (below). On
+    # other runs they are left alone: a value set again is sent back to the browser, and would
+    # undo lever edits not yet applied with Run.
+    presenting = bool(ss.get(controls.PRESENT_KEY))
+    if presenting or ss.get(_WAS_PRESENTING):
+        keep_widget_values(sandbox_widgets())
+    ss[_WAS_PRESENTING] = presenting
     setup, seed, reps = applied()
     if controls.levers_missing():
         controls.set_levers(setup.params, seed, reps)

@@ -263,3 +263,20 @@ def test_the_pages_ask_nothing_of_the_internet(server_url, new_page):
     assert away == []
     icon = page.locator('link[rel="shortcut icon"], link[rel="icon"]').first.get_attribute("href")
     assert icon and not urlparse(icon).netloc.endswith("gstatic.com"), icon
+
+
+def test_a_lever_edit_not_yet_run_survives_other_clicks(server_url, new_page):
+    """The levers are applied together by Run: until then an edit stays in its box, whatever else
+    reruns the page (a tab, the band)."""
+    page = new_page()
+    page.goto(server_url + "/" + QUERY)
+    wait_until_idle(page)
+    council = page.get_by_role("spinbutton", name="Product council every (weeks)")
+    council.fill("2")
+    page.get_by_role("tab", name="Delivery and governance").click()
+    expect(page.get_by_role("tab", name="Delivery and governance", selected=True)).to_be_visible(
+        timeout=TIMEOUT_MS
+    )
+    expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=TIMEOUT_MS)
+    page.wait_for_timeout(500)
+    assert council.input_value() == "2.0"
