@@ -117,7 +117,9 @@ if changed.empty:
     st.caption("Every scenario uses the model's defaults.")
 else:
     st.caption("The settings that differ from the model's defaults in any of these scenarios.")
-    st.table(changed, hide_index=True, border="horizontal")
+    # A table's headings are read as Markdown: titles (from a file or a link) show as written.
+    shown = changed.rename(columns={t: views.plain(t) for t in titles})
+    st.table(shown, hide_index=True, border="horizontal")
 
 st.subheader("KPIs")
 st.caption(f"Mean (90% of replications) · {reps} replications · seed {seed}")

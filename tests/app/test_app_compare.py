@@ -135,6 +135,9 @@ def test_titles_from_a_link_show_as_plain_text():
     raw = " ".join(c.value for c in at.caption)
     assert "[prize](" not in raw and "http://" not in raw and "**now**" not in raw
     assert any(title in t for t in texts(at.caption))
+    # The settings table's headings are Markdown too: the title is escaped there.
+    heading = list(at.table[0].value.columns)[1]
+    assert "[prize](" not in heading and "http://" not in heading and "**now**" not in heading
 
 
 def test_saving_other_settings_under_a_taken_title_keeps_both():
