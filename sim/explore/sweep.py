@@ -4,9 +4,10 @@ Every grid point runs replications ``0..n-1`` with the same seed, so the points 
 number their settings do not touch and the curve's shape is sharp even with few replications. Each
 point's KPIs are folded into running statistics as the work streams in (:mod:`sim.explore.stats`).
 
-A grid of up to ``MAX_PAIRED_POINTS`` points also keeps the paired difference of every two points,
-replication by replication (:meth:`SweepResult.paired`): two points whose intervals overlap can still
-be told apart, since their replications share their random numbers.
+A grid of up to ``MAX_PAIRED_POINTS`` points, run with at least ``MIN_PAIRED_REPLICATIONS``, also
+keeps the paired difference of every two points, replication by replication
+(:meth:`SweepResult.paired`): two points whose intervals overlap can still be told apart, since their
+replications share their random numbers. Its tasks then hold whole replications of every point.
 
 The result is tidy — one row per point and KPI with the mean, its standard error and 95% confidence
 interval — ready for a line with a band (one lever) or a heatmap (two levers).
@@ -43,6 +44,9 @@ MAX_SWEEP_LEVERS = 2
 MAX_SWEEP_POINTS = 2500
 #: Grids up to this size keep the paired difference of every two points (points² x KPIs statistics).
 MAX_PAIRED_POINTS = 64
+#: ... when run with at least this many replications: one task a replication then still gives the
+#: workers eight tasks or more to share.
+MIN_PAIRED_REPLICATIONS = 8
 
 
 @dataclass
@@ -60,7 +64,7 @@ class SweepResult:
         seed: the seed every point shares.
         manifest: what produced the result.
         pairs: point a − point b per replication, shape (points, points, outputs); None for a grid
-            of more than ``MAX_PAIRED_POINTS`` points.
+            of more than ``MAX_PAIRED_POINTS`` points or fewer than ``MIN_PAIRED_REPLICATIONS``.
         higher: whether point a was higher than point b, per replication (its mean is the share).
     """
 
@@ -79,7 +83,7 @@ class SweepResult:
     def paired(self, kpi: str, a: int, b: int) -> dict[str, float | None] | None:
         """Point ``a`` − point ``b`` over the replications in which both have ``kpi``: ``n``, mean,
         sd, se, 95% CI, and ``share_higher``, the share of them in which ``a`` is higher. None when
-        the grid is too large to keep pairs."""
+        the sweep kept no pairs (a large grid, or few replications)."""
         if self.pairs is None or self.higher is None:
             return None
         j = self._kpi_index(kpi)
@@ -224,9 +228,9 @@ def sweep(
     n = len(points)
     stats = Moments((n, len(outputs)))
     pairs = higher = None
-    if n <= MAX_PAIRED_POINTS:
+    if n <= MAX_PAIRED_POINTS and replications >= MIN_PAIRED_REPLICATIONS:
         # Every task holds whole replications of every point, so they can be paired as they come;
-        # at least one replication a task, and about eight tasks or more to share among workers.
+        # one replication a task or more, and eight tasks or more to share among workers.
         size = min(evaluator.task_size, max(n, -(-total // 8)))
         tasks = joint_tasks(n, 0, replications, size)
         pairs, higher = Moments((n, n, len(outputs))), Moments((n, n, len(outputs)))

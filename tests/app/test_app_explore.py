@@ -785,8 +785,12 @@ def test_a_sweep_sentence_says_when_the_grid_points_cannot_be_told_apart():
     told = ec.describe_sweep(frame, levers, "mean_alignment", paired)
     assert told.endswith(
         "Their intervals overlap, but paired over the same 4 replications, highest − lowest is "
-        "+0.020 (95% CI +0.012 to +0.028), higher in 100% of them: the two are told apart."
+        "+0.020 (95% CI +0.012 to +0.028), higher in 100% of them: pairing tells the two apart."
     ), told
+    flipped = {**paired, "mean": -0.02, "ci_lo": -0.03, "ci_hi": -0.01, "share_higher": 0.0}
+    assert ec.describe_sweep(frame, levers, "mean_alignment", flipped).endswith(
+        "over the replications both have, the order is the other way round."
+    )
     unclear = {**paired, "ci_lo": -0.004, "share_higher": 0.75}
     said = ec.describe_sweep(frame, levers, "mean_alignment", unclear)
     assert said.endswith("higher in 75% of them: even paired, this ranking may be noise; run more "
@@ -898,7 +902,7 @@ def test_a_sweeps_summary_pairs_its_highest_point_with_its_lowest():
     ev = FunctionEvaluator(lambda x: np.column_stack([(x[:, 0] - 0.5) ** 2, -x[:, 0]]),
                            {"x": 0.0}, outputs=("u", "down"))  # fmt: skip
     lever = Lever("x", lo=0.0, hi=1.0, points=5)
-    result = sweep(ev, [lever], replications=2, executor=SerialExecutor())
+    result = sweep(ev, [lever], replications=8, executor=SerialExecutor())
     summary = explore._summary("sweep", result)
     # u is highest at both ends (the first one counts) and lowest in the middle; down falls.
     assert summary["extremes"]["u"] == result.paired("u", 0, 2)

@@ -171,17 +171,17 @@ def test_points_are_paired_replication_by_replication():
 
     base = short()
     lever = parse_lever("reviews.council.interval_weeks=1,4,12")
-    result = sweep(base, [lever], replications=5, seed=7, executor=SERIAL)
-    j = KPI_NAMES.index("value_delivered")
+    result = sweep(base, [lever], replications=8, seed=7, executor=SERIAL)
     runs = [
-        run_many(with_overrides(base, point), replications=5, seed=7).kpi_values[:, j]
+        run_many(with_overrides(base, point), replications=8, seed=7).kpi_values
         for point in result.points
     ]
+    j = KPI_NAMES.index("value_delivered")
     for a in range(3):
         for b in range(3):
-            d = runs[a] - runs[b]
+            d = runs[a][:, j] - runs[b][:, j]
             got = result.paired("value_delivered", a, b)
-            assert got["n"] == 5
+            assert got["n"] == 8
             assert got["mean"] == pytest.approx(d.mean(), rel=1e-12, abs=1e-9)
             assert got["share_higher"] == pytest.approx(np.mean(d > 0))
             if a != b:
@@ -190,20 +190,23 @@ def test_points_are_paired_replication_by_replication():
     same = result.paired("value_delivered", 1, 1)
     assert same["mean"] == 0.0 and same["share_higher"] == 0.0
     # A KPI missing from a replication leaves that pair out.
-    lag = result.paired("detection_lag_days", 0, 2)
-    assert lag["n"] <= 5
+    j = KPI_NAMES.index("detection_lag_days")
+    both = np.isfinite(runs[0][:, j]) & np.isfinite(runs[2][:, j])
+    assert result.paired("detection_lag_days", 0, 2)["n"] == int(both.sum())
 
 
-def test_a_grid_too_large_to_pair_keeps_its_statistics_only():
-    from sim.explore.sweep import MAX_PAIRED_POINTS
+def test_few_replications_or_a_large_grid_keep_statistics_only():
+    from sim.explore.sweep import MAX_PAIRED_POINTS, MIN_PAIRED_REPLICATIONS
 
     ev = FunctionEvaluator(lambda x: 2.0 * x, {"x": 0.0})
     lever = Lever("x", lo=0.0, hi=1.0, points=MAX_PAIRED_POINTS + 1)
-    result = sweep(ev, [lever], replications=2, executor=SERIAL)
+    result = sweep(ev, [lever], replications=MIN_PAIRED_REPLICATIONS, executor=SERIAL)
     assert result.paired("y", 0, 1) is None
     assert result.frame("y")["mean"].iloc[-1] == 2.0
-    # One point fewer is paired: the last point is 2 higher than the first, in every replication.
     lever = Lever("x", lo=0.0, hi=1.0, points=MAX_PAIRED_POINTS)
-    result = sweep(ev, [lever], replications=2, executor=SERIAL)
+    few = sweep(ev, [lever], replications=MIN_PAIRED_REPLICATIONS - 1, executor=SERIAL)
+    assert few.paired("y", 0, 1) is None
+    # Enough replications and one point fewer: the last point is 2 higher than the first, always.
+    result = sweep(ev, [lever], replications=MIN_PAIRED_REPLICATIONS, executor=SERIAL)
     top = result.paired("y", MAX_PAIRED_POINTS - 1, 0)
     assert top["mean"] == 2.0 and top["sd"] == 0.0 and top["share_higher"] == 1.0

@@ -266,13 +266,16 @@ def _overlap(
         )
     share = paired.get("share_higher")
     found = (
-        f" Their intervals overlap, but paired over the same {paired['n']} replications, highest "
-        f"− lowest is {fmt_delta(paired['mean'], unit)} (95% CI "
+        f" Their intervals overlap, but paired over the same {paired['n']:,} replications, "
+        f"highest − lowest is {fmt_delta(paired['mean'], unit)} (95% CI "
         f"{interval_text(paired['ci_lo'], paired['ci_hi'], unit, delta=True)})"
         + (f", higher in {share:.0%} of them" if share is not None else "")
     )
     if paired["ci_lo"] > 0:
-        return found + ": the two are told apart."
+        return found + ": pairing tells the two apart."
+    if paired["ci_hi"] < 0:
+        # A KPI missing from some replications: over the ones both points have, the order flips.
+        return found + ": over the replications both have, the order is the other way round."
     return found + ": even paired, this ranking may be noise; run more replications."
 
 
