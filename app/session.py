@@ -187,16 +187,18 @@ def open_in_sandbox(
     baseline_setup: Setup | None,
     seed: int | None = None,
     replications: int | None = None,
+    same_run: bool = False,
 ) -> None:
     """Make ``variant`` the Sandbox's applied settings, with ``baseline_setup`` pinned.
 
     For links from other pages (the Learn page's "try it" buttons): presentation mode is switched
     off and the lever widgets are refilled from the new settings when the Sandbox draws them. The
     Sandbox keeps its seed and replications; ``seed`` and ``replications`` are used only when the
-    Sandbox has not been opened yet in this session.
+    Sandbox has not been opened yet in this session, or always with ``same_run`` (a lesson's
+    reveal, whose numbers the Sandbox then shows again).
     """
     ss = st.session_state
-    fresh = APPLIED not in ss
+    fresh = APPLIED not in ss or same_run
     _start_sandbox()
     _clear_messages()
     _, seed_now, reps_now = applied()

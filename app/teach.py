@@ -221,8 +221,8 @@ def lesson_settings(lesson: Lesson) -> tuple[str, str]:
 
 
 def open_lesson_in_sandbox(lesson: Lesson, seed: int, replications: int) -> None:
-    """Load a lesson's situation into the Sandbox with its baseline pinned, to see every curve
-    (a Sandbox not yet opened in this session starts with the lesson's seed and replications)."""
+    """Load a lesson's situation into the Sandbox with its baseline pinned, to see every curve,
+    with the reveal's seed and replications (so its numbers are the reveal's)."""
     scenario = lesson.scenario
     variant = Setup(
         None,
@@ -232,7 +232,7 @@ def open_lesson_in_sandbox(lesson: Lesson, seed: int, replications: int) -> None
         teaching_notes=scenario.teaching_notes,
     )
     session.open_in_sandbox(
-        variant, preset_setup(lesson.baseline), seed=seed, replications=replications
+        variant, preset_setup(lesson.baseline), seed=seed, replications=replications, same_run=True
     )
 
 

@@ -259,6 +259,12 @@ def test_a_prediction_is_written_as_the_simulated_value_beside_it():
 
 def test_a_revealed_lesson_opens_in_the_sandbox_with_every_curve():
     at = open_learn({"lesson": LESSON})
+    # The Sandbox was run meanwhile with replications of its own.
+    at.switch_page("app/pages/sandbox.py").run()
+    at.number_input(key="run.replications").set_value(12)
+    at.button(key="sb.run").click().run()
+    assert at.query_params["reps"] == "12"
+    at.switch_page("app/pages/learn.py").run()
     at.number_input(key=teach.predict_key(LESSON)).set_value(30.0)
     at.button(key=f"learn.commit.{LESSON}").click().run()
     at.button(key=f"learn.sandbox.{LESSON}").click().run()
