@@ -26,6 +26,7 @@ import difflib
 import json
 import math
 import os
+import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
@@ -113,7 +114,8 @@ def _lever_names() -> dict[str, str]:
 
 def resolve_lever(text: str) -> str:
     """The setting a lever picker's entry names: a key, or a lever's name as shown (in any case,
-    whole or its unique beginning); anything else is returned as typed, for the check to report."""
+    whole, its unique beginning, or a word of three letters or more found in one name only);
+    anything else is returned as typed, for the check to report."""
     text = text.strip()
     if not text or text in lever_keys():
         return text
@@ -121,6 +123,8 @@ def resolve_lever(text: str) -> str:
     folded = text.casefold()
     if folded in names:
         return names[folded]
+    if len(folded) < 3:  # a letter or two could begin almost anything
+        return text
     starting = [key for name, key in names.items() if name.startswith(folded)]
     if len(starting) == 1:
         return starting[0]
@@ -129,8 +133,12 @@ def resolve_lever(text: str) -> str:
 
 
 def _containing(folded: str) -> list[str]:
-    """The settings whose shown name contains ``folded`` (a word or more typed in the picker)."""
-    return [key for name, key in _lever_names().items() if folded and folded in name]
+    """The settings whose shown name has a word starting with ``folded`` (three letters or more
+    typed in the picker: "instrument", not "j" or the "ship" of "partnership")."""
+    if len(folded) < 3:
+        return []
+    word = re.compile(r"\b" + re.escape(folded))
+    return [key for name, key in _lever_names().items() if word.search(name)]
 
 
 def lever_name(key: str) -> str:

@@ -753,6 +753,8 @@ def test_a_lever_typed_by_its_shown_name_is_found_and_a_near_miss_named():
         explore.lever_text("Product teems are paid", "shared_outcome,local_metric")
     # A word from the middle of one name finds it; one in several names lists them to pick from.
     assert explore.resolve_lever("Instrumentation") == "reviews.instrumentation_quality"
+    for fragment in ("j", "k", "ship"):  # a letter, or the middle of a word, names nothing
+        assert explore.resolve_lever(fragment) == fragment
     with pytest.raises(ParamError, match=r"names more than one setting: pick one of Metric "
                        r"review's length \(hours\) \(reviews.metric.hours\), "):  # fmt: skip
         explore.lever_text("length", "1:3")
