@@ -196,8 +196,8 @@ def load(name_or_path: str) -> Scenario:
 
 
 def parse(data: bytes | str, name: str = "uploaded", skip: tuple[str, ...] = ()) -> Scenario:
-    """Parse and validate scenario TOML; top-level tables named in ``skip`` (a lesson's own table,
-    read by :mod:`sim.lessons`) are left out.
+    """Parse and validate scenario TOML; top-level tables named in ``skip`` are left out (a
+    lesson's or challenge's own table, when :func:`load` runs its file as a scenario).
 
     Raises:
         ScenarioError: the file is too large, not UTF-8, not TOML, or has an unknown table or key.

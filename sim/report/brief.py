@@ -24,6 +24,7 @@ from sim.params import Params, diff, flatten, info
 from sim.report import charts
 from sim.report.format import (
     CURVE_VS_KPI,
+    few_values,
     fmt_value,
     from_count,
     too_few_pairs,
@@ -181,7 +182,7 @@ def _level(s: dict, unit: str) -> str:
     if s["mean"] is None:
         return "n/a"
     if too_few_values(s):  # as the app's tiles and tables
-        return f"n/a (only {s['n']:,} of {s['of']:,} replications have a value)"
+        return f"n/a ({few_values(s)})"
     text = (
         f"{fmt_level(s['mean'], unit)} ({fmt_level(s['p05'], unit)} to {fmt_level(s['p95'], unit)})"
     )

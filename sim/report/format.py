@@ -91,6 +91,12 @@ def kpi_value(name: str, summary: dict[str, float | None]) -> str:
     return fmt_value(summary.get("mean"), KPIS[name].unit)
 
 
+def few_values(summary: Mapping) -> str:
+    """ "only 2 of 100 replications have a value" ("1 … has")."""
+    n, of = summary["n"], summary["of"]
+    return f"only {n:,} of {of:,} replications {'has' if n == 1 else 'have'} a value"
+
+
 def too_few_values(summary: Mapping) -> bool:
     """Whether a KPI has a value in only a few replications (fewer than ``MIN_PAIRS``, and not in
     all): too few for a mean to stand as the run's number (detection lag from 2 of 100 runs read
@@ -206,10 +212,7 @@ def partial_note(name: str, summary: Mapping, row: Mapping | None = None) -> str
     reason = null_reason(name)
     n, of = summary.get("n"), summary.get("of")
     if too_few_values(summary):
-        return (
-            f"Only {n:,} of {of:,} replications have a value, too few for a mean; in the others, "
-            f"{reason}."
-        )
+        return f"{few_values(summary).capitalize()}, too few for a mean; in the others, {reason}."
     if row is None or row.get("pairs") is None:
         if n is None or not of or n >= of:
             return None
@@ -376,7 +379,7 @@ def kpi_table(summary: dict, comparison: pd.DataFrame | None = None) -> pd.DataF
             "KPI": k.label,
             "Mean": kpi_value(name, s),
             "90% of replications": (
-                f"only {s['n']:,} of {s['of']:,} have a value: too few for a mean"
+                f"{few_values(s)}: too few for a mean"
                 if too_few_values(s)
                 else f"{fmt_value(s['p05'], k.unit)} to {fmt_value(s['p95'], k.unit)}{_of_some(s)}"
                 if not is_missing(s["p05"])
@@ -420,7 +423,7 @@ def compare_kpi_table(summaries: Mapping[str, Mapping]) -> pd.DataFrame:
             s = summary[name]
             value = kpi_value(name, s)
             if too_few_values(s):
-                value += f" (only {s['n']:,} of {s['of']:,} replications have a value)"
+                value += f" ({few_values(s)})"
             elif not is_missing(s["p05"]):
                 value += f" ({kpi_range_short(name, s)}{_of_some(s)})"
             row[title] = value

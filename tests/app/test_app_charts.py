@@ -182,7 +182,7 @@ def test_kpi_tables_say_when_a_value_comes_from_some_replications():
     table = kpi_table(one).set_index("KPI")
     assert table.loc["Detection lag", "Mean"] == "n/a"
     assert table.loc["Detection lag", "90% of replications"] == (
-        "only 1 of 100 have a value: too few for a mean"
+        "only 1 of 100 replications has a value: too few for a mean"
     )
     both = compare_kpi_table(
         {"A": summary, "B": {**summary, "detection_lag_days": summary["lead_time_days"]}, "C": one}
@@ -193,7 +193,7 @@ def test_kpi_tables_say_when_a_value_comes_from_some_replications():
         == "81.4 days (60.0 days to 99.0 days; from 6 of 100 replications)"
     )
     assert both.loc["Detection lag", "B"] == "1.0 days (0.5 days to 1.5 days)"
-    assert both.loc["Detection lag", "C"] == "n/a (only 1 of 100 replications have a value)"
+    assert both.loc["Detection lag", "C"] == "n/a (only 1 of 100 replications has a value)"
 
 
 def test_figure_specs_do_not_depend_on_the_data():
