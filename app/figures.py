@@ -199,6 +199,38 @@ STAGGERED_REVIEWS = (
 )
 
 
+# Said under the meeting-overhead chart when its band is flat and wide: a rectangle, not a curve.
+STEADY_REVIEWS = (
+    "The band is flat and wide because reviews that meet every few weeks start in a random week of "
+    "each replication: every week some replications hold one and others do not, so the band spans "
+    "a week without a review and a week with one; the line is the average load."
+)
+
+
+def flat_wide_band(frame: pd.DataFrame) -> bool:
+    """Whether a weekly band keeps the same low and high edges nearly every week, far apart (the
+    high edge at least twice the low): replications with and without a review that week."""
+    lo, hi = (frame[c].to_numpy(dtype=float) for c in ("lo", "hi"))
+    keep = np.isfinite(lo) & np.isfinite(hi)
+    lo, hi = lo[keep], hi[keep]
+    if lo.size < 10 or hi.max() <= 0:
+        return False
+    steady = np.mean((np.abs(lo - np.median(lo)) < 1e-9) & (np.abs(hi - np.median(hi)) < 1e-9))
+    return bool(steady >= 0.9 and np.median(hi) >= 2 * max(np.median(lo), 1e-12))
+
+
+def review_band_note(frames: Mapping[str, pd.DataFrame]) -> str | None:
+    """What the meeting-overhead bands' shapes owe to reviews that meet every few weeks, if they
+    need saying: a comb (:data:`STAGGERED_REVIEWS`), a flat block (:data:`STEADY_REVIEWS`), or
+    both (a baseline and a run can draw one each)."""
+    notes = [
+        note
+        for note, shaped in ((STAGGERED_REVIEWS, jumpy_edge), (STEADY_REVIEWS, flat_wide_band))
+        if any(shaped(f) for f in frames.values())
+    ]
+    return " ".join(notes) or None
+
+
 def jumpy_edge(frame: pd.DataFrame) -> bool:
     """Whether a weekly band's upper edge jumps across most of its range in at least one week in
     ten (a comb, not a trend)."""
@@ -403,8 +435,8 @@ def sandbox_figure_list(
     if section != DELIVERY:
         raise ValueError(f"no figures for section {section!r}")
     overhead = weekly("meeting_overhead_share", "chart_overhead", "Meeting overhead")
-    if any(jumpy_edge(f) for f in _series(view, base, "meeting_overhead_share").values()):
-        overhead = replace(overhead, text=f"{overhead.text} {STAGGERED_REVIEWS}")
+    if note := review_band_note(_series(view, base, "meeting_overhead_share")):
+        overhead = replace(overhead, text=f"{overhead.text} {note}")
     figures = [
         alignment_figure(view, base, width, teams),
         weekly("value_delivered", "chart_value", "Value delivered per week"),
@@ -516,15 +548,13 @@ def pair_figure(
         )
         return Figure(key, figure.kind, figure.layout, figure.data, figure.text, section)
     title = title or series_label(chart)
-    return weekly_figure(
-        {base_name: frame(base, chart), name: frame(view, chart)},
-        chart,
-        width,
-        key=key,
-        title=title,
-        section=section,
-        colors=colors,
+    frames = {base_name: frame(base, chart), name: frame(view, chart)}
+    figure = weekly_figure(
+        frames, chart, width, key=key, title=title, section=section, colors=colors
     )
+    if chart == "meeting_overhead_share" and (note := review_band_note(frames)):
+        figure = replace(figure, text=f"{figure.text} {note}")
+    return figure
 
 
 PRESENT_CHARTS = (("retention", None), ("value_delivered", "Value delivered per week"))

@@ -275,6 +275,19 @@ def test_a_band_edge_that_jumps_week_to_week_is_told_apart_from_a_trend():
     assert not jumpy_edge(comb(8))  # too few weeks to tell
 
 
+def test_a_flat_wide_band_is_told_apart_from_a_comb_and_a_narrow_band():
+    from app.figures import STAGGERED_REVIEWS, STEADY_REVIEWS, flat_wide_band, review_band_note
+
+    block = band(52, level=0.2)
+    block["lo"], block["hi"] = 0.154, 0.421  # weeks without and with a review, every week
+    assert flat_wide_band(block) and not flat_wide_band(band(52))  # band(): 0.4 to 0.6
+    assert review_band_note({"a": block}) == STEADY_REVIEWS
+    assert review_band_note({"a": band(52), "b": comb()}) == STAGGERED_REVIEWS
+    assert review_band_note({"a": block, "b": comb()}) == f"{STAGGERED_REVIEWS} {STEADY_REVIEWS}"
+    assert review_band_note({"a": band(52)}) is None
+    assert not flat_wide_band(block.head(8))  # too few weeks to tell
+
+
 def test_the_meeting_overhead_chart_explains_its_jumping_edge_only_when_it_jumps():
     from app.figures import STAGGERED_REVIEWS
 

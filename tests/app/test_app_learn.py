@@ -276,3 +276,17 @@ def test_a_revealed_lesson_opens_in_the_sandbox_with_every_curve():
     assert len(at.get("vega_lite_chart")) == 5  # the Customers tab, with the paired difference
     # The lesson's run: its seed and replications, so the numbers are the reveal's.
     assert at.query_params["reps"] == FAST_REPS and at.query_params.get("seed", "1") == "1"
+
+
+def test_the_meeting_lessons_flat_band_is_explained_under_its_chart():
+    from app.figures import STEADY_REVIEWS
+
+    lesson = "2-cost-of-meetings"
+    at = open_learn({"lesson": lesson, "reps": "30"})  # the lessons' own replications
+    at.radio(key=teach.predict_key(lesson)).set_value(
+        at.radio(key=teach.predict_key(lesson)).options[0]
+    )
+    at.button(key=f"learn.commit.{lesson}").click().run()
+    assert_clean(at)
+    # The lesson's weekly load is a flat block (its baseline's, a comb, is explained too).
+    assert any(c.endswith(STEADY_REVIEWS) for c in texts(at.caption)), texts(at.caption)
