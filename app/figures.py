@@ -39,6 +39,7 @@ from sim.runner import MODEL_VERSION
 
 BASELINE = "Baseline"
 VARIANT = "Variant"
+THIS_RUN = "This run"  # the one series when no baseline is pinned: there is nothing to vary from
 
 
 @dataclass(frozen=True)
@@ -162,14 +163,14 @@ def frame(view: Mapping, metric: str) -> pd.DataFrame:
 
 def _series(view: Mapping, base: Mapping | None, metric: str) -> dict[str, pd.DataFrame]:
     if base is None:
-        return {VARIANT: frame(view, metric)}
+        return {THIS_RUN: frame(view, metric)}
     return {BASELINE: frame(base, metric), VARIANT: frame(view, metric)}
 
 
 def _colors(has_base: bool) -> dict[str, str]:
     if has_base:
         return {BASELINE: charts.BASELINE_COLOR, VARIANT: charts.VARIANT_COLOR}
-    return {VARIANT: charts.VARIANT_COLOR}
+    return {THIS_RUN: charts.VARIANT_COLOR}
 
 
 def _describe(frames: Mapping[str, pd.DataFrame], what: str, unit: str, width: int) -> str:
@@ -416,9 +417,9 @@ def sandbox_figure_list(
         )
 
     if section == CUSTOMERS:
-        retention = {VARIANT: view["retention"]}
+        retention = {THIS_RUN: view["retention"]}
         if base is not None:
-            retention = {BASELINE: base["retention"], **retention}
+            retention = {BASELINE: base["retention"], VARIANT: view["retention"]}
         figures = [retention_figure(retention, width, key="chart_retention", colors=colors)]
         if paired is not None:
             figures.append(

@@ -545,3 +545,33 @@ def test_the_run_line_counts_the_changed_settings_in_words(query, said):
     at = open_app(query)
     assert_clean(at)
     assert any(said in c for c in texts(at.caption)), texts(at.caption)
+
+
+def test_one_run_is_called_this_run_and_a_pair_baseline_and_variant():
+    import json
+
+    def legends(at) -> set[str]:
+        names: set[str] = set()
+
+        def walk(node) -> None:
+            if isinstance(node, dict):
+                color = node.get("color")
+                scale = color.get("scale") if isinstance(color, dict) else None
+                if isinstance(scale, dict) and isinstance(scale.get("domain"), list):
+                    names.update(map(str, scale["domain"]))
+                for value in node.values():
+                    walk(value)
+            elif isinstance(node, list):
+                for value in node:
+                    walk(value)
+
+        for chart in at.get("vega_lite_chart"):
+            walk(json.loads(chart.proto.spec))
+        return names
+
+    alone = open_app({})
+    assert_clean(alone)
+    assert "This run" in legends(alone) and "Variant" not in legends(alone)
+    assert any("(this run)" in c for c in texts(alone.caption)), texts(alone.caption)
+    paired = open_app({"scenario": "drifting-incentives", "base": "aligned-baseline"})
+    assert {"Baseline", "Variant"} <= legends(paired) and "This run" not in legends(paired)
