@@ -8,7 +8,6 @@ worker under the name ``__mp_main__``; the ``__main__`` guard (and the imports i
 the workers from importing Streamlit or building the app.
 """
 
-
 ICON = "app/assets/icon.png"  # served by the app itself: a room without internet still gets it
 
 

@@ -253,9 +253,12 @@ def weekly_figure(
     section: str,
     colors: Mapping[str, str] | None = None,
 ) -> Figure:
-    """One weekly metric, one band per series."""
+    """One weekly metric, one band per series (meeting overhead says what its bands' shapes owe
+    to reviews that meet every few weeks, when they need saying)."""
     unit = series_unit(metric)
     text = _describe(frames, series_label(metric), unit, width)
+    if metric == "meeting_overhead_share" and (note := review_band_note(frames)):
+        text += " " + note
     layout = {
         "series": list(frames),
         "y_title": y_title(metric),
@@ -435,13 +438,10 @@ def sandbox_figure_list(
         ]
     if section != DELIVERY:
         raise ValueError(f"no figures for section {section!r}")
-    overhead = weekly("meeting_overhead_share", "chart_overhead", "Meeting overhead")
-    if note := review_band_note(_series(view, base, "meeting_overhead_share")):
-        overhead = replace(overhead, text=f"{overhead.text} {note}")
     figures = [
         alignment_figure(view, base, width, teams),
         weekly("value_delivered", "chart_value", "Value delivered per week"),
-        overhead,
+        weekly("meeting_overhead_share", "chart_overhead", "Meeting overhead"),
         weekly("lead_time_days", "chart_lead_time", "Lead time of released items"),
         weekly(metric, "chart_metric", f"Metric shown: {series_label(metric)}"),
     ]
@@ -549,13 +549,15 @@ def pair_figure(
         )
         return Figure(key, figure.kind, figure.layout, figure.data, figure.text, section)
     title = title or series_label(chart)
-    frames = {base_name: frame(base, chart), name: frame(view, chart)}
-    figure = weekly_figure(
-        frames, chart, width, key=key, title=title, section=section, colors=colors
+    return weekly_figure(
+        {base_name: frame(base, chart), name: frame(view, chart)},
+        chart,
+        width,
+        key=key,
+        title=title,
+        section=section,
+        colors=colors,
     )
-    if chart == "meeting_overhead_share" and (note := review_band_note(frames)):
-        figure = replace(figure, text=f"{figure.text} {note}")
-    return figure
 
 
 PRESENT_CHARTS = (("retention", None), ("value_delivered", "Value delivered per week"))

@@ -147,9 +147,9 @@ def init_sandbox() -> None:
     """Start a session from its link, and restore widget values after visiting another page."""
     ss = st.session_state
     _start_sandbox()
-    # While presenting, and on the first run after, the controls' values are set again (below). On
-    # other runs they are left alone: a value set again is sent back to the browser, and would
-    # undo lever edits not yet applied with Run.
+    # While presenting, and on the first run after, the controls' values are set again. On other
+    # runs they are left alone: a value set again is sent back to the browser, and would undo
+    # lever edits not yet applied with Run.
     presenting = bool(ss.get(controls.PRESENT_KEY))
     if presenting or ss.get(_WAS_PRESENTING):
         keep_widget_values(sandbox_widgets())
@@ -198,12 +198,12 @@ def open_in_sandbox(
     reveal, whose numbers the Sandbox then shows again).
     """
     ss = st.session_state
-    fresh = APPLIED not in ss or same_run
+    take_run = APPLIED not in ss or same_run  # this seed and these replications, if given
     _start_sandbox()
     _clear_messages()
     _, seed_now, reps_now = applied()
-    seed = seed if fresh and seed is not None else seed_now
-    reps = replications if fresh and replications is not None else reps_now
+    seed = seed if take_run and seed is not None else seed_now
+    reps = replications if take_run and replications is not None else reps_now
     _set_applied(variant, seed, reps)
     if baseline_setup is None:
         ss[BASELINE] = None

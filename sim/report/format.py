@@ -343,10 +343,9 @@ def describe_difference(
     )
     # "at 52 weeks of age", as the tiles say "52-week retention"; "at week 30" for a week.
     where = f"{int(row[x])} weeks of age" if x_word == "age" else f"{x_word} {int(row[x])}"
-    change = _prose_change
     return (
-        f"{what} at {where}: {change(row['mean'], unit)} "
-        f"({width}% band {change(lo, unit)} to {change(hi, unit)}); {verdict}."
+        f"{what} at {where}: {_prose_change(row['mean'], unit)} "
+        f"({width}% band {_prose_change(lo, unit)} to {_prose_change(hi, unit)}); {verdict}."
     )
 
 
