@@ -39,7 +39,7 @@ from app.state import (
 )
 from sim.params import ParamError, diff
 from sim.report.format import full_stop
-from sim.scenarios import MAX_BYTES, MAX_TITLE, ScenarioError, load_preset, parse
+from sim.scenarios import MAX_BYTES, MAX_TITLE, ScenarioError, load_preset, parse, safe_title
 
 APPLIED = "sb.applied"
 BASELINE = "sb.baseline"
@@ -52,6 +52,7 @@ RUN_ERROR = "sb.run_error"
 UPLOAD_ERROR = "sb.upload_error"
 UPLOAD_NOTE = "sb.upload_note"
 SAVE_NOTE = "sb.save_note"  # said once, as a toast, after Save for Compare
+SAVE_NAME_KEY = "sb.save_name"  # the name typed for Save for Compare ("" keeps the title)
 INITIAL_URL = "url.initial"
 
 
@@ -340,14 +341,26 @@ def on_pin_preset(name: str) -> None:
 
 
 def on_save() -> None:
-    """Keep the applied settings for the Compare page (this session only).
+    """Keep the applied settings for the Compare page (this session only), under the name typed
+    (cleaned as a scenario title is) or, without one, the settings' title.
 
     Settings saved again under the same title are kept once; other settings with a title already
     taken get a number, as "(2)", rather than replace the earlier ones.
     """
     setup, _, _ = applied()
+    typed = str(st.session_state.get(SAVE_NAME_KEY) or "")
+    name = safe_title(typed)
+    if name:
+        setup = replace(setup, title=name)
     title = _save(setup)
-    st.session_state[SAVE_NOTE] = f"Saved “{title}” for the Compare page."
+    note = f"Saved “{title}” for the Compare page."
+    if typed.strip() and not name:
+        note += (
+            f" The name typed ({typed.strip()[:40]!r}) has no letters or digits a title can keep, "
+            "so the settings' own title was used."
+        )
+    st.session_state[SAVE_NOTE] = note
+    st.session_state[SAVE_NAME_KEY] = ""
 
 
 def _save(setup: Setup, taken: set[str] | None = None) -> str:

@@ -19,7 +19,7 @@ from app.state import (
 from sim.params import ParamError, diff
 from sim.report.format import count, full_stop, kpi_table
 from sim.runner import MODEL_VERSION
-from sim.scenarios import load_preset, preset_names, to_toml
+from sim.scenarios import MAX_TITLE, load_preset, preset_names, to_toml
 
 session.init_sandbox()
 setup, seed, reps = session.applied()
@@ -171,13 +171,20 @@ actions.button(
     icon=":material/close:",
     help="Stop comparing with the pinned baseline.",
 )
-actions.button(
+with actions.popover(
     "Save for Compare",
-    key="sb.save",
-    on_click=session.on_save,
     icon=":material/bookmark_add:",
-    help="Offer these settings on the Compare page (for this browser session).",
-)
+    help="Offer these settings on the Compare page, under a name of your choice (for this "
+    "browser session).",
+):
+    st.text_input(
+        "Name",
+        key=session.SAVE_NAME_KEY,
+        placeholder=setup.title,
+        max_chars=MAX_TITLE,
+        help="How the Compare page lists these settings. Left empty, they keep their title.",
+    )
+    st.button("Save", key="sb.save", on_click=session.on_save, type="primary")
 session.keep_present(
     actions.toggle("Presentation mode", key=controls.PRESENT_KEY, help=PRESENT_HELP)
 )

@@ -156,6 +156,34 @@ def test_saving_other_settings_under_a_taken_title_keeps_both():
     assert texts(at.toast) == [note]
 
 
+def test_settings_are_saved_under_the_name_typed_cleaned_as_a_title():
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update({"reps": FAST_REPS})
+    at.run()
+    at.number_input(key="lever.reviews.council.interval_weeks").set_value(2.0)
+    at.button(key="sb.run").click().run()
+    at.text_input(key="sb.save_name").input("  =Fortnightly   council ").run()
+    at.button(key="sb.save").click().run()
+    assert_clean(at)
+    saved = at.session_state["sb.saved"]
+    # A formula start and runs of spaces go, as in any scenario title.
+    assert list(saved) == ["Fortnightly council"]
+    assert saved["Fortnightly council"]["overrides"] == {"reviews.council.interval_weeks": 2.0}
+    assert texts(at.toast) == ["Saved “Fortnightly council” for the Compare page."]
+    assert at.text_input(key="sb.save_name").value == ""  # ready for the next name
+    # A name with nothing a title can keep falls back to the settings' title, and says so.
+    at.text_input(key="sb.save_name").input("===").run()
+    at.button(key="sb.save").click().run()
+    assert list(at.session_state["sb.saved"]) == [
+        "Fortnightly council",
+        "Aligned baseline (modified)",
+    ]
+    assert "settings' own title was used" in texts(at.toast)[0]
+    at.switch_page("app/pages/compare.py").run()
+    options = at.multiselect(key="cmp.names").options
+    assert any("Fortnightly council" in o for o in options)
+
+
 def test_the_settings_each_scenario_changed_are_listed_side_by_side():
     at = open_compare()
     assert_clean(at)
