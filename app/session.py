@@ -309,11 +309,21 @@ def on_upload() -> None:
         ss[UPLOAD_ERROR] = f"{file.name} was not loaded: {full_stop(err)} Nothing was changed."
         return
     _, seed, reps = applied()
+    # A file's [run] table sets the seed and replications; without one, the current ones stay.
+    seed = seed if scenario.seed is None else scenario.seed
+    reps = reps if scenario.replications is None else scenario.replications
     setup = Setup(None, scenario.title, diff(params), scenario.description, scenario.teaching_notes)
     _set_applied(setup, seed, reps)
     controls.set_levers(params, seed, reps)
     ss[PRESET_KEY] = None
-    ss[UPLOAD_NOTE] = f"Loaded “{scenario.title}” from {file.name}."
+    run = [
+        f"{what} {value:,}" if what == "seed" else f"{value:,} {what}"
+        for what, value in (("seed", scenario.seed), ("replications", scenario.replications))
+        if value is not None
+    ]
+    ss[UPLOAD_NOTE] = f"Loaded “{scenario.title}” from {file.name}" + (
+        f", with its {' and '.join(run)}." if run else "."
+    )
 
 
 def on_pin() -> None:

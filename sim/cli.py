@@ -118,6 +118,27 @@ def _scenario_params(target: str, args: argparse.Namespace) -> tuple[Scenario, P
         raise UsageError(f"--weeks {args.weeks} does not fit scenario {target!r}: {err}") from None
 
 
+DEFAULT_SEED = 1
+DEFAULT_REPS = 100
+
+
+def _run_settings(args: argparse.Namespace, *targets: str) -> None:
+    """Fill in the seed and replications not given as options: from the scenario files' [run]
+    tables (they must agree), else the defaults."""
+    scenarios = [(target, load(target)) for target in targets]
+    for attr, option, default in (
+        ("seed", "--seed", DEFAULT_SEED),
+        ("replications", "--replications", DEFAULT_REPS),
+    ):
+        if getattr(args, attr) is not None:
+            continue
+        given = {t: getattr(s, attr) for t, s in scenarios if getattr(s, attr) is not None}
+        if len(set(given.values())) > 1:
+            says = " and ".join(f"{t} says {attr} = {v}" for t, v in given.items())
+            raise UsageError(f"the scenario files' [run] tables differ ({says}): give {option}")
+        setattr(args, attr, next(iter(given.values()), default))
+
+
 def _check_run_args(args: argparse.Namespace) -> None:
     if not 1 <= args.replications <= runner.MAX_REPLICATIONS:
         raise UsageError(
@@ -274,6 +295,7 @@ def cmd_params(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    _run_settings(args, args.target)
     _check_run_args(args)
     if args.out:
         kpi_path = str(_kpi_path(args.out))
@@ -313,6 +335,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    _run_settings(args, args.baseline, args.variant)
     _check_run_args(args)
     base = _run(args.baseline, args, "baseline")
     variant = _run(args.variant, args, "variant")
@@ -385,6 +408,7 @@ def cmd_brief(args: argparse.Namespace) -> int:
         raise UsageError(f"--out = {args.out!r} is not allowed: a file name ending in .html")
     check_writable("--out", args.out)
     args.out = None  # checked above; the shared checks expect a data file or nothing
+    _run_settings(args, args.baseline, args.variant)
     _check_run_args(args)
     if not args.app_url.startswith(("http://", "https://")):
         raise UsageError(f"--app-url = {args.app_url!r} is not allowed: an http(s) address")
@@ -484,8 +508,19 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def _run_flags(
     p: argparse.ArgumentParser, out_help: str = "write results to FILE.csv or FILE.parquet"
 ) -> None:
-    p.add_argument("--replications", "-n", type=int, default=100, help="replications (1-10000)")
-    p.add_argument("--seed", type=int, default=1, help="seed of the run (default 1)")
+    p.add_argument(
+        "--replications",
+        "-n",
+        type=int,
+        default=None,
+        help=f"replications (1-10000; default: the scenario file's [run], else {DEFAULT_REPS})",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help=f"seed of the run (default: the scenario file's [run], else {DEFAULT_SEED})",
+    )
     p.add_argument("--weeks", type=int, default=None, help="horizon in weeks (13-260)")
     p.add_argument(
         "--set",

@@ -13,9 +13,17 @@ A scenario file looks like::
     [settings.reviews.council]
     interval_weeks = 2
 
-Presets live in the ``scenarios/`` folder at the project's top level. Files are parsed with the standard
-library's TOML reader (nothing is evaluated) and size-limited; unknown keys are errors that name the
-closest valid key.
+    [run]
+    seed = 7
+    replications = 200
+
+``[run]`` is optional: the seed and the number of replications that reproduce a run exactly (the app
+writes them into the files it saves; without them, the app keeps its own and the command line uses
+its defaults).
+
+Presets live in the ``scenarios/`` folder at the project's top level. Files are parsed with the
+standard library's TOML reader (nothing is evaluated) and size-limited; unknown keys are errors that
+name the closest valid key.
 """
 
 from __future__ import annotations
@@ -54,6 +62,11 @@ TITLE_RULE = (
 )
 # Longest description and teaching notes, in characters: shown on the Sandbox under the title.
 MAX_TEXT = {"description": 1_000, "teaching_notes": 4_000}
+# What the app's links, controls and a scenario file's [run] table take: a saved file runs the same
+# in the app and on the command line (which allows more, given as options).
+APP_MAX_SEED = 2**31 - 1
+APP_MAX_REPLICATIONS = 1_000
+RUN_KEYS = {"seed": (0, APP_MAX_SEED), "replications": (1, APP_MAX_REPLICATIONS)}
 
 
 def _title_char(c: str) -> bool:
@@ -149,6 +162,8 @@ class Scenario:
     description: str
     teaching_notes: str = ""
     overrides: Mapping[str, Any] = field(default_factory=dict)
+    seed: int | None = None  # from the file's [run] table, if it has one
+    replications: int | None = None
 
     @property
     def params(self) -> Params:
@@ -221,12 +236,12 @@ def parse(data: bytes | str, name: str = "uploaded", skip: tuple[str, ...] = ())
             f"scenario file holds a number too long to be read (more than "
             f"{sys.get_int_max_str_digits():,} digits)"
         ) from None
-    extra = set(doc) - {"scenario", "settings", *skip}
+    extra = set(doc) - {"scenario", "settings", "run", *skip}
     if extra:
         key = sorted(extra)[0]
         raise ScenarioError(
-            f"scenario file has an unknown top-level entry {key!r}: allowed are [scenario] and "
-            f"[settings] (settings go under [settings])"
+            f"scenario file has an unknown top-level entry {key!r}: allowed are [scenario], "
+            f"[settings] and [run] (settings go under [settings])"
         )
     meta = doc.get("scenario", {})
     if not isinstance(meta, dict):
@@ -256,6 +271,7 @@ def parse(data: bytes | str, name: str = "uploaded", skip: tuple[str, ...] = ())
         overrides = flatten_mapping(settings)
     except RecursionError:  # dotted keys can nest tables deeper than any setting goes
         raise ScenarioError(_TOO_DEEP) from None
+    run = _run_table(doc.get("run", {}))
     scenario = Scenario(
         name=name,
         # Without a title, the file's name (made safe: it may come from an upload) stands in.
@@ -263,9 +279,31 @@ def parse(data: bytes | str, name: str = "uploaded", skip: tuple[str, ...] = ())
         description=meta.get("description", ""),
         teaching_notes=meta.get("teaching_notes", ""),
         overrides=overrides,
+        seed=run.get("seed"),
+        replications=run.get("replications"),
     )
     scenario.params  # validate every value now  # noqa: B018
     return scenario
+
+
+def _run_table(run: object) -> dict[str, int]:
+    """The [run] table, checked: a seed and a number of replications, each optional."""
+    if not isinstance(run, dict):
+        raise ScenarioError("[run] must be a table of seed and replications")
+    for key, value in run.items():
+        if key not in RUN_KEYS:
+            close = difflib.get_close_matches(key, RUN_KEYS, n=1)
+            hint = f"did you mean {close[0]}?" if close else "settings go under [settings]"
+            raise ScenarioError(
+                f"[run] has an unknown key {shown(key)}: allowed are seed and replications ({hint})"
+            )
+        lo, hi = RUN_KEYS[key]
+        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+            text = str(value).lower() if isinstance(value, bool) else shown(value)  # as TOML writes
+            raise ScenarioError(
+                f"[run] {key} = {text} is not allowed: an integer from {lo:,} to {hi:,}"
+            )
+    return run
 
 
 def to_toml(
@@ -273,8 +311,11 @@ def to_toml(
     title: str = "Custom scenario",
     description: str = "",
     teaching_notes: str = "",
+    seed: int | None = None,
+    replications: int | None = None,
 ) -> str:
-    """Scenario TOML for ``params``: metadata plus only the settings that differ from the defaults."""
+    """Scenario TOML for ``params``: metadata, only the settings that differ from the defaults and,
+    when given, the run's seed and replications."""
     meta = {"title": title}
     if description:
         meta["description"] = description
@@ -284,10 +325,16 @@ def to_toml(
     changed = diff(params)
     if changed:
         doc["settings"] = nest(changed)
+    run = {k: v for k, v in (("seed", seed), ("replications", replications)) if v is not None}
+    if run:
+        _run_table(run)
+        doc["run"] = run
     return tomli_w.dumps(doc)
 
 
 __all__ = [
+    "APP_MAX_REPLICATIONS",
+    "APP_MAX_SEED",
     "FORMULA_STARTS",
     "MAX_TEXT",
     "MAX_TITLE",

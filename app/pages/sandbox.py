@@ -32,7 +32,11 @@ preset_texts = (
 # unchanged (they would no longer describe modified ones).
 unchanged = preset is not None and setup.overrides == diff(preset.params)
 scenario_toml = to_toml(
-    setup.params, title=toml_title, **(setup.own_texts() or (preset_texts if unchanged else {}))
+    setup.params,
+    title=toml_title,
+    seed=seed,
+    replications=reps,
+    **(setup.own_texts() or (preset_texts if unchanged else {})),
 )
 base_setup = session.baseline()
 presenting = bool(st.session_state.get(controls.PRESENT_KEY))
@@ -87,8 +91,9 @@ def draw_sidebar() -> None:
                 key="sb.download_toml",
                 on_click="ignore",
                 icon=":material/download:",
-                help="Only the settings that differ from the defaults, with a title: load it here "
-                "later, or run it from the command line.",
+                help="Only the settings that differ from the defaults, with a title and this "
+                "run's seed and replications: load it here later, or run it from the command line, "
+                "and get the same results.",
             )
 
 
@@ -305,7 +310,8 @@ downloads.download_button(
     key="sb.download_toml_main",
     on_click="ignore",
     icon=":material/download:",
-    help="Only the settings that differ from the defaults, with a title.",
+    help="Only the settings that differ from the defaults, with a title and this run's seed "
+    "and replications.",
 )
 if base_setup is None:
     st.caption("Pin a baseline to download a decision brief of this run against it.")

@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from sim.params import Params, default_params, diff
-from sim.scenarios import load_preset, preset_names
+from sim.scenarios import APP_MAX_REPLICATIONS, APP_MAX_SEED, load_preset, preset_names
 
 DEFAULT_SEED = 1
 DEFAULT_REPLICATIONS = 100
@@ -22,9 +22,6 @@ PRESET_PARAM = "scenario"
 BASE_PARAM = "base"
 BASE_PREFIX = "base."
 CUSTOM_BASE = "custom"
-# What the app's links and controls take; the command line allows more (a link cannot carry those).
-APP_MAX_SEED = 2**31 - 1
-APP_MAX_REPLICATIONS = 1_000
 
 
 def beyond_app(seed: int, replications: int) -> str | None:

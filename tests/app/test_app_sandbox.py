@@ -308,6 +308,32 @@ def test_a_good_upload_applies_its_settings(app):
     assert at.query_params["reviews.council.interval_weeks"] == "2"
 
 
+def test_the_settings_file_carries_the_run_and_loading_it_restores_the_run(app, monkeypatch):
+    """The downloaded file holds this run's seed and replications; loading it elsewhere gives the
+    same run (the same tiles), and a file without them keeps the page's own."""
+    offered = _offered_toml(monkeypatch)
+    at = app({"seed": "5", "reps": "6", "reviews.council.interval_weeks": "2"})
+    assert_clean(at)
+    file = offered[-1]
+    saved = sim.scenarios.parse(file)
+    assert (saved.seed, saved.replications) == (5, 6)
+    shown = tiles(at)
+
+    other = app()
+    other.file_uploader(key="sb.upload").upload("run.toml", file.encode(), "application/toml").run()
+    assert_clean(other)
+    assert not other.error
+    assert tiles(other) == shown
+    assert other.number_input(key="run.seed").value == 5
+    assert other.number_input(key="run.replications").value == 6
+    assert texts(other.success) == [
+        "Loaded “Aligned baseline (modified)” from run.toml, with its seed 5 and 6 replications."
+    ]
+    other.file_uploader(key="sb.upload").upload("mine.toml", UPLOAD_OK, "application/toml").run()
+    assert other.number_input(key="run.seed").value == 5  # no [run]: the page's stay
+    assert texts(other.success) == ["Loaded “Uploaded council” from mine.toml."]
+
+
 def test_an_uploaded_title_shows_as_written(app):
     """A title from a file is text, not Markdown: no link, image or emphasis comes out of it, on
     the Sandbox, in the upload's message and in presentation mode."""

@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 
 from app.compute import BAND_COLUMNS, KPI_COLUMNS
 from sim.report.charts import ALIGNMENT_HEIGHT, HEIGHT
+from sim.scenarios import parse
 
 from .helpers import (
     CHART,
@@ -130,6 +131,8 @@ def test_csv_downloads_have_the_expected_columns(server_url, new_page):
         page.get_by_role("button", name="Settings (scenario TOML)").click()
     toml = Path(info.value.path()).read_text(encoding="utf-8")
     assert 'marketing = "mixed"' in toml
+    file = parse(toml)  # with the run it reproduces
+    assert (file.seed, file.replications) == (1, 12)
 
 
 def test_a_chart_downloads_as_an_image(server_url, new_page):

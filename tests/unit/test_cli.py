@@ -171,6 +171,46 @@ def test_bad_input_exits_2_with_one_clear_line(capsys, args, fragments):
         assert f in lines[0], (f, lines[0])
 
 
+def test_a_files_run_table_sets_seed_and_replications_unless_options_do(capsys, tmp_path):
+    from sim.scenarios import load_preset, to_toml
+
+    pivot = load_preset("pivot")
+    seeded = tmp_path / "seeded.toml"
+    seeded.write_text(to_toml(pivot.params, title="Pivot", seed=9, replications=3))
+    weeks = ("--weeks", "40", "--format", "json")
+
+    def ran(*args: str) -> dict:
+        code, out, err = cli(capsys, "run", *args, *weeks)
+        assert code == 0, err
+        return json.loads(out)
+
+    from_file = ran(str(seeded))
+    assert (from_file["seed"], from_file["replications"]) == (9, 3)
+    # The same run as the preset given the same seed and replications as options.
+    assert from_file["kpis"] == ran("pivot", "--seed", "9", "-n", "3")["kpis"]
+    overridden = ran(str(seeded), "--seed", "4")
+    assert (overridden["seed"], overridden["replications"]) == (4, 3)
+    plain = tmp_path / "plain.toml"
+    plain.write_text(to_toml(pivot.params, title="Pivot"))
+    assert (ran(str(plain), "-n", "2")["seed"], ran(str(plain), "-n", "2")["replications"]) == (
+        1,
+        2,
+    )
+
+    # Two files: one [run] is taken; two that disagree need the option.
+    code, out, err = cli(capsys, "compare", "pivot", str(seeded), *weeks)
+    assert code == 0, err
+    assert json.loads(out)["variant"]["seed"] == 9
+    other = tmp_path / "other.toml"
+    other.write_text(to_toml(pivot.params, title="Other", seed=5, replications=3))
+    code, out, err = cli(capsys, "compare", str(other), str(seeded), *weeks)
+    assert code == 2 and out == ""
+    assert f"{other} says seed = 5 and {seeded} says seed = 9): give --seed" in err
+    code, out, err = cli(capsys, "compare", str(other), str(seeded), "--seed", "2", *weeks)
+    assert code == 0, err
+    assert json.loads(out)["baseline"]["replications"] == 3  # they agree on replications
+
+
 def test_bad_scenario_file(capsys, tmp_path):
     f = tmp_path / "bad.toml"
     f.write_text("[settings]\nhorizon_weeks = 'long'\n")

@@ -63,9 +63,36 @@ def test_round_trip_through_toml():
     assert back.params == p and back.title == "Mine"
 
 
+def test_a_files_run_table_round_trips_and_is_optional():
+    text = to_toml(default_params(), title="Mine", seed=7, replications=200)
+    assert "[run]\nseed = 7\nreplications = 200" in text
+    back = parse(text)
+    assert (back.seed, back.replications) == (7, 200)
+    assert "[run]" not in to_toml(default_params(), title="Mine")
+    only_seed = parse(to_toml(default_params(), title="Mine", seed=0))
+    assert (only_seed.seed, only_seed.replications) == (0, None)
+    assert (parse("[scenario]\ntitle = 'x'").seed, parse("").replications) == (None, None)
+    with pytest.raises(ScenarioError, match="replications = 0 is not allowed"):
+        to_toml(default_params(), replications=0)  # never writes a file it would refuse
+
+
 @pytest.mark.parametrize(
     ("text", "error", "fragment"),
     [
+        ("[run]\nseed = -1", ScenarioError, "[run] seed = -1 is not allowed: an integer from 0"),
+        ("[run]\nseed = 2147483648", ScenarioError, "from 0 to 2,147,483,647"),
+        ("[run]\nseed = true", ScenarioError, "[run] seed = true is not allowed"),
+        ("[run]\nreplications = 1001", ScenarioError, "an integer from 1 to 1,000"),
+        ("[run]\nreplications = 2.0", ScenarioError, "[run] replications = 2.0 is not allowed"),
+        ("[run]\nreplications = '5'", ScenarioError, "replications = '5' is not allowed"),
+        (
+            "[run]\nsed = 3",
+            ScenarioError,
+            "unknown key 'sed': allowed are seed and replications (did you mean seed?)",
+        ),
+        ("[run]\nhorizon_weeks = 3", ScenarioError, "settings go under [settings]"),
+        ("run = 3", ScenarioError, "[run] must be a table of seed and replications"),
+        ("[runs]\nseed = 3", ScenarioError, "allowed are [scenario], [settings] and [run]"),
         (
             "[settings]\nreviews.councl.interval_weeks = 2",
             ParamError,
