@@ -509,17 +509,6 @@ def _run_in_turn(tool: str, spec: Mapping[str, Any], n: int, ahead: int) -> tupl
         bar.empty()
 
 
-def _sweep_extremes(result: Any, table: pd.DataFrame) -> dict[str, dict | None]:
-    """Per KPI, the highest grid point − the lowest, paired over the same replications (None when
-    the grid was too large to keep pairs)."""
-    out = {}
-    for kpi, rows in table.groupby("kpi", sort=False):
-        means = rows["mean"].reset_index(drop=True)  # in the order of the grid's points
-        if means.notna().any():
-            out[kpi] = result.paired(kpi, int(means.idxmax()), int(means.idxmin()))
-    return out
-
-
 def _summary(tool: str, result: Any) -> dict[str, Any]:
     """What the page shows of a result, as plain data (frames, numbers, text)."""
     out: dict[str, Any] = {"manifest": result.manifest}
@@ -530,7 +519,7 @@ def _summary(tool: str, result: Any) -> dict[str, Any]:
             levers=[lv.key for lv in result.levers],
             kpis=list(result.kpis),
             reasons=result.null_reasons(),
-            extremes=_sweep_extremes(result, table),
+            extremes={kpi: result.extremes(kpi) for kpi in result.kpis},
         )
     elif tool == "sensitivity":
         out.update(

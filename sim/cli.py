@@ -19,7 +19,7 @@ from typing import Any, TextIO
 from sim import runner
 from sim.outcomes import KPIS
 from sim.params import ParamError, Params, parse_value, settings, with_overrides
-from sim.report.format import from_some
+from sim.report.format import from_count, from_some, too_few_values
 from sim.scenarios import Scenario, ScenarioError, load, load_preset, preset_names
 
 EXIT_BAD_INPUT = 2
@@ -328,7 +328,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     for name, stats in results.kpi_summary().items():
         unit = KPIS[name].unit
         cells = "".join(f"{_fmt(stats[k], unit):>12}" for k in ("mean", "p05", "p50", "p95"))
-        print(f"{name:<24}{cells}  {unit}")
+        some = from_count(stats["n"], stats["of"])
+        if some and too_few_values(stats):
+            some += ": too few for a mean to stand as the run's number"
+        print(f"{name:<24}{cells}  {unit}" + (f" ({some})" if some else ""))
     for name, why in _null_reasons(results).items():
         print(f"  {name} is null: {why}")
     return 0

@@ -92,6 +92,17 @@ class SweepResult:
             "share_higher": clean(self.higher.values[a, b, j]),
         }
 
+    def extremes(self, kpi: str) -> dict[str, float | None] | None:
+        """The highest point − the lowest of ``kpi`` (each the first, in grid order, with its mean),
+        paired as :meth:`paired` gives it, with their indices as ``highest`` and ``lowest``; None
+        when no point has a value or the sweep kept no pairs."""
+        means = self.stats.values[:, self._kpi_index(kpi)]
+        if np.isnan(means).all():
+            return None
+        hi, lo = int(np.nanargmax(means)), int(np.nanargmin(means))
+        paired = self.paired(kpi, hi, lo)
+        return None if paired is None else {**paired, "highest": hi, "lowest": lo}
+
     def _kpi_index(self, kpi: str) -> int:
         return self.outputs.index(check_kpi(kpi, self.outputs))
 
@@ -165,6 +176,9 @@ class SweepResult:
             "confidence": CONFIDENCE,
             "points": points,
         }
+        extremes = {name: self.extremes(name) for name in self.kpis}
+        if any(extremes.values()):
+            out["extremes"] = extremes  # highest − lowest point, paired
         reasons = self.null_reasons()
         if reasons:
             out["null_reasons"] = reasons

@@ -907,7 +907,7 @@ def test_a_sweeps_summary_pairs_its_highest_point_with_its_lowest():
     result = sweep(ev, [lever], replications=8, executor=SerialExecutor())
     summary = explore._summary("sweep", result)
     # u is highest at both ends (the first one counts) and lowest in the middle; down falls.
-    assert summary["extremes"]["u"] == result.paired("u", 0, 2)
+    assert summary["extremes"]["u"] == {**result.paired("u", 0, 2), "highest": 0, "lowest": 2}
     assert summary["extremes"]["u"]["mean"] == pytest.approx(0.25)
     assert summary["extremes"]["down"]["mean"] == pytest.approx(1.0)
-    assert summary["extremes"]["down"] == result.paired("down", 0, 4)
+    assert summary["extremes"]["down"] == {**result.paired("down", 0, 4), "highest": 0, "lowest": 4}

@@ -395,3 +395,20 @@ def test_help_lists_the_explore_commands(capsys):
     out, _ = capsys.readouterr()
     for name in ("sweep", "sensitivity", "attribute", "optimise"):
         assert name in out
+
+
+def test_a_sweeps_table_gives_its_highest_point_minus_its_lowest_paired(capsys):
+    args = ["sweep", "council-only-drift", "--lever", "reviews.council.interval_weeks=1,4,12"]
+    args += ["--kpi", "value_delivered", "--kpi", "retention_52w", "-n", "8", *FAST]
+    code, out, err = cli(capsys, *args, "--weeks", "60", "--format", "json")
+    assert code == 0, err
+    ext = json.loads(out)["extremes"]
+    code, out, err = cli(capsys, *args, "--weeks", "60")
+    assert code == 0, err
+    lines = [line.strip() for line in out.splitlines() if "paired over" in line]
+    value, retention = ext["value_delivered"], ext["retention_52w"]
+    assert len(lines) == 2
+    assert lines[0].startswith(f"highest - lowest, paired over {value['n']} replications: +")
+    assert f"higher in {value['share_higher']:.0%} of them" in lines[0]
+    pp = f"{retention['mean'] * 100:+.1f} pp [{retention['ci_lo'] * 100:+.1f} pp, "
+    assert pp in lines[1]

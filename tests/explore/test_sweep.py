@@ -210,3 +210,19 @@ def test_few_replications_or_a_large_grid_keep_statistics_only():
     result = sweep(ev, [lever], replications=MIN_PAIRED_REPLICATIONS, executor=SERIAL)
     top = result.paired("y", MAX_PAIRED_POINTS - 1, 0)
     assert top["mean"] == 2.0 and top["sd"] == 0.0 and top["share_higher"] == 1.0
+
+
+def test_extremes_pair_the_first_highest_point_with_the_first_lowest():
+    ev = FunctionEvaluator(
+        lambda x: np.column_stack([(x[:, 0] - 0.5) ** 2, np.full(len(x), np.nan)]),
+        {"x": 0.0},
+        outputs=("u", "none"),
+    )
+    result = sweep(ev, [Lever("x", lo=0.0, hi=1.0, points=5)], replications=8, executor=SERIAL)
+    # u is highest at both ends (the first counts) and lowest in the middle.
+    assert result.extremes("u") == {**result.paired("u", 0, 2), "highest": 0, "lowest": 2}
+    assert result.extremes("u")["mean"] == pytest.approx(0.25)
+    assert result.extremes("none") is None  # no point has a value
+    assert result.to_dict()["extremes"] == {"u": result.extremes("u"), "none": None}
+    few = sweep(ev, [Lever("x", lo=0.0, hi=1.0, points=5)], replications=2, executor=SERIAL)
+    assert few.extremes("u") is None and "extremes" not in few.to_dict()  # no pairs kept

@@ -319,3 +319,18 @@ def test_compare_says_same_for_identical_pairs_and_gives_pair_counts(capsys):
     code, out, _ = cli(capsys, "compare", *args, "--format", "json")
     kpi = json.loads(out)["kpis"]["value_delivered"]
     assert (kpi["pairs"], kpi["ties"]) == (3, 3)
+
+
+def test_the_run_table_says_when_a_kpi_has_a_value_in_only_a_few_replications(capsys):
+    args = ("run", "aligned-baseline", "-n", "20", "--seed", "1")
+    code, out, _ = cli(capsys, *args, "--format", "json")
+    assert code == 0
+    lag = json.loads(out)["kpis"]["detection_lag_days"]
+    assert 0 < lag["n"] < 5  # an aligned organisation rarely drifts: a lag in a few runs only
+    code, out, _ = cli(capsys, *args)
+    rows = {line.split()[0]: line for line in out.splitlines()[2:]}
+    assert rows["detection_lag_days"].endswith(
+        f"days (from {lag['n']} of 20 replications: too few for a mean to stand as the run's "
+        "number)"
+    )
+    assert rows["retention_52w"].endswith("share")  # a value in every replication: nothing added
