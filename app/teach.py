@@ -67,6 +67,7 @@ CHALLENGES = "learn.challenges"
 URL_WARNINGS = "learn.url_warnings"
 URL_OPENED = "learn.url_opened"  # what the link opened: its warnings hold until something changes
 PREDICT_ERROR = "learn.predict_error"
+SMALL_SHARE = "learn.small_share"  # (lesson, value) of a prediction under 1% asked about once
 TRY_ERROR = "learn.try_error"
 REVEAL_BAND = 90
 
@@ -192,6 +193,16 @@ def on_commit(name: str) -> None:
         what = "a number" if lesson.prediction == "number" else "a direction"
         ss[PREDICT_ERROR] = f"Commit {what} first: the reveal stays hidden until you do."
         return
+    # Likely a fraction typed for a percentage (0.35 for 35%): asked about once before it is kept.
+    percent = lesson.prediction == "number" and prediction_unit(lesson.kpi)[0] == "%"
+    if percent and 0 < value < 1 and ss.get(SMALL_SHARE) != (name, value):
+        ss[SMALL_SHARE] = (name, value)
+        ss[PREDICT_ERROR] = (
+            f"{value:g}% is less than one percent. If you meant {value * 100:g}%, type "
+            f"{value * 100:g}; to keep {value:g}%, press Commit again."
+        )
+        return
+    ss.pop(SMALL_SHARE, None)
     seed, reps = run_settings()
     entry = ss.setdefault(LESSONS, {}).setdefault(name, {"history": []})
     entry["current"] = {

@@ -296,8 +296,10 @@ def _lessons_tab() -> None:
         _prediction_form(name, lesson)
     else:
         _reveal(name, lesson, record)
-    # A static table: each objective is read whole, wrapped (a data grid cut it at 1366 px).
-    overview.table(teach.lessons_table(), hide_index=True, border="horizontal")
+    # A static table: each objective is read whole, wrapped (a data grid cut it at 1366 px). Folded,
+    # so the lesson itself comes first on a laptop's screen.
+    with overview.expander("All lessons, their objectives and your scores"):
+        st.table(teach.lessons_table(), hide_index=True, border="horizontal")
 
 
 def _challenge_result(challenge) -> None:

@@ -112,6 +112,26 @@ def test_a_lesson_reveals_nothing_before_the_prediction_is_committed():
     assert at.table[0].value.iloc[0]["Score"] == shown["Score"]
 
 
+def test_a_fraction_typed_for_a_percentage_is_asked_about_once():
+    at = open_learn({"lesson": LESSON})
+    at.number_input(key=teach.predict_key(LESSON)).set_value(0.35)
+    at.button(key=f"learn.commit.{LESSON}").click().run()
+    assert_clean(at)
+    assert not at.metric  # not committed: nothing shown
+    said = "0.35% is less than one percent. If you meant 35%, type 35; to keep 0.35%, press Commit"
+    assert any(said in e for e in texts(at.error))
+    at.number_input(key=teach.predict_key(LESSON)).set_value(35.0)
+    at.button(key=f"learn.commit.{LESSON}").click().run()
+    assert metrics(at)["Your prediction"] == "35%"  # a corrected number commits at once
+    at.button(key=f"learn.again.{LESSON}").click().run()
+    at.number_input(key=teach.predict_key(LESSON)).set_value(0.5)
+    at.button(key=f"learn.commit.{LESSON}").click().run()
+    assert not at.metric
+    at.button(key=f"learn.commit.{LESSON}").click().run()  # asked, and kept
+    assert_clean(at)
+    assert metrics(at)["Your prediction"] == "0.5%"
+
+
 def test_a_prediction_inside_the_band_scores_100_and_try_again_keeps_history():
     at = open_learn({"lesson": LESSON})
     at.number_input(key=teach.predict_key(LESSON)).set_value(99.0)
