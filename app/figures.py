@@ -186,8 +186,8 @@ def _describe(frames: Mapping[str, pd.DataFrame], what: str, unit: str, width: i
         means = [fmt_value(float(f["mean"].mean()), unit) for f in (fa, fb)]
         parts.insert(
             0,
-            f"{what}: over the horizon, the {a.lower()} averages {means[0]} and the "
-            f"{b.lower()} {means[1]}.",
+            f"{what}, averaged over the horizon: {means[0]} for {_named(a)} and {means[1]} for "
+            f"{_named(b)}.",
         )
     return " ".join(parts)
 
@@ -223,13 +223,24 @@ def flat_wide_band(frame: pd.DataFrame) -> bool:
 def review_band_note(frames: Mapping[str, pd.DataFrame]) -> str | None:
     """What the meeting-overhead bands' shapes owe to reviews that meet every few weeks, if they
     need saying: a comb (:data:`STAGGERED_REVIEWS`), a flat block (:data:`STEADY_REVIEWS`), or
-    both (a baseline and a run can draw one each)."""
-    notes = [
-        note
-        for note, shaped in ((STAGGERED_REVIEWS, jumpy_edge), (STEADY_REVIEWS, flat_wide_band))
-        if any(shaped(f) for f in frames.values())
-    ]
+    both (a baseline and a run can draw one each). With several series, each note names the ones
+    it is about."""
+    notes = []
+    for note, shaped in ((STAGGERED_REVIEWS, jumpy_edge), (STEADY_REVIEWS, flat_wide_band)):
+        names = [name for name, f in frames.items() if shaped(f)]
+        if names and len(frames) > 1:
+            which = " and ".join(_named(n) for n in names)
+            note = f"For {which}: {note[0].lower()}{note[1:]}"
+        if names:
+            notes.append(note)
     return " ".join(notes) or None
+
+
+def _named(name: str) -> str:
+    """A series' name inside a sentence: "the baseline" for the plain roles, else in quotes."""
+    if name in (BASELINE, VARIANT, THIS_RUN, "Proposal"):
+        return "the " + name.lower()
+    return f"“{name}”"
 
 
 def jumpy_edge(frame: pd.DataFrame) -> bool:

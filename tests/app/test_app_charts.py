@@ -281,9 +281,14 @@ def test_a_flat_wide_band_is_told_apart_from_a_comb_and_a_narrow_band():
     block = band(52, level=0.2)
     block["lo"], block["hi"] = 0.154, 0.421  # weeks without and with a review, every week
     assert flat_wide_band(block) and not flat_wide_band(band(52))  # band(): 0.4 to 0.6
-    assert review_band_note({"a": block}) == STEADY_REVIEWS
-    assert review_band_note({"a": band(52), "b": comb()}) == STAGGERED_REVIEWS
-    assert review_band_note({"a": block, "b": comb()}) == f"{STAGGERED_REVIEWS} {STEADY_REVIEWS}"
+    assert review_band_note({"a": block}) == STEADY_REVIEWS  # one series: nothing to tell apart
+    # With two, each note names the series it is about.
+    comb_note = "the band's upper edge jumps" + STAGGERED_REVIEWS.removeprefix(
+        "The band's upper edge jumps"
+    )
+    assert review_band_note({"Baseline": band(52), "Pivot": comb()}) == f"For “Pivot”: {comb_note}"
+    both = review_band_note({"Baseline": block, "Variant": comb()})
+    assert both == (f"For the variant: {comb_note} For the baseline: t{STEADY_REVIEWS[1:]}")
     assert review_band_note({"a": band(52)}) is None
     assert not flat_wide_band(block.head(8))  # too few weeks to tell
 

@@ -308,5 +308,9 @@ def test_the_meeting_lessons_flat_band_is_explained_under_its_chart():
     )
     at.button(key=f"learn.commit.{lesson}").click().run()
     assert_clean(at)
-    # The lesson's weekly load is a flat block (its baseline's, a comb, is explained too).
-    assert any(c.endswith(STEADY_REVIEWS) for c in texts(at.caption)), texts(at.caption)
+    # The lesson's weekly load is a flat block (its baseline's, a comb, is explained too), and
+    # each note says which series it is about.
+    title = load_lesson(lesson).title
+    note = f"For “{title}”: t{STEADY_REVIEWS[1:]}"
+    assert any(c.endswith(note) for c in texts(at.caption)), texts(at.caption)
+    assert any("For “Baseline: " in c for c in texts(at.caption))

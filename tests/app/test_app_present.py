@@ -61,10 +61,12 @@ def assert_presenting(at: AppTest) -> None:
     assert len(at.columns) == 3 + 2  # the three tiles, then one row of two charts
     assert specs[1]["title"]["text"] == "Retention: proposal − baseline (paired)"
     # Value delivered is compared as the headline compares it: over the horizon, not at its end.
-    value = next(c for c in texts(at.caption) if "over the horizon, the baseline averages" in c)
+    value = next(c for c in texts(at.caption) if "averaged over the horizon: " in c)
     base, proposal = (
         float(n.replace(",", ""))
-        for n in re.search(r"averages ([\d,.]+) .*? the proposal ([\d,.]+)", value).groups()
+        for n in re.search(
+            r"horizon: ([\d,.]+) .*?for the baseline and ([\d,.]+) .*?for the proposal\.", value
+        ).groups()
     )
     assert proposal < base  # as the paragraph says: the proposal lowers value delivered
     difference = next(
