@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
@@ -30,6 +31,7 @@ from sim.report.format import (
     describe_band,
     describe_difference,
     describe_retention,
+    fmt_change,
     fmt_value,
     series_label,
     series_unit,
@@ -312,16 +314,25 @@ def difference_figure(
     key: str,
     section: str,
     variant: str = "variant",
+    kpi_change: float | None = None,
 ) -> Figure:
     """Variant − baseline on common random numbers, with its band and a zero line (``variant``
-    names the run in the title: "proposal", say)."""
+    names the run in the title: "proposal", say). ``kpi_change``, the 52-week retention KPI's
+    paired change, is set beside retention's curve at 52 weeks when the page shows both."""
     x_word = "age" if x == "age_weeks" else "week"
     # Retention's difference is read at 52 weeks, as its tile is (the oldest ages rest on the
     # fewest customers).
     at = 52 if x == "age_weeks" else None
     text = describe_difference(diff, x=x, what=what, unit=unit, width=width, x_word=x_word, at=at)
     if x == "age_weeks" and diff["age_weeks"].max() >= 52:  # the tile's age is on the curve
-        text += " " + CURVE_VS_KPI
+        if kpi_change is not None and math.isfinite(kpi_change):
+            text += (
+                f" The curve pools every cohort at each age; the tile's 52-week retention "
+                f"({fmt_change(kpi_change, 'share')}) counts only the customers at least a year "
+                "old, so the two differ a little."
+            )
+        else:
+            text += " " + CURVE_VS_KPI
     share = unit.startswith("share")
     name = f"{variant.capitalize()} − baseline"
     title = f"{what}: {variant} − baseline (paired)"
@@ -628,6 +639,7 @@ def present_figures(
         key="present_chart_retention_diff",
         section="Presentation",
         variant="proposal",
+        kpi_change=float(paired["kpis"].set_index("kpi").loc["retention_52w", "diff_mean"]),
     )
     figures.insert(1, difference)
     # Retention and its difference side by side; value delivered, a weekly series, across the row.

@@ -42,7 +42,8 @@ base_setup = session.baseline()
 presenting = bool(st.session_state.get(controls.PRESENT_KEY))
 PRESENT_HELP = (
     "A clean, large view for a meeting: baseline against proposal, the three numbers that matter "
-    "and a paragraph that explains them. The page's link opens it the same way (present=1)."
+    "and a paragraph that explains them. It shows the last run: press Run first, or lever "
+    "changes not yet run are left behind. The page's link opens it the same way (present=1)."
 )
 
 
