@@ -325,13 +325,39 @@ def show(
     st.subheader(views.plain(headline(paired["kpis"])), anchor=False)
     if other_side := tradeoffs(paired["kpis"]):
         st.subheader(views.plain(other_side), anchor=False)
-    # The "why" takes more simulations than the run itself (a first time, a few seconds): its place
+    # The "why" takes more simulations than the run itself (a first time, many seconds): its place
     # is kept while the charts are drawn below it, and it is filled in when it is ready.
     why_slot = st.container()
     st.caption(caveat(replications, setup.params.horizon_weeks, seed))
     views.show_figures(charts, sections=False)
+    args = (setup, base_settings, settings, seed, replications, paired["kpis"])
+    key = repr(args[1:5])
+    ss = st.session_state
+    deferred = ss.setdefault(WHY_DEFERRED, [])
+    # The first time, the run ends without it: what this run did not redraw (the Sandbox's tiles
+    # and tabs, on leaving it) goes at once, instead of lingering greyed out while the why is
+    # worked out. A fragment then works it out half a second later, and reruns the page.
+    defer = key not in deferred
+    if defer:
+        deferred[:] = [*deferred[-20:], key]
+    ss[IN_FULL_RUN] = True
     with why_slot:
-        _why(setup, base_settings, settings, seed, replications, paired["kpis"])
+        st.fragment(_deferred_why, run_every=0.5 if defer else None)(defer, args)
+    ss[IN_FULL_RUN] = False
+
+
+WHY_DEFERRED = "present.why_deferred"  # the runs whose why was once left to a fragment
+IN_FULL_RUN = "present.in_full_run"  # False while a fragment reruns on its own
+
+
+def _deferred_why(defer: bool, args: tuple) -> None:
+    """The why, or — on the run that deferred it — a line saying it is on its way."""
+    if defer and st.session_state.get(IN_FULL_RUN):
+        st.caption("Working out why the numbers moved…")
+        return
+    _why(*args)
+    if defer:  # the fragment's own rerun: redraw the page once, without the timer
+        st.rerun(scope="app")
 
 
 def _why(
