@@ -48,7 +48,7 @@ BRIEF_HELP = (
     "settings that differ, the assumptions, seed and model version, and a link that restores "
     "this run. Built when you click: a second or two once presentation mode has shown why the "
     "numbers moved; otherwise it first works that out, which takes longer the more settings "
-    "changed (with three, at 100 replications, about 15 seconds on two cores)."
+    "changed (with three, at 100 replications, 15 to 30 seconds on two cores)."
 )
 
 

@@ -22,6 +22,7 @@ from sim.narrative import caveat, fmt_change, fmt_level, headline, tradeoffs
 from sim.outcomes import KPIS, SERIES
 from sim.params import Params, diff, flatten, info
 from sim.report import charts
+from sim.report.explore_charts.common import lever_title
 from sim.report.format import (
     CURVE_VS_KPI,
     few_values,
@@ -191,13 +192,16 @@ def _level(s: dict, unit: str) -> str:
     return text
 
 
-def _settings_rows(base: Params, variant: Params) -> list[tuple[str, str, str, str]]:
+def _settings_rows(base: Params, variant: Params) -> list[tuple[str, str, str, str, str]]:
+    """Per changed setting: its key, its name (which review, which function), what it means, and
+    its two values."""
     keys = sorted(set(diff(base)) | set(diff(variant)))
     fb, fv = flatten(base), flatten(variant)
     rows = []
     for key in keys:
         s = info(key)
-        rows.append((key, s.doc, _value(fb[key], s.unit), _value(fv[key], s.unit)))
+        name = lever_title(key)
+        rows.append((key, name, s.doc, _value(fb[key], s.unit), _value(fv[key], s.unit)))
     return rows
 
 
@@ -244,9 +248,9 @@ def render(
     settings = _settings_rows(base.params, variant.params)
     settings_rows = (
         "".join(
-            f"<tr><td>{e(doc)}<br><small><code>{e(k)}</code></small></td><td>{e(b)}</td>"
-            f"<td>{e(v)}</td></tr>"
-            for k, doc, b, v in settings
+            f"<tr><td><strong>{e(name)}</strong><br>{e(doc)}<br><small><code>{e(k)}</code>"
+            f"</small></td><td>{e(b)}</td><td>{e(v)}</td></tr>"
+            for k, name, doc, b, v in settings
         )
         or '<tr><td colspan="3">Both use the model\'s defaults.</td></tr>'
     )

@@ -52,7 +52,11 @@ def test_brief_has_summary_kpis_charts_settings_and_reproduction(pair):
     assert "lowers 52-week retention" in page or "leaves 52-week retention" in page
     # The setting that differs, by its description first, then the key a scenario file uses.
     sales = info("incentives.sales")
-    assert f"<td>{html.escape(sales.doc)}<br><small><code>incentives.sales</code>" in page
+    # Each setting by name (which function, which review), what it means, then its key.
+    assert (
+        f"<td><strong>Sales&#x27; incentive</strong><br>{html.escape(sales.doc)}<br><small>"
+        "<code>incentives.sales</code>"
+    ) in page
     assert "Seed 3 · 4 paired replications · 60 weeks" in page
     assert "python -m sim brief a b" in page
 
