@@ -238,13 +238,14 @@ def no_baseline(
     """Presentation mode without a usable baseline: say why (none pinned, or ``problem``) and
     offer one."""
     st.title(views.plain(setup.title), anchor=False)
+    aligned = setup.preset == ALIGNED and not diff(setup.params, base_params(ALIGNED))
     if problem:
         st.warning(views.plain(problem), icon=":material/warning:")
     else:
         st.warning(
             "There is no baseline to compare with, so there is no proposal to present yet. Pin "
-            "these settings as the baseline (then change a lever and run), or compare them "
-            "against the aligned baseline.",
+            "these settings as the baseline (then change a lever and run)"
+            + ("." if aligned else ", or compare them against the aligned baseline."),
             icon=":material/push_pin:",
         )
     offer = st.container(horizontal=True)
@@ -256,7 +257,6 @@ def no_baseline(
         help="Pins the current settings as the baseline and leaves presentation mode, so the "
         "levers can be changed.",
     )
-    aligned = setup.preset == ALIGNED and not diff(setup.params, base_params(ALIGNED))
     offer.button(
         "Compare against the aligned baseline",
         key="present.aligned",

@@ -150,6 +150,14 @@ def test_without_a_baseline_it_says_so_and_offers_the_aligned_one():
     assert at.query_params["base"] == "aligned-baseline"
 
 
+def test_the_aligned_baseline_is_not_offered_against_itself():
+    at = open_app({"present": "1"})  # the aligned baseline, unchanged
+    assert_clean(at)
+    warning = next(w for w in texts(at.warning) if "no baseline" in w)
+    assert warning.endswith("(then change a lever and run).")
+    assert at.button(key="present.aligned").disabled
+
+
 def test_a_baseline_that_cannot_run_at_the_horizon_is_the_one_reason_given():
     at = open_app({"base": "pivot", "horizon_weeks": "26", "present": "1"})
     assert_clean(at)
