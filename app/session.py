@@ -53,6 +53,8 @@ UPLOAD_ERROR = "sb.upload_error"
 UPLOAD_NOTE = "sb.upload_note"
 SAVE_NOTE = "sb.save_note"  # said once, as a toast, after Save for Compare
 SAVE_NAME_KEY = "sb.save_name"  # the name typed for Save for Compare ("" keeps the title)
+RENAME_KEY = "sb.rename"  # the title typed for the current settings
+RENAME_NOTE = "sb.rename_note"  # said once, as a toast, after renaming
 INITIAL_URL = "url.initial"
 
 
@@ -324,6 +326,22 @@ def on_upload() -> None:
     ss[UPLOAD_NOTE] = f"Loaded “{scenario.title}” from {file.name}" + (
         f", with its {' and '.join(run)}." if run else "."
     )
+
+
+def on_rename() -> None:
+    """Give the applied settings the title typed (cleaned as a scenario title is), or, with
+    nothing typed, the title where they started gives them. Nothing is re-run: results are kept
+    by settings, not by title."""
+    ss = st.session_state
+    setup, seed, reps = applied()
+    typed = str(ss.get(RENAME_KEY) or "")
+    title = safe_title(typed) or auto_title(setup.preset, setup.params)
+    _set_applied(replace(setup, title=title), seed, reps)
+    ss[RENAME_KEY] = ""
+    note = f"These settings are now titled “{title}”."
+    if typed.strip() and not safe_title(typed):
+        note += " The title typed has no letters or digits a title can keep."
+    ss[RENAME_NOTE] = note
 
 
 def on_pin() -> None:

@@ -177,11 +177,34 @@ actions.button(
     icon=":material/close:",
     help="Stop comparing with the pinned baseline.",
 )
-with actions.popover(
-    "Save for Compare",
-    icon=":material/bookmark_add:",
-    help="Offer these settings on the Compare page, under a name of your choice (for this "
-    "browser session).",
+with (
+    actions.popover(
+        "Rename",
+        icon=":material/edit:",
+        help="Title these settings: the title heads this page, presentation mode and the decision "
+        "brief, and goes into the link, the scenario file and Compare.",
+    ),
+    st.form("sb.rename_form", border=False),
+):  # Enter applies it, as the field says
+    st.text_input(
+        "Title",
+        key=session.RENAME_KEY,
+        placeholder=setup.title,
+        max_chars=MAX_TITLE,
+        help="One line, up to 80 characters. Left empty, the settings take the title where they "
+        "started gives them (the preset's, marked “(modified)” once they differ).",
+    )
+    st.form_submit_button(
+        "Apply", key="sb.rename_apply", on_click=session.on_rename, type="primary"
+    )
+with (
+    actions.popover(
+        "Save for Compare",
+        icon=":material/bookmark_add:",
+        help="Offer these settings on the Compare page, under a name of your choice (for this "
+        "browser session).",
+    ),
+    st.form("sb.save_form", border=False),
 ):
     st.text_input(
         "Name",
@@ -190,12 +213,14 @@ with actions.popover(
         max_chars=MAX_TITLE,
         help="How the Compare page lists these settings. Left empty, they keep their title.",
     )
-    st.button("Save", key="sb.save", on_click=session.on_save, type="primary")
+    st.form_submit_button("Save", key="sb.save", on_click=session.on_save, type="primary")
 session.keep_present(
     actions.toggle("Presentation mode", key=controls.PRESENT_KEY, help=PRESENT_HELP)
 )
 if note := st.session_state.pop(session.SAVE_NOTE, None):
     st.toast(views.plain(note), icon=":material/bookmark_added:")
+if note := st.session_state.pop(session.RENAME_NOTE, None):
+    st.toast(views.plain(note), icon=":material/edit:")
 
 open_tab = st.session_state.get(controls.TAB_KEY) or TABS[DEFAULT_TAB]
 metric, band, teams = controls.display_options(

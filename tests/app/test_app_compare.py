@@ -162,7 +162,7 @@ def test_settings_are_saved_under_the_name_typed_cleaned_as_a_title():
     at.run()
     at.number_input(key="lever.reviews.council.interval_weeks").set_value(2.0)
     at.button(key="sb.run").click().run()
-    at.text_input(key="sb.save_name").input("  =Fortnightly   council ").run()
+    at.text_input(key="sb.save_name").input("  =Fortnightly   council ")  # in a form
     at.button(key="sb.save").click().run()
     assert_clean(at)
     saved = at.session_state["sb.saved"]
@@ -172,7 +172,7 @@ def test_settings_are_saved_under_the_name_typed_cleaned_as_a_title():
     assert texts(at.toast) == ["Saved “Fortnightly council” for the Compare page."]
     assert at.text_input(key="sb.save_name").value == ""  # ready for the next name
     # A name with nothing a title can keep falls back to the settings' title, and says so.
-    at.text_input(key="sb.save_name").input("===").run()
+    at.text_input(key="sb.save_name").input("===")
     at.button(key="sb.save").click().run()
     assert list(at.session_state["sb.saved"]) == [
         "Fortnightly council",

@@ -334,6 +334,33 @@ def test_the_settings_file_carries_the_run_and_loading_it_restores_the_run(app, 
     assert texts(other.success) == ["Loaded “Uploaded council” from mine.toml."]
 
 
+def test_renaming_titles_the_page_its_link_its_file_and_presentation_mode(app, monkeypatch):
+    offered = _offered_toml(monkeypatch)
+    at = app({"scenario": "drifting-incentives", "base": "aligned-baseline"})
+    before = tiles(at)
+    at.text_input(key="sb.rename").input("  Q3 proposal:  pay on outcomes ")  # in a form
+    at.button(key="sb.rename_apply").click().run()
+    assert_clean(at)
+    title = "Q3 proposal: pay on outcomes"
+    assert texts(at.title)[0] == title
+    assert texts(at.toast) == [f"These settings are now titled “{title}”."]
+    assert tiles(at) == before  # the same settings: nothing re-run
+    assert at.query_params["title"] == title
+    assert sim.scenarios.parse(offered[-1]).title == title
+    assert at.text_input(key="sb.rename").value == ""
+    at.toggle(key="view.present").set_value(True).run()
+    assert texts(at.title)[0] == title
+    at.toggle(key="view.present").set_value(False).run()
+    # A lever changed after: the title no longer describes the settings alone.
+    at.selectbox(key="lever.incentives.sales").set_value("shared_outcome")
+    at.button(key="sb.run").click().run()
+    assert texts(at.title)[0] == title + " (modified)"
+    # Nothing typed: back to the title where the settings started.
+    at.button(key="sb.rename_apply").click().run()
+    assert texts(at.title)[0] == "Drifting incentives (modified)"
+    assert "title" not in at.query_params
+
+
 def test_an_uploaded_title_shows_as_written(app):
     """A title from a file is text, not Markdown: no link, image or emphasis comes out of it, on
     the Sandbox, in the upload's message and in presentation mode."""
