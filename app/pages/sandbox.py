@@ -4,6 +4,8 @@ In presentation mode (a toggle, or ``present=1`` in the link) the controls give 
 of the proposal against its baseline (:mod:`app.present`).
 """
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from app import compute, controls, figures, present, session, views
@@ -106,6 +108,18 @@ def sync_link() -> dict[str, str]:
     return query
 
 
+def title_form(
+    container, label: str, *, icon: str, help: str, field: str, field_help: str, key: str,
+    submit: tuple[str, str, Callable[[], None]],
+) -> None:  # fmt: skip
+    """A button opening a one-field form for a title; ``submit`` is the form button's label, key
+    and callback (Enter submits it too, as the field says)."""
+    text, submit_key, on_submit = submit
+    with container.popover(label, icon=icon, help=help), st.form(f"{key}.form", border=False):
+        st.text_input(field, key=key, placeholder=setup.title, max_chars=MAX_TITLE, help=field_help)
+        st.form_submit_button(text, key=submit_key, on_click=on_submit, type="primary")
+
+
 if not presenting:
     draw_sidebar()
 
@@ -177,43 +191,31 @@ actions.button(
     icon=":material/close:",
     help="Stop comparing with the pinned baseline.",
 )
-with (
-    actions.popover(
-        "Rename",
-        icon=":material/edit:",
-        help="Title these settings: the title heads this page, presentation mode and the decision "
-        "brief, and goes into the link, the scenario file and Compare.",
-    ),
-    st.form("sb.rename_form", border=False),
-):  # Enter applies it, as the field says
-    st.text_input(
-        "Title",
-        key=session.RENAME_KEY,
-        placeholder=setup.title,
-        max_chars=MAX_TITLE,
-        help="One line, up to 80 characters. Left empty, the settings take the title where they "
-        "started gives them (the preset's, marked “(modified)” once they differ).",
-    )
-    st.form_submit_button(
-        "Apply", key="sb.rename_apply", on_click=session.on_rename, type="primary"
-    )
-with (
-    actions.popover(
-        "Save for Compare",
-        icon=":material/bookmark_add:",
-        help="Offer these settings on the Compare page, under a name of your choice (for this "
-        "browser session).",
-    ),
-    st.form("sb.save_form", border=False),
-):
-    st.text_input(
-        "Name",
-        key=session.SAVE_NAME_KEY,
-        placeholder=setup.title,
-        max_chars=MAX_TITLE,
-        help="How the Compare page lists these settings. Left empty, they keep their title.",
-    )
-    st.form_submit_button("Save", key="sb.save", on_click=session.on_save, type="primary")
+
+
+title_form(
+    actions,
+    "Rename",
+    icon=":material/edit:",
+    help="Title these settings: the title heads this page, presentation mode and the decision "
+    "brief, and goes into the link, the scenario file and Compare.",
+    field="Title",
+    field_help="One line, up to 80 characters. Left empty, the settings take the title where "
+    "they started gives them (the preset's, marked “(modified)” once they differ).",
+    key=session.RENAME_KEY,
+    submit=("Apply", "sb.rename_apply", session.on_rename),
+)
+title_form(
+    actions,
+    "Save for Compare",
+    icon=":material/bookmark_add:",
+    help="Offer these settings on the Compare page, under a name of your choice (for this "
+    "browser session).",
+    field="Name",
+    field_help="How the Compare page lists these settings. Left empty, they keep their title.",
+    key=session.SAVE_NAME_KEY,
+    submit=("Save", "sb.save", session.on_save),
+)
 session.keep_present(
     actions.toggle("Presentation mode", key=controls.PRESENT_KEY, help=PRESENT_HELP)
 )
