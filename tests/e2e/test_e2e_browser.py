@@ -283,3 +283,20 @@ def test_a_lever_edit_not_yet_run_survives_other_clicks(server_url, new_page):
     expect(page.locator('[data-testid="stStatusWidget"]')).to_have_count(0, timeout=TIMEOUT_MS)
     page.wait_for_timeout(500)
     assert council.input_value() == "2.0"
+
+
+def test_enter_in_the_rename_field_retitles_the_page_and_its_link(server_url, new_page):
+    """The title is typed in a form inside a popover: Enter submits it, as the field says."""
+    page = new_page()
+    page.goto(server_url + "/" + QUERY)
+    wait_until_idle(page)
+    tiles_before = tiles(page)
+    page.get_by_role("button", name="Rename").click()
+    field = page.get_by_label("Title", exact=True)
+    field.fill("Q3 proposal: pay on outcomes")
+    field.press("Enter")
+    heading = page.get_by_role("heading", level=1)
+    expect(heading).to_have_text("Q3 proposal: pay on outcomes", timeout=TIMEOUT_MS)
+    wait_until_idle(page)
+    assert parse_qs(urlparse(page.url).query)["title"] == ["Q3 proposal: pay on outcomes"]
+    assert tiles(page) == tiles_before  # a title, not a new run
