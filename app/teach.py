@@ -21,7 +21,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -172,6 +172,22 @@ def format_prediction(lesson: Lesson, prediction: Any) -> str:
     if unit == "value points":  # as the simulated value beside it: "4,100 pts"
         return fmt_value(float(prediction), unit)
     return f"{float(prediction):g}%" if unit == "%" else f"{float(prediction):,g} {unit}"
+
+
+def lever_columns(keys: Sequence[str], columns: int = 2) -> list[list[str]]:
+    """A challenge's levers in columns, in their order, each run of one section's settings (a
+    review's switch and its interval, say) kept together in the column with the fewest so far."""
+    runs: list[list[str]] = []
+    for key in keys:
+        section = key.rsplit(".", 1)[0]
+        if runs and runs[-1][0].rsplit(".", 1)[0] == section:
+            runs[-1].append(key)
+        else:
+            runs.append([key])
+    out: list[list[str]] = [[] for _ in range(columns)]
+    for run in runs:
+        min(out, key=len).extend(run)
+    return out
 
 
 def predict_key(name: str) -> str:

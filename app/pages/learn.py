@@ -375,9 +375,10 @@ def _challenges_tab() -> None:
     with st.form(f"learn.challenge_form.{name}", border=True, enter_to_submit=False):
         st.markdown("**The levers you may change**")
         cols = st.columns(2)
-        for i, key in enumerate(challenge.levers):
-            with cols[i % 2]:
-                controls.draw_lever(controls.lever_for(key), teach.challenge_key(name, key))
+        for col, keys in zip(cols, teach.lever_columns(challenge.levers), strict=True):
+            with col:
+                for key in keys:
+                    controls.draw_lever(controls.lever_for(key), teach.challenge_key(name, key))
         if st.session_state.get(teach.TRY_ERROR):
             st.error(views.plain(st.session_state[teach.TRY_ERROR]))
         st.form_submit_button(

@@ -314,3 +314,15 @@ def test_the_meeting_lessons_flat_band_is_explained_under_its_chart():
     note = f"For “{title}”: t{STEADY_REVIEWS[1:]}"
     assert any(c.endswith(note) for c in texts(at.caption)), texts(at.caption)
     assert any("For “Baseline: " in c for c in texts(at.caption))
+
+
+def test_a_challenges_levers_keep_each_sections_settings_together_in_one_column():
+    keys = ["reviews.strategy.interval_weeks", "reviews.event.enabled",
+            "reviews.event.activation_threshold", "reviews.event.churn_threshold",
+            "reviews.council.interval_weeks", "reviews.metric.enabled"]  # fmt: skip
+    left, right = teach.lever_columns(keys)
+    assert left == ["reviews.strategy.interval_weeks", "reviews.council.interval_weeks",
+                    "reviews.metric.enabled"]  # fmt: skip
+    assert right == ["reviews.event.enabled", "reviews.event.activation_threshold",
+                     "reviews.event.churn_threshold"]  # fmt: skip
+    assert sorted(left + right) == sorted(keys)  # nothing lost or repeated
