@@ -376,10 +376,15 @@ def set_challenge_levers(challenge: Challenge) -> None:
 
 
 def describe_changes(challenge: Challenge, values: Mapping[str, Any]) -> str:
-    """The allowed levers that differ from the challenge's start, in words."""
+    """The allowed levers that differ from the challenge's start, in words; a review's settings
+    are left out while the attempt holds no such review (they change nothing)."""
     start = flatten(start_params(challenge))
+    now = {**start, **values}
     parts = []
     for key in challenge.levers:
+        section, _, field = key.rpartition(".")
+        if field != "enabled" and now.get(f"{section}.enabled") is False:
+            continue
         if key in values and values[key] != start[key]:
             parts.append(controls.change_text(key, start[key], values[key]))
     return "; ".join(parts) or "nothing (the starting settings)"

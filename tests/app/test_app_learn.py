@@ -326,3 +326,20 @@ def test_a_challenges_levers_keep_each_sections_settings_together_in_one_column(
     assert right == ["reviews.event.enabled", "reviews.event.activation_threshold",
                      "reviews.event.churn_threshold"]  # fmt: skip
     assert sorted(left + right) == sorted(keys)  # nothing lost or repeated
+
+
+def test_an_attempt_leaves_out_the_settings_of_a_review_it_switched_off():
+    from sim.lessons import load_challenge
+
+    challenge = load_challenge(CHALLENGE)
+    start = teach.start_params(challenge)
+    assert start.reviews.council.enabled  # the challenge starts with a council
+    interval = start.reviews.council.interval_weeks + 2.0
+    off = teach.describe_changes(
+        challenge,
+        {"reviews.council.enabled": False, "reviews.council.interval_weeks": interval},
+    )
+    on = teach.describe_changes(challenge, {"reviews.council.interval_weeks": interval})
+    assert off == "Holding the council: on → off"  # its interval changes nothing
+    was = start.reviews.council.interval_weeks
+    assert on == f"Product council every (weeks): {was:g} → {interval:g}"
