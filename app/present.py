@@ -341,9 +341,11 @@ def show(
     if defer:
         deferred[:] = [*deferred[-20:], key]
     ss[IN_FULL_RUN] = True
-    with why_slot:
-        st.fragment(_deferred_why, run_every=0.5 if defer else None)(defer, args)
-    ss[IN_FULL_RUN] = False
+    try:
+        with why_slot:
+            st.fragment(_deferred_why, run_every=0.5 if defer else None)(defer, args)
+    finally:  # a run cut short (by a click) must not leave the fragment waiting for ever
+        ss[IN_FULL_RUN] = False
 
 
 WHY_DEFERRED = "present.why_deferred"  # the runs whose why was once left to a fragment
