@@ -513,9 +513,8 @@ def _summary(tool: str, result: Any) -> dict[str, Any]:
     """What the page shows of a result, as plain data (frames, numbers, text)."""
     out: dict[str, Any] = {"manifest": result.manifest}
     if tool == "sweep":
-        table = result.table()
         out.update(
-            table=table,
+            table=result.table(),
             levers=[lv.key for lv in result.levers],
             kpis=list(result.kpis),
             reasons=result.null_reasons(),

@@ -42,6 +42,7 @@ from sim.runner import MODEL_VERSION
 BASELINE = "Baseline"
 VARIANT = "Variant"
 THIS_RUN = "This run"  # the one series when no baseline is pinned: there is nothing to vary from
+PROPOSAL = "Proposal"  # the variant, as presentation mode names it
 
 
 @dataclass(frozen=True)
@@ -240,7 +241,7 @@ def review_band_note(frames: Mapping[str, pd.DataFrame]) -> str | None:
 
 def _named(name: str) -> str:
     """A series' name inside a sentence: "the baseline" for the plain roles, else in quotes."""
-    if name in (BASELINE, VARIANT, THIS_RUN, "Proposal"):
+    if name in (BASELINE, VARIANT, THIS_RUN, PROPOSAL):
         return "the " + name.lower()
     return f"“{name}”"
 
@@ -622,7 +623,7 @@ def present_figures(
             base,
             chart,
             width,
-            names=("Baseline", "Proposal"),
+            names=(BASELINE, PROPOSAL),
             key=f"present_chart_{chart}",
             section="Presentation",
             title=title,

@@ -332,16 +332,22 @@ def on_rename() -> None:
     """Give the applied settings the title typed (cleaned as a scenario title is), or, with
     nothing typed, the title where they started gives them. Nothing is re-run: results are kept
     by settings, not by title."""
-    ss = st.session_state
     setup, seed, reps = applied()
-    typed = str(ss.get(RENAME_KEY) or "")
-    title = safe_title(typed) or auto_title(setup.preset, setup.params)
+    typed, cleaned = _take_typed_title(RENAME_KEY)
+    title = cleaned or auto_title(setup.preset, setup.params)
     _set_applied(replace(setup, title=title), seed, reps)
-    ss[RENAME_KEY] = ""
     note = f"These settings are now titled “{title}”."
-    if typed.strip() and not safe_title(typed):
+    if typed and not cleaned:
         note += " The title typed has no letters or digits a title can keep."
-    ss[RENAME_NOTE] = note
+    st.session_state[RENAME_NOTE] = note
+
+
+def _take_typed_title(key: str) -> tuple[str, str]:
+    """What was typed in a title field (stripped) and that text cleaned as a scenario title is
+    ("" when nothing is left); the field is emptied for the next one."""
+    typed = str(st.session_state.get(key) or "").strip()
+    st.session_state[key] = ""
+    return typed, safe_title(typed)
 
 
 def on_pin() -> None:
@@ -376,19 +382,17 @@ def on_save() -> None:
     taken get a number, as "(2)", rather than replace the earlier ones.
     """
     setup, _, _ = applied()
-    typed = str(st.session_state.get(SAVE_NAME_KEY) or "")
-    name = safe_title(typed)
+    typed, name = _take_typed_title(SAVE_NAME_KEY)
     if name:
         setup = replace(setup, title=name)
     title = _save(setup)
     note = f"Saved “{title}” for the Compare page."
-    if typed.strip() and not name:
+    if typed and not name:
         note += (
-            f" The name typed ({typed.strip()[:40]!r}) has no letters or digits a title can keep, "
+            f" The name typed ({typed[:40]!r}) has no letters or digits a title can keep, "
             "so the settings' own title was used."
         )
     st.session_state[SAVE_NOTE] = note
-    st.session_state[SAVE_NAME_KEY] = ""
 
 
 def _save(setup: Setup, taken: set[str] | None = None) -> str:

@@ -95,8 +95,9 @@ class ProgressBar:
 # --------------------------------------------------------------------------------------------------
 
 
-def _scenario_params(target: str, args: argparse.Namespace) -> tuple[Scenario, Params]:
-    scenario = load(target)
+def _scenario_params(target: str, scenario: Scenario, args: argparse.Namespace) -> Params:
+    """The parameters of ``target``'s scenario (as :func:`_run_settings` loaded it) with ``--set``
+    and ``--weeks`` applied."""
     overrides = dict(scenario.overrides)
     for item in args.set or []:
         if "=" not in item:
@@ -105,9 +106,9 @@ def _scenario_params(target: str, args: argparse.Namespace) -> tuple[Scenario, P
         key = key.strip()
         overrides[key] = parse_value(key, text)
     if args.weeks is None:
-        return scenario, with_overrides(Params(), overrides)
+        return with_overrides(Params(), overrides)
     try:  # the settings and the horizon together: --set may need the new horizon
-        return scenario, with_overrides(Params(), {**overrides, "horizon_weeks": args.weeks})
+        return with_overrides(Params(), {**overrides, "horizon_weeks": args.weeks})
     except ParamError as err:
         if err.key == "horizon_weeks":
             raise
@@ -122,9 +123,9 @@ DEFAULT_SEED = 1
 DEFAULT_REPS = 100
 
 
-def _run_settings(args: argparse.Namespace, *targets: str) -> None:
-    """Fill in the seed and replications not given as options: from the scenario files' [run]
-    tables (they must agree), else the defaults."""
+def _run_settings(args: argparse.Namespace, *targets: str) -> dict[str, Scenario]:
+    """Load the scenarios and fill in the seed and replications not given as options: from the
+    files' [run] tables (they must agree), else the defaults. Returns the scenarios by target."""
     scenarios = [(target, load(target)) for target in targets]
     for attr, option, default in (
         ("seed", "--seed", DEFAULT_SEED),
@@ -137,6 +138,7 @@ def _run_settings(args: argparse.Namespace, *targets: str) -> None:
             says = " and ".join(f"{t} says {attr} = {v}" for t, v in given.items())
             raise UsageError(f"the scenario files' [run] tables differ ({says}): give {option}")
         setattr(args, attr, next(iter(given.values()), default))
+    return dict(scenarios)
 
 
 def _check_run_args(args: argparse.Namespace) -> None:
@@ -160,8 +162,8 @@ def _check_run_args(args: argparse.Namespace) -> None:
         check_writable("--out", args.out)
 
 
-def _run(target: str, args: argparse.Namespace, label: str) -> runner.Results:
-    scenario, params = _scenario_params(target, args)
+def _run(target: str, scenario: Scenario, args: argparse.Namespace, label: str) -> runner.Results:
+    params = _scenario_params(target, scenario, args)
     bar = None if args.quiet else ProgressBar(label)
     return runner.run_many(
         params,
@@ -295,7 +297,7 @@ def cmd_params(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    _run_settings(args, args.target)
+    scenarios = _run_settings(args, args.target)
     _check_run_args(args)
     if args.out:
         kpi_path = str(_kpi_path(args.out))
@@ -303,7 +305,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             check_writable("--out", kpi_path)
         except UsageError as err:
             raise UsageError(f"{err} (the per-replication KPIs that --out also writes)") from None
-    results = _run(args.target, args, "run")
+    results = _run(args.target, scenarios[args.target], args, "run")
     if args.out:
         _write_out(results, args.out)
     if args.format == "json":
@@ -338,10 +340,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    _run_settings(args, args.baseline, args.variant)
+    scenarios = _run_settings(args, args.baseline, args.variant)
     _check_run_args(args)
-    base = _run(args.baseline, args, "baseline")
-    variant = _run(args.variant, args, "variant")
+    base = _run(args.baseline, scenarios[args.baseline], args, "baseline")
+    variant = _run(args.variant, scenarios[args.variant], args, "variant")
     table = runner.compare(base, variant).kpis()
     if args.out:
         path = Path(args.out)
@@ -411,14 +413,15 @@ def cmd_brief(args: argparse.Namespace) -> int:
         raise UsageError(f"--out = {args.out!r} is not allowed: a file name ending in .html")
     check_writable("--out", args.out)
     args.out = None  # checked above; the shared checks expect a data file or nothing
-    _run_settings(args, args.baseline, args.variant)
+    scenarios = _run_settings(args, args.baseline, args.variant)
     _check_run_args(args)
     if not args.app_url.startswith(("http://", "https://")):
         raise UsageError(f"--app-url = {args.app_url!r} is not allowed: an http(s) address")
     sets, args.set = args.set, None
-    base_scenario, base_params = _scenario_params(args.baseline, args)
+    base_scenario, var_scenario = scenarios[args.baseline], scenarios[args.variant]
+    base_params = _scenario_params(args.baseline, base_scenario, args)
     args.set = sets  # --set changes the proposal only
-    var_scenario, var_params = _scenario_params(args.variant, args)
+    var_params = _scenario_params(args.variant, var_scenario, args)
     kw = {"replications": args.replications, "seed": args.seed, "workers": args.workers}
     base = runner.run_many(
         base_params,

@@ -167,16 +167,6 @@ def _delta(x: Any, unit: str = "") -> str:
     return f"{x:+.3g}" if abs(x) < 1 else f"{x:+.2f}"
 
 
-def _signed(x: Any, unit: str = "") -> str:
-    """A difference with its sign; of a share, in percentage points."""
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "—"
-    if unit == "share":
-        return f"{x * 100:+.1f} pp"
-    text = _num(abs(x), unit)
-    return ("-" if x < 0 else "+") + text
-
-
 def _value(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
@@ -230,8 +220,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                 share = ext["share_higher"]
                 print(
                     f"  highest - lowest, paired over {ext['n']} replications: "
-                    f"{_signed(ext['mean'], unit)} [{_signed(ext['ci_lo'], unit)}, "
-                    f"{_signed(ext['ci_hi'], unit)}]"
+                    f"{_delta(ext['mean'], unit)} [{_delta(ext['ci_lo'], unit)}, "
+                    f"{_delta(ext['ci_hi'], unit)}]"
                     + (f", higher in {share:.0%} of them" if share is not None else "")
                 )
         for kpi, why in result.null_reasons().items():

@@ -191,8 +191,6 @@ actions.button(
     icon=":material/close:",
     help="Stop comparing with the pinned baseline.",
 )
-
-
 title_form(
     actions,
     "Rename",
