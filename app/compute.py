@@ -180,6 +180,7 @@ def run_view(settings: str, seed: int, replications: int, model_version: str, wi
         "kpi": res.kpi_summary(),
         "bands": res.bands(width=float(width)),
         "retention": res.retention_bands(float(width)),
+        "value_to_date": res.to_date_bands("value_delivered", float(width)),
         "events": res.event_log(typical["replication"]),
         "representative": typical,
         "teams": list(res.team_names),
@@ -210,6 +211,9 @@ def run_paired(
         "kpis": comparison.kpis(),
         "retention": comparison.retention_difference(float(width)),
         "metrics": {m: comparison.metric_difference(m, float(width)) for m in SERIES_NAMES},
+        "value_to_date": comparison.metric_difference(
+            "value_delivered", float(width), to_date=True
+        ),
     }
 
 

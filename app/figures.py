@@ -304,6 +304,46 @@ def retention_figure(
     return Figure(key, "band", layout, data, text, "Customers")
 
 
+def to_date_figure(
+    frames: Mapping[str, pd.DataFrame],
+    width: int,
+    *,
+    key: str,
+    section: str,
+    colors: Mapping[str, str] | None = None,
+) -> Figure:
+    """Value delivered to date, one band per series: a gap that builds up week by week shows where
+    a weekly band, as wide as the weeks vary, hides it. Its last week is the value tile's number."""
+    unit = "value points"
+    ends = []
+    for name, df in frames.items():
+        rows = df.dropna(subset=["mean"])
+        if rows.empty:
+            ends.append(f"no values for {_named(name)}")
+            continue
+        end = rows.iloc[-1]
+        ends.append(
+            f"{fmt_value(float(end['mean']), unit)} for {_named(name)} ({width}% band "
+            f"{fmt_value(float(end['lo']), unit)} to {fmt_value(float(end['hi']), unit)})"
+        )
+    weeks = max((len(df) for df in frames.values()), default=0)
+    text = (
+        f"Value delivered to date, by the end of week {weeks - 1}: {' and '.join(ends)}. "
+        "Its last week is the value delivered over the horizon, the value tile's number."
+    )
+    layout = {
+        "series": list(frames),
+        "y_title": "Value points",
+        "y_format": AXIS_FORMAT.get(unit),
+        "title": VALUE_TO_DATE,
+        "colors": charts.palette(list(frames), colors),
+    }
+    return Figure(key, "band", layout, charts.band_data(frames, unit=unit), text, section)
+
+
+VALUE_TO_DATE = "Value delivered to date"
+
+
 def difference_figure(
     diff: pd.DataFrame,
     *,
@@ -583,7 +623,6 @@ def pair_figure(
     )
 
 
-PRESENT_CHARTS = (("retention", None), ("value_delivered", "Value delivered per week"))
 # Presentation mode's charts are read from across a room: larger text and a taller plot.
 PROJECTOR_TEXT_PX = 16
 PROJECTOR_TITLE_PX = 20
@@ -617,33 +656,34 @@ def present_figures(
     view = compute.run_view(settings, seed, replications, model_version, width)
     base = compute.run_view(base_settings, seed, replications, model_version, width)
     paired = compute.run_paired(base_settings, settings, seed, replications, model_version, width)
+    section = "Presentation"
+    colors = {BASELINE: charts.BASELINE_COLOR, PROPOSAL: charts.VARIANT_COLOR}
+    changes = paired["kpis"].set_index("kpi")["diff_mean"]
+    # Each row: a KPI's curves, then their paired difference (the curves are close together, hard
+    # to tell apart from across a room). Value is drawn to date: the tile's total builds up week by
+    # week, where a weekly band, as wide as the weeks vary, hides the gap.
     figures = [
         pair_figure(
-            view,
-            base,
-            chart,
-            width,
-            names=(BASELINE, PROPOSAL),
-            key=f"present_chart_{chart}",
-            section="Presentation",
-            title=title,
-        )
-        for chart, title in PRESENT_CHARTS
-    ]
-    difference = difference_figure(
-        paired["retention"],
-        x="age_weeks",
-        x_title="Customer age (weeks)",
-        what="Retention",
-        unit="share",
-        width=width,
-        key="present_chart_retention_diff",
-        section="Presentation",
-        variant="proposal",
-        kpi_change=float(paired["kpis"].set_index("kpi").loc["retention_52w", "diff_mean"]),
+            view, base, "retention", width, names=(BASELINE, PROPOSAL),
+            key="present_chart_retention", section=section,
+        ),
+        difference_figure(
+            paired["retention"], x="age_weeks", x_title="Customer age (weeks)", what="Retention",
+            unit="share", width=width, key="present_chart_retention_diff", section=section,
+            variant="proposal", kpi_change=float(changes["retention_52w"]),
+        ),
+        to_date_figure(
+            {BASELINE: base["value_to_date"], PROPOSAL: view["value_to_date"]}, width,
+            key="present_chart_value", section=section, colors=colors,
+        ),
+        difference_figure(
+            paired["value_to_date"], x="week", x_title="Week", what=VALUE_TO_DATE,
+            unit="value points", width=width, key="present_chart_value_diff", section=section,
+            variant="proposal",
+        ),
+    ]  # fmt: skip
+    figures[-1] = replace(
+        figures[-1], text=figures[-1].text + " At the last week, this is the value tile's change."
     )
-    figures.insert(1, difference)
-    # Retention and its difference side by side; value delivered, a weekly series, across the row.
-    figures[-1] = replace(figures[-1], wide=True)
     specs = [fig.to_dict() for fig in figures]
     return [{**spec, "spec": for_projector(spec["spec"])} for spec in specs]

@@ -281,9 +281,16 @@ class Results:
 
     def retention_bands(self, width: float = 90.0) -> pd.DataFrame:
         """Cohort survival by customer age (weeks): age, mean, lo, p50, hi."""
-        df = _band_frame(self.retention, 50.0 - width / 2.0, 50.0 + width / 2.0)
-        df["age_weeks"] = df.pop("index")
-        return df[["age_weeks", "mean", "lo", "p50", "hi"]]
+        return _band_table(self.retention, width, "age_weeks")
+
+    def to_date(self, name: str) -> np.ndarray:
+        """A weekly metric summed from the first week through each week, replications x weeks:
+        value delivered to date, say (its last week is the KPI of the same name)."""
+        return np.cumsum(self.metric(name), axis=1)
+
+    def to_date_bands(self, name: str, width: float = 90.0) -> pd.DataFrame:
+        """:meth:`to_date`'s mean and band per week: week, mean, lo, p50, hi."""
+        return _band_table(self.to_date(name), width, "week")
 
     def event_log(self, replication: int | None = None) -> pd.DataFrame:
         """Reviews (with what they detected), escalations, corrections and shocks."""
@@ -327,10 +334,11 @@ def _band_arrays(
     return mean, lo, p50, hi
 
 
-def _band_frame(values: np.ndarray, lo_q: float, hi_q: float) -> pd.DataFrame:
-    """:func:`_band_arrays` of a replications x weeks array, as a table: index, mean, lo, p50, hi."""
-    mean, lo, p50, hi = _band_arrays(values, lo_q, hi_q)
-    return pd.DataFrame({"mean": mean, "lo": lo, "p50": p50, "hi": hi}).reset_index()
+def _band_table(values: np.ndarray, width: float, x: str) -> pd.DataFrame:
+    """:func:`_band_arrays` of a replications x weeks (or ages) array at a central ``width``
+    percent, as a table: ``x``, mean, lo, p50, hi."""
+    mean, lo, p50, hi = _band_arrays(values, 50.0 - width / 2.0, 50.0 + width / 2.0)
+    return pd.DataFrame({x: np.arange(mean.size), "mean": mean, "lo": lo, "p50": p50, "hi": hi})
 
 
 @dataclass(frozen=True)
@@ -404,19 +412,17 @@ class Comparison:
             )
         return pd.DataFrame(rows)
 
-    def metric_difference(self, name: str, width: float = 90.0) -> pd.DataFrame:
-        """Weekly paired difference (variant - baseline) of one metric with its band."""
-        d = self.variant.metric(name) - self.baseline.metric(name)
-        df = _band_frame(d, 50.0 - width / 2.0, 50.0 + width / 2.0)
-        df["week"] = df.pop("index")
-        return df[["week", "mean", "lo", "p50", "hi"]]
+    def metric_difference(
+        self, name: str, width: float = 90.0, *, to_date: bool = False
+    ) -> pd.DataFrame:
+        """Weekly paired difference (variant - baseline) of one metric with its band; of its sum
+        to date (:meth:`Results.to_date`) when ``to_date``."""
+        of = Results.to_date if to_date else Results.metric
+        return _band_table(of(self.variant, name) - of(self.baseline, name), width, "week")
 
     def retention_difference(self, width: float = 90.0) -> pd.DataFrame:
         """Paired difference of cohort survival by age (variant - baseline) with its band."""
-        d = self.variant.retention - self.baseline.retention
-        df = _band_frame(d, 50.0 - width / 2.0, 50.0 + width / 2.0)
-        df["age_weeks"] = df.pop("index")
-        return df[["age_weeks", "mean", "lo", "p50", "hi"]]
+        return _band_table(self.variant.retention - self.baseline.retention, width, "age_weeks")
 
 
 def compare(baseline: Results, variant: Results) -> Comparison:

@@ -126,8 +126,30 @@ def brief_charts(base: Results, variant: Results) -> list[BriefChart]:
             "proposal keeps more customers.",
         )
     )
+    # Value delivered to date: the gap builds up week by week (a weekly band, as wide as the weeks
+    # vary, hides it), and its last week is the KPI's total.
+    vb, vv = base.to_date_bands("value_delivered"), variant.to_date_bands("value_delivered")
+    unit = "value points"
+    out.append(
+        BriefChart(
+            "Value delivered to date",
+            _svg(
+                charts.band_chart(
+                    _pair(vb, vv),
+                    y_title="Value points",
+                    unit=unit,
+                    title="Value delivered to date",
+                    colors=colors,
+                    y_format=",.0f",
+                )
+            ),
+            f"Value delivered to date, by the end of week {len(vb) - 1}: "
+            f"{fmt_value(vb['mean'].iloc[-1], unit)} for the baseline and "
+            f"{fmt_value(vv['mean'].iloc[-1], unit)} for the proposal, the value delivered over "
+            "the horizon in the table above.",
+        )
+    )
     for metric, title, fmt in (
-        ("value_delivered", "Value delivered per week", None),
         ("median_ttv_days", "Median time-to-value of each week's sign-ups", None),
         ("alignment", "Mean alignment of all teams", None),
         ("active_customers", "Active customers", ",.0f"),

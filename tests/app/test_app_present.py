@@ -53,21 +53,31 @@ def assert_presenting(at: AppTest) -> None:
     # No clutter: no levers, no display options, no data tabs.
     assert not at.sidebar.selectbox and not at.sidebar.button
     assert not at.tabs and not at.get("select_slider")
-    # Retention, its paired difference (the curves are a point or two apart), value delivered.
+    # Retention and value delivered to date, each beside its paired difference (the curves are
+    # close together).
     specs = [json.loads(chart.proto.spec) for chart in at.get("vega_lite_chart")]
-    assert len(specs) == 3
-    # Retention and its difference share a row; the weekly value series has the next to itself.
-    assert len(at.columns) == 3 + 2  # the three tiles, then one row of two charts
+    assert len(specs) == 4
+    assert len(at.columns) == 3 + 2 + 2  # the three tiles, then two rows of two charts
     assert specs[1]["title"]["text"] == "Retention: proposal − baseline (paired)"
-    # Value delivered is compared as the headline compares it: over the horizon, not at its end.
-    value = next(c for c in texts(at.caption) if "averaged over the horizon: " in c)
+    assert specs[2]["title"]["text"] == "Value delivered to date"
+    assert specs[3]["title"]["text"] == ["Value delivered to date:", "proposal − baseline (paired)"]
+    # Value is drawn as the headline compares it: built up over the horizon, ending at the tile.
+    value = next(c for c in texts(at.caption) if c.startswith("Value delivered to date, by the "))
     base, proposal = (
         float(n.replace(",", ""))
         for n in re.search(
-            r"horizon: ([\d,.]+) .*?for the baseline and ([\d,.]+) .*?for the proposal\.", value
+            r"week 103: ([\d,.]+) pts for the baseline .*?and ([\d,.]+) pts for the proposal ",
+            value,
         ).groups()
     )
     assert proposal < base  # as the paragraph says: the proposal lowers value delivered
+    tile = at.metric[2]
+    assert tile.value == f"{proposal:,.0f} points", (tile.value, proposal)
+    gap = next(c for c in texts(at.caption) if c.startswith("Value delivered to date at week 103"))
+    change = tile.proto.delta.replace("-", "−")
+    want = f"Value delivered to date at week 103: {change} (90% band −"
+    assert gap.startswith(want), (gap, change)
+    assert gap.endswith("At the last week, this is the value tile's change.")
     difference = next(
         c for c in texts(at.caption) if c.startswith("Retention at 52 weeks of age: −")
     )

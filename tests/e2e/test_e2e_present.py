@@ -24,7 +24,7 @@ def open_presentation(page: Page, server_url: str) -> None:
     page.goto(server_url + "/" + QUERY)
     expect(page.locator(TILE)).to_have_count(3, timeout=TIMEOUT_MS)
     expect(page.get_by_text(re.compile(r"^Why: "))).to_be_visible(timeout=TIMEOUT_MS)
-    expect(page.locator(DRAWN_CHART)).to_have_count(3, timeout=TIMEOUT_MS)
+    expect(page.locator(DRAWN_CHART)).to_have_count(4, timeout=TIMEOUT_MS)
     expect(page.locator(RUNNING)).to_have_count(0, timeout=TIMEOUT_MS)
 
 
@@ -117,7 +117,7 @@ def test_switching_presentation_mode_on_and_off_keeps_every_setting(server_url, 
     before = _controls(page)
     page.get_by_text("Presentation mode", exact=True).click()
     expect(page.locator(TILE)).to_have_count(3, timeout=TIMEOUT_MS)
-    expect(page.locator(DRAWN_CHART)).to_have_count(3, timeout=TIMEOUT_MS)
+    expect(page.locator(DRAWN_CHART)).to_have_count(4, timeout=TIMEOUT_MS)
     expect(page.locator(RUNNING)).to_have_count(0, timeout=TIMEOUT_MS)
     expect(page.locator('[data-testid="stSidebar"]')).to_be_hidden()
     for value in page.locator('[data-testid="stMetricValue"] div').all():

@@ -47,6 +47,13 @@ def test_brief_has_summary_kpis_charts_settings_and_reproduction(pair):
     for k in KPIS.values():
         assert k.label.replace("&", "&amp;") in page
     assert page.count("<svg") == 6 and page.count("<figcaption>") == 6
+    # Value is drawn to date, ending at the table's value delivered for each side.
+    base, var = pair[0], pair[1]
+    ends = [f"{r.kpi_summary()['value_delivered']['mean']:,.0f} pts" for r in (base, var)]
+    assert (
+        f"Value delivered to date, by the end of week 59: {ends[0]} for the baseline and "
+        f"{ends[1]} for the proposal"
+    ) in page
     # Why the curve at 52 weeks need not read as the table's 52-week retention.
     assert html.escape(CURVE_VS_KPI) in page
     assert "lowers 52-week retention" in page or "leaves 52-week retention" in page

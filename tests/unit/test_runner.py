@@ -169,6 +169,29 @@ def test_compare_pairs_replications_and_rejects_mismatches():
         compare(base, run_many(params({"horizon_weeks": 30}), replications=5, seed=9))
 
 
+def test_value_to_date_builds_up_to_the_kpi_and_its_paired_change():
+    """Summed week by week, value delivered ends at its KPI, in each replication and paired."""
+    base = run_many(params({"horizon_weeks": 30}), replications=6, seed=4)
+    var = run_many(
+        params({"horizon_weeks": 30, "incentives.product": "local_metric"}), replications=6, seed=4
+    )
+    to_date = var.to_date("value_delivered")
+    assert to_date.shape == (6, 30) and np.all(np.diff(to_date, axis=1) >= 0)
+    assert np.allclose(to_date[:, -1], var.kpis()["value_delivered"])
+    bands = var.to_date_bands("value_delivered", width=80)
+    assert bands.week.tolist() == list(range(30))
+    assert np.all(bands.lo <= bands.p50) and np.all(bands.p50 <= bands.hi)
+    assert np.isclose(bands["mean"].iloc[-1], var.kpi_summary()["value_delivered"]["mean"])
+    pairs = compare(base, var)
+    gap = pairs.metric_difference("value_delivered", width=90, to_date=True)
+    kpi = pairs.kpis().set_index("kpi").loc["value_delivered"]
+    assert gap["mean"].iloc[-1] == pytest.approx(kpi["diff_mean"])
+    assert gap["lo"].iloc[-1] == pytest.approx(kpi["diff_p05"])
+    assert gap["hi"].iloc[-1] == pytest.approx(kpi["diff_p95"])
+    weekly = pairs.metric_difference("value_delivered")
+    assert weekly["mean"].iloc[-1] != pytest.approx(gap["mean"].iloc[-1])
+
+
 @pytest.mark.parametrize(("reps", "seed"), [(0, 1), (10_001, 1), (3, -1)])
 def test_run_many_validates(reps, seed):
     with pytest.raises(ValueError):
