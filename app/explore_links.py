@@ -56,7 +56,7 @@ LINKED = {"base": "link.base", "variant": "link.variant"}
 LEVER_ROWS = {"sweep": 2, "sensitivity": 4, "attribution": 0, "optimisation": 3}
 DEFAULTS: dict[str, dict[str, Any]] = {
     "sweep": {
-        # The U of pattern P3: with the council as the only check, value peaks near weekly.
+        # The U of pattern P3: with the council as the only check, value peaks every week or two.
         "base": "council-only-drift",
         "lever1": "reviews.council.interval_weeks",
         "range1": "0.5,1,2,4,8,16",

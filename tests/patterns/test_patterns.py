@@ -46,14 +46,11 @@ def test_p3_review_interval_u_shape(incentives):
     meetings eat capacity) and a two-monthly one (drift runs). Under aligned incentives frequent
     reviews mostly cost: the twice-weekly council delivers less than the two-monthly one.
     """
-    base = {
-        **NO_REVIEWS,
-        "reviews.council.enabled": True,
-        "reviews.council.attendees_per_team": 4.0,
-        "decisions.rights": "delegated",
-    }
-    if incentives == "drifting":
-        base.update(ALL_LOCAL)
+    # The preset lesson 2 and Explore's sweep start from; aligned, with its incentives shared.
+    base = dict(load_preset("council-only-drift").overrides)
+    assert base.items() >= {**ALL_LOCAL, "reviews.metric.enabled": False}.items()
+    if incentives == "aligned":
+        base = {k: v for k, v in base.items() if k not in ALL_LOCAL}
     runs = {
         t: run({**base, "reviews.council.interval_weeks": t}, n=24, seed=103) for t in (0.5, 1, 8)
     }
