@@ -177,11 +177,15 @@ def _better(row: Mapping[str, Any]) -> bool:
 
 
 def tradeoffs(
-    table: Any, kpis: Sequence[str] = HEADLINE_KPIS, others: Sequence[str] = TRADEOFF_KPIS
+    table: Any,
+    kpis: Sequence[str] = HEADLINE_KPIS,
+    others: Sequence[str] = TRADEOFF_KPIS,
+    who: str = "it",
 ) -> str | None:
     """A sentence on what moves clearly the other way from the headline: when the headline KPIs
     that changed clearly all got worse (or all better), the other measures that clearly got
-    better (or worse). None when there is no such trade-off to tell."""
+    better (or worse). None when there is no such trade-off to tell. ``who`` names the run that
+    moved them ("the variant"; "it" after a sentence that named it)."""
     rows = {r["kpi"]: r for r in table.to_dict("records")}
     moved = [
         _better(rows[k])
@@ -201,8 +205,8 @@ def tradeoffs(
     clauses = [c for c in clauses if c]
     if not clauses:
         return None
-    lead = "On the other side of the ledger, it" if worse else "It comes at a price: it"
-    return f"{lead} {_join(clauses)}."
+    lead = "On the other side of the ledger," if worse else "It comes at a price:"
+    return f"{lead} {who} {_join(clauses)}."
 
 
 def caveat(replications: int, weeks: int, seed: int) -> str:

@@ -18,6 +18,7 @@ from app.state import (
     safe_title,
     with_horizon,
 )
+from sim.narrative import tradeoffs
 from sim.params import ParamError, diff
 from sim.report.format import count, full_stop, kpi_table
 from sim.runner import MODEL_VERSION
@@ -265,6 +266,10 @@ if base_view is not None and base_setup is not None:
     exports.insert(0, ("baseline", base_setup.title, base_view))
 
 views.kpi_tiles(variant_view["kpi"], paired["kpis"] if paired else None)
+# What the tiles leave out: the headline KPIs all moved one way, and a measure without a tile (active
+# customers, LTV / CAC, activation) clearly moved the other.
+if paired and (other_side := tradeoffs(paired["kpis"], who="the variant")):
+    st.info(views.plain(other_side), icon=":material/balance:")
 changed = diff(setup.params)
 st.caption(
     f"{reps} replications · seed {seed} · {setup.params.horizon_weeks} weeks · model "

@@ -88,6 +88,11 @@ def test_pinning_a_baseline_shows_deltas_and_the_difference_chart(app):
     # Drifting incentives lose alignment in every paired replication.
     assert description == "P(variant better) 0%"
     assert at.query_params["base"] == "aligned-baseline"
+    # What moved the other way, though it has no tile: drift brings more customers in.
+    (other_side,) = texts(at.info)
+    assert other_side.startswith(
+        "On the other side of the ledger, the variant raises active customers at end from "
+    ), other_side
     # The retention difference and the metric difference join the charts.
     assert len(at.get("vega_lite_chart")) == 5
     at.session_state["view.tab"] = "Delivery and governance"
@@ -97,6 +102,7 @@ def test_pinning_a_baseline_shows_deltas_and_the_difference_chart(app):
     at.button(key="sb.unpin").click().run()
     assert all(d == ("", "") for d in deltas(at).values())
     assert "base" not in at.query_params
+    assert not at.info
 
 
 def test_query_parameters_restore_settings(app):
