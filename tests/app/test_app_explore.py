@@ -693,6 +693,32 @@ def test_a_waterfall_over_a_few_points_of_a_share_labels_its_axis_in_tenths():
     assert axis["axis"]["format"] == ".0%"
 
 
+def test_every_waterfall_step_keeps_its_label_and_long_ones_wrap():
+    """Vega hid the labels that did not fit side by side, leaving the largest bar unnamed."""
+    steps = waterfall_steps((0.4, 0.1), 30.0)
+    steps.loc[2, "label"] = "holding the event-triggered review"
+    x = ec.waterfall_chart(steps, "value_delivered").to_dict()["layer"][0]["encoding"]["x"]
+    axis = x["axis"]
+    assert axis["labelOverlap"] is False and axis["labelAngle"] == 0
+    lookup, fallback = axis["labelExpr"].split("[datum.label] || ")
+    assert fallback == "datum.label"
+    assert json.loads(lookup[1:-1]) == {
+        "Holding the event-triggered review": ["Holding the", "event-triggered", "review"]
+    }
+    short = ec.waterfall_chart(waterfall_steps((0.4, 0.1), 30.0), "value_delivered").to_dict()
+    assert "labelExpr" not in short["layer"][0]["encoding"]["x"]["axis"]  # nothing to wrap
+
+
+@pytest.mark.parametrize(("spread", "fmt"), [(0.004, ".1%"), (0.3, ".0%")])
+def test_a_sweep_over_a_few_points_of_a_share_labels_its_axis_in_tenths(spread, fmt):
+    """Whole percents repeated down the axis (34%, 34%, 33%, 33%) over a flat retention sweep."""
+    frame = sweep_frame()
+    frame["mean"] = np.linspace(0.33, 0.33 + spread, len(frame))
+    frame["ci_lo"], frame["ci_hi"] = frame["mean"] - 0.005, frame["mean"] + 0.005
+    spec = ec.sweep_line_chart(frame, "reviews.council.interval_weeks", "retention_52w")
+    assert spec.to_dict()["layer"][1]["encoding"]["y"]["axis"]["format"] == fmt
+
+
 def test_candidates_chart_marks_the_start_and_keeps_finalists_readable():
     table = pd.DataFrame(
         {

@@ -3,6 +3,9 @@ and its table."""
 
 from __future__ import annotations
 
+import json
+import textwrap
+
 import altair as alt
 import pandas as pd
 
@@ -97,9 +100,7 @@ def waterfall_chart(
     """
     data, domain = _waterfall_data(steps, kpi)
     unit = kpi_unit(kpi)
-    fmt = axis_format(unit)
-    if fmt == ".0%" and domain is not None and domain[1] - domain[0] < 0.1:
-        fmt = ".1%"  # a few points of retention: whole percents would repeat (34%, 34%, 33%)
+    fmt = axis_format(unit, None if domain is None else domain[1] - domain[0])
     y_title = kpi_title(kpi)
     subtitle = None
     if domain is not None:
@@ -107,8 +108,7 @@ def waterfall_chart(
         subtitle = f"The axis starts at {fmt_value(start, unit)}, not at zero."
     y_axis = alt.Axis(format=fmt, titleLimit=HEIGHT) if fmt else alt.Axis(titleLimit=HEIGHT)
     order = list(data["what"])
-    angle = 0 if len(order) <= 5 else -30
-    x = alt.X("what:N", title=None, sort=order, axis=alt.Axis(labelAngle=angle, labelLimit=180))
+    x = alt.X("what:N", title=None, sort=order, axis=_step_axis(order))
     palette = {
         "Baseline": BASELINE_COLOR,
         "Better": BETTER_COLOR,
@@ -143,6 +143,25 @@ def waterfall_chart(
     )
     title = f"Where the difference in {kpi_label(kpi).lower()} comes from"
     return finish_chart(alt.layer(bars, intervals), title, description, height, subtitle)
+
+
+WRAP_CHARS = 16  # a step's label wraps onto lines of about this many characters
+
+
+def _step_axis(order: list[str]) -> alt.Axis:
+    """The steps' axis: every label shown (a hidden one leaves a bar unnamed), long ones wrapped
+    onto lines of their own words, or slanted when there are too many steps to sit side by side."""
+    if len(order) > 6:
+        return alt.Axis(labelAngle=-30, labelLimit=180, labelOverlap=False)
+    lines = {
+        label: textwrap.wrap(label, WRAP_CHARS, break_long_words=False) or [label]
+        for label in order
+    }
+    wrapped = {label: parts for label, parts in lines.items() if len(parts) > 1}
+    axis = {"labelAngle": 0, "labelLimit": 180, "labelOverlap": False}
+    if wrapped:  # the lookup is data, written as JSON: a literal the expression reads as it is
+        axis["labelExpr"] = f"({json.dumps(wrapped)})[datum.label] || datum.label"
+    return alt.Axis(**axis)
 
 
 def attribution_table(table: pd.DataFrame, kpi: str) -> pd.DataFrame:

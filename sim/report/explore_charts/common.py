@@ -80,9 +80,13 @@ def value_text(value: Any) -> str:
     return str(value)
 
 
-def axis_format(unit: str) -> str | None:
-    """The d3 format of an axis in ``unit``."""
-    return AXIS_FORMAT.get(unit)
+def axis_format(unit: str, span: float | None = None) -> str | None:
+    """The d3 format of an axis in ``unit``; a share's axis spanning under 10 points (``span``,
+    the data's highest minus lowest) gets a decimal: whole percents would repeat (34%, 34%, 33%)."""
+    fmt = AXIS_FORMAT.get(unit)
+    if fmt == ".0%" and span is not None and span < 0.1:
+        return ".1%"
+    return fmt
 
 
 def interval_text(lo: float, hi: float, unit: str, delta: bool = False) -> str:

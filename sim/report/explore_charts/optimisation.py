@@ -80,7 +80,7 @@ def candidates_chart(
     y_scale = alt.Scale(zero=False, domain=domain) if domain else alt.Scale(zero=False)
     stages = sorted(set(data["stage"]), key=lambda s: (s != "Final", s))
     palette = [VARIANT_COLOR, *STAGE_COLORS][: len(stages)]
-    fmt = axis_format(unit)
+    fmt = axis_format(unit, None if domain is None else domain[1] - domain[0])
     y_axis = alt.Axis(format=fmt) if fmt else alt.Axis()
     # Half a rank of room at either end, so the first and last candidates are drawn whole.
     last = int(data["rank"].max()) if len(data) else 1

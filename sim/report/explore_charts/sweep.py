@@ -61,7 +61,7 @@ def sweep_line_chart(
     unit = kpi_unit(kpi)
     x_title = lever_title(lever)
     y_title = kpi_title(kpi)
-    fmt = axis_format(unit)
+    fmt = axis_format(unit, _span(data))
     y_axis = alt.Axis(format=fmt) if fmt else alt.Axis()
     tooltip = [
         alt.Tooltip("a_text:N", title=x_title),
@@ -98,6 +98,12 @@ def sweep_line_chart(
         ]
     title = f"{kpi_label(kpi)} by {lever_title(lever).split(' (')[0].lower()}"
     return finish_chart(alt.layer(*layers), title, description, height)
+
+
+def _span(data: pd.DataFrame) -> float | None:
+    """How far the chart's values reach, lowest interval end to highest (None without values)."""
+    values = pd.concat([data["ci_lo"], data["ci_hi"], data["mean"]]).dropna()
+    return float(values.max() - values.min()) if len(values) else None
 
 
 MAX_TICKS = 12  # up to this many grid values, the axis labels each one
@@ -169,9 +175,7 @@ def sweep_heatmap(
         axis=alt.Axis(labelAngle=0),
     )
     y = alt.Y("a_text:N", title=row_title, sort=list(dict.fromkeys(data["a_text"])))
-    fmt = axis_format(unit)
-    if fmt == ".0%" and hi - lo < 0.05:
-        fmt = ".1%"  # a narrow range of shares: whole percents would repeat on the legend
+    fmt = axis_format(unit, float(hi - lo))  # the legend's, as an axis's
     better = "brighter is better"
     legend = alt.Legend(title=[kpi_title(kpi), f"({better})"], format=fmt) if fmt else None
     legend = legend or alt.Legend(title=[kpi_title(kpi), f"({better})"])
