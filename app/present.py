@@ -213,10 +213,10 @@ def tiles(summary: Mapping, comparison: pd.DataFrame | None, base_summary: Mappi
                 k.label,
                 fmt_level(s["mean"], k.unit),  # in the words of its change and the line below
                 delta=delta,
-                delta_color="normal" if k.higher_is_better else "inverse",
+                delta_color=views.delta_color(name, row),
                 label_visibility="collapsed",
                 border=True,
-                help=k.description,
+                help=k.description + views.change_help(name, row),
             )
             if base_summary is not None:
                 st.markdown(f"##### {views.plain(_interval_line(name, row, base_summary))}")

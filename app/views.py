@@ -16,6 +16,7 @@ import streamlit as st
 from pandas.io.formats.style import Styler
 
 from app.compute import EVENT_GROUPS, bands_csv, kpis_csv, timeline_table
+from sim.narrative import is_clear
 from sim.outcomes import KPIS
 from sim.report.format import (
     TILE_KPIS,
@@ -96,6 +97,31 @@ def link_warnings(warnings: list[str]) -> None:
         )
 
 
+def delta_color(name: str, row: Mapping | None) -> str:
+    """A tile's change in green when better and red when worse, grey when not clear: its 90%
+    interval of paired runs holds zero (in some of them it goes the other way), as the headline
+    then says the KPI is about where it was."""
+    if row is not None and not is_missing(row["diff_mean"]) and not is_clear(row):
+        return "off"
+    return "normal" if KPIS[name].higher_is_better else "inverse"
+
+
+def change_help(name: str, row: Mapping | None) -> str:
+    """The tile's paired change in its help: its 90% interval, and why it is grey if it is."""
+    if row is None or is_missing(row["diff_mean"]):
+        return ""
+    unit = KPIS[name].unit
+    lo, hi = fmt_delta(row["diff_p05"], unit), fmt_delta(row["diff_p95"], unit)
+    text = (
+        f" Change against the baseline: {lo} in 90% of paired runs"
+        if lo == hi
+        else f" Change against the baseline: 90% of paired runs between {lo} and {hi}"
+    )
+    if is_clear(row):
+        return text + "."
+    return text + ", so it is grey: in some paired runs it goes the other way."
+
+
 def kpi_tiles(summary: Mapping, comparison: pd.DataFrame | None = None) -> None:
     """The headline KPIs as tiles, with deltas and P(variant better) against a pinned baseline.
 
@@ -129,13 +155,15 @@ def kpi_tiles(summary: Mapping, comparison: pd.DataFrame | None = None) -> None:
                     if is_zero_text(delta):
                         delta = 0
                     description = p_better_text(row, counts=False, short=True)
+                    if description and not is_clear(row):  # grey, and said in words too
+                        description += " · not clear"
             row_of_tiles.metric(
                 k.label,
                 kpi_value(name, s),
                 delta=delta,
-                delta_color="normal" if k.higher_is_better else "inverse",
+                delta_color=delta_color(name, row),
                 delta_description=description,
-                help=f"{k.description} {kpi_range(name, s)}.",
+                help=f"{k.description} {kpi_range(name, s)}.{change_help(name, row)}",
                 border=True,
             )
             if note := partial_note(name, s, row):

@@ -110,9 +110,10 @@ def kpi_range(name: str, summary: dict[str, float | None]) -> str:
     unit = KPIS[name].unit
     if is_missing(summary.get("p05")):
         return ""
-    return f"90% of replications between {fmt_value(summary['p05'], unit)} and " + fmt_value(
-        summary["p95"], unit
-    )
+    lo, hi = fmt_value(summary["p05"], unit), fmt_value(summary["p95"], unit)
+    if lo == hi:  # not "between 5.2% and 5.2%"
+        return f"{lo} in 90% of replications"
+    return f"90% of replications between {lo} and {hi}"
 
 
 def null_reason(name: str) -> str:

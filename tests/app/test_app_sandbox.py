@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pyarrow as pa
 import pytest
+from streamlit.proto.Metric_pb2 import Metric
 
 import sim.runner
 import sim.scenarios
@@ -634,3 +635,32 @@ def test_one_run_is_called_this_run_and_a_pair_baseline_and_variant():
     assert any("(this run)" in c for c in texts(alone.caption)), texts(alone.caption)
     paired = open_app({"scenario": "drifting-incentives", "base": "aligned-baseline"})
     assert {"Baseline", "Variant"} <= legends(paired) and "This run" not in legends(paired)
+
+
+def test_a_change_that_is_not_clear_is_grey_and_says_so(app):
+    """A tile's change is green or red only when its 90% interval of paired runs leaves out zero;
+    otherwise it is grey, its line says "not clear" and its help gives the interval."""
+    at = app(
+        {
+            "scenario": "sales-led-drift",
+            "incentives.sales": "mixed",
+            "reviews.council.interval_weeks": "2",
+            "base": "sales-led-drift",
+            "reps": "30",
+        }
+    )
+    assert_clean(at)
+    grey = Metric.MetricColor.Value("GRAY")
+    colours = {}
+    for tile in at.metric:
+        proto = tile.proto
+        unclear = proto.delta_description.endswith(" · not clear")
+        assert (proto.color == grey) is unclear, (tile.label, proto.color)
+        assert proto.help.endswith(
+            ", so it is grey: in some paired runs it goes the other way." if unclear else "."
+        ), proto.help
+        assert "Change against the baseline: " in proto.help
+        colours[tile.label] = proto.color
+    # Both kinds on this page: retention rises clearly (green); value delivered is unclear.
+    assert colours["52-week retention"] == Metric.MetricColor.Value("GREEN")
+    assert colours["Value delivered"] == grey
