@@ -208,6 +208,17 @@ def _fmt(value: float | None, unit: str) -> str:
     return f"{value:.2f}"
 
 
+def signed(x: Any, unit: str = "") -> str:
+    """A signed difference; shares in percentage points ("+0.7 pp", as the app's tiles say)."""
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "—"
+    if unit == "share":
+        return f"{x * 100:+.1f} pp"
+    if abs(x) >= 1000:
+        return f"{x:+,.0f}"
+    return f"{x:+.3g}" if abs(x) < 1 else f"{x:+.2f}"
+
+
 def _kpi_path(out: str) -> Path:
     """The per-replication KPI file ``run --out FILE`` writes beside FILE."""
     path = Path(out)
@@ -342,7 +353,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     scenarios = _run_settings(args, args.baseline, args.variant)
     _check_run_args(args)
+    sets, args.set = args.set, None  # --set changes the variant (B) only, as in brief
     base = _run(args.baseline, scenarios[args.baseline], args, "baseline")
+    args.set = sets
     variant = _run(args.variant, scenarios[args.variant], args, "variant")
     table = runner.compare(base, variant).kpis()
     if args.out:
@@ -378,9 +391,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
             )
         )
         return 0
+    changed = f", with {len(sets)} --set on the variant" if sets else ""
     print(
-        f"{args.variant} vs {args.baseline}: {base.replications} paired replications, "
-        f"seed {base.seed}"
+        f"baseline {args.baseline}, variant {args.variant}{changed}: {base.replications} "
+        f"paired replications, seed {base.seed}"
     )
     print(
         f"{'KPI':<24}{'baseline':>12}{'variant':>12}{'diff':>12}{'90% interval':>24}"
@@ -390,7 +404,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         unit = row["unit"]
         b, v, d = (_json_number(row[k]) for k in ("baseline", "variant", "diff_mean"))
         lo, hi = _json_number(row["diff_p05"]), _json_number(row["diff_p95"])
-        interval = f"{_fmt(lo, unit)} to {_fmt(hi, unit)}" if lo is not None else "—"
+        interval = f"{signed(lo, unit)} to {signed(hi, unit)}" if lo is not None else "—"
         if not math.isfinite(row["p_better"]):
             pb = "—"
         elif row["ties"] == row["pairs"]:
@@ -398,7 +412,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         else:
             pb = f"{row['p_better']:.0%}"
         print(
-            f"{row['kpi']:<24}{_fmt(b, unit):>12}{_fmt(v, unit):>12}{_fmt(d, unit):>12}"
+            f"{row['kpi']:<24}{_fmt(b, unit):>12}{_fmt(v, unit):>12}{signed(d, unit):>12}"
             f"{interval:>24}{pb:>11}{from_some(row)}"
         )
     return 0
@@ -512,7 +526,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _run_flags(
-    p: argparse.ArgumentParser, out_help: str = "write results to FILE.csv or FILE.parquet"
+    p: argparse.ArgumentParser,
+    out_help: str = "write results to FILE.csv or FILE.parquet",
+    set_help: str = "override a setting",
 ) -> None:
     p.add_argument(
         "--replications",
@@ -532,7 +548,7 @@ def _run_flags(
         "--set",
         action="append",
         metavar="KEY=VALUE",
-        help="override a setting, e.g. --set reviews.council.interval_weeks=2",
+        help=f"{set_help}, e.g. --set reviews.council.interval_weeks=2",
     )
     p.add_argument("--workers", type=int, default=1, help="processes to use (default 1)")
     p.add_argument("--out", default=None, help=out_help)
@@ -557,12 +573,16 @@ def build_parser() -> argparse.ArgumentParser:
     comp = sub.add_parser("compare", help="paired comparison of two scenarios")
     comp.add_argument("baseline", metavar="A")
     comp.add_argument("variant", metavar="B")
-    _run_flags(comp)
+    _run_flags(comp, set_help="override a setting of B only")
     comp.set_defaults(func=cmd_compare)
     brief = sub.add_parser("brief", help="a decision brief (self-contained HTML): A vs B")
     brief.add_argument("baseline", metavar="A")
     brief.add_argument("variant", metavar="B")
-    _run_flags(brief, out_help="the brief's file, ending in .html (default brief.html)")
+    _run_flags(
+        brief,
+        out_help="the brief's file, ending in .html (default brief.html)",
+        set_help="override a setting of B (the proposal) only",
+    )
     brief.set_defaults(out="brief.html")
     brief.add_argument(
         "--app-url",

@@ -410,5 +410,5 @@ def test_a_sweeps_table_gives_its_highest_point_minus_its_lowest_paired(capsys):
     assert len(lines) == 2
     assert lines[0].startswith(f"highest - lowest, paired over {value['n']} replications: +")
     assert f"higher in {value['share_higher']:.0%} of them" in lines[0]
-    pp = f"{retention['mean'] * 100:+.1f} pts [{retention['ci_lo'] * 100:+.1f} pts, "
+    pp = f"{retention['mean'] * 100:+.1f} pp [{retention['ci_lo'] * 100:+.1f} pp, "
     assert pp in lines[1]

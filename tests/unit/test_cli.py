@@ -1,6 +1,7 @@
 """The command line: output formats and bad input (exit 2, one clear line, no traceback)."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -334,3 +335,20 @@ def test_the_run_table_says_when_a_kpi_has_a_value_in_only_a_few_replications(ca
         "number)"
     )
     assert rows["retention_52w"].endswith("share")  # a value in every replication: nothing added
+
+
+def test_compare_sets_change_the_variant_only_and_shares_read_in_points(capsys):
+    """`compare A A --set …` compares A with A changed (it printed "same" on every line, the
+    change applied to both), as `brief` and `attribute` do; share differences are in pp."""
+    args = ("aligned-baseline", "aligned-baseline", "-n", "4", "--weeks", "60", "--quiet")
+    code, out, _ = cli(capsys, "compare", *args, "--set", "incentives.product=local_metric")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == (
+        "baseline aligned-baseline, variant aligned-baseline, with 1 --set on the variant: "
+        "4 paired replications, seed 1"
+    )
+    alignment = next(line for line in lines if line.startswith("mean_alignment"))
+    assert alignment.split()[-1] == "0%"  # worse in every pair, not "same"
+    activation = next(line for line in lines if line.startswith("activation_rate"))
+    assert re.search(r"%\s+[+-]\d+\.\d pp\s+[+-]\d+\.\d pp to [+-]\d+\.\d pp\s+\d+%$", activation)
