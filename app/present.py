@@ -10,8 +10,6 @@ decision brief to send afterwards. The brief is built only when its button is cl
 from __future__ import annotations
 
 import functools
-import re
-import unicodedata
 from collections.abc import Mapping
 
 import pandas as pd
@@ -91,11 +89,8 @@ def brief_link(app_url: str, variant: Setup, base: Setup, seed: int, replication
 
 
 def brief_file_name(title: str) -> str:
-    """The brief's file name, after the proposal: "decision-brief-drifting-incentives.html" (ASCII
-    letters and digits only, so any system saves it as named)."""
-    plain = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower()
-    slug = re.sub(r"[^a-z0-9]+", "-", plain).strip("-")
-    return f"decision-brief-{slug[:60].rstrip('-')}.html" if slug else "decision-brief.html"
+    """The brief's file name, after the proposal: "decision-brief-drifting-incentives.html"."""
+    return views.file_name("decision-brief", title, "html")
 
 
 def brief_button(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from urllib.parse import urlencode, urlsplit
 
@@ -95,6 +96,16 @@ def link_warnings(warnings: list[str]) -> None:
             "back to its default.",
             icon=":material/link_off:",
         )
+
+
+def file_name(stem: str, title: str, suffix: str) -> str:
+    """A download's name after what it holds: "decision-brief-drifting-incentives.html" (ASCII
+    letters and digits only, so any system saves it as named); ``stem`` alone for an empty
+    ``title``, ``title`` alone for an empty ``stem``."""
+    plain = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode().lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", plain).strip("-")[:60].rstrip("-")
+    name = "-".join(part for part in (stem, slug) if part) or "scenario"
+    return f"{name}.{suffix}"
 
 
 def delta_color(name: str, row: Mapping | None) -> str:

@@ -41,6 +41,7 @@ scenario_toml = to_toml(
     replications=reps,
     **(setup.own_texts() or (preset_texts if unchanged else {})),
 )
+toml_name = views.file_name("", toml_title, "toml")  # "sales-led-drift-modified.toml"
 base_setup = session.baseline()
 presenting = bool(st.session_state.get(controls.PRESENT_KEY))
 PRESENT_HELP = (
@@ -90,7 +91,7 @@ def draw_sidebar() -> None:
             st.download_button(
                 "Download these settings (TOML)",
                 scenario_toml,
-                file_name="scenario.toml",
+                file_name=toml_name,
                 mime="application/toml",
                 key="sb.download_toml",
                 on_click="ignore",
@@ -336,7 +337,7 @@ views.run_exports(
 downloads.download_button(
     "Settings (scenario TOML)",
     scenario_toml,
-    file_name="scenario.toml",
+    file_name=toml_name,
     mime="application/toml",
     key="sb.download_toml_main",
     on_click="ignore",

@@ -386,3 +386,8 @@ def test_too_many_changed_settings_are_explained_in_groups():
 )
 def test_the_briefs_file_is_named_after_the_proposal_in_plain_letters(title, name):
     assert present.brief_file_name(title) == name
+    # A settings file the same way, with nothing before the title.
+    toml = name.removeprefix("decision-brief-").removesuffix(".html")
+    assert views.file_name("", title, "toml") == (
+        "scenario.toml" if toml == "decision-brief" else f"{toml}.toml"
+    )

@@ -129,6 +129,8 @@ def test_csv_downloads_have_the_expected_columns(server_url, new_page):
         assert len(rows) > 12
     with page.expect_download() as info:
         page.get_by_role("button", name="Settings (scenario TOML)").click()
+    # Named after the settings it holds, as the brief is, not "scenario.toml" for every file.
+    assert info.value.suggested_filename == "aligned-baseline-modified.toml"
     toml = Path(info.value.path()).read_text(encoding="utf-8")
     assert 'marketing = "mixed"' in toml
     file = parse(toml)  # with the run it reproduces
