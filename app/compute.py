@@ -214,6 +214,7 @@ def run_paired(
         "value_to_date": comparison.metric_difference(
             "value_delivered", float(width), to_date=True
         ),
+        "averages": {m: comparison.average_difference(m, float(width)) for m in SERIES_NAMES},
     }
 
 

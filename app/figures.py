@@ -33,6 +33,7 @@ from sim.report.format import (
     describe_retention,
     fmt_change,
     fmt_value,
+    prose_change,
     series_label,
     series_unit,
     y_title,
@@ -356,15 +357,20 @@ def difference_figure(
     section: str,
     variant: str = "variant",
     kpi_change: float | None = None,
+    average: Mapping[str, float] | None = None,
 ) -> Figure:
     """Variant − baseline on common random numbers, with its band and a zero line (``variant``
     names the run in the title: "proposal", say). ``kpi_change``, the 52-week retention KPI's
-    paired change, is set beside retention's curve at 52 weeks when the page shows both."""
+    paired change, is set beside retention's curve at 52 weeks when the page shows both.
+    ``average`` (:meth:`Comparison.average_difference`) leads a weekly metric's text: one week's
+    band can hold zero while the curve sits on one side of it all along."""
     x_word = "age" if x == "age_weeks" else "week"
     # Retention's difference is read at 52 weeks, as its tile is (the oldest ages rest on the
     # fewest customers).
     at = 52 if x == "age_weeks" else None
     text = describe_difference(diff, x=x, what=what, unit=unit, width=width, x_word=x_word, at=at)
+    if average is not None and math.isfinite(average["mean"]):
+        text = f"{describe_average(average, what, unit, width)} In the last week: {text}"
     if x == "age_weeks" and diff["age_weeks"].max() >= 52:  # the tile's age is on the curve
         if kpi_change is not None and math.isfinite(kpi_change):
             text += (
@@ -393,6 +399,22 @@ def difference_figure(
     if share:  # the tooltips, worked out above, already say "pp"
         data["s0"][["mean", "lo", "hi"]] *= 100.0
     return Figure(key, "band", layout, data, text, section)
+
+
+def describe_average(average: Mapping[str, float], what: str, unit: str, width: int) -> str:
+    """A weekly metric's paired difference averaged over the horizon, and whether it is clear."""
+    lo, hi = average["lo"], average["hi"]
+    side = "above" if lo > 0 else "below" if hi < 0 else None
+    tail = (50 + width / 2) if side else None
+    verdict = (
+        f"{side} zero in at least {tail:g}% of paired runs"
+        if side
+        else "no clear difference (some paired runs go the other way)"
+    )
+    return (
+        f"{what}, averaged over the horizon: {prose_change(average['mean'], unit)} ({width}% "
+        f"of paired runs {prose_change(lo, unit)} to {prose_change(hi, unit)}); {verdict}."
+    )
 
 
 def escalations_frame(events: pd.DataFrame) -> pd.DataFrame:
@@ -469,7 +491,14 @@ def sandbox_figure_list(
             frames, name, width, key=key, title=title, section=section, colors=colors
         )
 
-    def difference(frame: pd.DataFrame, x: str, what: str, unit: str, key: str) -> Figure:
+    def difference(
+        frame: pd.DataFrame,
+        x: str,
+        what: str,
+        unit: str,
+        key: str,
+        average: Mapping[str, float] | None = None,
+    ) -> Figure:
         x_title = "Customer age (weeks)" if x == "age_weeks" else "Week"
         return difference_figure(
             frame,
@@ -480,6 +509,7 @@ def sandbox_figure_list(
             width=width,
             key=key,
             section=section,
+            average=average,
         )
 
     if section == CUSTOMERS:
@@ -516,6 +546,7 @@ def sandbox_figure_list(
                 series_label(metric),
                 series_unit(metric),
                 "chart_metric_diff",
+                paired["averages"][metric],
             )
         )
     return figures

@@ -420,6 +420,21 @@ class Comparison:
         of = Results.to_date if to_date else Results.metric
         return _band_table(of(self.variant, name) - of(self.baseline, name), width, "week")
 
+    def average_difference(self, name: str, width: float = 90.0) -> dict[str, float]:
+        """A weekly metric's paired difference averaged over the horizon (over the weeks with a
+        value), across replications: ``mean`` and the central ``width`` percent, ``lo`` to ``hi``
+        (NaN when no replication has a value). One week's band can hold zero while the curve
+        sits on one side of it all along; the average over the horizon says so."""
+        d = self.variant.metric(name) - self.baseline.metric(name)
+        with np.errstate(all="ignore"):
+            count = np.isfinite(d).sum(axis=1)
+            per_rep = np.where(count > 0, np.nansum(d, axis=1) / np.maximum(count, 1), np.nan)
+        per_rep = per_rep[np.isfinite(per_rep)]
+        if per_rep.size == 0:
+            return {"mean": math.nan, "lo": math.nan, "hi": math.nan}
+        lo, hi = np.percentile(per_rep, [50.0 - width / 2.0, 50.0 + width / 2.0])
+        return {"mean": float(per_rep.mean()), "lo": float(lo), "hi": float(hi)}
+
     def retention_difference(self, width: float = 90.0) -> pd.DataFrame:
         """Paired difference of cohort survival by age (variant - baseline) with its band."""
         return _band_table(self.variant.retention - self.baseline.retention, width, "age_weeks")

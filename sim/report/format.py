@@ -345,12 +345,12 @@ def describe_difference(
     # "at 52 weeks of age", as the tiles say "52-week retention"; "at week 30" for a week.
     where = f"{int(row[x])} weeks of age" if x_word == "age" else f"{x_word} {int(row[x])}"
     return (
-        f"{what} at {where}: {_prose_change(row['mean'], unit)} "
-        f"({width}% band {_prose_change(lo, unit)} to {_prose_change(hi, unit)}); {verdict}."
+        f"{what} at {where}: {prose_change(row['mean'], unit)} "
+        f"({width}% band {prose_change(lo, unit)} to {prose_change(hi, unit)}); {verdict}."
     )
 
 
-def _prose_change(value: float, unit: str) -> str:
+def prose_change(value: float, unit: str) -> str:
     """A difference as sentences write it ("−3.5 points", as the tiles' changes and the headline
     do), for the units they know; otherwise as a tile's delta."""
     if unit in ("share", "days", "value points", "customers"):

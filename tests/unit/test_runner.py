@@ -190,6 +190,15 @@ def test_value_to_date_builds_up_to_the_kpi_and_its_paired_change():
     assert gap["hi"].iloc[-1] == pytest.approx(kpi["diff_p95"])
     weekly = pairs.metric_difference("value_delivered")
     assert weekly["mean"].iloc[-1] != pytest.approx(gap["mean"].iloc[-1])
+    # Averaged over the horizon, per replication, then across them: the last week over 30.
+    average = pairs.average_difference("value_delivered", width=80)
+    per_rep = (var.to_date("value_delivered") - base.to_date("value_delivered"))[:, -1] / 30
+    assert average["mean"] == pytest.approx(per_rep.mean())
+    assert (average["lo"], average["hi"]) == pytest.approx(tuple(np.percentile(per_rep, [10, 90])))
+    # A metric with weeks that have no value averages over the weeks that do.
+    lead = pairs.average_difference("lead_time_days")
+    d = var.metric("lead_time_days") - base.metric("lead_time_days")
+    assert lead["mean"] == pytest.approx(np.nanmean(d, axis=1).mean())
 
 
 @pytest.mark.parametrize(("reps", "seed"), [(0, 1), (10_001, 1), (3, -1)])
