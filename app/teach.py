@@ -66,9 +66,9 @@ LESSONS = "learn.lessons"
 CHALLENGES = "learn.challenges"
 URL_WARNINGS = "learn.url_warnings"
 URL_OPENED = "learn.url_opened"  # what the link opened: its warnings hold until something changes
-PREDICT_ERROR = "learn.predict_error"
+PREDICT_ERROR = "learn.predict_error"  # {lesson: message}: each lesson's own, not another's
 SMALL_SHARE = "learn.small_share"  # (lesson, value) of a prediction under 1% asked about once
-TRY_ERROR = "learn.try_error"
+TRY_ERROR = "learn.try_error"  # {challenge: message}
 REVEAL_BAND = 90
 
 
@@ -202,18 +202,19 @@ def lesson_record(name: str) -> dict | None:
 def on_commit(name: str) -> None:
     """Commit the prediction typed (or chosen) for a lesson; nothing is revealed before this."""
     ss = st.session_state
-    ss.pop(PREDICT_ERROR, None)
+    errors = ss.setdefault(PREDICT_ERROR, {})
+    errors.pop(name, None)
     value = ss.get(predict_key(name))
     lesson = load_lesson(name)
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         what = "a number" if lesson.prediction == "number" else "a direction"
-        ss[PREDICT_ERROR] = f"Commit {what} first: the reveal stays hidden until you do."
+        errors[name] = f"Commit {what} first: the reveal stays hidden until you do."
         return
     # Likely a fraction typed for a percentage (0.35 for 35%): asked about once before it is kept.
     percent = lesson.prediction == "number" and prediction_unit(lesson.kpi)[0] == "%"
     if percent and 0 < value < 1 and ss.get(SMALL_SHARE) != (name, value):
         ss[SMALL_SHARE] = (name, value)
-        ss[PREDICT_ERROR] = (
+        errors[name] = (
             f"{value:g}% is less than one percent. If you meant {value * 100:g}%, type "
             f"{value * 100:g}; to keep {value:g}%, press Commit again."
         )
@@ -237,7 +238,7 @@ def on_try_again(name: str) -> None:
     if entry and entry.get("current"):
         entry["history"].append(entry.pop("current"))
     ss.pop(predict_key(name), None)
-    ss.pop(PREDICT_ERROR, None)
+    ss.get(PREDICT_ERROR, {}).pop(name, None)
 
 
 def lesson_settings(lesson: Lesson) -> tuple[str, str]:
@@ -393,13 +394,14 @@ def describe_changes(challenge: Challenge, values: Mapping[str, Any]) -> str:
 def on_try(name: str) -> None:
     """Try the levers' values: validate them together, then add an attempt (scored on the page)."""
     ss = st.session_state
-    ss.pop(TRY_ERROR, None)
+    errors = ss.setdefault(TRY_ERROR, {})
+    errors.pop(name, None)
     challenge = load_challenge(name)
     values = {key: ss.get(challenge_key(name, key)) for key in challenge.levers}
     try:
         params = with_overrides(start_params(challenge), values)
     except ParamError as err:
-        ss[TRY_ERROR] = f"Not run: {full_stop(err)} Your earlier attempts are kept."
+        errors[name] = f"Not run: {full_stop(err)} Your earlier attempts are kept."
         return
     seed, reps = run_settings()
     ss.setdefault(CHALLENGES, {}).setdefault(name, []).append(

@@ -142,8 +142,8 @@ def _prediction_form(name: str, lesson) -> None:
                 key=teach.predict_key(name),
                 help=f"{kpi.description} Commit before anything is shown.",
             )
-        if st.session_state.get(teach.PREDICT_ERROR):
-            st.error(views.plain(st.session_state[teach.PREDICT_ERROR]))
+        if error := st.session_state.get(teach.PREDICT_ERROR, {}).get(name):
+            st.error(views.plain(error))
         st.form_submit_button(
             "Commit my prediction",
             type="primary",
@@ -379,8 +379,8 @@ def _challenges_tab() -> None:
             with col:
                 for key in keys:
                     controls.draw_lever(controls.lever_for(key), teach.challenge_key(name, key))
-        if st.session_state.get(teach.TRY_ERROR):
-            st.error(views.plain(st.session_state[teach.TRY_ERROR]))
+        if error := st.session_state.get(teach.TRY_ERROR, {}).get(name):
+            st.error(views.plain(error))
         st.form_submit_button(
             "Try these settings",
             type="primary",

@@ -120,6 +120,11 @@ def test_a_fraction_typed_for_a_percentage_is_asked_about_once():
     assert not at.metric  # not committed: nothing shown
     said = "0.35% is less than one percent. If you meant 35%, type 35; to keep 0.35%, press Commit"
     assert any(said in e for e in texts(at.error))
+    # The question belongs to this lesson: another lesson does not show it, and it is back here.
+    at.selectbox(key=teach.LESSON_KEY).set_value(DIRECTION_LESSON).run()
+    assert not at.error
+    at.selectbox(key=teach.LESSON_KEY).set_value(LESSON).run()
+    assert any(said in e for e in texts(at.error))
     at.number_input(key=teach.predict_key(LESSON)).set_value(35.0)
     at.button(key=f"learn.commit.{LESSON}").click().run()
     assert metrics(at)["Your prediction"] == "35%"  # a corrected number commits at once

@@ -15,6 +15,7 @@ from sim.lessons import (
     true_direction,
 )
 from sim.narrative import headline
+from sim.params import with_overrides
 from sim.runner import compare, run_many
 from sim.scenarios import ScenarioError, load_preset
 
@@ -126,6 +127,27 @@ def test_a_number_the_wrong_way_round_scores_below_a_bold_one_the_right_way():
     assert score_number(0.35, samples, base, "share").score > WRONG_WAY_CAP
     flat = rng.normal(0.0, 0.01, 100)
     assert "your prediction" not in score_number(0.35, samples, base, "share", diffs=flat).verdict
+
+
+@pytest.mark.slow
+def test_the_fit_hint_points_the_way_that_solves_the_challenge():
+    """ "Fix the fit": sales paid part-way on fit (mixed) meets both goals on average; all the way
+    (shared outcome) keeps customers longer but signs up too few, as the hint says."""
+    challenge = load_challenge("fix-the-fit")
+    assert "part-way" in challenge.hints[0]
+    p = challenge.scenario.params
+
+    def kpis(sales: str) -> dict[str, np.ndarray]:
+        res = run_many(with_overrides(p, {"incentives.sales": sales}), replications=30, seed=1)
+        return {g.kpi: res.kpis()[g.kpi].to_numpy() for g in challenge.goals}
+
+    start, part, full = (kpis(s) for s in ("local_metric", "mixed", "shared_outcome"))
+    assert not score_challenge(challenge, start).solved
+    assert score_challenge(challenge, part).solved
+    assert score_challenge(challenge, part).score > score_challenge(challenge, start).score
+    # All the way: retention higher still, but too few customers at the end.
+    assert full["retention_52w"].mean() > part["retention_52w"].mean()
+    assert full["active_customers_end"].mean() < 6800 <= part["active_customers_end"].mean()
 
 
 def test_the_council_cost_hint_gives_the_models_own_numbers():
