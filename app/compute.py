@@ -34,8 +34,8 @@ from sim.runner import MODEL_VERSION, Progress, Results, compare, cpu_count, mak
 
 WORKERS = max(1, min(cpu_count(), 8))
 POOL_MIN_REPLICATIONS = 10
-CACHE_ENTRIES = 32
-CACHE_TTL_SECONDS = 3600
+CACHE_ENTRIES = 64  # runs kept: a class's six lessons outlast some thirty challenge attempts
+CACHE_TTL_SECONDS = 4 * 3600  # a run warmed before a workshop is still there at its end
 
 
 @st.cache_resource(show_spinner=False)
