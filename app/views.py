@@ -108,11 +108,18 @@ def file_name(stem: str, title: str, suffix: str) -> str:
     return f"{name}.{suffix}"
 
 
+def unclear(row: Mapping | None) -> bool:
+    """Whether a tile's paired change is not clear: its 90% interval of paired runs holds zero
+    (in some of them it goes the other way), not a change that is nothing in all of them."""
+    if row is None or is_missing(row["diff_mean"]) or is_clear(row):
+        return False
+    return not row["diff_p05"] == row["diff_p95"] == 0.0
+
+
 def delta_color(name: str, row: Mapping | None) -> str:
-    """A tile's change in green when better and red when worse, grey when not clear: its 90%
-    interval of paired runs holds zero (in some of them it goes the other way), as the headline
-    then says the KPI is about where it was."""
-    if row is not None and not is_missing(row["diff_mean"]) and not is_clear(row):
+    """A tile's change in green when better and red when worse, grey when not clear (the
+    headline then says the KPI is about where it was)."""
+    if unclear(row):
         return "off"
     return "normal" if KPIS[name].higher_is_better else "inverse"
 
@@ -128,9 +135,9 @@ def change_help(name: str, row: Mapping | None) -> str:
         if lo == hi
         else f" Change against the baseline: 90% of paired runs between {lo} and {hi}"
     )
-    if is_clear(row):
-        return text + "."
-    return text + ", so it is grey: in some paired runs it goes the other way."
+    if unclear(row):
+        return text + ", so it is grey: in some paired runs it goes the other way."
+    return text + "."
 
 
 def kpi_tiles(summary: Mapping, comparison: pd.DataFrame | None = None) -> None:
@@ -166,7 +173,7 @@ def kpi_tiles(summary: Mapping, comparison: pd.DataFrame | None = None) -> None:
                     if is_zero_text(delta):
                         delta = 0
                     description = p_better_text(row, counts=False, short=True)
-                    if description and not is_clear(row):  # grey, and said in words too
+                    if description and unclear(row):  # grey, and said in words too
                         description += " · not clear"
             row_of_tiles.metric(
                 k.label,

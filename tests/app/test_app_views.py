@@ -99,3 +99,25 @@ def test_a_link_to_share_has_a_path_before_its_query():
     assert views.link_text("http://h:8501", {}) == "http://h:8501/"
     assert views.link_text("/learn", {"a": "b c"}) == "/learn?a=b+c"
     assert views.link_text("", {}) == ""
+
+
+@pytest.mark.parametrize(
+    ("p05", "p95", "grey"),
+    [
+        (-3.0, 5.0, True),
+        (1.0, 5.0, False),
+        (-5.0, -1.0, False),
+        (0.0, 0.0, False),
+        (0.0, 2.0, True),
+    ],
+)
+def test_a_tile_is_grey_only_when_its_change_may_go_either_way(p05, p95, grey):
+    """Grey for an interval that holds zero; a change that is nothing in every pair is not
+    'unclear' (it has no arrow to colour), and says so without the grey's reason."""
+    row = {"diff_mean": (p05 + p95) / 2, "diff_p05": p05, "diff_p95": p95}
+    assert views.unclear(row) is grey
+    assert (views.delta_color("value_delivered", row) == "off") is grey
+    assert views.delta_color("lead_time_days", {**row, "diff_p05": 1, "diff_p95": 2}) == "inverse"
+    assert views.change_help("value_delivered", row).endswith("goes the other way.") is grey
+    assert views.delta_color("value_delivered", None) == "normal"
+    assert views.change_help("value_delivered", None) == ""
