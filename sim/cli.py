@@ -208,15 +208,22 @@ def _fmt(value: float | None, unit: str) -> str:
     return f"{value:.2f}"
 
 
-def signed(x: Any, unit: str = "") -> str:
-    """A signed difference; shares in percentage points ("+0.7 pp", as the app's tiles say)."""
+def number(x: Any, unit: str = "", sign: bool = False) -> str:
+    """A number for a table: shares in percent; with ``sign``, a signed difference, shares in
+    percentage points ("+0.7 pp", as the app's tiles say)."""
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return "—"
+    plus = "+" if sign else ""
     if unit == "share":
-        return f"{x * 100:+.1f} pp"
+        return f"{x * 100:+.1f} pp" if sign else f"{x:.1%}"
     if abs(x) >= 1000:
-        return f"{x:+,.0f}"
-    return f"{x:+.3g}" if abs(x) < 1 else f"{x:+.2f}"
+        return f"{x:{plus},.0f}"
+    return f"{x:{plus}.3g}" if abs(x) < 1 else f"{x:{plus}.2f}"
+
+
+def signed(x: Any, unit: str = "") -> str:
+    """A signed difference: :func:`number` with its sign."""
+    return number(x, unit, sign=True)
 
 
 def _kpi_path(out: str) -> Path:

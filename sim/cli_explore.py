@@ -26,6 +26,7 @@ import pandas as pd
 
 from sim import runner
 from sim.cli import ProgressBar, UsageError, check_writable
+from sim.cli import number as _num
 from sim.cli import signed as _delta
 from sim.executors import TaskExecutor, make_executor
 from sim.explore import (
@@ -145,16 +146,6 @@ def _emit(args: argparse.Namespace, payload: dict, table: pd.DataFrame, show: Ca
     else:
         show()
     return 0
-
-
-def _num(x: Any, unit: str = "") -> str:
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "—"
-    if unit == "share":
-        return f"{x:.1%}"
-    if abs(x) >= 1000:
-        return f"{x:,.0f}"
-    return f"{x:.3g}" if abs(x) < 1 else f"{x:.2f}"
 
 
 def _value(v: Any) -> str:
