@@ -22,7 +22,7 @@ from app.state import (
     MAX_SEED,
 )
 from sim.outcomes import SERIES
-from sim.params import KEYS, Params, diff, flatten, get, info
+from sim.params import KEYS, ParamError, Params, diff, flatten, get, info
 from sim.report.format import series_label
 
 LEVER_PREFIX = "lever."
@@ -280,10 +280,10 @@ LEVERS: tuple[Lever, ...] = (*(lv for _, group in GROUPS for lv in group), HORIZ
 SEED_HELP = (
     "Replication i uses the i-th stream of this seed, so the same seed gives the same results. A "
     "pinned baseline is re-run on the same seed: both share every random number the changed levers "
-    "do not touch (common random numbers)."
+    f"do not touch (common random numbers). A whole number from 0 to {MAX_SEED:,}."
 )
 REPS_HELP = (
-    f"Independent runs of the model (1 to {MAX_APP_REPLICATIONS}). More replications narrow the "
+    f"Independent runs of the model (1 to {MAX_APP_REPLICATIONS:,}). More replications narrow the "
     "uncertainty of the means and steady the percentile bands; the run takes proportionally longer."
 )
 
@@ -291,6 +291,15 @@ REPS_HELP = (
 def lever_values(params: Params) -> dict[str, Any]:
     """Every lever's value in ``params``, by widget key."""
     return {lv.widget_key: get(params, lv.key) for lv in LEVERS}
+
+
+def run_settings_problem(
+    seed: Any, replications: Any, most: int = MAX_APP_REPLICATIONS
+) -> str | None:
+    """Why the seed and replications typed cannot be run (None when they can)."""
+    return views.whole_number_problem(
+        "Replications", replications, 1, most
+    ) or views.whole_number_problem("Seed", seed, 0, MAX_SEED)
 
 
 def set_levers(params: Params, seed: int, replications: int) -> None:
@@ -357,19 +366,36 @@ def _draw(lever: Lever, key: str | None = None) -> None:
     elif lever.widget == "slider":
         st.slider(lever.label, key=key, help=lever.help, **_numeric(lever, s, 0.01))
     else:
-        st.number_input(lever.label, key=key, help=lever.help, **_numeric(lever, s, 0.1))
+        st.number_input(
+            lever.label, key=key, help=lever.help, **_numeric(lever, s, 0.1, bounded=False)
+        )
 
 
-def _numeric(lever: Lever, s, float_step: float) -> dict[str, Any]:
-    """A numeric widget's bounds, step and format, in the setting's own type."""
+def _numeric(lever: Lever, s, float_step: float, bounded: bool = True) -> dict[str, Any]:
+    """A numeric widget's step and format, in the setting's own type, and its bounds when
+    ``bounded``.
+
+    A number box is left unbounded: the browser would keep a value typed out of range to itself
+    (a small red mark, and Run doing nothing), whereas the server's check names the setting, the
+    value and the range it allows.
+    """
     if s.type == "int":
-        return {"min_value": int(s.lo), "max_value": int(s.hi), "step": int(lever.step or 1)}
+        bounds = {"min_value": int(s.lo), "max_value": int(s.hi)}
+        return {**(bounds if bounded else {}), "step": int(lever.step or 1)}
+    bounds = {"min_value": float(s.lo), "max_value": float(s.hi)}
     return {
-        "min_value": float(s.lo),
-        "max_value": float(s.hi),
+        **(bounds if bounded else {}),
         "step": float(lever.step or float_step),
         "format": lever.fmt or "%.2f",
     }
+
+
+def setting_problem(err: ParamError) -> str:
+    """A setting's error in the words of its control: the control's label in place of the key."""
+    text = str(err)
+    if err.key in KEYS and text.startswith(f"{err.key} = "):
+        return f"{lever_for(err.key).label} = {text[len(err.key) + 3 :]}"
+    return text
 
 
 def lever_form(on_run: Callable[[], None], error: str | None = None) -> None:
@@ -381,17 +407,9 @@ def lever_form(on_run: Callable[[], None], error: str | None = None) -> None:
                     _draw(lever)
         with st.expander("Run settings"):
             _draw(HORIZON)
-            st.number_input(
-                "Replications",
-                min_value=1,
-                max_value=MAX_APP_REPLICATIONS,
-                step=10,
-                key=REPS_KEY,
-                help=REPS_HELP,
-            )
-            st.number_input(
-                "Seed", min_value=0, max_value=MAX_SEED, step=1, key=SEED_KEY, help=SEED_HELP
-            )
+            # Unbounded boxes, checked on Run (see ``_numeric``).
+            st.number_input("Replications", step=10, key=REPS_KEY, help=REPS_HELP)
+            st.number_input("Seed", step=1, key=SEED_KEY, help=SEED_HELP)
         if error:
             st.error(views.plain(error))
         st.form_submit_button(

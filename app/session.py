@@ -281,10 +281,14 @@ def on_run() -> None:
     setup, _, _ = applied()
     values = controls.read_levers()
     _clear_messages()
+    kept = "The previous results are still shown."
     try:
         overrides = apply_values(setup.overrides, values)
     except ParamError as err:
-        ss[RUN_ERROR] = f"Not run: {full_stop(err)} The previous results are still shown."
+        ss[RUN_ERROR] = f"Not run: {full_stop(controls.setting_problem(err))} {kept}"
+        return
+    if problem := controls.run_settings_problem(ss[controls.SEED_KEY], ss[controls.REPS_KEY]):
+        ss[RUN_ERROR] = f"Not run: {problem} {kept}"
         return
     new = replace(setup, title=_title_after_change(setup, overrides), overrides=overrides)
     _set_applied(new, int(ss[controls.SEED_KEY]), int(ss[controls.REPS_KEY]))
@@ -522,6 +526,9 @@ def on_compare() -> None:
     names = list(ss[CMP_NAMES_KEY])
     if len(names) < 2:
         ss[CMP_ERROR] = "Pick at least two scenarios to compare; the previous comparison is shown."
+        return
+    if problem := controls.run_settings_problem(ss[CMP_SEED_KEY], ss[CMP_REPS_KEY]):
+        ss[CMP_ERROR] = f"Not compared: {problem} The previous comparison is shown."
         return
     ss[CMP_APPLIED] = {
         "names": names,

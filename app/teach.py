@@ -30,6 +30,7 @@ import streamlit as st
 
 from app import compute, controls, figures, session
 from app.state import (
+    LEARN_MAX_REPLICATIONS,
     LearnState,
     Setup,
     canonical,
@@ -125,8 +126,9 @@ def keep_open() -> LearnState:
     """Remember the open tab, lesson, challenge and run settings; the state the link restores."""
     ss = st.session_state
     shown = ss[OPEN]
+    typed_ok = run_settings_problem() is None  # else the last usable seed and replications stay
     for key, name in _OPEN_KEYS:
-        if ss.get(key) is not None:
+        if ss.get(key) is not None and (typed_ok or name not in ("seed", "reps")):
             shown[name] = ss[key]
     tab = shown["tab"]
     return LearnState(
@@ -135,6 +137,12 @@ def keep_open() -> LearnState:
         seed=int(shown["seed"]),
         replications=int(shown["reps"]),
     )
+
+
+def run_settings_problem() -> str | None:
+    """Why the seed and replications typed cannot be used (None when they can)."""
+    ss = st.session_state
+    return controls.run_settings_problem(ss.get(SEED_KEY), ss.get(REPS_KEY), LEARN_MAX_REPLICATIONS)
 
 
 def run_settings() -> tuple[int, int]:
@@ -212,6 +220,10 @@ def on_commit(name: str) -> None:
         return
     # Likely a fraction typed for a percentage (0.35 for 35%): asked about once before it is kept.
     percent = lesson.prediction == "number" and prediction_unit(lesson.kpi)[0] == "%"
+    if lesson.prediction == "number" and (value < 0 or (percent and value > 100)):
+        allowed = "a percentage from 0 to 100" if percent else "zero or more"
+        errors[name] = f"Your prediction = {value:,g} is out of range: {allowed}."
+        return
     if percent and 0 < value < 1 and ss.get(SMALL_SHARE) != (name, value):
         ss[SMALL_SHARE] = (name, value)
         errors[name] = (
@@ -327,23 +339,48 @@ def score_lesson(lesson: Lesson, record: Mapping, reveal: Mapping) -> tuple[int,
 
 
 def lessons_table() -> pd.DataFrame:
-    """Every lesson with its objective and, once revealed, the learner's prediction and score."""
+    """Every lesson with its objective and, once revealed, the learner's first prediction and its
+    score: the one made before the answer was seen. A prediction made again after "Try again" is
+    added as a later try (re-typing the revealed number would otherwise score 100)."""
     rows = []
     for i, name in enumerate(lesson_names(), start=1):
         lesson = load_lesson(name)
-        record = lesson_record(name)
-        revealed = record is not None and record.get("score") is not None
+        entry = st.session_state.get(LESSONS, {}).get(name, {})
+        made = [r for r in [*entry.get("history", []), entry.get("current")] if r]
+        first, last = (made[0], made[-1]) if made else (None, None)
+        prediction = score = "—"
+        if first:
+            prediction = format_prediction(lesson, first["prediction"])
+            if first.get("score") is not None:
+                score = f"{first['score']} / 100"
+        if last is not first and last.get("score") is not None:
+            prediction += f"; later {format_prediction(lesson, last['prediction'])}"
+            score += f" (later try {last['score']} / 100, after seeing the answer)"
         rows.append(
             {
                 "Lesson": f"{i}. {lesson.title}",
                 "Objective": lesson.objective,
-                "Your prediction": format_prediction(lesson, record["prediction"])
-                if record
-                else "—",
-                "Score": f"{record['score']} / 100" if revealed else "—",
+                "Your first prediction": prediction,
+                "Score": score,
             }
         )
     return pd.DataFrame(rows)
+
+
+def next_lesson(name: str) -> str | None:
+    """The lesson after ``name`` in teaching order (None after the last)."""
+    names = lesson_names()
+    i = names.index(name)
+    return names[i + 1] if i + 1 < len(names) else None
+
+
+def on_next_lesson(name: str) -> None:
+    """Open the lesson after ``name``, or the challenges after the last lesson."""
+    following = next_lesson(name)
+    if following is None:
+        st.session_state[TAB_KEY] = TABS[2]
+    else:
+        st.session_state[LESSON_KEY] = following
 
 
 # --------------------------------------------------------------------------------------------------
@@ -401,7 +438,9 @@ def on_try(name: str) -> None:
     try:
         params = with_overrides(start_params(challenge), values)
     except ParamError as err:
-        errors[name] = f"Not run: {full_stop(err)} Your earlier attempts are kept."
+        errors[name] = (
+            f"Not run: {full_stop(controls.setting_problem(err))} Your earlier attempts are kept."
+        )
         return
     seed, reps = run_settings()
     ss.setdefault(CHALLENGES, {}).setdefault(name, []).append(

@@ -10,6 +10,7 @@ import functools
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import pandas as pd
@@ -454,3 +455,13 @@ def link_text(url: str, query: Mapping[str, str]) -> str:
     if parts is not None and parts.netloc and not parts.path:
         url += "/"
     return url + ("?" + urlencode(query) if query else "")
+
+
+def whole_number_problem(label: str, value: Any, lo: int, hi: int) -> str | None:
+    """Why ``value`` typed in the number box ``label`` cannot be used (None when it can): a whole
+    number from ``lo`` to ``hi`` is allowed."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f"{label} = {value!r} is not allowed: a whole number from {lo:,} to {hi:,}."
+    if value != int(value) or not lo <= value <= hi:
+        return f"{label} = {value:,g} is out of range: a whole number from {lo:,} to {hi:,}."
+    return None

@@ -5,9 +5,7 @@ import streamlit as st
 from app import compute, controls, figures, session, views
 from app.state import (
     BAND_WIDTHS,
-    MAX_APP_REPLICATIONS,
     MAX_COMPARE,
-    MAX_SEED,
     canonical,
     encode_compare,
 )
@@ -35,22 +33,9 @@ with st.form("compare", border=True, enter_to_submit=False):
         "from the Sandbox with “Save for Compare”.",
     )
     c1, c2 = st.columns(2)
-    c1.number_input(
-        "Replications",
-        min_value=1,
-        max_value=MAX_APP_REPLICATIONS,
-        step=10,
-        key=session.CMP_REPS_KEY,
-        help=controls.REPS_HELP,
-    )
-    c2.number_input(
-        "Seed",
-        min_value=0,
-        max_value=MAX_SEED,
-        step=1,
-        key=session.CMP_SEED_KEY,
-        help=controls.SEED_HELP,
-    )
+    # Unbounded boxes, checked on Compare: an out-of-range value gets an error naming the range.
+    c1.number_input("Replications", step=10, key=session.CMP_REPS_KEY, help=controls.REPS_HELP)
+    c2.number_input("Seed", step=1, key=session.CMP_SEED_KEY, help=controls.SEED_HELP)
     if st.session_state.get(session.CMP_ERROR):
         st.error(views.plain(st.session_state[session.CMP_ERROR]))
     st.form_submit_button(

@@ -313,6 +313,43 @@ SPECS = {
 }
 
 
+# The whole-number inputs' labels, for their errors (the replications' label depends on the tool).
+WHOLE_LABELS = {
+    "points": "Grid points (numeric levers)",
+    "samples": "Samples",
+    "candidates": "Candidates",
+    "seed": "Seed",
+    "weeks": "Horizon (weeks)",
+}
+REPS_LABELS = {
+    "sweep": "Replications per point",
+    "sensitivity": "Replications per point",
+    "attribution": "Replications",
+    "optimisation": "Replications (final round)",
+}
+
+
+def allowed(name: str) -> str:
+    """A whole-number input's range, as its help gives it."""
+    lo, hi = INTEGERS[name]
+    return f" A whole number from {lo:,} to {hi:,}."
+
+
+def inputs_problem(tool: str) -> str | None:
+    """The first whole-number input typed out of its range, in words (None when all are usable).
+
+    The number boxes are unbounded, so that a value out of range reaches this check and gets an
+    error naming the range, rather than a red mark in the browser and a Run that does nothing.
+    """
+    for name in DEFAULTS[tool]:
+        if name in INTEGERS:
+            label = REPS_LABELS[tool] if name == "reps" else WHOLE_LABELS[name]
+            problem = views.whole_number_problem(label, ss.get(k(tool, name)), *INTEGERS[name])
+            if problem:
+                return problem
+    return None
+
+
 def on_run(tool: str, from_link: bool = False) -> None:
     """A Run button: check the inputs with the engine; apply them, or say what is wrong."""
     for name in ("error", "note", "link_note", "waiting_query"):
@@ -320,6 +357,9 @@ def on_run(tool: str, from_link: bool = False) -> None:
     if not from_link:
         ss.pop(URL_WARNINGS, None)  # they were about the link's inputs
     ss[k(tool, "submitted")] = {k(tool, n): ss.get(k(tool, n)) for n in DEFAULTS[tool]}
+    if problem := inputs_problem(tool):
+        ss[k(tool, "error")] = f"Not run: {problem}"
+        return
     try:
         req = explore.request(tool, SPECS[tool]())
     except Exception as err:  # every problem is one line on the page; nothing runs
@@ -365,21 +405,13 @@ def lever_inputs(tool: str, numeric_only: bool = False) -> None:
         )
 
 
-def run_settings(tool: str, reps_label: str = "Replications") -> None:
+def run_settings(tool: str) -> None:
     c1, c2, c3 = st.columns(3)
-    for column, (name, label, help_text) in zip(
-        (c1, c2, c3),
-        (
-            ("reps", reps_label, REPS_HELP),
-            ("seed", "Seed", SEED_HELP),
-            ("weeks", "Horizon (weeks)", WEEKS_HELP),
-        ),
-        strict=True,
+    for column, (name, help_text) in zip(
+        (c1, c2, c3), (("reps", REPS_HELP), ("seed", SEED_HELP), ("weeks", WEEKS_HELP)), strict=True
     ):
-        lo, hi = INTEGERS[name]
-        column.number_input(
-            label, min_value=lo, max_value=hi, step=1, key=k(tool, name), help=help_text
-        )
+        label = REPS_LABELS[tool] if name == "reps" else WHOLE_LABELS[name]
+        column.number_input(label, step=1, key=k(tool, name), help=help_text + allowed(name))
 
 
 def run_button(tool: str) -> None:
@@ -408,19 +440,17 @@ def sweep_form() -> None:
         c1, c2 = st.columns(2)
         c1.number_input(
             "Grid points (numeric levers)",
-            min_value=INTEGERS["points"][0],
-            max_value=INTEGERS["points"][1],
             step=1,
             key=k("sweep", "points"),
             help="Evenly spaced values over each numeric range (whole numbers for whole-number "
-            "settings). A range written lo:hi:n uses n instead.",
+            "settings). A range written lo:hi:n uses n instead." + allowed("points"),
         )
         with c2:
             st.caption(
                 "Simulations = grid points (of both levers) × replications; listed values are "
                 "the points themselves (0.5,1,2,4,8,16 is six)."
             )
-        run_settings("sweep", "Replications per point")
+        run_settings("sweep")
         run_button("sweep")
 
 
@@ -440,16 +470,14 @@ def sensitivity_form() -> None:
         lever_inputs("sensitivity", numeric_only=True)
         st.number_input(
             "Samples",
-            min_value=INTEGERS["samples"][0],
-            max_value=INTEGERS["samples"][1],
             step=1,
             key=k("sensitivity", "samples"),
             help="Morris: trajectories r, (levers + 1) × r design points. Sobol: base samples N, "
             "a power of two, N × (levers + 2) design points. Each point averages the "
-            "replications below.",
+            "replications below." + allowed("samples"),
         )
         st.caption("Simulations = design points × replications.")
-        run_settings("sensitivity", "Replications per point")
+        run_settings("sensitivity")
         run_button("sensitivity")
 
 
@@ -520,12 +548,10 @@ def optimisation_form() -> None:
         c1, c2 = st.columns(2)
         c1.number_input(
             "Candidates",
-            min_value=INTEGERS["candidates"][0],
-            max_value=INTEGERS["candidates"][1],
             step=1,
             key=k("optimisation", "candidates"),
             help="Settings to try. Successive halving keeps the best third each round and gives "
-            "it three times the replications.",
+            "it three times the replications." + allowed("candidates"),
         )
         c2.selectbox(
             "Search",
@@ -534,7 +560,7 @@ def optimisation_form() -> None:
             format_func=lambda s: {"random": "Latin hypercube", "grid": "Grid"}[s],
             help="How candidates are drawn from the levers' ranges.",
         )
-        run_settings("optimisation", "Replications (final round)")
+        run_settings("optimisation")
         run_button("optimisation")
 
 

@@ -6,10 +6,9 @@ import streamlit as st
 from app import compute, controls, model_guide, teach, views
 from app.state import (
     CHALLENGE_PARAM,
+    LEARN_MAX_REPLICATIONS,
     LEARN_REPLICATIONS,
     LESSON_PARAM,
-    MAX_APP_REPLICATIONS,
-    MAX_SEED,
     encode_learn,
 )
 from sim.lessons import (
@@ -37,19 +36,23 @@ views.link_warnings(teach.link_warnings())
 
 with st.expander("Run settings for lessons and challenges"):
     c1, c2 = st.columns(2)
+    # Unbounded boxes, checked here: a value out of range gets an error naming the range.
     c1.number_input(
         "Replications",
-        min_value=1,
-        max_value=MAX_APP_REPLICATIONS,
         step=10,
         key=teach.REPS_KEY,
-        help=controls.REPS_HELP
-        + f" Lessons start at {LEARN_REPLICATIONS}: paired differences are clear with that many, "
-        "and a class gets its reveals sooner.",
+        help=f"Independent runs of the model (1 to {LEARN_MAX_REPLICATIONS} here). Lessons start "
+        f"at {LEARN_REPLICATIONS}: paired differences are clear with that many. A class shares "
+        "one server, and one large run delays everyone's reveal; the Sandbox runs more.",
     )
-    c2.number_input(
-        "Seed", min_value=0, max_value=MAX_SEED, step=1, key=teach.SEED_KEY, help=controls.SEED_HELP
-    )
+    c2.number_input("Seed", step=1, key=teach.SEED_KEY, help=controls.SEED_HELP)
+    if problem := teach.run_settings_problem():
+        seed, reps = teach.run_settings()
+        st.error(
+            views.plain(
+                f"{problem} Reveals and attempts keep using {reps} replications and seed {seed}."
+            )
+        )
     st.caption(
         "Used by the next reveal or attempt; a committed prediction keeps the runs it was "
         "revealed with. Everyone with the same settings shares the cached runs."
@@ -125,9 +128,7 @@ def _prediction_form(name: str, lesson) -> None:
             unit, _ = teach.prediction_unit(lesson.kpi)
             st.number_input(
                 f"Your prediction: {kpi.label} ({'percent' if unit == '%' else unit})",
-                min_value=0.0,
-                max_value=100.0 if unit == "%" else None,
-                value=None,
+                value=None,  # unbounded: Commit checks it and names the range
                 step=teach.prediction_step(lesson.kpi),
                 key=teach.predict_key(name),
                 placeholder="Type a number",
@@ -233,8 +234,8 @@ def _reveal(name: str, lesson, record: dict) -> None:
         )
         if earlier:
             st.caption(f"Earlier predictions: {earlier}.")
-    again, sandbox = st.columns([1, 3])
-    again.button(
+    row = st.container(horizontal=True)
+    row.button(
         "Try again",
         key=f"learn.again.{name}",
         on_click=teach.on_try_again,
@@ -242,7 +243,16 @@ def _reveal(name: str, lesson, record: dict) -> None:
         icon=":material/replay:",
         help="Keep this result in the lesson's history and predict again.",
     )
-    if sandbox.button(
+    following = teach.next_lesson(name)
+    row.button(
+        f"Next lesson: {load_lesson(following).title}" if following else "On to the challenges",
+        key=f"learn.next.{name}",
+        on_click=teach.on_next_lesson,
+        args=(name,),
+        icon=":material/arrow_forward:",
+        help="Your prediction and score here are kept.",
+    )
+    if row.button(
         "See every curve in the Sandbox",
         key=f"learn.sandbox.{name}",
         icon=":material/tune:",

@@ -198,3 +198,16 @@ def test_the_settings_each_scenario_changed_are_listed_side_by_side():
     assert_clean(saved)
     council = saved.table[0].value.set_index("Setting").loc["Product council every (weeks)"]
     assert council.tolist() == ["4", "2"]
+
+
+def test_replications_out_of_range_are_named_and_the_comparison_kept():
+    at = open_compare()
+    before = [df.value.to_dict() for df in at.dataframe]
+    at.number_input(key="cmp.reps").set_value(2000)
+    at.button(key="cmp.run").click().run()
+    assert_clean(at)
+    assert texts(at.error) == [
+        "Not compared: Replications = 2,000 is out of range: a whole number from 1 to 1,000. "
+        "The previous comparison is shown."
+    ]
+    assert [df.value.to_dict() for df in at.dataframe] == before

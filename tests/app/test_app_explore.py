@@ -195,6 +195,29 @@ def test_bad_ranges_and_levers_are_refused_in_one_line(simulations, lever, text,
     assert sum(simulations) == 0
 
 
+@pytest.mark.parametrize(
+    ("tool", "inputs", "expected"),
+    [
+        ("sweep", {"points": 500}, "Grid points (numeric levers) = 500 is out of range"),
+        ("sweep", {"reps": 0}, "Replications per point = 0 is out of range: a whole number from 1"),
+        (
+            "optimisation",
+            {"candidates": 1},
+            "Candidates = 1 is out of range: a whole number from 2",
+        ),
+        ("attribution", {"weeks": 9999}, "Horizon (weeks) = 9,999 is out of range"),
+    ],
+)
+def test_whole_numbers_out_of_range_are_named_with_their_range(simulations, tool, inputs, expected):
+    """The number boxes take any number, so that Run can name the range (a bounded box keeps an
+    out-of-range value in the browser, and Run seems to do nothing)."""
+    at = run_tool(open_explore(), tool, **{**TINY, **inputs})
+    assert_clean(at)
+    (message,) = errors(at)
+    assert message.startswith(f"Not run: {expected}"), message
+    assert not charts(at) and sum(simulations) == 0
+
+
 def test_a_refusal_quotes_the_input_as_text_not_markdown(simulations):
     typed = "![x](https://evil.example/t.png) [click me](https://evil.example)"
     at = run_tool(open_explore(), "sweep", range1=typed, **TINY)

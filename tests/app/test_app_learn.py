@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from app import teach
 from sim.lessons import (
     WRONG_WAY_CAP,
+    challenge_names,
     lesson_names,
     load_challenge,
     load_lesson,
@@ -26,6 +27,7 @@ from .helpers import APP, FAST_REPS, assert_clean, texts
 LESSON = "1-drift-without-governance"
 DIRECTION_LESSON = "2-cost-of-meetings"
 CHALLENGE = "govern-the-drift"
+CHALLENGE_FIRST = challenge_names()[0]
 
 
 def open_learn(query: dict | None = None) -> AppTest:
@@ -153,6 +155,40 @@ def test_a_prediction_inside_the_band_scores_100_and_try_again_keeps_history():
     assert metrics(at)["Score"] == "100 / 100"
     assert any("Inside the simulated 90% band" in s for s in texts(at.success))
     assert any("Earlier predictions: 99%" in c for c in texts(at.caption))
+    # The overview counts the prediction made before the answer was seen, not the later try.
+    row = at.table[0].value.iloc[0]
+    assert row["Your first prediction"] == f"99%; later {round((lo + hi) / 2, 1):g}%"
+    first = int(row["Score"].split(" / ")[0])
+    assert first < 100
+    assert row["Score"] == f"{first} / 100 (later try 100 / 100, after seeing the answer)"
+
+
+def test_next_lesson_opens_the_following_lesson_and_the_last_opens_the_challenges():
+    names = lesson_names()
+    at = open_learn({"lesson": names[0]})
+    at.number_input(key=teach.predict_key(names[0])).set_value(30.0)
+    at.button(key=f"learn.commit.{names[0]}").click().run()
+    button = at.button(key=f"learn.next.{names[0]}")
+    assert button.label == f"Next lesson: {load_lesson(names[1]).title}"
+    button.click().run()
+    assert_clean(at)
+    assert at.selectbox(key=teach.LESSON_KEY).value == names[1]
+    assert not at.metric  # the next lesson asks for its prediction first
+    assert at.query_params["lesson"] == names[1]
+    # Back on the first lesson, its reveal is still there.
+    at.selectbox(key=teach.LESSON_KEY).set_value(names[0]).run()
+    assert metrics(at)["Your prediction"] == "30%"
+
+    last = names[-1]
+    at = open_learn({"lesson": last})
+    at.number_input(key=teach.predict_key(last)).set_value(70.0)
+    at.button(key=f"learn.commit.{last}").click().run()
+    button = at.button(key=f"learn.next.{last}")
+    assert button.label == "On to the challenges"
+    button.click().run()
+    assert_clean(at)
+    assert at.query_params["challenge"] == CHALLENGE_FIRST
+    assert any(load_challenge(CHALLENGE_FIRST).title == h for h in subheaders(at))
 
 
 def test_a_committed_prediction_is_shown_again_on_return():
@@ -348,3 +384,47 @@ def test_an_attempt_leaves_out_the_settings_of_a_review_it_switched_off():
     assert off == "Holding the council: on → off"  # its interval changes nothing
     was = start.reviews.council.interval_weeks
     assert on == f"Product council every (weeks): {was:g} → {interval:g}"
+
+
+def test_numbers_out_of_range_are_named_with_their_range_and_nothing_runs():
+    """Learn's number boxes take any number, so that the page can say what is wrong with it."""
+    at = open_learn({"lesson": LESSON})
+    # Replications above the Learn page's cap: named, and the reveal keeps the usable ones.
+    at.number_input(key=teach.REPS_KEY).set_value(300).run()
+    assert_clean(at)
+    (error,) = texts(at.error)
+    assert error == (
+        "Replications = 300 is out of range: a whole number from 1 to 100. Reveals and "
+        f"attempts keep using {FAST_REPS} replications and seed 1."
+    )
+    assert at.query_params["reps"] == FAST_REPS  # the link keeps the usable value too
+    # A prediction out of its range is refused, and nothing is revealed.
+    at.number_input(key=teach.predict_key(LESSON)).set_value(150.0)
+    at.button(key=f"learn.commit.{LESSON}").click().run()
+    assert "Your prediction = 150 is out of range: a percentage from 0 to 100." in texts(at.error)
+    assert not at.metric and not at.get("vega_lite_chart")
+    # Back in range, the error goes and the prediction commits with the usable replications.
+    at.number_input(key=teach.REPS_KEY).set_value(int(FAST_REPS)).run()
+    at.number_input(key=teach.predict_key(LESSON)).set_value(30.0)
+    at.button(key=f"learn.commit.{LESSON}").click().run()
+    assert_clean(at)
+    assert not at.error and metrics(at)["Your prediction"] == "30%"
+    # A challenge's lever out of range is named by its label.
+    at = open_learn({"challenge": CHALLENGE})
+    key = teach.challenge_key(CHALLENGE, "reviews.council.interval_weeks")
+    at.number_input(key=key).set_value(0.1)
+    at.button(key=f"learn.try.{CHALLENGE}").click().run()
+    assert_clean(at)
+    assert texts(at.error) == [
+        "Not run: Product council every (weeks) = 0.1 is out of range: a number from 0.5 to 52 "
+        "weeks. Your earlier attempts are kept."
+    ]
+    assert not at.metric
+
+
+def test_a_learn_link_beyond_the_replications_cap_warns_and_uses_the_default():
+    at = open_learn({"lesson": LESSON, "reps": "300"})
+    assert_clean(at)
+    said = "URL parameter reps = '300' is not allowed: an integer from 1 to 100. Using the default, 30."
+    assert said in texts(at.warning)
+    assert at.number_input(key=teach.REPS_KEY).value == 30

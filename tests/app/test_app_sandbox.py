@@ -257,10 +257,37 @@ def test_an_impossible_combination_is_refused_and_nothing_is_lost(app):
     at.button(key="sb.run").click().run()
     assert_clean(at)
     errors = texts(at.error)
-    assert any("market.shift_week" in e for e in errors), errors
+    # Named by its control's label, as the user sees it, not by the setting's key.
+    assert any(e.startswith("Not run: Shift at week = 100 is not allowed") for e in errors), errors
     assert tiles(at) == before
     # The levers still show what the user typed, ready to fix.
     assert at.number_input(key="lever.horizon_weeks").value == 60
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        (
+            "lever.reviews.council.interval_weeks",
+            0.1,
+            "Product council every (weeks) = 0.1 is out of range: a number from 0.5 to 52 weeks.",
+        ),
+        ("run.replications", 5000, "Replications = 5,000 is out of range: a whole number from 1"),
+        ("run.seed", -1, "Seed = -1 is out of range: a whole number from 0 to 2,147,483,647."),
+    ],
+)
+def test_a_number_out_of_range_is_named_with_its_range_and_nothing_runs(app, key, value, expected):
+    """The number boxes take any number, so that Run can say what is wrong with it (a bounded box
+    keeps an out-of-range value in the browser: Run then does nothing visible)."""
+    at = app()
+    before = (tiles(at), dict(at.query_params))
+    at.number_input(key=key).set_value(value)
+    at.button(key="sb.run").click().run()
+    assert_clean(at)
+    errors = texts(at.error)
+    assert len(errors) == 1 and expected in errors[0].replace("\u2212", "-"), errors
+    assert errors[0].endswith("The previous results are still shown.")
+    assert (tiles(at), dict(at.query_params)) == before
 
 
 def test_picking_a_preset_loads_and_runs_it(app):

@@ -121,3 +121,20 @@ def test_a_tile_is_grey_only_when_its_change_may_go_either_way(p05, p95, grey):
     assert views.change_help("value_delivered", row).endswith("goes the other way.") is grey
     assert views.delta_color("value_delivered", None) == "normal"
     assert views.change_help("value_delivered", None) == ""
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        (1, None),
+        (100, None),
+        (40.0, None),  # a float box may hold a whole number
+        (0, "Replications = 0 is out of range: a whole number from 1 to 100."),
+        (101, "Replications = 101 is out of range: a whole number from 1 to 100."),
+        (2.5, "Replications = 2.5 is out of range: a whole number from 1 to 100."),
+        (None, "Replications = None is not allowed: a whole number from 1 to 100."),
+        (True, "Replications = True is not allowed: a whole number from 1 to 100."),
+    ],
+)
+def test_a_whole_number_outside_its_range_is_named_with_the_range(value, problem):
+    assert views.whole_number_problem("Replications", value, 1, 100) == problem
