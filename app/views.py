@@ -18,7 +18,7 @@ import streamlit as st
 from pandas.io.formats.style import Styler
 
 from app.compute import EVENT_GROUPS, bands_csv, kpis_csv, timeline_table
-from sim.narrative import is_clear
+from sim.narrative import is_unclear
 from sim.outcomes import KPIS
 from sim.report.format import (
     TILE_KPIS,
@@ -110,11 +110,8 @@ def file_name(stem: str, title: str, suffix: str) -> str:
 
 
 def unclear(row: Mapping | None) -> bool:
-    """Whether a tile's paired change is not clear: its 90% interval of paired runs holds zero
-    (in some of them it goes the other way), not a change that is nothing in all of them."""
-    if row is None or is_missing(row["diff_mean"]) or is_clear(row):
-        return False
-    return not row["diff_p05"] == row["diff_p95"] == 0.0
+    """Whether a tile's paired change is not clear (``sim.narrative.is_unclear``)."""
+    return is_unclear(row)
 
 
 def delta_color(name: str, row: Mapping | None) -> str:

@@ -70,6 +70,16 @@ def is_clear(row: Mapping[str, Any]) -> bool:
     return bool(lo > 0 or hi < 0)
 
 
+def is_unclear(row: Mapping[str, Any] | None) -> bool:
+    """Whether a paired change is not clear: its 90% interval of paired runs holds zero (in some of
+    them it goes the other way), not a change that is nothing in all of them."""
+    if row is None or row["diff_mean"] is None or row["diff_mean"] != row["diff_mean"]:
+        return False
+    if is_clear(row):
+        return False
+    return not row["diff_p05"] == row["diff_p95"] == 0.0
+
+
 WHY_UNCLEAR = "Not a clear change (in some paired runs it goes the other way); on average, "
 
 

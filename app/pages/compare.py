@@ -117,13 +117,15 @@ st.dataframe(
 missing = null_notes({t: v["kpi"] for t, v in views_by_title.items()})
 if missing:
     st.caption(views.plain("n/a: " + "; ".join(missing) + "."))
-st.caption(views.plain(f"Paired differences against {titles[0]} (same seed, same replications)"))
-st.dataframe(
-    compare_pair_table(titles[0], pairs),
-    hide_index=True,
-    key="cmp_table_pairs",
-    height="content",
+st.caption(
+    views.plain(
+        f"Paired differences against {titles[0]} (same seed, same replications). Each cell: the "
+        "mean paired difference (its 90% interval of paired runs) · P(better); “not clear” when "
+        "that interval holds zero."
+    )
 )
+# A static table: its cells wrap, where a data grid cut them short at 1366 px.
+st.table(compare_pair_table(titles[0], pairs), hide_index=True, border="horizontal")
 
 st.subheader("Curves")
 views.show_figures(curves, sections=False)

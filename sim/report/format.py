@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.narrative import fmt_change
+from sim.narrative import fmt_change, is_unclear
 from sim.outcomes import KPIS, NULL_REASONS, SERIES
 
 # The KPIs shown as tiles, in order.
@@ -64,24 +64,31 @@ def fmt_value(value: float | None, unit: str) -> str:
 
 
 def fmt_delta(value: float | None, unit: str) -> str:
-    """A signed difference with its unit (percentage points for shares)."""
+    """A signed difference with its unit (percentage points for shares); one that rounds to zero
+    reads "±0.0 pp", never "-0.0 pp"."""
     if is_missing(value):
         return "n/a"
-    sign = "+" if value >= 0 else "-"
-    mag = abs(value)
+    text = _fmt_magnitude(abs(value), unit)
+    if not any(c in "123456789" for c in text.split(" ")[0]):
+        return "±" + text
+    return ("+" if value >= 0 else "-") + text
+
+
+def _fmt_magnitude(mag: float, unit: str) -> str:
+    """A difference's size with its unit, unsigned."""
     if unit in ("share", "share per week"):
-        return f"{sign}{100 * mag:.1f} pp"
+        return f"{100 * mag:.1f} pp"
     if unit == "days":
-        return f"{sign}{mag:.1f} days"
+        return f"{mag:.1f} days"
     if unit == "alignment":
-        return f"{sign}{mag:.3f}"
+        return f"{mag:.3f}"
     if unit == "ratio":
-        return f"{sign}{mag:.2f}"
+        return f"{mag:.2f}"
     if unit == "value points":
-        return f"{sign}{mag:,.0f} pts"
+        return f"{mag:,.0f} pts"
     if unit in ("customers",):
-        return f"{sign}{mag:,.0f}"
-    return f"{sign}{mag:.3g} {unit}".strip()
+        return f"{mag:,.0f}"
+    return f"{mag:.3g} {unit}".strip()
 
 
 def kpi_value(name: str, summary: dict[str, float | None]) -> str:
@@ -443,7 +450,9 @@ def kpi_range_short(name: str, s: Mapping) -> str:
 
 
 def compare_pair_table(first: str, pairs: Mapping[str, pd.DataFrame | None]) -> pd.DataFrame:
-    """KPI rows, one column per other scenario: paired difference against the first, P(better)."""
+    """KPI rows, one column per other scenario: the paired difference against the first, with its
+    90% interval of paired runs and P(better), and "not clear" when that interval holds zero (as
+    the Sandbox's grey tiles say)."""
     rows = []
     for name, k in KPIS.items():
         row = {"KPI": k.label}
@@ -456,7 +465,17 @@ def compare_pair_table(first: str, pairs: Mapping[str, pd.DataFrame | None]) -> 
             if is_missing(c["diff_mean"]):
                 row[title] = "n/a"
                 continue
-            row[title] = f"{fmt_delta(c['diff_mean'], k.unit)} · {p_better_text(c, subject='')}"
+            few = too_few_pairs(c)
+            if few:
+                row[title] = f"n/a ({few})"
+                continue
+            lo, hi = fmt_delta(c["diff_p05"], k.unit), fmt_delta(c["diff_p95"], k.unit)
+            mean = fmt_delta(c["diff_mean"], k.unit)
+            parts = [mean if lo == hi == mean else f"{mean} ({lo} to {hi})"]
+            parts += [text for text in [p_better_text(c, subject="")] if text]
+            if is_unclear(c):
+                parts.append("not clear")
+            row[title] = " · ".join(parts)
         rows.append(row)
     return pd.DataFrame(rows)
 

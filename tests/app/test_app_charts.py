@@ -133,6 +133,21 @@ def test_deltas_are_signed_and_shares_in_points():
     assert fmt_delta(2.0, "days") == "+2.0 days"
 
 
+@pytest.mark.parametrize(
+    ("value", "unit", "text"),
+    [
+        (-0.00004, "share", "±0.0 pp"),  # not "-0.0 pp"
+        (0.0, "value points", "±0 pts"),
+        (-0.4, "value points", "±0 pts"),
+        (-0.6, "value points", "-1 pts"),
+        (0.0004, "alignment", "±0.000"),
+        (0.0006, "alignment", "+0.001"),
+    ],
+)
+def test_a_delta_that_rounds_to_zero_has_no_sign(value, unit, text):
+    assert fmt_delta(value, unit) == text
+
+
 def test_text_alternatives_name_values_and_band():
     text = describe_band(band(), x="week", what="Activation", unit="share", width=90)
     assert "50.0% at week 0" in text and "90% band 40.0% to 60.0%" in text

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
+from app.state import preset_setup
+from sim.outcomes import KPIS
+from sim.params import default_params, with_overrides
+from sim.report.format import fmt_delta, is_missing, too_few_pairs
+from sim.runner import compare, run_many
+
 from .helpers import APP, FAST_REPS, assert_clean, texts
 
 
@@ -40,10 +46,33 @@ def test_compare_shows_two_presets_side_by_side():
     assert_clean(at)
     assert at.title[0].value == "Compare scenarios"
     assert kpi_columns(at) == ["KPI", "Better when", "Aligned baseline", "Drifting incentives"]
-    pairs = at.dataframe[1].value
+    pairs = at.table[-1].value
     assert list(pairs.columns) == ["KPI", "Drifting incentives − Aligned baseline"]
     row = pairs.set_index("KPI").loc["Mean alignment"].iloc[0]
     assert row.startswith("-") and "P(better) 0%" in row
+    # Each cell: the mean paired difference, its 90% interval of paired runs and P(better), and
+    # "not clear" where that interval holds zero, as the engine's paired comparison gives them.
+    base, variant = (
+        with_overrides(default_params(), preset_setup(n).overrides)
+        for n in ("aligned-baseline", "drifting-incentives")
+    )
+    table = compare(run_many(base, int(FAST_REPS), 1), run_many(variant, int(FAST_REPS), 1)).kpis()
+    shown = pairs.set_index("KPI").iloc[:, 0]
+    for _, c in table.iterrows():
+        kpi = KPIS[c["kpi"]]
+        cell = shown.loc[kpi.label]
+        if is_missing(c["diff_mean"]):
+            assert cell == "n/a"
+            continue
+        if too_few_pairs(c):
+            assert cell == f"n/a ({too_few_pairs(c)})"
+            continue
+        lo, hi = fmt_delta(c["diff_p05"], kpi.unit), fmt_delta(c["diff_p95"], kpi.unit)
+        mean = fmt_delta(c["diff_mean"], kpi.unit)
+        assert cell.startswith(mean if lo == hi == mean else f"{mean} ({lo} to {hi})"), cell
+        holds_zero = c["diff_p05"] <= 0 <= c["diff_p95"]
+        nothing = c["diff_p05"] == c["diff_p95"] == 0  # the same in every pair: not "unclear"
+        assert cell.endswith(" · not clear") == (holds_zero and not nothing), cell
     # Retention by age plus seven weekly curves, every one overlaid.
     assert len(at.get("vega_lite_chart")) == 8
     assert at.query_params["scenarios"] == "aligned-baseline,drifting-incentives"
@@ -122,7 +151,7 @@ def test_the_link_restores_saved_settings_in_a_new_session():
         "pivot",
     ]
     assert fresh.dataframe[0].value.equals(at.dataframe[0].value)
-    assert fresh.dataframe[1].value.equals(at.dataframe[1].value)
+    assert fresh.table[-1].value.equals(at.table[-1].value)  # the paired differences
 
 
 def test_titles_from_a_link_show_as_plain_text():
