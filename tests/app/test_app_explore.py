@@ -847,6 +847,15 @@ def test_a_sweep_sentence_says_when_the_grid_points_cannot_be_told_apart():
     assert said.endswith("higher in 75% of them: even paired, this ranking may be noise; run more "
                          "replications.")  # fmt: skip
     assert "overlap" not in ec.describe_sweep(apart, levers, "mean_alignment", paired)
+    # Picked from more than two points, the highest and lowest overstate their gap: a check on
+    # another seed is asked for before the pairing's verdict is acted on.
+    three = pd.concat([frame, frame.iloc[[0]].assign(mean=0.81)], ignore_index=True)
+    said = ec.describe_sweep(three, levers, "mean_alignment", paired)
+    assert said.endswith(
+        "higher in 100% of them: pairing tells the two apart here, but they were picked as the "
+        "highest and lowest of 3 points, which overstates their gap; confirm it on another seed "
+        "before acting on it."
+    ), said
 
 
 def test_the_open_tool_outlives_a_visit_to_another_page(simulations):

@@ -249,15 +249,23 @@ def describe_sweep(
         f"{label} is highest at {_where(hi, levers)} ({fmt_value(hi['mean'], unit)}, 95% CI "
         f"{interval_text(hi['ci_lo'], hi['ci_hi'], unit)}) and lowest at {_where(lo, levers)} "
         f"({fmt_value(lo['mean'], unit)}, 95% CI {interval_text(lo['ci_lo'], lo['ci_hi'], unit)}); "
-        f"{len(frame)} grid points." + _overlap(hi, lo, unit, paired)
+        f"{len(frame)} grid points." + _overlap(hi, lo, unit, paired, len(rows))
     )
 
 
 def _overlap(
-    hi: pd.Series, lo: pd.Series, unit: str, paired: Mapping[str, float | None] | None
+    hi: pd.Series,
+    lo: pd.Series,
+    unit: str,
+    paired: Mapping[str, float | None] | None,
+    points: int = 2,
 ) -> str:
     """When the best and worst grid points' intervals overlap (or there are none, with one
-    replication), whether the ranking may be noise: the paired difference says, when there is one."""
+    replication), whether the ranking may be noise: the paired difference says, when there is one.
+
+    Of more than two points, the highest and lowest are picked for their means, noise included, so
+    a paired interval that only just leaves out zero overstates the gap (the winner's curse): the
+    sentence then asks for a check on another seed."""
     if pd.isna(hi["ci_lo"]) or pd.isna(lo["ci_hi"]):
         return " One replication gives no intervals, so this ranking may be noise: run more."
     if hi["ci_lo"] > lo["ci_hi"]:
@@ -276,6 +284,12 @@ def _overlap(
         + (f", higher in {share:.0%} of them" if share is not None else "")
     )
     if paired["ci_lo"] > 0:
+        if points > 2:
+            return found + (
+                f": pairing tells the two apart here, but they were picked as the highest and "
+                f"lowest of {points} points, which overstates their gap; confirm it on another "
+                "seed before acting on it."
+            )
         return found + ": pairing tells the two apart."
     if paired["ci_hi"] < 0:
         # A KPI missing from some replications: over the ones both points have, the order flips.
