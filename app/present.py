@@ -367,6 +367,23 @@ def _why(
 ) -> None:
     """The sentence that attributes the headline difference to the changed settings."""
     kpi = compute.why_kpi(setup.params.horizon_weeks, comparison)
+    text, caption = why_sentence(base_settings, settings, seed, replications, kpi, comparison)
+    if text:
+        st.subheader(views.plain(f"Why: {text}"), anchor=False)
+    if caption:
+        st.caption(views.plain(caption))
+
+
+def why_sentence(
+    base_settings: str,
+    settings: str,
+    seed: int,
+    replications: int,
+    kpi: str,
+    comparison: pd.DataFrame,
+) -> tuple[str | None, str | None]:
+    """The sentence that splits ``kpi``'s change among the changed settings (None when there is
+    none), and a caption: where its numbers come from, or why there is no sentence."""
     try:
         reason = compute.why(
             base_settings, settings, seed, replications, kpi, comparison=comparison
@@ -374,9 +391,5 @@ def _why(
     except Exception as err:  # the explanation is extra: the page goes on without it
         reason = {"text": None, "reason": f"the difference could not be attributed: {err}"}
     if reason["text"]:
-        text = why_line(reason["text"], comparison.set_index("kpi").loc[kpi])
-        st.subheader(views.plain(f"Why: {text}"), anchor=False)
-        if source := reason.get("note"):
-            st.caption(source)
-    else:
-        st.caption(views.plain(f"No “why” sentence: {full_stop(reason['reason'])}"))
+        return why_line(reason["text"], comparison.set_index("kpi").loc[kpi]), reason.get("note")
+    return None, f"No “why” sentence: {full_stop(reason['reason'])}"

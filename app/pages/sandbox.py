@@ -18,7 +18,8 @@ from app.state import (
     safe_title,
     with_horizon,
 )
-from sim.narrative import tradeoffs
+from sim.narrative import tradeoffs, why_kpi
+from sim.outcomes import KPIS
 from sim.params import ParamError, diff
 from sim.report.format import count, full_stop, kpi_table
 from sim.runner import MODEL_VERSION
@@ -124,6 +125,34 @@ def title_form(
 
 if not presenting:
     draw_sidebar()
+
+WHY_FOR = "sb.why_for"  # the run whose "why" was asked for
+
+
+def explain_change(
+    comparison, base_settings: str, settings: str, seed: int, reps: int, horizon: int
+) -> None:
+    """On request, the sentence that splits the headline KPI's change among the settings that
+    differ from the baseline (it runs each combination of them, so it waits for a click)."""
+    kpi = why_kpi(horizon, comparison)
+    run = [base_settings, settings, seed, reps]
+    if st.session_state.get(WHY_FOR) != run:
+        st.button(
+            f"Why did {KPIS[kpi].label.lower()} change?",
+            key="sb.why",
+            icon=":material/account_tree:",
+            on_click=lambda: st.session_state.__setitem__(WHY_FOR, run),
+            help="Splits the change among the settings that differ from the baseline, by running "
+            "them one combination at a time on the same random numbers: several times this run's "
+            "simulations the first time, then from the cache.",
+        )
+        return
+    text, caption = present.why_sentence(base_settings, settings, seed, reps, kpi, comparison)
+    if text:
+        st.markdown(f"**Why:** {views.plain(text)}")
+    if caption:
+        st.caption(views.plain(caption))
+
 
 # -- the baseline, re-run at this run's horizon ------------------------------------------------------
 settings = canonical(setup.overrides)
@@ -271,6 +300,8 @@ views.kpi_tiles(variant_view["kpi"], paired["kpis"] if paired else None)
 # customers, LTV / CAC, activation) clearly moved the other.
 if paired and (other_side := tradeoffs(paired["kpis"], who="the variant")):
     st.info(views.plain(other_side), icon=":material/balance:")
+if paired and base_settings is not None and base_settings != settings:
+    explain_change(paired["kpis"], base_settings, settings, seed, reps, setup.params.horizon_weeks)
 changed = diff(setup.params)
 st.caption(
     f"{reps} replications · seed {seed} · {setup.params.horizon_weeks} weeks · model "

@@ -11,7 +11,7 @@ from streamlit.proto.Metric_pb2 import Metric
 
 import sim.runner
 import sim.scenarios
-from app import views
+from app import compute, views
 from sim.outcomes import KPIS
 from sim.report.format import TILE_KPIS, series_label
 
@@ -288,6 +288,33 @@ def test_a_number_out_of_range_is_named_with_its_range_and_nothing_runs(app, key
     assert len(errors) == 1 and expected in errors[0].replace("\u2212", "-"), errors
     assert errors[0].endswith("The previous results are still shown.")
     assert (tiles(at), dict(at.query_params)) == before
+
+
+def test_the_why_is_worked_out_on_request_and_splits_the_change(app, monkeypatch):
+    calls = []
+    real = compute.why
+    monkeypatch.setattr(compute, "why", lambda *a, **k: calls.append(a) or real(*a, **k))
+    at = app()
+    assert "sb.why" not in [b.key for b in at.button]  # nothing to explain without a baseline
+    at.button(key="sb.pin").click().run()
+    at.selectbox(key="lever.incentives.product").set_value("local_metric")
+    at.number_input(key="lever.reviews.council.interval_weeks").set_value(8.0)
+    at.button(key="sb.run").click().run()
+    assert_clean(at)
+    # Retention falls clearly, so the headline KPI is explained; nothing runs before the click.
+    assert at.button(key="sb.why").label == "Why did 52-week retention change?"
+    assert calls == []
+    at.button(key="sb.why").click().run()
+    assert_clean(at)
+    (why,) = [m for m in texts(at.markdown) if m.startswith("**Why:**")]
+    assert "52-week retention" in why
+    assert "product teams' incentive" in why and "the council interval" in why
+    assert len(calls) == 1 and calls[0][4] == "retention_52w"
+    # Another run asks again: the sentence belongs to the run it explains.
+    at.number_input(key="lever.reviews.council.interval_weeks").set_value(4.0)
+    at.button(key="sb.run").click().run()
+    assert "sb.why" in [b.key for b in at.button]
+    assert not [m for m in texts(at.markdown) if "**Why:**" in m]
 
 
 def test_picking_a_preset_loads_and_runs_it(app):
