@@ -459,6 +459,6 @@ def whole_number_problem(label: str, value: Any, lo: int, hi: int) -> str | None
     number from ``lo`` to ``hi`` is allowed."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return f"{label} = {value!r} is not allowed: a whole number from {lo:,} to {hi:,}."
-    if value != int(value) or not lo <= value <= hi:
+    if not lo <= value <= hi or value != int(value):  # the range first: int(inf) raises
         return f"{label} = {value:,g} is out of range: a whole number from {lo:,} to {hi:,}."
     return None

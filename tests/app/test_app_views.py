@@ -132,6 +132,8 @@ def test_a_tile_is_grey_only_when_its_change_may_go_either_way(p05, p95, grey):
         (0, "Replications = 0 is out of range: a whole number from 1 to 100."),
         (101, "Replications = 101 is out of range: a whole number from 1 to 100."),
         (2.5, "Replications = 2.5 is out of range: a whole number from 1 to 100."),
+        (float("inf"), "Replications = inf is out of range: a whole number from 1 to 100."),
+        (float("nan"), "Replications = nan is out of range: a whole number from 1 to 100."),
         (None, "Replications = None is not allowed: a whole number from 1 to 100."),
         (True, "Replications = True is not allowed: a whole number from 1 to 100."),
     ],
