@@ -109,15 +109,10 @@ def file_name(stem: str, title: str, suffix: str) -> str:
     return f"{name}.{suffix}"
 
 
-def unclear(row: Mapping | None) -> bool:
-    """Whether a tile's paired change is not clear (``sim.narrative.is_unclear``)."""
-    return is_unclear(row)
-
-
 def delta_color(name: str, row: Mapping | None) -> str:
     """A tile's change in green when better and red when worse, grey when not clear (the
     headline then says the KPI is about where it was)."""
-    if unclear(row):
+    if is_unclear(row):
         return "off"
     return "normal" if KPIS[name].higher_is_better else "inverse"
 
@@ -133,7 +128,7 @@ def change_help(name: str, row: Mapping | None) -> str:
         if lo == hi
         else f" Change against the baseline: 90% of paired runs between {lo} and {hi}"
     )
-    if unclear(row):
+    if is_unclear(row):
         return text + ", so it is grey: in some paired runs it goes the other way."
     return text + "."
 
@@ -171,7 +166,7 @@ def kpi_tiles(summary: Mapping, comparison: pd.DataFrame | None = None) -> None:
                     if is_zero_text(delta):
                         delta = 0
                     description = p_better_text(row, counts=False, short=True)
-                    if description and unclear(row):  # grey, and said in words too
+                    if description and is_unclear(row):  # grey, and said in words too
                         description += " · not clear"
             row_of_tiles.metric(
                 k.label,

@@ -73,9 +73,7 @@ def is_clear(row: Mapping[str, Any]) -> bool:
 def is_unclear(row: Mapping[str, Any] | None) -> bool:
     """Whether a paired change is not clear: its 90% interval of paired runs holds zero (in some of
     them it goes the other way), not a change that is nothing in all of them."""
-    if row is None or row["diff_mean"] is None or row["diff_mean"] != row["diff_mean"]:
-        return False
-    if is_clear(row):
+    if row is None or row["diff_mean"] is None or math.isnan(row["diff_mean"]) or is_clear(row):
         return False
     return not row["diff_p05"] == row["diff_p95"] == 0.0
 

@@ -329,6 +329,11 @@ REPS_LABELS = {
 }
 
 
+def whole_label(tool: str, name: str) -> str:
+    """A whole-number input's label (the replications' depends on the tool)."""
+    return REPS_LABELS[tool] if name == "reps" else WHOLE_LABELS[name]
+
+
 def allowed(name: str) -> str:
     """A whole-number input's range, as its help gives it."""
     lo, hi = INTEGERS[name]
@@ -343,8 +348,9 @@ def inputs_problem(tool: str) -> str | None:
     """
     for name in DEFAULTS[tool]:
         if name in INTEGERS:
-            label = REPS_LABELS[tool] if name == "reps" else WHOLE_LABELS[name]
-            problem = views.whole_number_problem(label, ss.get(k(tool, name)), *INTEGERS[name])
+            problem = views.whole_number_problem(
+                whole_label(tool, name), ss.get(k(tool, name)), *INTEGERS[name]
+            )
             if problem:
                 return problem
     return None
@@ -410,8 +416,9 @@ def run_settings(tool: str) -> None:
     for column, (name, help_text) in zip(
         (c1, c2, c3), (("reps", REPS_HELP), ("seed", SEED_HELP), ("weeks", WEEKS_HELP)), strict=True
     ):
-        label = REPS_LABELS[tool] if name == "reps" else WHOLE_LABELS[name]
-        column.number_input(label, step=1, key=k(tool, name), help=help_text + allowed(name))
+        column.number_input(
+            whole_label(tool, name), step=1, key=k(tool, name), help=help_text + allowed(name)
+        )
 
 
 def run_button(tool: str) -> None:
@@ -439,7 +446,7 @@ def sweep_form() -> None:
         lever_inputs("sweep")
         c1, c2 = st.columns(2)
         c1.number_input(
-            "Grid points (numeric levers)",
+            WHOLE_LABELS["points"],
             step=1,
             key=k("sweep", "points"),
             help="Evenly spaced values over each numeric range (whole numbers for whole-number "
@@ -469,7 +476,7 @@ def sensitivity_form() -> None:
         )
         lever_inputs("sensitivity", numeric_only=True)
         st.number_input(
-            "Samples",
+            WHOLE_LABELS["samples"],
             step=1,
             key=k("sensitivity", "samples"),
             help="Morris: trajectories r, (levers + 1) × r design points. Sobol: base samples N, "
@@ -547,7 +554,7 @@ def optimisation_form() -> None:
         )
         c1, c2 = st.columns(2)
         c1.number_input(
-            "Candidates",
+            WHOLE_LABELS["candidates"],
             step=1,
             key=k("optimisation", "candidates"),
             help="Settings to try. Successive halving keeps the best third each round and gives "

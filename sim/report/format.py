@@ -472,7 +472,8 @@ def compare_pair_table(first: str, pairs: Mapping[str, pd.DataFrame | None]) -> 
             lo, hi = fmt_delta(c["diff_p05"], k.unit), fmt_delta(c["diff_p95"], k.unit)
             mean = fmt_delta(c["diff_mean"], k.unit)
             parts = [mean if lo == hi == mean else f"{mean} ({lo} to {hi})"]
-            parts += [text for text in [p_better_text(c, subject="")] if text]
+            if better := p_better_text(c, subject=""):
+                parts.append(better)
             if is_unclear(c):
                 parts.append("not clear")
             row[title] = " · ".join(parts)

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from app import views
 from app.views import _MARKDOWN_SPECIAL, plain, plain_text
+from sim.narrative import is_unclear
 from sim.scenarios import text_ok
 
 REFERENCE = re.compile(r"&#\d+;")
@@ -115,7 +116,7 @@ def test_a_tile_is_grey_only_when_its_change_may_go_either_way(p05, p95, grey):
     """Grey for an interval that holds zero; a change that is nothing in every pair is not
     'unclear' (it has no arrow to colour), and says so without the grey's reason."""
     row = {"diff_mean": (p05 + p95) / 2, "diff_p05": p05, "diff_p95": p95}
-    assert views.unclear(row) is grey
+    assert is_unclear(row) is grey
     assert (views.delta_color("value_delivered", row) == "off") is grey
     assert views.delta_color("lead_time_days", {**row, "diff_p05": 1, "diff_p95": 2}) == "inverse"
     assert views.change_help("value_delivered", row).endswith("goes the other way.") is grey
