@@ -50,31 +50,45 @@ class Team:
         self.rng = rng
 
 
-def incentive_drift(env: simpy.Environment, world: World) -> object:
-    """Weekly: each team's alignment moves toward its incentive's alignment."""
-    inc = world.params.incentives
-    kappa = inc.drift_rate_per_week
-    sd = inc.drift_noise_sd
-    anchor = inc.strategic_anchor
-    onset_gap = world.params.reviews.drift_onset_gap
-    # Each team's weekly wobbles, drawn at once (the same numbers as one draw a week).
-    wobbles = [
-        team.rng.standard_normal(world.weeks).tolist() if sd > 0.0 else [] for team in world.teams
-    ]
-    week = 0
-    while True:
-        yield env.timeout(7.0)
-        now = env.now
-        for team, wobble in zip(world.teams, wobbles, strict=True):
+class Drift:
+    """Each team's weekly wobbles (drawn at once: the same numbers as one draw a week) and the weekly
+    step that moves every team's alignment toward its incentive's alignment."""
+
+    def __init__(self, world: World) -> None:
+        inc = world.params.incentives
+        self.world = world
+        self.kappa = inc.drift_rate_per_week
+        self.sd = inc.drift_noise_sd
+        self.anchor = inc.strategic_anchor
+        self.onset_gap = world.params.reviews.drift_onset_gap
+        self.wobbles = [
+            team.rng.standard_normal(world.weeks).tolist() if self.sd > 0.0 else []
+            for team in world.teams
+        ]
+
+    def step(self, now: float, week: int) -> None:
+        """The end of ``week``: alignments move, drift episodes begin, backlogs are re-ranked."""
+        world = self.world
+        kappa, sd, anchor = self.kappa, self.sd, self.anchor
+        for team, wobble in zip(world.teams, self.wobbles, strict=True):
             a = team.alignment + kappa * (team.a_local - team.alignment)
             if sd > 0.0:
                 a += sd * wobble[week]
             team.alignment = min(1.0, max(0.0, a))
-            if team.onset < 0.0 and anchor - team.alignment > onset_gap:
+            if team.onset < 0.0 and anchor - team.alignment > self.onset_gap:
                 team.onset = now
                 world.log(now, "drift_onset", team.name, f"alignment {team.alignment:.2f}")
         for work in world.product:
             work.maybe_rerank()
+
+
+def incentive_drift(env: simpy.Environment, world: World) -> object:
+    """Weekly: each team's alignment moves toward its incentive's alignment."""
+    drift = Drift(world)
+    week = 0
+    while True:
+        yield env.timeout(7.0)
+        drift.step(env.now, week)
         week += 1
 
 

@@ -9,21 +9,25 @@ Scheduling (SimPy clock in days; week ``w`` spans days [7w, 7w + 7)):
 * continuous: opportunity arrivals per team, team WIP slots, reviews at their own phase and rhythm;
 * at each week's end, in this order: market shocks, incentive drift, customers, recording.
 
-Only event-triggered reviews read the customers during the run; without them, ``customer_week`` keeps
-each week's inputs and the customers are worked out after the run (:meth:`CustomerBase.weeks`), with
-the same numbers.
+Only event-triggered reviews read the customers during the run; without them, one weekly step
+(:meth:`World.week_end`) does the drift, keeps the customers' inputs and records the week, and the
+customers are worked out after the run (:meth:`CustomerBase.weeks`), with the same numbers.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import math
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 import simpy
 
 from sim.customers import CustomerBase
-from sim.governance import Team, hold_review, incentive_drift, review
+from sim.governance import Drift, Team, hold_review, incentive_drift, review
 from sim.outcomes import (
     KPI_NAMES,
     SERIES_INDEX,
@@ -176,6 +180,7 @@ class World:
         # kept when no event review reads the customers' outcomes during the run.
         self._customer_inputs: list[tuple[float, float, float, float]] = []
         self.last_event_review = -math.inf
+        self._keep = 1.0 - p.product.depreciation_per_week  # value stocks kept each week
         self.record_items = record_items
         self._rep = rep
 
@@ -278,47 +283,48 @@ class World:
         recovered = (week - m.demand_shock_week) / m.demand_shock_recovery_weeks
         return 1.0 - m.demand_shock_depth * max(0.0, 1.0 - recovered)
 
-    def customer_week(self, env: simpy.Environment) -> object:
-        """Weekly: value stocks wear out, a cohort signs up, everyone alive faces churn."""
+    def _customer_inputs_at(self, week: int) -> tuple[float, float, float, float]:
+        """The end of ``week``: value stocks wear out; returns the customers' inputs for the week
+        (sign-up rate, median time-to-value, oversold share, core churn multiplier)."""
         p = self.params
         c = p.customers
         pr = p.product
-        keep = 1.0 - pr.depreciation_per_week
+        self.stock = [s * self._keep for s in self.stock]
+        onboarding, core, growth = self.stock
         anchor = p.incentives.strategic_anchor
         marketing, sales = self.teams[-2], self.teams[-1]
-        ev = p.reviews.event
-        ev_rng = stream(self._rep, "review.event") if ev.enabled else None
+        mis_sales = max(0.0, anchor - sales.alignment)
+        mis_marketing = max(0.0, anchor - marketing.alignment)
+        push = 1.0 + c.sales_push_gain * mis_sales + c.marketing_push_gain * mis_marketing
+        pull = (max(growth, 0.01 * pr.reference_growth_points) / pr.reference_growth_points) ** (
+            c.growth_pull_elasticity
+        )
+        rate = c.signups_per_week * self.demand_multiplier(week) * pull * push
+        ttv_median = (
+            c.ttv_median_days
+            * (
+                pr.reference_onboarding_points
+                / max(onboarding, 0.01 * pr.reference_onboarding_points)
+            )
+            ** c.onboarding_ttv_elasticity
+        )
+        oversold = min(
+            1.0,
+            c.oversold_base_share
+            + c.sales_oversold_gain * mis_sales
+            + c.marketing_oversold_gain * mis_marketing,
+        )
+        core_mult = 1.0 + c.weak_core_churn_gain * max(0.0, 1.0 - core / pr.reference_core_points)
+        return rate, ttv_median, oversold, core_mult
+
+    def customer_week(self, env: simpy.Environment) -> object:
+        """Weekly, for event-triggered reviews: a cohort signs up, everyone alive faces churn, and a
+        review is called when activation or churn crosses its threshold."""
+        ev = self.params.reviews.event
+        ev_rng = stream(self._rep, "review.event")
         for week in range(self.weeks):
             yield env.timeout(7.0)
-            self.stock = [s * keep for s in self.stock]
-            onboarding, core, growth = self.stock
-            mis_sales = max(0.0, anchor - sales.alignment)
-            mis_marketing = max(0.0, anchor - marketing.alignment)
-            push = 1.0 + c.sales_push_gain * mis_sales + c.marketing_push_gain * mis_marketing
-            pull = (
-                max(growth, 0.01 * pr.reference_growth_points) / pr.reference_growth_points
-            ) ** (c.growth_pull_elasticity)
-            rate = c.signups_per_week * self.demand_multiplier(week) * pull * push
-            ttv_median = (
-                c.ttv_median_days
-                * (
-                    pr.reference_onboarding_points
-                    / max(onboarding, 0.01 * pr.reference_onboarding_points)
-                )
-                ** c.onboarding_ttv_elasticity
-            )
-            oversold = min(
-                1.0,
-                c.oversold_base_share
-                + c.sales_oversold_gain * mis_sales
-                + c.marketing_oversold_gain * mis_marketing,
-            )
-            core_mult = 1.0 + c.weak_core_churn_gain * max(
-                0.0, 1.0 - core / pr.reference_core_points
-            )
-            if ev_rng is None:  # nothing reads the customers' outcomes before the run ends
-                self._customer_inputs.append((rate, ttv_median, oversold, core_mult))
-                continue
+            rate, ttv_median, oversold, core_mult = self._customer_inputs_at(week)
             out = self.customers.week(week, rate, ttv_median, oversold, core_mult)
             self._record_customers(week, out, oversold)
             activation, churn_rate = out[1], out[5]
@@ -331,6 +337,19 @@ class World:
                 if trigger:
                     self.last_event_review = env.now
                     hold_review(self, "event", ev, ev_rng, env.now, trigger=trigger)
+
+    def week_end(self, env: simpy.Environment) -> object:
+        """Weekly, when no event-triggered review reads the customers: drift, the customers' inputs
+        (worked out after the run) and the records, in one step — the order and the numbers of the
+        three weekly processes, without their events."""
+        drift = Drift(self)
+        inputs = self._customer_inputs
+        for week in range(self.weeks):
+            yield env.timeout(7.0)
+            now = env.now
+            drift.step(now, week)
+            inputs.append(self._customer_inputs_at(week))
+            self._record(week, now)
 
     def _record_customers(
         self, week: int, out: tuple[int, float, float, int, int, float], oversold: float
@@ -357,35 +376,34 @@ class World:
 
     def recorder(self, env: simpy.Environment) -> object:
         """Weekly: write the organisation's state into the series arrays."""
-        cap = self.capacity_hours
         for week in range(self.weeks):
             yield env.timeout(7.0)
-            now = env.now
-            for t in self.product:
-                t.catch_up(now)
-                t.expire(now)
-            col = self.weekly[week]
-            self.align_rows.append([team.alignment for team in self.teams])
-            col[_S["backlog"]] = sum(t.waiting for t in self.product)
-            col[_S["wip"]] = sum(len(t.active) for t in self.product)
-            col[_S["decision_queue"]] = len(self.decision_queue)
-            released, lead, value, decided, latency, hours = (row[week] for row in self.ledger)
-            col[_S["throughput"]] = released
-            col[_S["lead_time_days"]] = lead / released if released else math.nan
-            col[_S["decision_latency_days"]] = latency / decided if decided else math.nan
-            share = min(1.0, hours / cap)
-            col[_S["meeting_overhead_share"]] = share
-            col[_S["value_delivered"]] = value
-            col[_S["stock_onboarding"]], col[_S["stock_core"]], col[_S["stock_growth"]] = self.stock
-            for t in self.product:
-                t.set_meeting_share(
-                    t.meeting_share + _MEETING_SMOOTHING * (share - t.meeting_share)
-                )
-            if self._escalated_week:
-                self.log(
-                    now, "escalation", "", f"{self._escalated_week} items escalated", week=week
-                )
-                self._escalated_week = 0
+            self._record(week, env.now)
+
+    def _record(self, week: int, now: float) -> None:
+        """The end of ``week``: the organisation's state into the series arrays."""
+        cap = self.capacity_hours
+        for t in self.product:
+            t.catch_up(now)
+            t.expire(now)
+        col = self.weekly[week]
+        self.align_rows.append([team.alignment for team in self.teams])
+        col[_S["backlog"]] = sum(t.waiting for t in self.product)
+        col[_S["wip"]] = sum(len(t.active) for t in self.product)
+        col[_S["decision_queue"]] = len(self.decision_queue)
+        released, lead, value, decided, latency, hours = (row[week] for row in self.ledger)
+        col[_S["throughput"]] = released
+        col[_S["lead_time_days"]] = lead / released if released else math.nan
+        col[_S["decision_latency_days"]] = latency / decided if decided else math.nan
+        share = min(1.0, hours / cap)
+        col[_S["meeting_overhead_share"]] = share
+        col[_S["value_delivered"]] = value
+        col[_S["stock_onboarding"]], col[_S["stock_core"]], col[_S["stock_growth"]] = self.stock
+        for t in self.product:
+            t.set_meeting_share(t.meeting_share + _MEETING_SMOOTHING * (share - t.meeting_share))
+        if self._escalated_week:
+            self.log(now, "escalation", "", f"{self._escalated_week} items escalated", week=week)
+            self._escalated_week = 0
 
     # -- run -----------------------------------------------------------------------------------------
     def run(self) -> Replication:
@@ -400,9 +418,12 @@ class World:
             if rp.enabled:
                 env.process(review(env, self, kind, rp, stream(self._rep, f"review.{kind}")))
         env.process(self.market(env))
-        env.process(incentive_drift(env, self))
-        env.process(self.customer_week(env))
-        done = env.process(self.recorder(env))
+        if p.reviews.event.enabled:
+            env.process(incentive_drift(env, self))
+            env.process(self.customer_week(env))
+            done = env.process(self.recorder(env))
+        else:
+            done = env.process(self.week_end(env))
         env.run(until=done)
         self._customers_after_run()
         return self._result()
@@ -503,4 +524,36 @@ def simulate(
     params: Params, rep: np.random.SeedSequence, record_items: bool = False
 ) -> Replication:
     """Run one replication of ``params`` with the replication's seed sequence."""
-    return World(params, rep, record_items).run()
+    with cyclic_gc_paused():
+        return World(params, rep, record_items).run()
+
+
+_gc_lock = threading.Lock()
+_gc_pauses = 0  # replications running with the cyclic collector paused (threads of one process)
+_gc_was_enabled = False
+
+
+@contextlib.contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a replication runs.
+
+    A replication allocates tens of thousands of short-lived containers (events, heap entries, work
+    items); the collector's passes over them, and over every long-lived object of the process, cost
+    about a tenth of a replication's time. Memory is still freed by reference counting as the run
+    goes; the run's reference cycles (its world and processes) are collected by the first pass after
+    it. Nested and concurrent runs in one process resume the collector when the last of them ends,
+    and only if it was running before the first began.
+    """
+    global _gc_pauses, _gc_was_enabled
+    with _gc_lock:
+        if _gc_pauses == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pauses += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pauses -= 1
+            if _gc_pauses == 0 and _gc_was_enabled:
+                gc.enable()

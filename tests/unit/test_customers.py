@@ -100,8 +100,9 @@ def test_cohort_records_match_their_definitions():
 
 def test_a_run_gives_the_same_customers_whether_they_are_followed_during_it_or_after():
     """Event reviews read the customers' outcomes week by week, so with them on the customers are
-    simulated during the run; with them off, after it. Event reviews that can never fire must leave
-    every number as it is without them."""
+    simulated during the run, by weekly processes of their own; with them off, after it, and one
+    weekly step does the drift and the records. Event reviews that can never fire must leave every
+    number as it is without them."""
     never = {
         "reviews.event.enabled": True,
         "reviews.event.activation_threshold": 0.0,

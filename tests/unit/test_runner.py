@@ -1,12 +1,14 @@
 """Runner: determinism serial and parallel, common random numbers, tidy results, comparisons."""
 
+import gc
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.report.format import p_better_text
-from sim.runner import _band_arrays, compare, run_many
+from sim.runner import _band_arrays, compare, run_many, shared_pool
 from tests.helpers import params
 
 
@@ -25,6 +27,15 @@ def test_same_seed_identical_serial_and_parallel():
     parallel = run_many(p, replications=6, seed=42, workers=2)
     _same(serial, again)
     _same(serial, parallel)
+
+
+def test_pool_workers_set_their_imported_objects_aside_from_the_collector():
+    """A worker freezes what it imported (the collector skips it), and keeps collecting the rest."""
+    pool = shared_pool(2)
+    frozen = [pool.submit(gc.get_freeze_count) for _ in range(4)]
+    enabled = [pool.submit(gc.isenabled) for _ in range(4)]
+    assert min(f.result() for f in frozen) > 10_000
+    assert all(e.result() for e in enabled)
 
 
 def test_different_seeds_differ():
