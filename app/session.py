@@ -504,8 +504,12 @@ def init_compare() -> None:
         taken: set[str] = set()
         names = [s if isinstance(s, str) else _keep_for_compare(s, taken) for s in scenarios]
         if not query and APPLIED in ss:
-            # Opened from the Sandbox: start with its seed and number of replications.
-            _, seed, reps = applied()
+            # Opened from the Sandbox: start with its seed and number of replications, and with
+            # its pinned baseline against its current settings when they differ.
+            current, seed, reps = applied()
+            base = baseline()
+            if base is not None and base.params != current.params:
+                names = [PINNED, CURRENT]
         ss[CMP_APPLIED] = {"names": names, "seed": seed, "replications": reps}
         ss[CMP_URL_WARNINGS] = warnings
         ss.setdefault("cmp.display_band", DEFAULT_BAND)

@@ -240,3 +240,39 @@ def test_replications_out_of_range_are_named_and_the_comparison_kept():
         "The previous comparison is shown."
     ]
     assert [df.value.to_dict() for df in at.dataframe] == before
+
+
+def test_opened_from_the_sandbox_with_a_pinned_baseline_it_compares_that_with_the_variant():
+    """A leader pins a baseline, changes a lever and runs, then opens Compare: the comparison
+    starts from those two, on the Sandbox's seed and replications."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update({"reps": FAST_REPS, "seed": "7"})
+    at.run()
+    at.button(key="sb.pin").click().run()
+    at.selectbox(key="lever.incentives.sales").set_value("local_metric")
+    at.button(key="sb.run").click().run()
+    at.switch_page("app/pages/compare.py").run()
+    assert_clean(at)
+    assert at.multiselect[0].value == ["sandbox:baseline", "sandbox:current"]
+    assert kpi_columns(at) == [
+        "KPI",
+        "Better when",
+        "Sandbox: pinned baseline",
+        "Sandbox: current settings",
+    ]
+    assert f"{FAST_REPS} replications · seed 7" in " ".join(texts(at.caption))
+    settings = at.table[0].value
+    assert "Sales is paid on" in " ".join(settings.iloc[:, 0].astype(str))
+    # The page's link carries both, so the comparison can be shared.
+    assert at.query_params["s2.incentives.sales"] == "local_metric"
+    assert "s1.incentives.sales" not in at.query_params
+
+
+def test_opened_from_the_sandbox_without_a_change_it_starts_from_the_presets():
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update({"reps": FAST_REPS})
+    at.run()
+    at.button(key="sb.pin").click().run()
+    at.switch_page("app/pages/compare.py").run()
+    assert_clean(at)
+    assert kpi_columns(at) == ["KPI", "Better when", "Aligned baseline", "Drifting incentives"]
