@@ -398,8 +398,21 @@ def setting_problem(err: ParamError) -> str:
     return text
 
 
+# The Run button (and an error about the levers, above it) stays in view at the foot of the sidebar
+# while the levers scroll: on a laptop the form is two screens long. The keyed container sits in a
+# wrapper of its own size, so the wrapper is what sticks; it and the blocks around it take the
+# sidebar's colour, so the levers scrolling under it do not show through. Fixed text, styles only.
+RUN_AREA = "sandbox_run"
+RUN_CSS = f"""<style>
+:has(> .st-key-{RUN_AREA}) {{ position: sticky; bottom: 0; z-index: 3; padding: 0.5rem 0 1rem; }}
+[data-testid="stSidebar"] :has(.st-key-{RUN_AREA}) {{ background-color: inherit; }}
+.st-key-{RUN_AREA} button {{ box-shadow: 0 2px 10px rgba(0, 0, 0, 0.25); }}
+</style>"""
+
+
 def lever_form(on_run: Callable[[], None], error: str | None = None) -> None:
     """The levers, grouped, in one form applied by its Run button."""
+    st.html(RUN_CSS)
     with st.form("levers", border=False, enter_to_submit=False):
         for i, (title, levers) in enumerate(GROUPS):
             with st.expander(title, expanded=i < 2):
@@ -410,9 +423,10 @@ def lever_form(on_run: Callable[[], None], error: str | None = None) -> None:
             # Unbounded boxes, checked on Run (see ``_numeric``).
             st.number_input("Replications", step=10, key=REPS_KEY, help=REPS_HELP)
             st.number_input("Seed", step=1, key=SEED_KEY, help=SEED_HELP)
+        run_area = st.container(key=RUN_AREA)
         if error:
-            st.error(views.plain(error))
-        st.form_submit_button(
+            run_area.error(views.plain(error))
+        run_area.form_submit_button(
             "Run",
             type="primary",
             key="sb.run",

@@ -12,7 +12,7 @@ import pytest
 from streamlit.proto.Metric_pb2 import Metric as MetricProto
 from streamlit.testing.v1 import AppTest
 
-from app import compute, figures, present, views
+from app import compute, controls, figures, present, views
 from app.state import (
     SandboxState,
     auto_title,
@@ -119,7 +119,8 @@ def test_the_toggle_switches_presentation_mode_on_and_off():
         spec = json.loads(chart.proto.spec)
         assert "labelFontSize" not in spec.get("config", {}).get("axis", {})
         assert spec["height"] < figures.PROJECTOR_HEIGHT
-    assert not at.get("html")  # the Sandbox keeps its own type sizes
+    # The Sandbox keeps its own type sizes: its only style sheet keeps the Run button in view.
+    assert [e.proto.body for e in at.get("html")] == [controls.RUN_CSS]
     assert at.sidebar.selectbox  # the levers are back, with the applied settings
     assert at.selectbox(key="lever.incentives.sales").value == "local_metric"
     assert "present" not in at.query_params
