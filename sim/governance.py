@@ -69,13 +69,13 @@ class Drift:
     def step(self, now: float, week: int) -> None:
         """The end of ``week``: alignments move, drift episodes begin, backlogs are re-ranked."""
         world = self.world
-        kappa, sd, anchor = self.kappa, self.sd, self.anchor
+        kappa, sd, anchor, onset_gap = self.kappa, self.sd, self.anchor, self.onset_gap
         for team, wobble in zip(world.teams, self.wobbles, strict=True):
             a = team.alignment + kappa * (team.a_local - team.alignment)
             if sd > 0.0:
                 a += sd * wobble[week]
             team.alignment = min(1.0, max(0.0, a))
-            if team.onset < 0.0 and anchor - team.alignment > self.onset_gap:
+            if team.onset < 0.0 and anchor - team.alignment > onset_gap:
                 team.onset = now
                 world.log(now, "drift_onset", team.name, f"alignment {team.alignment:.2f}")
         for work in world.product:
