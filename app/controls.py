@@ -392,10 +392,7 @@ def _numeric(lever: Lever, s, float_step: float, bounded: bool = True) -> dict[s
 
 def setting_problem(err: ParamError) -> str:
     """A setting's error in the words of its control: the control's label in place of the key."""
-    text = str(err)
-    if err.key in KEYS and text.startswith(f"{err.key} = "):
-        return f"{lever_for(err.key).label} = {text[len(err.key) + 3 :]}"
-    return text
+    return err.message(lever_for(err.key).label) if err.key in KEYS else str(err)
 
 
 # The Run button (and an error about the levers, above it) stays in view at the foot of the sidebar

@@ -36,7 +36,12 @@ class ParamError(ValueError):
         self.key = key
         self.value = value
         self.allowed = allowed
-        super().__init__(f"{key} = {shown(value)} {problem}: {allowed}")
+        self.problem = problem
+        super().__init__(self.message())
+
+    def message(self, name: str | None = None) -> str:
+        """The message, naming the setting ``name`` (a control's label, say) instead of its key."""
+        return f"{name or self.key} = {shown(self.value)} {self.problem}: {self.allowed}"
 
 
 def shown(value: Any, limit: int = 80) -> str:

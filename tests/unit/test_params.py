@@ -54,6 +54,8 @@ def test_out_of_range_names_setting_value_and_range(key, value, fragment):
     msg = str(err.value)
     assert key in msg and fragment in msg
     assert repr(value) in msg or str(value) in msg
+    # The same message can name the setting as a control does, in place of its key.
+    assert err.value.message("The control") == "The control" + msg[len(key) :]
 
 
 @pytest.mark.parametrize(
