@@ -52,7 +52,7 @@ from sim.lessons import (
 from sim.narrative import HEADLINE_KPIS, headline
 from sim.outcomes import KPIS
 from sim.params import ParamError, diff, flatten, get, with_overrides
-from sim.report.format import fmt_value, full_stop
+from sim.report.format import fmt_value, full_stop, kpi_table
 from sim.runner import MODEL_VERSION
 from sim.scenarios import load_preset
 
@@ -278,7 +278,8 @@ def open_lesson_in_sandbox(lesson: Lesson, seed: int, replications: int) -> None
 
 @st.cache_data(max_entries=32, ttl=compute.CACHE_TTL_SECONDS, show_spinner=False)
 def run_lesson(name: str, seed: int, replications: int, model_version: str) -> dict:
-    """A lesson's reveal: its KPI's replications, the paired differences, sentence and chart."""
+    """A lesson's reveal: its KPI's replications, the paired differences, sentence and chart, and
+    every KPI against the baseline (the numbers the debrief cites)."""
     lesson = load_lesson(name)
     settings, base_settings = lesson_settings(lesson)
     view = compute.run_view(settings, seed, replications, model_version, REVEAL_BAND)
@@ -312,6 +313,7 @@ def run_lesson(name: str, seed: int, replications: int, model_version: str) -> d
         "headline": headline(paired["kpis"], kpis=order, subject=f"“{lesson.title}”"),
         "row": paired["kpis"].set_index("kpi").loc[kpi].to_dict(),
         "figure": {**figure.to_dict(), "wide": True},
+        "kpi_table": kpi_table(view["kpi"], paired["kpis"]),
     }
 
 

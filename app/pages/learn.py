@@ -222,6 +222,18 @@ def _reveal(name: str, lesson, record: dict) -> None:
     views.show_figures([reveal["figure"]], sections=False)
     st.subheader("Debrief", anchor=False)
     st.markdown(lesson.debrief)
+    st.markdown(f"**Every KPI against the baseline** ({reveal['base_title']}, paired runs)")
+    st.dataframe(
+        reveal["kpi_table"],
+        hide_index=True,
+        key=f"learn.kpis.{name}",
+        height="content",
+        column_config={
+            "KPI": st.column_config.TextColumn("KPI", pinned=True, width=170),
+            "Mean": st.column_config.TextColumn("Lesson", help="The lesson's mean."),
+            "P(variant better)": st.column_config.TextColumn("P(lesson better)"),
+        },
+    )
     if lesson.discussion:
         st.markdown("**Discuss**")
         st.markdown("\n".join(f"- {q}" for q in lesson.discussion))

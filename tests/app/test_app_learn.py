@@ -20,7 +20,9 @@ from sim.lessons import (
 from sim.narrative import WHY_UNCLEAR
 from sim.outcomes import KPIS
 from sim.params import with_overrides
-from sim.runner import run_many
+from sim.report.format import fmt_delta, fmt_value
+from sim.runner import compare, run_many
+from sim.scenarios import load_preset
 
 from .helpers import APP, FAST_REPS, assert_clean, texts
 
@@ -223,6 +225,39 @@ def test_a_direction_lesson_scores_the_direction():
     assert shown["Score"] == "100 / 100", texts(at.warning)
     assert "Paired difference, 90% interval" in shown
     assert "Debrief" in subheaders(at)
+
+
+def test_a_reveal_shows_every_kpi_the_debrief_cites_against_the_baseline():
+    """Lesson 2's debrief cites detection lag, alignment, meeting share and value delivered: each
+    is in the reveal's table, with the baseline's mean and the change of paired runs."""
+    at = open_learn({"lesson": DIRECTION_LESSON})
+    lesson = load_lesson(DIRECTION_LESSON)
+    at.radio(key=teach.predict_key(DIRECTION_LESSON)).set_value(lesson.expect)
+    at.button(key=f"learn.commit.{DIRECTION_LESSON}").click().run()
+    assert_clean(at)
+    caption = next(c for c in texts(at.caption) if "paired replications · seed" in c)
+    reps, seed = (int(n) for n in re.findall(r"(\d+) paired replications · seed (\d+)", caption)[0])
+    table = next(d.value for d in at.dataframe if "P(variant better)" in d.value.columns)
+    rows = table.set_index("KPI")
+    base = run_many(load_preset(lesson.baseline).params, reps, seed)
+    variant = run_many(lesson.scenario.params, reps, seed)
+    expected = compare(base, variant).kpis().set_index("kpi")
+    for name in (
+        "detection_lag_days",
+        "mean_alignment",
+        "meeting_overhead_share",
+        "value_delivered",
+    ):
+        k, row = KPIS[name], expected.loc[name]
+        assert rows.loc[k.label, "Baseline"] == fmt_value(row["baseline"], k.unit)
+        assert rows.loc[k.label, "Change"] == fmt_delta(row["diff_mean"], k.unit)
+    # The debrief's direction is the table's: meetings take more of the capacity, value falls.
+    assert expected.loc["meeting_overhead_share", "diff_mean"] > 0
+    assert rows.loc[KPIS["value_delivered"].label, "Change"].startswith(("−", "-"))
+    order = texts(at.markdown)
+    assert order.index(lesson.debrief) < next(
+        i for i, m in enumerate(order) if m.startswith("**Every KPI against the baseline**")
+    )
 
 
 def test_a_challenge_scores_attempts_and_lists_them():

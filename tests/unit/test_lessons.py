@@ -172,3 +172,20 @@ def test_the_guide_and_readme_name_the_lessons_as_the_app_does():
         title = load_lesson(name).title
         assert f"*{title}*" in " ".join(guide.split()), title
         assert f"*{title}*" in " ".join(readme.split()), title
+
+
+@pytest.mark.slow
+def test_the_time_to_value_focus_still_lifts_activation_under_drift():
+    """Lesson 6's discussion says so: with every incentive on its local metric, the focus on
+    onboarding still raises activation, and the drifting teams' median time-to-value falls."""
+    lesson = load_lesson("6-time-to-value-and-the-habit-threshold")
+    assert "still lifts activation" in " ".join(lesson.discussion)
+    drifting = load_preset("drifting-incentives").params
+    focus = with_overrides(drifting, {"work.strategy_focus": "time_to_value"})
+    base, variant = run_many(drifting, 24, 21), run_many(focus, 24, 21)
+    names = list(compare(base, variant).kpis()["kpi"])
+    for name, sign in (("activation_rate", 1), ("median_ttv_days", -1)):
+        j = names.index(name)
+        diffs = variant.kpi_values[:, j] - base.kpi_values[:, j]
+        se = diffs.std(ddof=1) / np.sqrt(diffs.size)
+        assert sign * diffs.mean() > 3 * se, f"{name}: {diffs.mean():.4g} ± {se:.2g}"
