@@ -14,6 +14,7 @@ saves.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import hashlib
 import math
 import threading
@@ -107,6 +108,33 @@ def _run(params: Params, replications: int, seed: int, progress: Progress) -> Re
         return run_many(params, replications, seed, executor=process_pool(), progress=progress)
 
 
+# What a run's progress bar names (Markdown-safe text), set by a page that runs several scenarios.
+# Not part of the cache key: the same settings share one cached run whatever the page calls them.
+_RUN_NAME: contextvars.ContextVar[str] = contextvars.ContextVar("run_name", default="")
+
+
+@contextlib.contextmanager
+def named_run(name: str) -> Iterator[None]:
+    """Runs started inside name ``name`` in their progress bar (``name`` is shown as Markdown)."""
+    token = _RUN_NAME.set(name)
+    try:
+        yield
+    finally:
+        _RUN_NAME.reset(token)
+
+
+def progress_text(replications: int, done: int | None = None) -> str:
+    """A progress bar's text, naming the run when a page has named it."""
+    name = _RUN_NAME.get()
+    if done is None:
+        return (
+            f"Simulating {name}: {replications} replications…"
+            if name
+            else (f"Simulating {replications} replications…")
+        )
+    return f"Simulating{' ' + name if name else ''}: {done} of {replications} replications done"
+
+
 @st.cache_data(max_entries=CACHE_ENTRIES, ttl=CACHE_TTL_SECONDS, show_spinner=False)
 def run_results(settings: str, seed: int, replications: int, model_version: str) -> Results:
     """The replications of one configuration (``settings`` is :func:`app.state.canonical`).
@@ -115,10 +143,10 @@ def run_results(settings: str, seed: int, replications: int, model_version: str)
     """
     params = from_canonical(settings)
     with POOL_QUEUE.turn(uses_pool(replications)) as ahead:
-        bar = st.progress(0.0, text=f"Simulating {replications} replications…{waiting_text(ahead)}")
+        bar = st.progress(0.0, text=progress_text(replications) + waiting_text(ahead))
 
         def report(done: int, total: int) -> None:
-            bar.progress(done / total, text=f"Simulating: {done} of {total} replications done")
+            bar.progress(done / total, text=progress_text(total, done))
 
         try:
             return _run(params, replications, seed, report)

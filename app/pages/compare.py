@@ -79,7 +79,11 @@ if len(chosen) < 2:
 try:
     settings = [canonical(setup.overrides) for _, setup in chosen]
     runs = tuple((f"scenario {i + 1}", title, settings[i]) for i, title in enumerate(titles))
-    views_by_title = {title: compute.view(s, seed, reps, band) for _, title, s in runs}
+    views_by_title = {}
+    for i, (_, title, s) in enumerate(runs):
+        # A run's progress bar names its scenario; a scenario already run comes from the cache.
+        with compute.named_run(views.plain(f"“{title}” ({i + 1} of {len(runs)})")):
+            views_by_title[title] = compute.view(s, seed, reps, band)
     horizons = [setup.params.horizon_weeks for _, setup in chosen]
     pairs = {
         t: (

@@ -77,7 +77,7 @@ def test_the_pool_queue_counts_runs_in_turn_across_threads():
         assert ahead == 0 and queue.running == 0
 
 
-def test_a_run_says_how_many_runs_are_ahead_of_it_on_the_pool(monkeypatch):
+def test_a_runs_progress_names_it_and_the_runs_ahead_of_it_on_the_pool(monkeypatch):
     shown: list[str] = []
     on_pool: list[int] = []
 
@@ -121,6 +121,14 @@ def test_a_run_says_how_many_runs_are_ahead_of_it_on_the_pool(monkeypatch):
     with compute.POOL_QUEUE.turn():
         compute.results(settings, 4243, 3)
     assert on_pool == [1] and shown[0] == "Simulating 3 replications…"
+    # A page that runs several scenarios names the one running; the cache key does not change.
+    shown.clear()
+    with compute.named_run("“Sales-led growth” (2 of 3)"):
+        compute.results(settings, 4244, 3)
+        compute.results(settings, 4243, 3)  # cached under its unnamed run: nothing shown
+    assert shown[0] == "Simulating “Sales-led growth” (2 of 3): 3 replications…"
+    assert shown[-1] == "Simulating “Sales-led growth” (2 of 3): 3 of 3 replications done"
+    assert len(on_pool) == 2 and compute.progress_text(3) == "Simulating 3 replications…"
     assert (
         compute.waiting_text(1) == " (sharing the simulation pool with 1 other run on this server)"
     )
