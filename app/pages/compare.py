@@ -11,6 +11,11 @@ from app.state import (
 )
 from sim.report.format import compare_kpi_table, compare_pair_table, null_notes
 
+PICK_HELP = (
+    "In a chart, click a scenario in the legend to pick it out; shift-click adds or drops one; "
+    "click beside the legend to see them all again."
+)
+
 session.init_compare()
 applied = st.session_state[session.CMP_APPLIED]
 options = session.compare_options()
@@ -132,6 +137,7 @@ st.caption(
 st.table(compare_pair_table(titles[0], pairs), hide_index=True, border="horizontal")
 
 st.subheader("Curves")
+st.caption(PICK_HELP)
 views.show_figures(curves, sections=False)
 
 exports = [(role, title, views_by_title[title]) for role, title, _ in runs]

@@ -253,20 +253,39 @@ def _band_layers(
     """
     axis = alt.Axis(format=y_format, titleLimit=HEIGHT) if y_format else alt.Axis(titleLimit=HEIGHT)
     x_enc = alt.X(f"{x}:Q", title=x_title, scale=alt.Scale(nice=False))
-    color = _color(colors, legend=len(colors) > 1)
+    legend = len(colors) > 1
+    color = _color(colors, legend=legend)
     layers: list[alt.Chart] = []
     for i in range(len(series)):
         base = alt.Chart(alt.NamedData(f"s{i}")).encode(x=x_enc, color=color)
         if bands:
-            layers.append(
-                base.mark_area(opacity=0.22).encode(
-                    y=alt.Y("lo:Q", title=y_title, axis=axis), y2="hi:Q"
-                )
+            band = base.mark_area(opacity=BAND_OPACITY).encode(
+                y=alt.Y("lo:Q", title=y_title, axis=axis), y2="hi:Q"
             )
-        layers.append(
-            base.mark_line(strokeWidth=2).encode(y=alt.Y("mean:Q", title=y_title, axis=axis))
-        )
+            layers.append(band.encode(opacity=picked(BAND_OPACITY, 0.04)) if legend else band)
+        line = base.mark_line(strokeWidth=2).encode(y=alt.Y("mean:Q", title=y_title, axis=axis))
+        if legend:
+            line = line.encode(opacity=picked(1.0, 0.25))
+            if i == 0:  # a fixed view name, as for the hover layer
+                line = line.add_params(legend_pick()).properties(name="pick_view")
+        layers.append(line)
     return layers
+
+
+BAND_OPACITY = 0.22
+PICK = "pick"
+
+
+def legend_pick() -> alt.Parameter:
+    """Clicking a series in the legend picks it out (shift-click for more; click again, or on
+    the empty space of the legend, for all): the others fade, so four overlapping bands read."""
+    return alt.selection_point(name=PICK, fields=["series"], bind="legend")
+
+
+def picked(on: float, off: float) -> alt.Opacity:
+    """An opacity of ``on`` for the series picked in the legend (every series while none is),
+    ``off`` for the others."""
+    return alt.when(legend_pick()).then(alt.value(on)).otherwise(alt.value(off))
 
 
 def band_layout(
@@ -425,7 +444,13 @@ def alignment_layout(
         layers.append(
             alt.Chart(alt.NamedData("teams"))
             .mark_line(strokeWidth=1.2, opacity=0.9)
-            .encode(x="week:Q", y="mean:Q", detail="series:N", color=_color(legend, True))
+            .encode(
+                x="week:Q",
+                y="mean:Q",
+                detail="series:N",
+                color=_color(legend, True),
+                opacity=picked(0.9, 0.2),  # teams are in the legend: one can be picked out
+            )
         )
     layers.extend(_event_layers(kinds, shocks))
     layers.append(_hover_layer([*series, *teams], "week", "Week"))

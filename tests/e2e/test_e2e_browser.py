@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from app.compute import BAND_COLUMNS, KPI_COLUMNS
+from app.figures import COMPARE_METRICS
 from sim.report.charts import ALIGNMENT_HEIGHT, HEIGHT
 from sim.scenarios import parse
 
@@ -329,3 +330,33 @@ def test_on_a_laptop_screen_run_and_a_lever_error_stay_in_view(server_url, new_p
     ).scroll_into_view_if_needed()
     assert in_view(error) and in_view(run)
     page.mouse.move(700, 100)  # no tooltip in the screenshot kept as an artifact
+
+
+def test_a_scenario_picked_in_a_compare_legend_stands_out(server_url, new_page):
+    """Four overlapping bands: clicking one scenario in a chart's legend fades the others' bands
+    and lines; clicking beside the legend brings them all back."""
+    page = new_page()
+    names = "aligned-baseline,drifting-incentives,sales-led-drift,meeting-overload"
+    page.goto(f"{server_url}/compare?scenarios={names}&reps=12")
+    wait_until_idle(page, charts=1 + len(COMPARE_METRICS))
+    chart = page.locator(CHART).nth(1)  # active customers
+    chart.scroll_into_view_if_needed()
+    opacities = f"""() => [...document.querySelectorAll('{DRAWN_CHART}')[1]
+        .querySelectorAll('g.mark-area path, g.mark-line path')]
+        .map(p => Number(p.getAttribute('opacity') ?? 1))"""
+    every = page.evaluate(opacities)
+    assert len(every) == 8 and every == [0.22, 1, 0.22, 1, 0.22, 1, 0.22, 1]
+    labels = chart.locator("g.role-legend-label text")
+    assert [labels.nth(i).text_content() for i in range(4)][2] == "Sales-led drift"
+    labels.nth(2).click()
+    page.wait_for_function(f"() => ({opacities})()[1] < 1")
+    picked = page.evaluate(opacities)
+    assert picked[4:6] == [0.22, 1]  # the third scenario's band and line
+    assert all(o < 0.3 for i, o in enumerate(picked) if i not in (4, 5))
+    labels.nth(0).click(modifiers=["Shift"])
+    page.wait_for_function(f"() => ({opacities})()[1] === 1")
+    assert page.evaluate(opacities)[:2] == [0.22, 1] and page.evaluate(opacities)[2:4] != [0.22, 1]
+    box = chart.locator("svg.marks").bounding_box()
+    page.mouse.click(box["x"] + box["width"] - 10, box["y"] + 30)  # beside the legend
+    page.wait_for_function(f"() => ({opacities})().every((o, i) => o === (i % 2 ? 1 : 0.22))")
+    assert page.locator('[data-testid="stException"]').count() == 0
