@@ -471,8 +471,10 @@ def sensitivity_form() -> None:
             format_func=lambda m: {"morris": "Morris screening", "sobol": "Sobol indices"}[m],
             horizontal=True,
             help="Morris: cheap screening; μ* is the mean absolute effect of moving a lever "
-            "across its range. Sobol: the share of the KPI's variance each lever explains "
-            "(alone, S1, and with interactions, ST); needs more simulations.",
+            "across its range, and the ranking says which way the KPI moves as the lever is "
+            "raised (either way when its effects have both signs). Sobol: the share of the "
+            "KPI's variance each lever explains (alone, S1, and with interactions, ST); needs "
+            "more simulations.",
         )
         lever_inputs("sensitivity", numeric_only=True)
         st.number_input(

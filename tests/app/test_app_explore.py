@@ -621,7 +621,7 @@ def ranked(method: str) -> pd.DataFrame:
                 **base,
                 "mu_star": [0.03, 0.01],
                 "mu_star_conf": [0.01, 0.005],
-                "mu": [0.0, 0.0],
+                "mu": [-0.029, 0.002],
                 "sigma": [0.02, 0.01],
             }
         )
@@ -645,6 +645,18 @@ def test_sensitivity_chart_ranks_levers_with_intervals_and_units():
     ]
     rows = next(iter(spec["datasets"].values()))
     assert rows[0]["value"] == pytest.approx(3.0) and rows[0]["ci_text"] == "2.00 pp to 4.00 pp"
+    # Which way: discovery's effects are nearly all negative, the council's of both signs.
+    assert [r["direction_text"] for r in rows] == [
+        "52-week retention falls",
+        "either way (effects of both signs)",
+    ]
+    table = ec.sensitivity_table(ranked("morris"), "morris", "retention_52w")
+    assert list(table["As the lever is raised"]) == [r["direction_text"] for r in rows]
+    sentence = ec.describe_sensitivity(ranked("morris"), "morris", "retention_52w")
+    assert "discovery time 3.00 pp (2.00 pp to 4.00 pp), raising it lowers 52-week retention" in (
+        sentence
+    )
+    assert "council interval 1.00 pp (0.50 pp to 1.50 pp), with effects of both signs" in sentence
     spec = ec.sensitivity_chart(ranked("sobol"), "sobol", "value_delivered").to_dict()
     assert marks(spec) == ["bar", "rule", "tick"]
     assert spec["layer"][0]["encoding"]["x"]["axis"]["format"] == ".0%"

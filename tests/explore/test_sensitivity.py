@@ -8,6 +8,7 @@ from sim.executors import SerialExecutor
 from sim.explore import FunctionEvaluator, Lever, parse_lever, sensitivity
 from sim.explore.levers import ExploreError
 from sim.params import ParamError
+from sim.report.explore_charts.sensitivity import morris_direction
 from tests.explore.helpers import ishigami, ishigami_indices, linear, short
 
 SERIAL = SerialExecutor()
@@ -56,7 +57,18 @@ def test_morris_effects_of_a_linear_function_are_its_slopes_times_the_ranges():
     assert np.allclose(found["mu_star"], [3.0 * 2.0, 2.0 * 2.0, 0.0], atol=1e-9)
     assert np.allclose(found["mu"], [6.0, -4.0, 0.0], atol=1e-9)
     assert np.allclose(found["sigma"], 0.0, atol=1e-9)
-    assert result.ranked("y").lever.tolist() == ["a", "b", "c"]
+    ranked = result.ranked("y")
+    assert ranked.lever.tolist() == ["a", "b", "c"]
+    # Raising a raises y, raising b lowers it, c does nothing: the ranking says which way.
+    directions = [morris_direction(m, s) for m, s in zip(ranked.mu, ranked.mu_star, strict=True)]
+    assert directions == ["rises", "falls", "n/a"]
+
+
+def test_a_morris_effect_of_both_signs_has_no_direction():
+    assert morris_direction(0.1, 1.0) == "either way"
+    assert morris_direction(-0.79, 1.0) == "either way"
+    assert morris_direction(-0.8, 1.0) == "falls" and morris_direction(0.95, 1.0) == "rises"
+    assert morris_direction(float("nan"), 1.0) == "n/a"
 
 
 def test_morris_on_the_model_gives_a_lever_that_cannot_act_exactly_zero_effect():

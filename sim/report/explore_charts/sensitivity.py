@@ -48,6 +48,22 @@ def sensitivity_index_title(method: str, kpi: str) -> str:
     return f"Share of the variance of {kpi_label(kpi).lower()}"
 
 
+# μ* is the mean of the effects' sizes, μ the mean of the effects with their signs: when |μ| is
+# at least this share of μ*, nearly every effect of raising the lever has the same sign.
+ONE_WAY = 0.8
+
+
+def morris_direction(mu: float, mu_star: float) -> str:
+    """Which way a KPI moves as a lever is raised, from Morris μ and μ*: "rises", "falls", or
+    "either way" when the effects have both signs (the lever's effect depends on where it is set
+    and on the other levers), or "n/a"."""
+    if is_missing(mu) or is_missing(mu_star) or mu_star <= 0:
+        return "n/a"
+    if abs(mu) < ONE_WAY * mu_star:
+        return "either way"
+    return "rises" if mu > 0 else "falls"
+
+
 def _sensitivity_data(ranked: pd.DataFrame, method: str, kpi: str) -> pd.DataFrame:
     if method == "morris":
         scale, _, unit = _morris_scale(kpi)
@@ -57,8 +73,13 @@ def _sensitivity_data(ranked: pd.DataFrame, method: str, kpi: str) -> pd.DataFra
                 "value": ranked["mu_star"].to_numpy(dtype=float) * scale,
                 "conf": ranked["mu_star_conf"].to_numpy(dtype=float) * scale,
                 "sigma": ranked["sigma"].to_numpy(dtype=float) * scale,
+                "mu": ranked["mu"].to_numpy(dtype=float) * scale,
             }
         )
+        out["direction"] = [
+            morris_direction(mu, mu_star)
+            for mu, mu_star in zip(out["mu"], out["value"], strict=True)
+        ]
     else:
         unit = "share of variance"
         out = pd.DataFrame(
@@ -81,9 +102,20 @@ def _sensitivity_data(ranked: pd.DataFrame, method: str, kpi: str) -> pd.DataFra
     ]
     if method == "morris":
         out["extra_text"] = [_effect_text(v, unit) for v in out["sigma"]]
+        out["direction_text"] = [
+            _DIRECTION_WORDS[d].format(kpi=kpi_label(kpi).lower()) for d in out["direction"]
+        ]
     else:
         out["extra_text"] = [_effect_text(v, unit) for v in out["first"]]
     return out
+
+
+_DIRECTION_WORDS = {
+    "rises": "{kpi} rises",
+    "falls": "{kpi} falls",
+    "either way": "either way (effects of both signs)",
+    "n/a": "n/a",
+}
 
 
 def sensitivity_chart(
@@ -112,6 +144,8 @@ def sensitivity_chart(
         alt.Tooltip("ci_text:N", title="95% bootstrap interval"),
         alt.Tooltip("extra_text:N", title=extra),
     ]
+    if method == "morris":
+        tooltip.append(alt.Tooltip("direction_text:N", title="As the lever is raised"))
     base = alt.Chart(data).encode(y=y)
     layers = [
         # A light bar, so the interval's dark line reads across it (grey on blue was lost).
@@ -168,11 +202,32 @@ def describe_sensitivity(ranked: pd.DataFrame, method: str, kpi: str) -> str:
         return f"No ranking for {kpi_label(kpi).lower()}."
     data = _sensitivity_data(ranked, method, kpi)
     parts = [
-        f"{name.split(' (')[0].lower()} {value} ({ci})"
+        f"{_in_sentence(name.split(' (')[0])} {value} ({ci})"
         for name, value, ci in zip(data["name"], data["value_text"], data["ci_text"], strict=True)
     ]
+    if method == "morris":
+        what = kpi_label(kpi).lower()
+        parts = [
+            f"{part}, {_SENTENCE_DIRECTION[d].format(kpi=what)}"
+            for part, d in zip(parts, data["direction"], strict=True)
+        ]
     index = "μ*, the mean absolute effect," if method == "morris" else "total Sobol index"
     return f"Levers ranked by {index} on {kpi_label(kpi).lower()}: " + "; ".join(parts) + "."
+
+
+# How a lever's direction reads in the ranking's sentence (the KPI is the sentence's subject).
+_SENTENCE_DIRECTION = {
+    "rises": "raising it raises {kpi}",
+    "falls": "raising it lowers {kpi}",
+    "either way": "with effects of both signs",
+    "n/a": "direction n/a",
+}
+
+
+def _in_sentence(name: str) -> str:
+    """A lever's title inside a sentence: lower case, but an initialism (WIP) stays as it is."""
+    first = name.split(" ", 1)[0]
+    return name if first.isupper() and len(first) > 1 else name[:1].lower() + name[1:]
 
 
 def sensitivity_table(ranked: pd.DataFrame, method: str, kpi: str) -> pd.DataFrame:
@@ -183,6 +238,7 @@ def sensitivity_table(ranked: pd.DataFrame, method: str, kpi: str) -> pd.DataFra
         out["μ* (mean absolute effect)"] = data["value_text"]
         out["95% interval of μ*"] = data["ci_text"]
         out["σ (spread of the effects)"] = data["extra_text"]
+        out["As the lever is raised"] = data["direction_text"]
     else:
         out["Total index ST"] = data["value_text"]
         out["95% interval of ST"] = data["ci_text"]
