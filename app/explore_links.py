@@ -105,7 +105,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "range3": "",
         "kpi": "value_delivered",
         "direction": "auto",
-        "constraints": "meeting_overhead_share<=10%",
+        "constraints": "Meeting overhead <= 10%",
         "candidates": 18,
         "search": "random",
         "reps": 9,

@@ -25,7 +25,7 @@ from app.explore_links import (
 )
 from app.explore_results import k, kpi_name, results
 from app.state import Setup
-from sim.outcomes import KPI_NAMES
+from sim.outcomes import KPI_NAMES, KPIS
 from sim.params import ParamError, info
 from sim.report.format import full_stop
 
@@ -551,8 +551,10 @@ def optimisation_form() -> None:
             key=k("optimisation", "constraints"),
             height=68,
             max_chars=MAX_TEXT,
-            help="Bounds on KPI means, e.g. meeting_overhead_share<=10% or "
-            "mean_alignment>=0.6. KPIs: " + ", ".join(KPI_NAMES) + ".",
+            help="Bounds on KPI means, by the KPI's name or key, e.g. Meeting overhead <= 10% "
+            "or mean_alignment >= 0.6. KPIs: "
+            + ", ".join(f"{KPIS[k].label} ({k})" for k in KPI_NAMES)
+            + ".",
         )
         c1, c2 = st.columns(2)
         c1.number_input(

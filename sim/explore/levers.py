@@ -28,7 +28,10 @@ RETENTION_WEEKS = 52  # KPIs read at 52 weeks of customer age need at least this
 _NEEDS_A_YEAR = ("retention_52w", "ltv_to_cac")
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _RANGE = re.compile(rf"^\s*({_NUMBER})\s*:\s*({_NUMBER})\s*(?::\s*(\d+)\s*)?$")
-_CONSTRAINT = re.compile(rf"^\s*([A-Za-z0-9_]+)\s*(<=|>=|<|>)\s*({_NUMBER})\s*(%?)\s*$")
+# The KPI is its key (meeting_overhead_share) or its label as the pages show it (Meeting overhead).
+_CONSTRAINT = re.compile(
+    rf"^\s*([A-Za-z0-9_][A-Za-z0-9_ /-]*?)\s*(<=|>=|<|>)\s*({_NUMBER})\s*(%?)\s*$"
+)
 
 
 @dataclass(frozen=True)
@@ -328,8 +331,19 @@ class Constraint:
         return {"kpi": self.kpi, "op": self.op, "bound": self.bound}
 
 
+def kpi_of_label(name: str, outputs: Sequence[str] = KPI_NAMES) -> str:
+    """The KPI key of ``name`` written as its label (``Meeting overhead``, in any case and
+    spacing), else ``name`` as it is."""
+    words = " ".join(name.split()).casefold()
+    for key in outputs:
+        if key in KPIS and " ".join(KPIS[key].label.split()).casefold() == words:
+            return key
+    return name
+
+
 def parse_constraint(text: str, outputs: Sequence[str] = KPI_NAMES) -> Constraint:
-    """Parse ``KPI<=number`` (also ``<``, ``>=``, ``>``; a trailing % divides by 100).
+    """Parse ``KPI<=number`` (also ``<``, ``>=``, ``>``; a trailing % divides by 100); the KPI is
+    its key or its label (``Meeting overhead <= 10%``).
 
     Raises:
         ExploreError: bad syntax or an unknown KPI, naming the value and the expected form.
@@ -337,10 +351,10 @@ def parse_constraint(text: str, outputs: Sequence[str] = KPI_NAMES) -> Constrain
     match = _CONSTRAINT.match(text)
     if not match:
         raise ExploreError(
-            f"--constraint = {text!r} is not a constraint: KPI<=number or KPI>=number, e.g. "
-            f"'meeting_overhead_share<=0.1' or 'meeting_overhead_share<=10%'"
+            f"--constraint = {text!r} is not a constraint: KPI<=number or KPI>=number, the KPI "
+            f"by its key or name, e.g. 'meeting_overhead_share<=0.1' or 'Meeting overhead <= 10%'"
         )
-    kpi = check_kpi(match.group(1), outputs, flag="--constraint")
+    kpi = check_kpi(kpi_of_label(match.group(1), outputs), outputs, flag="--constraint")
     bound = float(match.group(3)) / (100.0 if match.group(4) else 1.0)
     if not math.isfinite(bound):
         raise ExploreError(

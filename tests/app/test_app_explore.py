@@ -495,6 +495,15 @@ def test_requests_are_checked_by_the_engine_before_anything_runs(simulations):
     assert explore.parse_constraints("meeting_overhead_share<=10%") == [
         "meeting_overhead_share<=0.1"
     ]
+    # A KPI may be written as the pages name it, in any case and spacing.
+    assert explore.parse_constraints(
+        "Meeting overhead <= 10%\nLTV / CAC>=3\nmedian  TIME-TO-VALUE < 14\n52-week retention>=30%"
+    ) == [
+        "meeting_overhead_share<=0.1",
+        "ltv_to_cac>=3",
+        "median_ttv_days<14",
+        "retention_52w>=0.3",
+    ]
     assert sum(simulations) == 0
     assert isinstance(explore._executor(6), SerialExecutor)
 
