@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import altair as alt
@@ -24,6 +24,7 @@ import streamlit as st
 from altair.utils.schemapi import debug_mode
 
 from app import compute
+from sim.params import default_params, with_overrides
 from sim.report import charts
 from sim.report.format import (
     AXIS_FORMAT,
@@ -258,6 +259,30 @@ def jumpy_edge(frame: pd.DataFrame) -> bool:
     return bool(span > 0 and np.mean(np.abs(np.diff(hi)) > span / 2) >= 0.1)
 
 
+def reference_rules(metric: str, runs: Sequence[Mapping]) -> list[dict]:
+    """Reference lines that every run of a weekly chart shares: the habit threshold on median
+    time-to-value, and the week the market shifts or demand collapses."""
+    params = [with_overrides(default_params(), run["manifest"]["overrides"]) for run in runs]
+    rules = []
+    if metric == "median_ttv_days":
+        days = {p.customers.habit_threshold_days for p in params}
+        if len(days) == 1:
+            (value,) = days
+            label = f"Habit threshold ({value:g} days)"
+            rules.append({"axis": "y", "value": value, "label": label})
+    for on, week, what in MARKET_EVENTS:
+        weeks = {getattr(p.market, week) if getattr(p.market, on) else None for p in params}
+        if len(weeks) == 1 and (at := weeks.pop()) is not None:  # a valid week is in the horizon
+            rules.append({"axis": "x", "value": at, "label": f"{what} (week {at})"})
+    return rules
+
+
+MARKET_EVENTS = (
+    ("shift_enabled", "shift_week", "Market shifts"),
+    ("demand_shock_enabled", "demand_shock_week", "Demand shock"),
+)
+
+
 def weekly_figure(
     frames: Mapping[str, pd.DataFrame],
     metric: str,
@@ -267,9 +292,11 @@ def weekly_figure(
     title: str,
     section: str,
     colors: Mapping[str, str] | None = None,
+    rules: Sequence[Mapping] = (),
 ) -> Figure:
     """One weekly metric, one band per series (meeting overhead says what its bands' shapes owe
-    to reviews that meet every few weeks, when they need saying)."""
+    to reviews that meet every few weeks, when they need saying); ``rules`` are reference lines
+    (see :func:`reference_rules`)."""
     unit = series_unit(metric)
     text = _describe(frames, series_label(metric), unit, width)
     if metric == "meeting_overhead_share" and (note := review_band_note(frames)):
@@ -281,6 +308,8 @@ def weekly_figure(
         "title": title,
         "colors": charts.palette(list(frames), colors),
     }
+    if rules:
+        layout["rules"] = list(rules)
     return Figure(key, "band", layout, charts.band_data(frames, unit=unit), text, section)
 
 
@@ -487,8 +516,9 @@ def sandbox_figure_list(
 
     def weekly(name: str, key: str, title: str) -> Figure:
         frames = _series(view, base, name)
+        rules = reference_rules(name, [view] if base is None else [base, view])
         return weekly_figure(
-            frames, name, width, key=key, title=title, section=section, colors=colors
+            frames, name, width, key=key, title=title, section=section, colors=colors, rules=rules
         )
 
     def difference(
@@ -616,6 +646,7 @@ def compare_figures(
             title=title,
             section="Curves",
             colors=colors,
+            rules=reference_rules(metric, list(views.values())),
         )
         for metric, title in COMPARE_METRICS
     ]
@@ -651,6 +682,7 @@ def pair_figure(
         title=title,
         section=section,
         colors=colors,
+        rules=reference_rules(chart, [base, view]),
     )
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import altair as alt
 import pandas as pd
@@ -300,9 +301,14 @@ def band_layout(
     colors: Mapping[str, str] | None = None,
     bands: bool = True,
     zero_rule: bool = False,
+    rules: Sequence[Mapping[str, Any]] = (),
     height: int = HEIGHT,
 ) -> alt.LayerChart:
-    """The layout of :func:`band_chart` for these series names (see there for the arguments)."""
+    """The layout of :func:`band_chart` for these series names (see there for the arguments).
+
+    ``rules`` are reference lines, each ``{"axis": "x" or "y", "value": number, "label": text}``:
+    a market shift's week, say, or the habit threshold on a time-to-value chart.
+    """
     if not series:
         raise ValueError("a band chart needs at least one series")
     layers = _band_layers(
@@ -320,8 +326,31 @@ def band_layout(
             .mark_rule(color=BASELINE_COLOR, strokeDash=[4, 3])
             .encode(y="zero:Q")
         )
+    layers.extend(_reference_layers(rules))
     layers.append(_hover_layer(series, x, x_title))
     return _finish(alt.layer(*layers), title, description, height)
+
+
+def _reference_layers(rules: Sequence[Mapping[str, Any]]) -> list[alt.Chart]:
+    """A dashed line and a small label per reference: a vertical line's label at the plot's top,
+    a horizontal one's at its right end, above the line."""
+    layers: list[alt.Chart] = []
+    for rule in rules:
+        at = alt.datum(rule["value"])
+        base = alt.Chart(alt.Data(values=[{}]))  # one mark each, placed by the datum
+        line = base.mark_rule(color=BASELINE_COLOR, strokeDash=[5, 3], strokeWidth=1.2)
+        if rule["axis"] == "x":
+            line = line.encode(x=at)
+            label = base.mark_text(
+                align="left", baseline="top", dx=4, dy=2, fontSize=11, color=BASELINE_COLOR
+            ).encode(x=at, y=alt.value(0), text=alt.datum(rule["label"]))
+        else:
+            line = line.encode(y=at)
+            label = base.mark_text(
+                align="right", baseline="bottom", dx=-2, dy=-3, fontSize=11, color=BASELINE_COLOR
+            ).encode(y=at, x=alt.value("width"), text=alt.datum(rule["label"]))
+        layers += [line, label]
+    return layers
 
 
 def band_chart(

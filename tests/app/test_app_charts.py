@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -364,3 +366,55 @@ def test_counts_take_the_plural_only_when_not_one():
         "2 settings",
         "1,500 settings",
     ]
+
+
+def reference_lines(spec: dict) -> dict[tuple[str, float], str]:
+    """A chart's reference lines: (axis, value) → the label drawn beside it."""
+    found: dict[tuple[str, float], str] = {}
+    layer = spec["layer"]
+    for line, label in itertools.pairwise(layer):
+        if line["mark"].get("type") == "rule" and line["mark"].get("strokeDash") == [5, 3]:
+            axis = "x" if "x" in line["encoding"] else "y"
+            found[(axis, line["encoding"][axis]["datum"])] = label["encoding"]["text"]["datum"]
+    return found
+
+
+def test_a_weekly_chart_marks_the_habit_threshold_and_the_market_events_its_runs_share():
+    from app.figures import reference_rules, weekly_figure
+
+    def run(**overrides) -> dict:
+        return {"manifest": {"overrides": overrides}}
+
+    shift = {"market.shift_enabled": True, "market.shift_week": 30}
+    rules = reference_rules("median_ttv_days", [run(), run(**shift)])
+    assert rules == [{"axis": "y", "value": 14.0, "label": "Habit threshold (14 days)"}]
+    rules = reference_rules("value_delivered", [run(**shift), run(**shift)])
+    assert rules == [{"axis": "x", "value": 30, "label": "Market shifts (week 30)"}]
+    # Not shared: nothing drawn.
+    assert (
+        reference_rules(
+            "value_delivered", [run(**shift), run(**{**shift, "market.shift_week": 40})]
+        )
+        == []
+    )
+    shock = {"market.demand_shock_enabled": True, "market.demand_shock_week": 60}
+    assert reference_rules("revenue", [run(**shock), run(**shock)]) == [
+        {"axis": "x", "value": 60, "label": "Demand shock (week 60)"}
+    ]
+    assert reference_rules("revenue", [run(**shock), run()]) == []
+    other = run(**{"customers.habit_threshold_days": 10.0})
+    assert reference_rules("median_ttv_days", [run(), other]) == []
+    fig = weekly_figure(
+        {"Baseline": band(), "Variant": band()},
+        "median_ttv_days",
+        90,
+        key="k",
+        title="T",
+        section="S",
+        rules=reference_rules("median_ttv_days", [run(**shift)]),
+    )
+    spec = fig.chart().to_dict()  # validates against the Vega-Lite schema
+    assert reference_lines(spec) == {
+        ("y", 14.0): "Habit threshold (14 days)",
+        ("x", 30): "Market shifts (week 30)",
+    }

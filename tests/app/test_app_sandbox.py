@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pandas as pd
@@ -16,6 +17,7 @@ from sim.outcomes import KPIS
 from sim.report.format import TILE_KPIS, series_label
 
 from .helpers import assert_clean, deltas, open_app, texts, tiles
+from .test_app_charts import reference_lines
 
 TILE_LABELS = [KPIS[k].label for k in TILE_KPIS]
 
@@ -49,6 +51,22 @@ def test_default_page_shows_kpis_and_charts(app):
     assert_clean(at)
     assert len(at.get("vega_lite_chart")) == 5
     assert at.query_params["tab"] == "delivery"
+
+
+def test_the_weekly_charts_mark_the_habit_threshold_and_the_market_shift(app):
+    at = app({"scenario": "pivot"})
+    assert_clean(at)
+    specs = {
+        s["title"]["text"]: s for s in (json.loads(c.proto.spec) for c in at.get("vega_lite_chart"))
+    }
+    shift = {("x", 30): "Market shifts (week 30)"}
+    assert reference_lines(specs["Median time-to-value by sign-up week"]) == {
+        ("y", 14.0): "Habit threshold (14 days)",
+        **shift,
+    }
+    assert reference_lines(specs["Active customers"]) == shift
+    # Retention is by customer age, not by week: no week is marked on it.
+    assert reference_lines(specs["Retention by customer age"]) == {}
 
 
 def test_changing_a_lever_and_running_changes_the_kpis(app):
