@@ -115,7 +115,7 @@ _RUN_NAME: contextvars.ContextVar[str] = contextvars.ContextVar("run_name", defa
 
 @contextlib.contextmanager
 def named_run(name: str) -> Iterator[None]:
-    """Runs started inside name ``name`` in their progress bar (``name`` is shown as Markdown)."""
+    """Runs started inside this block name ``name`` in their progress bar (shown as Markdown)."""
     token = _RUN_NAME.set(name)
     try:
         yield
@@ -126,13 +126,11 @@ def named_run(name: str) -> Iterator[None]:
 def progress_text(replications: int, done: int | None = None) -> str:
     """A progress bar's text, naming the run when a page has named it."""
     name = _RUN_NAME.get()
-    if done is None:
-        return (
-            f"Simulating {name}: {replications} replications…"
-            if name
-            else (f"Simulating {replications} replications…")
-        )
-    return f"Simulating{' ' + name if name else ''}: {done} of {replications} replications done"
+    if done is not None:
+        return f"Simulating{' ' + name if name else ''}: {done} of {replications} replications done"
+    if name:
+        return f"Simulating {name}: {replications} replications…"
+    return f"Simulating {replications} replications…"
 
 
 @st.cache_data(max_entries=CACHE_ENTRIES, ttl=CACHE_TTL_SECONDS, show_spinner=False)

@@ -278,8 +278,9 @@ PICK = "pick"
 
 
 def legend_pick() -> alt.Parameter:
-    """Clicking a series in the legend picks it out (shift-click for more; click again, or on
-    the empty space of the legend, for all): the others fade, so four overlapping bands read."""
+    """Clicking a series in the legend picks it out, and the others fade, so four overlapping
+    bands read: shift-click adds or drops one; a click on no mark (beside the legend) shows all.
+    (A click inside the plot lands on the hover layer's columns, so it keeps the pick.)"""
     return alt.selection_point(name=PICK, fields=["series"], bind="legend")
 
 
