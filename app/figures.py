@@ -24,7 +24,7 @@ import streamlit as st
 from altair.utils.schemapi import debug_mode
 
 from app import compute
-from sim.params import default_params, with_overrides
+from sim.params import Params, default_params, with_overrides
 from sim.report import charts
 from sim.report.format import (
     AXIS_FORMAT,
@@ -259,10 +259,15 @@ def jumpy_edge(frame: pd.DataFrame) -> bool:
     return bool(span > 0 and np.mean(np.abs(np.diff(hi)) > span / 2) >= 0.1)
 
 
-def reference_rules(metric: str, runs: Sequence[Mapping]) -> list[dict]:
-    """Reference lines that every run of a weekly chart shares: the habit threshold on median
-    time-to-value, and the week the market shifts or demand collapses."""
-    params = [with_overrides(default_params(), run["manifest"]["overrides"]) for run in runs]
+def run_params(runs: Sequence[Mapping]) -> list[Params]:
+    """The settings of each run's view (from its manifest)."""
+    return [with_overrides(default_params(), run["manifest"]["overrides"]) for run in runs]
+
+
+def reference_rules(metric: str, params: Sequence[Params]) -> list[dict]:
+    """Reference lines that every run of a weekly chart shares (``params``: the runs' settings,
+    see :func:`run_params`): the habit threshold on median time-to-value, and the week the market
+    shifts or demand collapses."""
     rules = []
     if metric == "median_ttv_days":
         days = {p.customers.habit_threshold_days for p in params}
@@ -514,9 +519,11 @@ def sandbox_figure_list(
     """The Sandbox figures of one section in page order (a baseline adds paired differences)."""
     colors = _colors(base is not None)
 
+    params = run_params([view] if base is None else [base, view])
+
     def weekly(name: str, key: str, title: str) -> Figure:
         frames = _series(view, base, name)
-        rules = reference_rules(name, [view] if base is None else [base, view])
+        rules = reference_rules(name, params)
         return weekly_figure(
             frames, name, width, key=key, title=title, section=section, colors=colors, rules=rules
         )
@@ -629,6 +636,7 @@ def compare_figures(
         for title, settings in runs
     }
     colors = charts.series_names(list(views))
+    params = run_params(list(views.values()))
     figures = [
         retention_figure(
             {t: v["retention"] for t, v in views.items()},
@@ -646,7 +654,7 @@ def compare_figures(
             title=title,
             section="Curves",
             colors=colors,
-            rules=reference_rules(metric, list(views.values())),
+            rules=reference_rules(metric, params),
         )
         for metric, title in COMPARE_METRICS
     ]
@@ -682,7 +690,7 @@ def pair_figure(
         title=title,
         section=section,
         colors=colors,
-        rules=reference_rules(chart, [base, view]),
+        rules=reference_rules(chart, run_params([base, view])),
     )
 
 

@@ -15,6 +15,13 @@ from sim.outcomes import KPIS
 HEADLINE_KPIS = ("retention_52w", "median_ttv_days", "value_delivered")
 
 
+def in_sentence(label: str) -> str:
+    """A label inside a sentence: its first letter in lower case, unless it starts an initialism
+    (WIP limit, LTV / CAC)."""
+    first = label.split(" ", 1)[0]
+    return label if first.isupper() and len(first) > 1 else label[:1].lower() + label[1:]
+
+
 def fmt_level(value: float, unit: str) -> str:
     """A KPI's level in words-friendly form: 41.2%, 12.3 days, 4,120 points (shares to the same
     tenth of a point as the tiles, so a sentence and a tile never disagree)."""
@@ -136,7 +143,7 @@ def kpi_clause(row: Mapping[str, Any]) -> str | None:
         return None
     kpi = KPIS[name]
     unit = kpi.unit
-    label = kpi.label if kpi.label[:2].isupper() else kpi.label[0].lower() + kpi.label[1:]
+    label = in_sentence(kpi.label)
     base, var = fmt_level(row["baseline"], unit), fmt_level(row["variant"], unit)
     lo, hi = row["diff_p05"], row["diff_p95"]
     interval = _interval(lo, hi, unit)

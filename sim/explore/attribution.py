@@ -42,7 +42,7 @@ from sim.explore.evaluate import (
 from sim.explore.labels import lever_label
 from sim.explore.levers import ExploreError, check_kpi
 from sim.explore.stats import CONFIDENCE, Moments, clean
-from sim.narrative import why_source
+from sim.narrative import in_sentence, why_source
 from sim.outcomes import KPIS, NULL_REASONS
 from sim.params import ParamError, Params, check_key, diff, get
 
@@ -489,7 +489,7 @@ def sentence(
     info = KPIS.get(kpi)
     label = label or (info.label if info else kpi)
     unit = unit or (info.unit if info else "")
-    what = label if label[:2].isupper() else label[0].lower() + label[1:]
+    what = in_sentence(label)
     if not math.isfinite(total):
         return f"The difference in {what} cannot be computed for these scenarios."
     items = sorted(

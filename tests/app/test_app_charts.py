@@ -380,30 +380,29 @@ def reference_lines(spec: dict) -> dict[tuple[str, float], str]:
 
 
 def test_a_weekly_chart_marks_the_habit_threshold_and_the_market_events_its_runs_share():
-    from app.figures import reference_rules, weekly_figure
+    from app.figures import reference_rules, run_params, weekly_figure
 
     def run(**overrides) -> dict:
         return {"manifest": {"overrides": overrides}}
 
+    def rules_of(metric: str, runs: list[dict]) -> list[dict]:
+        return reference_rules(metric, run_params(runs))
+
     shift = {"market.shift_enabled": True, "market.shift_week": 30}
-    rules = reference_rules("median_ttv_days", [run(), run(**shift)])
+    rules = rules_of("median_ttv_days", [run(), run(**shift)])
     assert rules == [{"axis": "y", "value": 14.0, "label": "Habit threshold (14 days)"}]
-    rules = reference_rules("value_delivered", [run(**shift), run(**shift)])
+    rules = rules_of("value_delivered", [run(**shift), run(**shift)])
     assert rules == [{"axis": "x", "value": 30, "label": "Market shifts (week 30)"}]
     # Not shared: nothing drawn.
-    assert (
-        reference_rules(
-            "value_delivered", [run(**shift), run(**{**shift, "market.shift_week": 40})]
-        )
-        == []
-    )
+    later = run(**{**shift, "market.shift_week": 40})
+    assert rules_of("value_delivered", [run(**shift), later]) == []
     shock = {"market.demand_shock_enabled": True, "market.demand_shock_week": 60}
-    assert reference_rules("revenue", [run(**shock), run(**shock)]) == [
+    assert rules_of("revenue", [run(**shock), run(**shock)]) == [
         {"axis": "x", "value": 60, "label": "Demand shock (week 60)"}
     ]
-    assert reference_rules("revenue", [run(**shock), run()]) == []
+    assert rules_of("revenue", [run(**shock), run()]) == []
     other = run(**{"customers.habit_threshold_days": 10.0})
-    assert reference_rules("median_ttv_days", [run(), other]) == []
+    assert rules_of("median_ttv_days", [run(), other]) == []
     fig = weekly_figure(
         {"Baseline": band(), "Variant": band()},
         "median_ttv_days",
@@ -411,7 +410,7 @@ def test_a_weekly_chart_marks_the_habit_threshold_and_the_market_events_its_runs
         key="k",
         title="T",
         section="S",
-        rules=reference_rules("median_ttv_days", [run(**shift)]),
+        rules=rules_of("median_ttv_days", [run(**shift)]),
     )
     spec = fig.chart().to_dict()  # validates against the Vega-Lite schema
     assert reference_lines(spec) == {

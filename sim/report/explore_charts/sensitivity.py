@@ -5,6 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from sim.narrative import in_sentence
 from sim.report.charts import VARIANT_COLOR
 from sim.report.explore_charts.common import (
     SECOND_COLOR,
@@ -202,7 +203,7 @@ def describe_sensitivity(ranked: pd.DataFrame, method: str, kpi: str) -> str:
         return f"No ranking for {kpi_label(kpi).lower()}."
     data = _sensitivity_data(ranked, method, kpi)
     parts = [
-        f"{_in_sentence(name.split(' (')[0])} {value} ({ci})"
+        f"{in_sentence(name.split(' (')[0])} {value} ({ci})"
         for name, value, ci in zip(data["name"], data["value_text"], data["ci_text"], strict=True)
     ]
     if method == "morris":
@@ -215,19 +216,13 @@ def describe_sensitivity(ranked: pd.DataFrame, method: str, kpi: str) -> str:
     return f"Levers ranked by {index} on {kpi_label(kpi).lower()}: " + "; ".join(parts) + "."
 
 
-# How a lever's direction reads in the ranking's sentence (the KPI is the sentence's subject).
+# How a lever's direction reads in the ranking's sentence, after the lever's effect.
 _SENTENCE_DIRECTION = {
     "rises": "raising it raises {kpi}",
     "falls": "raising it lowers {kpi}",
     "either way": "with effects of both signs",
     "n/a": "direction n/a",
 }
-
-
-def _in_sentence(name: str) -> str:
-    """A lever's title inside a sentence: lower case, but an initialism (WIP) stays as it is."""
-    first = name.split(" ", 1)[0]
-    return name if first.isupper() and len(first) > 1 else name[:1].lower() + name[1:]
 
 
 def sensitivity_table(ranked: pd.DataFrame, method: str, kpi: str) -> pd.DataFrame:
