@@ -18,7 +18,8 @@ import contextvars
 import hashlib
 import math
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -37,6 +38,9 @@ WORKERS = max(1, min(cpu_count(), 8))
 POOL_MIN_REPLICATIONS = 10
 CACHE_ENTRIES = 64  # runs kept: a class's six lessons outlast some thirty challenge attempts
 CACHE_TTL_SECONDS = 4 * 3600  # a run warmed before a workshop is still there at its end
+# The shortest time between two moves of a run's progress bar. Each move redraws the page in the
+# browser, which on a small machine takes the same cores as the run.
+PROGRESS_EVERY_SECONDS = 0.4
 
 
 @st.cache_resource(show_spinner=False)
@@ -147,9 +151,28 @@ def run_results(settings: str, seed: int, replications: int, model_version: str)
             bar.progress(done / total, text=progress_text(total, done))
 
         try:
-            return _run(params, replications, seed, report)
+            return _run(params, replications, seed, throttled(report, PROGRESS_EVERY_SECONDS))
         finally:
             bar.empty()
+
+
+def throttled(
+    report: Progress,
+    every: float = PROGRESS_EVERY_SECONDS,
+    clock: Callable[[], float] = time.monotonic,
+) -> Progress:
+    """``report``, called at most once every ``every`` seconds (the first time ``every`` after the
+    run starts) and not when the run is done, as its bar is removed then."""
+    last = clock()
+
+    def report_now_and_then(done: int, total: int) -> None:
+        nonlocal last
+        now = clock()
+        if done < total and now - last >= every:
+            last = now
+            report(done, total)
+
+    return report_now_and_then
 
 
 def results(settings: str, seed: int, replications: int) -> Results:

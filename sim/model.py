@@ -20,7 +20,7 @@ import contextlib
 import gc
 import math
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -409,24 +409,33 @@ class World:
     def run(self) -> Replication:
         env = self.env
         p = self.params
+        processes: list[tuple[Generator, simpy.Process]] = []
+
+        def start(generator: Generator) -> simpy.Process:
+            process = env.process(generator)
+            processes.append((generator, process))
+            return process
+
         for t in self.product:
-            env.process(opportunity_arrivals(env, t))
+            start(opportunity_arrivals(env, t))
             for _ in range(t.slots):
-                env.process(team_slot(env, self, t))
+                start(team_slot(env, self, t))
         for kind in REVIEW_TYPES[:3]:
             rp = getattr(p.reviews, kind)
             if rp.enabled:
-                env.process(review(env, self, kind, rp, stream(self._rep, f"review.{kind}")))
-        env.process(self.market(env))
+                start(review(env, self, kind, rp, stream(self._rep, f"review.{kind}")))
+        start(self.market(env))
         if p.reviews.event.enabled:
-            env.process(incentive_drift(env, self))
-            env.process(self.customer_week(env))
-            done = env.process(self.recorder(env))
+            start(incentive_drift(env, self))
+            start(self.customer_week(env))
+            done = start(self.recorder(env))
         else:
-            done = env.process(self.week_end(env))
+            done = start(self.week_end(env))
         env.run(until=done)
         self._customers_after_run()
-        return self._result()
+        result = self._result()
+        _dismantle(self, processes)
+        return result
 
     def _result(self) -> Replication:
         p = self.params
@@ -512,6 +521,19 @@ ITEM_STATES = {
     6: "pruned",
 }
 assert ACTIVE == 2 and RELEASED == 3
+
+
+def _dismantle(world: World, processes: list[tuple[Generator, simpy.Process]]) -> None:
+    """Break the reference cycles a finished run leaves, so that reference counting frees the world
+    at once and the cyclic collector has next to nothing of it to trace: a process still waiting is
+    called back by the event it waits on, its suspended generator holds the world, and the teams'
+    work refers to the world that holds it."""
+    for generator, process in processes:
+        if process.is_alive:
+            process.target.callbacks = []
+        generator.close()
+    for team in world.product:
+        team.world = None
 
 
 def _events_processed(env: simpy.Environment) -> int:

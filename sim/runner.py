@@ -88,6 +88,17 @@ def _chunks(n: int, pieces: int) -> list[range]:
     return [range(a, b) for a, b in itertools.pairwise(bounds.tolist()) if b > a]
 
 
+# Replications per task handed to workers. Small tasks keep every worker busy to the end of a run,
+# so that the last ones finish together, for a few milliseconds of overhead each. At 100
+# replications on 2 workers of a busy machine, 25 tasks finished a median 0.1-0.2 s sooner than 8.
+TASK_REPLICATIONS = 4
+
+
+def _tasks(replications: int, workers: int) -> list[range]:
+    """The replications of a run, split into tasks for ``workers`` workers (at least 4 each)."""
+    return _chunks(replications, max(4 * workers, math.ceil(replications / TASK_REPLICATIONS)))
+
+
 def iter_replications(
     params: Params,
     replications: int,
@@ -101,7 +112,7 @@ def iter_replications(
     (local pool or Dask cluster); the chunks and their order are the same either way.
     """
     if executor is not None and hasattr(executor, "imap"):
-        chunks = _chunks(replications, 4 * executor.workers)
+        chunks = _tasks(replications, executor.workers)
         tasks = [(params, seed, replications, list(c)) for c in chunks]
         yield from zip(chunks, executor.imap(_run_chunk, tasks), strict=True)
         return
@@ -112,7 +123,7 @@ def iter_replications(
         return
     pool = executor or shared_pool(workers)
     n_workers = getattr(pool, "_max_workers", workers) or workers
-    chunks = _chunks(replications, 4 * n_workers)
+    chunks = _tasks(replications, n_workers)
     futures = [pool.submit(_run_chunk, params, seed, replications, list(c)) for c in chunks]
     try:
         for chunk, fut in zip(chunks, futures, strict=True):

@@ -134,7 +134,7 @@ class TeamWork:
         self._kind: list[int] = []
         self._escalates: list[bool] = []
         self._neg: list[float] = []  # -score of every row, at the current ranking
-        self._values = np.empty((0, len(_VALUES)))
+        self._values: list[list[float]] = []  # per row: the floats of _VALUES
         self._z_team = np.empty(0)
         self._eta = np.empty(0)
         self._from_market = np.empty(0, dtype=bool)
@@ -185,8 +185,7 @@ class TeamWork:
         else:
             self._escalates.extend([False] * n)
         self._neg.extend([0.0] * n)
-        values = np.stack([rows[name] for name in _VALUES], axis=1)
-        self._values = np.concatenate((self._values, values))
+        self._values.extend(np.stack([rows[name] for name in _VALUES], axis=1).tolist())
         self._z_team = np.concatenate((self._z_team, rows["z_team"]))
         self._eta = np.concatenate((self._eta, rows["eta"]))
         self._from_market = np.concatenate((self._from_market, rows["from_market"]))
@@ -226,9 +225,10 @@ class TeamWork:
             world = self.world
             lo = self._scored
             z = self._z_team[lo:end]
-            foreign = self._epoch[lo:end] != world.believed_epoch
-            if foreign.any():
-                z = np.where(foreign, z + world.foreign_epoch_z, z)
+            if world.market_epoch:  # the market has moved: some rows may be aimed at another epoch
+                foreign = self._epoch[lo:end] != world.believed_epoch
+                if foreign.any():
+                    z = np.where(foreign, z + world.foreign_epoch_z, z)
             score = self._w_value * z + self._w_local * self._eta[lo:end]
             self._neg[lo:end] = np.negative(score).tolist()
             self._scored = end
@@ -237,7 +237,7 @@ class TeamWork:
         """The work item for row ``k`` (made on first use)."""
         item = self.objects.get(k)
         if item is None:
-            size, z, value, z_team, z_council, eta = self._values[k].tolist()
+            size, z, value, z_team, z_council, eta = self._values[k]
             item = self.objects[k] = WorkItem(
                 k, self.index, self.time[k], size, z, value, z_team, z_council, eta,
                 self._kind[k], self.epoch[k],
@@ -255,15 +255,14 @@ class TeamWork:
         """Re-score the backlog and the items awaiting a decision (after alignment moved or the
         organisation re-aimed); rows still to arrive are scored when they do."""
         self._set_weights()
+        state = self.state
+        waiting = [k for _, k in self.heap if state[k] == WAITING]
         pending = [it.id for it in self.world.decision_queue if it.team == self.index]
-        self._scored = min([self.hi, *pending, *(k for _, k in self.heap)])
+        self._scored = min(self.hi, min(waiting, default=self.hi), min(pending, default=self.hi))
         self._score_through(self.hi)
         neg = self._neg
         council = self.council
-        state = self.state
-        self.heap = [
-            (council[k] if k in council else neg[k], k) for _, k in self.heap if state[k] == WAITING
-        ]
+        self.heap = [(council[k] if k in council else neg[k], k) for k in waiting]
         heapq.heapify(self.heap)
 
     def maybe_rerank(self) -> None:
@@ -405,7 +404,7 @@ class TeamWork:
         for k in range(self.hi):
             it = self.objects.get(k)
             if it is None:
-                size, _, value, _, _, _ = self._values[k].tolist()
+                size, _, value, _, _, _ = self._values[k]
                 kind = self._kind[k]
                 never = -1.0  # escalated, decided, started, released: never happened
                 row = (self.time[k], self.index, kind, self.epoch[k], size, value, never, never)
@@ -416,7 +415,7 @@ class TeamWork:
         return rows
 
 
-_SCORE_AHEAD = 64  # rows scored at a time as they arrive
+_SCORE_AHEAD = 256  # rows scored at a time as they arrive
 _VALUES = ("size", "z", "value", "z_team", "z_council", "eta")  # the float fields of a row
 _RETIRED = {STALE: "stale", REJECTED: "rejected", PRUNED: "pruned"}
 

@@ -102,6 +102,7 @@ def test_a_runs_progress_names_it_and_the_runs_ahead_of_it_on_the_pool(monkeypat
     monkeypatch.setattr(sim.runner, "run_many", run_many)
     monkeypatch.setattr(compute, "process_pool", lambda: None)
     monkeypatch.setattr(compute, "WORKERS", 2)
+    monkeypatch.setattr(compute, "PROGRESS_EVERY_SECONDS", 0.0)  # every chunk moves the bar
     compute.run_results.clear()  # these runs must run, not come from the cache
     settings = canonical({"reviews.council.interval_weeks": 5.0})
     reps = compute.POOL_MIN_REPLICATIONS
@@ -113,7 +114,8 @@ def test_a_runs_progress_names_it_and_the_runs_ahead_of_it_on_the_pool(monkeypat
         f"Simulating {reps} replications… (sharing the simulation pool with 2 other runs on this "
         "server)"
     )
-    assert shown[-1] == f"Simulating: {reps} of {reps} replications done"
+    # The last chunk does not move the bar: it is removed as the run ends.
+    assert shown[-1] == f"Simulating: {reps - 1} of {reps} replications done"
     assert compute.POOL_QUEUE.running == 0
     # A run too small for the pool stays in this process: it neither waits nor holds a place.
     shown.clear()
@@ -127,11 +129,23 @@ def test_a_runs_progress_names_it_and_the_runs_ahead_of_it_on_the_pool(monkeypat
         compute.results(settings, 4244, 3)
         compute.results(settings, 4243, 3)  # cached under its unnamed run: nothing shown
     assert shown[0] == "Simulating “Sales-led growth” (2 of 3): 3 replications…"
-    assert shown[-1] == "Simulating “Sales-led growth” (2 of 3): 3 of 3 replications done"
+    assert shown[-1] == "Simulating “Sales-led growth” (2 of 3): 2 of 3 replications done"
     assert len(on_pool) == 2 and compute.progress_text(3) == "Simulating 3 replications…"
     assert (
         compute.waiting_text(1) == " (sharing the simulation pool with 1 other run on this server)"
     )
+
+
+def test_a_progress_bar_moves_at_most_once_an_interval_and_not_at_the_end():
+    now = [0.0]
+    seen: list[int] = []
+    report = compute.throttled(lambda done, total: seen.append(done), 0.4, clock=lambda: now[0])
+    for done, at in ((4, 0.1), (8, 0.45), (12, 0.6), (16, 0.9), (20, 1.0), (24, 2.0), (28, 2.1)):
+        now[0] = at
+        report(done, 100)
+    now[0] = 9.0
+    report(100, 100)  # the run is done: its bar is about to go
+    assert seen == [8, 16, 24]
 
 
 def test_an_abandoned_run_takes_its_queued_chunks_off_the_pool():

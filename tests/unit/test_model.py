@@ -88,3 +88,16 @@ def test_overlapping_pauses_in_threads_resume_the_collector_once_both_end(collec
         t.join(10)
     assert states == {"after first": False, "second, after first ended": False}
     assert gc.isenabled()
+
+
+def test_a_finished_replication_leaves_almost_nothing_for_the_collector(collector_state):
+    """The world is freed by reference counting as the run ends: without its cycles broken, the
+    collector would have thousands of its objects (processes, events, frames, items) to trace."""
+    p = params({"reviews.event.enabled": True})  # every process type, with the customers weekly
+    seeds = replication_seeds(3, 2)
+    gc.collect()
+    gc.disable()
+    model.simulate(p, seeds[0])
+    model.simulate(params(), seeds[1])
+    left = gc.collect()
+    assert left < 300, f"{left} objects of two finished replications needed the cyclic collector"

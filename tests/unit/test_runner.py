@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.report.format import p_better_text
-from sim.runner import _band_arrays, compare, run_many, shared_pool
+from sim.runner import _band_arrays, _tasks, compare, run_many, shared_pool
 from tests.helpers import params
 
 
@@ -36,6 +36,17 @@ def test_pool_workers_set_their_imported_objects_aside_from_the_collector():
     enabled = [pool.submit(gc.isenabled) for _ in range(4)]
     assert min(f.result() for f in frozen) > 10_000
     assert all(e.result() for e in enabled)
+
+
+def test_a_run_is_split_into_small_tasks_in_order():
+    """Tasks of about four replications (at least four tasks a worker), covering every replication
+    once, in order: the last tasks of a run finish together on every worker."""
+    tasks = _tasks(100, 2)
+    assert len(tasks) == 25 and {len(t) for t in tasks} == {4}
+    assert [i for t in tasks for i in t] == list(range(100))
+    assert [len(t) for t in _tasks(8, 1)] == [2, 2, 2, 2]
+    assert len(_tasks(10_000, 8)) == 2_500
+    assert [list(t) for t in _tasks(3, 2)] == [[0], [1], [2]]
 
 
 def test_different_seeds_differ():
