@@ -332,6 +332,20 @@ def test_on_a_laptop_screen_run_and_a_lever_error_stay_in_view(server_url, new_p
     page.mouse.move(700, 100)  # no tooltip in the screenshot kept as an artifact
 
 
+def test_the_causal_diagram_fits_a_projector_screen_below_the_menu(server_url, new_page):
+    """At 1280 x 720 the Learn page's diagram is seen whole, once scrolled to, under the menu."""
+    page = new_page(viewport=(1280, 720))
+    page.goto(server_url + "/learn")
+    diagram = page.locator('[data-testid="stGraphVizChart"]')
+    expect(diagram.locator("svg")).to_be_visible(timeout=TIMEOUT_MS)
+    menu = page.locator('[data-testid="stHeader"]').bounding_box()
+    box = diagram.bounding_box()
+    assert menu is not None and box is not None
+    assert box["height"] <= 720 - menu["height"], (box, menu)
+    assert box["width"] >= 1000  # drawn across the page, not shrunk to make it fit
+    diagram.scroll_into_view_if_needed()
+
+
 def test_a_scenario_picked_in_a_compare_legend_stands_out(server_url, new_page):
     """Four overlapping bands: clicking one scenario in a chart's legend fades the others' bands
     and lines; clicking beside the legend brings them all back."""
