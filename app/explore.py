@@ -219,6 +219,43 @@ def base_overrides(
     return scenario.title, diff(scenario.params)
 
 
+def sandbox_note(manifest: Mapping[str, Any], sandbox: tuple[int, int, int] | None) -> str:
+    """Why a result's numbers need not match the Sandbox's tiles for the same settings: the horizon,
+    seed and replications it ran with, where they differ from the Sandbox's (weeks, seed,
+    replications); empty when they do not, or before the Sandbox has run."""
+    if sandbox is None:
+        return ""
+    weeks, seed, reps = sandbox
+    ran = {
+        "horizon_weeks": (f"{manifest['horizon_weeks']} weeks", f"{weeks} weeks", weeks),
+        "seed": (f"seed {manifest['seed']}", f"seed {seed}", seed),
+        "replications": (
+            f"{manifest.get('replications')} replications",
+            f"{reps} replications",
+            reps,
+        ),
+    }
+    if manifest.get("experiment") == "optimisation":
+        del ran["replications"]  # its rounds run more and more; the caption gives them
+    differs = [
+        (this, there)
+        for key, (this, there, value) in ran.items()
+        if key in manifest and int(manifest[key]) != value
+    ]
+    if not differs:
+        return ""
+    theirs = [there for _, there in differs]
+    ours = [this for this, _ in differs]
+    return (
+        f"The Sandbox's tiles come from {_and(theirs)}; this ran {_and(ours)}, so the same "
+        "settings need not give the same numbers here."
+    )
+
+
+def _and(words: Sequence[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
 def params_of(overrides: Mapping[str, Any]) -> Params:
     """The parameters of non-default settings (validated; raises ParamError)."""
     return apply_overrides(default_params(), dict(overrides))

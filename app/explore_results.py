@@ -11,7 +11,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from app import explore, views
+from app import explore, session, views
 from app.explore import RUNNING, TOOL_NAMES
 from sim.executors import Cancelled
 from sim.outcomes import KPI_NAMES, KPIS
@@ -118,6 +118,16 @@ def run_caption(data: dict, what: str) -> None:
         f"{m['horizon_weeks']} weeks · common random numbers · ran {data['executor']} · "
         f"model {MODEL_VERSION}"
     )
+    if note := explore.sandbox_note(m, _sandbox_run()):
+        st.caption(note)
+
+
+def _sandbox_run() -> tuple[int, int, int] | None:
+    """The Sandbox's horizon, seed and replications in this session, once it has run."""
+    if session.APPLIED not in st.session_state:
+        return None
+    setup, seed, reps = session.applied()
+    return setup.params.horizon_weeks, seed, reps
 
 
 def _keep_kpi(tool: str) -> None:

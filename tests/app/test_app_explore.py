@@ -114,9 +114,30 @@ def test_the_sandbox_settings_are_the_starting_point_once_the_sandbox_was_opened
     at = run_tool(at, "sweep", weeks=52)
     assert_clean(at)
     assert not errors(at) and len(charts(at)) == 1
+    # The numbers differ from the Sandbox's tiles, and the results say why.
+    reps = at.session_state["sb.applied"]["replications"]
+    assert (
+        f"The Sandbox's tiles come from 104 weeks and {reps} replications; this ran 52 weeks and 2 "
+        "replications, so the same settings need not give the same numbers here."
+    ) in texts(at.caption)
     spec = json.loads(at.session_state["ex.sweep.applied"]["spec"])
     assert spec["title"].startswith("Pivot") and spec["base"]["market.shift_enabled"] is True
     assert sum(simulations) - ran == 4
+
+
+def test_a_result_says_where_it_ran_otherwise_than_the_sandbox():
+    ran = {"horizon_weeks": 52, "seed": 1, "replications": 20, "experiment": "sweep"}
+    assert explore.sandbox_note(ran, None) == ""  # the Sandbox has not run
+    assert explore.sandbox_note(ran, (52, 1, 20)) == ""
+    assert explore.sandbox_note(ran, (104, 1, 20)).startswith(
+        "The Sandbox's tiles come from 104 weeks; this ran 52 weeks, so"
+    )
+    assert explore.sandbox_note(ran, (104, 3, 100)).startswith(
+        "The Sandbox's tiles come from 104 weeks, seed 3 and 100 replications; this ran 52 "
+        "weeks, seed 1 and 20 replications, so"
+    )
+    # An optimisation's rounds run more and more replications: only horizon and seed are compared.
+    assert explore.sandbox_note({**ran, "experiment": "optimisation"}, (52, 1, 100)) == ""
 
 
 def test_sweep_runs_with_a_chart_table_caption_and_csv(simulations):
