@@ -38,8 +38,8 @@ WORKERS = max(1, min(cpu_count(), 8))
 POOL_MIN_REPLICATIONS = 10
 CACHE_ENTRIES = 64  # runs kept: a class's six lessons outlast some thirty challenge attempts
 CACHE_TTL_SECONDS = 4 * 3600  # a run warmed before a workshop is still there at its end
-# The shortest time between two moves of a run's progress bar. Each move redraws the page in the
-# browser, which on a small machine takes the same cores as the run.
+# The shortest time between two moves of a run's progress bar. Each move is a message the browser
+# draws (on one machine, with the cores the run uses), and the moment a page rerun stops the run.
 PROGRESS_EVERY_SECONDS = 0.4
 
 
@@ -157,9 +157,7 @@ def run_results(settings: str, seed: int, replications: int, model_version: str)
 
 
 def throttled(
-    report: Progress,
-    every: float = PROGRESS_EVERY_SECONDS,
-    clock: Callable[[], float] = time.monotonic,
+    report: Progress, every: float, clock: Callable[[], float] = time.monotonic
 ) -> Progress:
     """``report``, called at most once every ``every`` seconds (the first time ``every`` after the
     run starts) and not when the run is done, as its bar is removed then."""

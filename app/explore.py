@@ -51,6 +51,7 @@ from sim.executors import (
 from sim.explore.attribution import players_from
 from sim.explore.levers import ExploreError, Lever, check_lever, parse_constraint, parse_lever
 from sim.explore.optimise import candidates_for, schedule, simulations
+from sim.narrative import join_and
 from sim.params import (
     ParamError,
     Params,
@@ -225,35 +226,22 @@ def sandbox_note(manifest: Mapping[str, Any], sandbox: tuple[int, int, int] | No
     replications); empty when they do not, or before the Sandbox has run."""
     if sandbox is None:
         return ""
-    weeks, seed, reps = sandbox
-    ran = {
-        "horizon_weeks": (f"{manifest['horizon_weeks']} weeks", f"{weeks} weeks", weeks),
-        "seed": (f"seed {manifest['seed']}", f"seed {seed}", seed),
-        "replications": (
-            f"{manifest.get('replications')} replications",
-            f"{reps} replications",
-            reps,
-        ),
-    }
+    keys = {"horizon_weeks": "{} weeks", "seed": "seed {}", "replications": "{} replications"}
     if manifest.get("experiment") == "optimisation":
-        del ran["replications"]  # its rounds run more and more; the caption gives them
+        del keys["replications"]  # its rounds run more and more; the caption gives them
     differs = [
-        (this, there)
-        for key, (this, there, value) in ran.items()
+        (text, int(manifest[key]), value)
+        for (key, text), value in zip(keys.items(), sandbox, strict=False)
         if key in manifest and int(manifest[key]) != value
     ]
     if not differs:
         return ""
-    theirs = [there for _, there in differs]
-    ours = [this for this, _ in differs]
+    theirs = join_and([text.format(value) for text, _, value in differs])
+    ours = join_and([text.format(ran) for text, ran, _ in differs])
     return (
-        f"The Sandbox's tiles come from {_and(theirs)}; this ran {_and(ours)}, so the same "
-        "settings need not give the same numbers here."
+        f"The Sandbox's numbers come from {theirs}; this ran {ours}, so the same settings need "
+        "not give the same numbers here."
     )
-
-
-def _and(words: Sequence[str]) -> str:
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def params_of(overrides: Mapping[str, Any]) -> Params:

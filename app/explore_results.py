@@ -123,7 +123,7 @@ def run_caption(data: dict, what: str) -> None:
 
 
 def _sandbox_run() -> tuple[int, int, int] | None:
-    """The Sandbox's horizon, seed and replications in this session, once it has run."""
+    """The Sandbox's horizon, seed and replications in this session, once it has been opened."""
     if session.APPLIED not in st.session_state:
         return None
     setup, seed, reps = session.applied()

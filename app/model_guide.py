@@ -15,22 +15,25 @@ from app.teach import run_settings
 from sim.params import diff, info, with_overrides
 from sim.scenarios import load_preset
 
-# Light fills with dark text read the same on light and dark themes; lines are a mid-grey, and the
-# edges' labels a grey with 4.5:1 contrast on white and about that on the dark theme's background.
+# Light fills with dark text read the same on light and dark themes; lines are a mid-grey. The
+# edges' labels are a grey with at least 4.5:1 contrast on the theme's background: 4.5:1 on white,
+# 6:1 on the dark theme's.
 _LEVER_FILL = "#bfdbfe"
 _MARKET_FILL = "#fde68a"
 _STATE_FILL = "#e2e8f0"
 _OUTCOME_FILL = "#bbf7d0"
 _LINE = "#808080"
-_LABEL = "#767676"
+LABEL_COLOR = {"light": "#767676", "dark": "#8b949e"}
 
 
-def causal_diagram() -> str:
-    """The model's causal diagram as a Graphviz DOT string.
+def causal_diagram(theme: str | None = "light") -> str:
+    """The model's causal diagram as a Graphviz DOT string, for the ``theme`` ("light" or "dark";
+    light when unknown).
 
     Blue boxes are levers a leader sets, yellow the market, grey what the model keeps track of,
     green the outcomes customers feel. A dashed arrow is a cost.
     """
+    label_color = LABEL_COLOR.get(theme or "light", LABEL_COLOR["light"])
     nodes = {
         "incentives": ("Incentives\n(what each function is paid on)", _LEVER_FILL),
         "reviews": ("Review rhythm\n(metric, council, strategy, event)", _LEVER_FILL),
@@ -72,7 +75,7 @@ def causal_diagram() -> str:
         'fontname="Helvetica"];',
         '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=14, '
         f'color="{_LINE}", fontcolor="#1f2933"];',
-        f'  edge [color="{_LINE}", fontcolor="{_LABEL}", fontname="Helvetica", fontsize=12, '
+        f'  edge [color="{_LINE}", fontcolor="{label_color}", fontname="Helvetica", fontsize=12, '
         "arrowsize=0.7];",
     ]
     for name, (label, fill) in nodes.items():

@@ -407,6 +407,8 @@ class World:
 
     # -- run -----------------------------------------------------------------------------------------
     def run(self) -> Replication:
+        """Run the replication once. The world is spent afterwards: its processes are closed and its
+        teams' work no longer refers to it (see :func:`_dismantle`)."""
         env = self.env
         p = self.params
         processes: list[tuple[Generator, simpy.Process]] = []
@@ -562,9 +564,9 @@ def cyclic_gc_paused() -> Iterator[None]:
     A replication allocates tens of thousands of short-lived containers (events, heap entries, work
     items); the collector's passes over them, and over every long-lived object of the process, cost
     about a tenth of a replication's time. Memory is still freed by reference counting as the run
-    goes; the run's reference cycles (its world and processes) are collected by the first pass after
-    it. Nested and concurrent runs in one process resume the collector when the last of them ends,
-    and only if it was running before the first began.
+    goes, and a finished run breaks its own reference cycles (:func:`_dismantle`), so its world is
+    freed at once too. Nested and concurrent runs in one process resume the collector when the last
+    of them ends, and only if it was running before the first began.
     """
     global _gc_pauses, _gc_was_enabled
     with _gc_lock:

@@ -164,7 +164,8 @@ def kpi_clause(row: Mapping[str, Any]) -> str | None:
     return f"{verb} {label} from {base} to {var} (90% interval {interval}{odds})"
 
 
-def _join(clauses: Sequence[str]) -> str:
+def join_and(clauses: Sequence[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
     if len(clauses) == 1:
         return clauses[0]
     return ", ".join(clauses[:-1]) + " and " + clauses[-1]
@@ -180,7 +181,7 @@ def headline(
     clauses = [c for c in (kpi_clause(rows[k]) for k in kpis if k in rows) if c]
     if not clauses:
         return f"{subject} cannot be compared on these measures over this horizon."
-    return f"{subject} {_join(clauses)}."
+    return f"{subject} {join_and(clauses)}."
 
 
 # Measures a trade-off sentence may name beyond the headline (the rest are means to these ends).
@@ -221,7 +222,7 @@ def tradeoffs(
     if not clauses:
         return None
     lead = "On the other side of the ledger," if worse else "It comes at a price:"
-    return f"{lead} {who} {_join(clauses)}."
+    return f"{lead} {who} {join_and(clauses)}."
 
 
 def caveat(replications: int, weeks: int, seed: int) -> str:

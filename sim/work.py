@@ -225,7 +225,9 @@ class TeamWork:
             world = self.world
             lo = self._scored
             z = self._z_team[lo:end]
-            if world.market_epoch:  # the market has moved: some rows may be aimed at another epoch
+            # Epochs start at 0 and only a market shift moves them (belief never runs ahead of the
+            # market), so until one every row is aimed at the believed epoch.
+            if world.market_epoch:
                 foreign = self._epoch[lo:end] != world.believed_epoch
                 if foreign.any():
                     z = np.where(foreign, z + world.foreign_epoch_z, z)
@@ -258,7 +260,7 @@ class TeamWork:
         state = self.state
         waiting = [k for _, k in self.heap if state[k] == WAITING]
         pending = [it.id for it in self.world.decision_queue if it.team == self.index]
-        self._scored = min(self.hi, min(waiting, default=self.hi), min(pending, default=self.hi))
+        self._scored = min([self.hi, *waiting, *pending])
         self._score_through(self.hi)
         neg = self._neg
         council = self.council

@@ -74,7 +74,7 @@ def _model_tab() -> None:
         "whether they stay."
     )
     st.graphviz_chart(
-        model_guide.causal_diagram(),
+        model_guide.causal_diagram(st.context.theme.type),
         width="stretch",
         alt="Causal diagram: incentives pull alignment; alignment and discovery decide the work "
         "chosen; work and build capacity make value delivered; value sets time-to-value, "

@@ -117,7 +117,7 @@ def test_the_sandbox_settings_are_the_starting_point_once_the_sandbox_was_opened
     # The numbers differ from the Sandbox's tiles, and the results say why.
     reps = at.session_state["sb.applied"]["replications"]
     assert (
-        f"The Sandbox's tiles come from 104 weeks and {reps} replications; this ran 52 weeks and 2 "
+        f"The Sandbox's numbers come from 104 weeks and {reps} replications; this ran 52 weeks and 2 "
         "replications, so the same settings need not give the same numbers here."
     ) in texts(at.caption)
     spec = json.loads(at.session_state["ex.sweep.applied"]["spec"])
@@ -130,10 +130,10 @@ def test_a_result_says_where_it_ran_otherwise_than_the_sandbox():
     assert explore.sandbox_note(ran, None) == ""  # the Sandbox has not run
     assert explore.sandbox_note(ran, (52, 1, 20)) == ""
     assert explore.sandbox_note(ran, (104, 1, 20)).startswith(
-        "The Sandbox's tiles come from 104 weeks; this ran 52 weeks, so"
+        "The Sandbox's numbers come from 104 weeks; this ran 52 weeks, so"
     )
     assert explore.sandbox_note(ran, (104, 3, 100)).startswith(
-        "The Sandbox's tiles come from 104 weeks, seed 3 and 100 replications; this ran 52 "
+        "The Sandbox's numbers come from 104 weeks, seed 3 and 100 replications; this ran 52 "
         "weeks, seed 1 and 20 replications, so"
     )
     # An optimisation's rounds run more and more replications: only horizon and seed are compared.

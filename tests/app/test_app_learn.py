@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
-from app import teach
+from app import model_guide, teach
 from sim.lessons import (
     WRONG_WAY_CAP,
     challenge_names,
@@ -59,6 +59,11 @@ def test_learn_shows_the_causal_diagram_mechanisms_and_validations():
         assert node in dot
     assert "Retention" in dot and "Decision queue" in dot and "Market shifts" in dot
     assert "reviews -> capacity" in dot and "reviews -> alignment" in dot
+    # Edge labels in a grey that reads on the theme's background (light when the theme is unknown).
+    assert f'fontcolor="{model_guide.LABEL_COLOR["light"]}"' in dot
+    dark = model_guide.causal_diagram("dark")
+    assert f'fontcolor="{model_guide.LABEL_COLOR["dark"]}"' in dark
+    assert model_guide.LABEL_COLOR["light"] not in dark
     # Each mechanism names its levers by label and setting key, with a button that opens it.
     shown = " ".join(texts(at.markdown))
     assert "`incentives.product`" in shown and "`decisions.rights`" in shown

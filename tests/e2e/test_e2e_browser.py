@@ -343,7 +343,7 @@ def test_the_causal_diagram_fits_a_projector_screen_below_the_menu(server_url, n
     assert menu is not None and box is not None
     assert box["height"] <= 720 - menu["height"], (box, menu)
     assert box["width"] >= 1000  # drawn across the page, not shrunk to make it fit
-    diagram.scroll_into_view_if_needed()
+    diagram.scroll_into_view_if_needed()  # the screenshot kept as an artifact shows it whole
 
 
 def test_a_scenario_picked_in_a_compare_legend_stands_out(server_url, new_page):
