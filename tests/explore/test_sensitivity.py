@@ -8,7 +8,7 @@ from sim.executors import SerialExecutor
 from sim.explore import FunctionEvaluator, Lever, parse_lever, sensitivity
 from sim.explore.levers import ExploreError
 from sim.params import ParamError
-from sim.report.explore_charts.sensitivity import morris_direction
+from sim.report.explore_charts.sensitivity import morris_direction, sensitivity_index_title
 from tests.explore.helpers import ishigami, ishigami_indices, linear, short
 
 SERIAL = SerialExecutor()
@@ -137,3 +137,8 @@ def test_a_sobol_ranking_with_impossible_shares_or_wide_intervals_is_flagged():
     assert "a share above 100% or below 0" in sobol_caution(over)
     wide = pd.DataFrame({"ST": [0.6, 0.2], "ST_conf": [0.4, 0.04]})
     assert "an interval wider than ±25%" in sobol_caution(wide)
+
+
+def test_a_kpi_named_in_a_title_keeps_an_initialisms_capitals():
+    assert sensitivity_index_title("sobol", "ltv_to_cac") == "Share of the variance of LTV / CAC"
+    assert sensitivity_index_title("sobol", "value_delivered").endswith("of value delivered")

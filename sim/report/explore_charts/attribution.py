@@ -20,9 +20,9 @@ from sim.report.explore_charts.common import (
     capitalised,
     finish_chart,
     interval_text,
-    kpi_label,
     kpi_title,
     kpi_unit,
+    kpi_words,
 )
 from sim.report.format import fmt_delta, fmt_value, is_missing
 
@@ -141,7 +141,7 @@ def waterfall_chart(
         .mark_rule(color=BASELINE_COLOR, strokeWidth=1.5)
         .encode(y="bar_lo:Q", y2="bar_hi:Q", tooltip=tooltip)
     )
-    title = f"Where the difference in {kpi_label(kpi).lower()} comes from"
+    title = f"Where the difference in {kpi_words(kpi)} comes from"
     return finish_chart(alt.layer(bars, intervals), title, description, height, subtitle)
 
 

@@ -10,6 +10,7 @@ import altair as alt
 import pandas as pd
 
 from sim.explore.labels import lever_label
+from sim.narrative import in_sentence
 from sim.outcomes import KPIS
 from sim.params import ParamError, info
 from sim.report.charts import BASELINE_COLOR
@@ -39,6 +40,11 @@ def kpi_unit(kpi: str) -> str:
 def kpi_label(kpi: str) -> str:
     """A KPI's name for people."""
     return KPIS[kpi].label if kpi in KPIS else kpi
+
+
+def kpi_words(kpi: str) -> str:
+    """A KPI's name inside a sentence or a title (LTV / CAC keeps its capitals)."""
+    return in_sentence(kpi_label(kpi))
 
 
 def kpi_title(kpi: str) -> str:

@@ -18,6 +18,7 @@ from sim.report.explore_charts.common import (
     kpi_label,
     kpi_title,
     kpi_unit,
+    kpi_words,
     lever_title,
     value_text,
 )
@@ -137,7 +138,7 @@ def candidates_chart(
                 tooltip=[alt.Tooltip("text:N", title="Starting point")],
             )
         )
-    title = f"Candidates ranked by {kpi_label(kpi).lower()} (dashed: the starting point)"
+    title = f"Candidates ranked by {kpi_words(kpi)} (dashed: the starting point)"
     return finish_chart(alt.layer(*layers), title, description, height)
 
 
@@ -187,7 +188,7 @@ def candidates_table(
         out[lever_title(key)] = [value_text(v) for v in table[key]]
     out["Reached"] = ["final" if s == "final" else s for s in table["stage"]]
     out["Replications"] = table["replications"].astype(int).to_numpy()
-    out[f"Mean {kpi_label(kpi).lower()}"] = [fmt_value(m, unit) for m in table["mean"]]
+    out[f"Mean {kpi_words(kpi)}"] = [fmt_value(m, unit) for m in table["mean"]]
     out["95% confidence interval"] = [
         interval_text(lo, hi, unit) for lo, hi in zip(table["ci_lo"], table["ci_hi"], strict=True)
     ]
@@ -195,9 +196,7 @@ def candidates_table(
     for name in dict.fromkeys(constraints):
         column = f"{name}_mean"
         if column in table:
-            out[f"Mean {kpi_label(name).lower()}"] = [
-                fmt_value(v, kpi_unit(name)) for v in table[column]
-            ]
+            out[f"Mean {kpi_words(name)}"] = [fmt_value(v, kpi_unit(name)) for v in table[column]]
     return out
 
 
@@ -209,6 +208,6 @@ def describe_candidates(table: pd.DataFrame, kpi: str, levers: Sequence[str]) ->
     best = table.iloc[0]
     return (
         f"{len(table)} candidates; the best, {_settings_text(best, levers)}, has a mean "
-        f"{kpi_label(kpi).lower()} of {fmt_value(best['mean'], unit)} (95% CI "
+        f"{kpi_words(kpi)} of {fmt_value(best['mean'], unit)} (95% CI "
         f"{interval_text(best['ci_lo'], best['ci_hi'], unit)})."
     )

@@ -11,8 +11,8 @@ from sim.report.explore_charts.common import (
     SECOND_COLOR,
     UNIT_WORDS,
     finish_chart,
-    kpi_label,
     kpi_unit,
+    kpi_words,
     lever_title,
 )
 from sim.report.format import fmt_value, is_missing
@@ -45,8 +45,8 @@ def sensitivity_index_title(method: str, kpi: str) -> str:
     if method == "morris":
         _, word, _ = _morris_scale(kpi)
         suffix = f" ({word})" if word else ""
-        return f"μ*: mean absolute effect on {kpi_label(kpi).lower()}{suffix}"
-    return f"Share of the variance of {kpi_label(kpi).lower()}"
+        return f"μ*: mean absolute effect on {kpi_words(kpi)}{suffix}"
+    return f"Share of the variance of {kpi_words(kpi)}"
 
 
 # μ* is the mean of the effects' sizes, μ the mean of the effects with their signs: when |μ| is
@@ -104,7 +104,7 @@ def _sensitivity_data(ranked: pd.DataFrame, method: str, kpi: str) -> pd.DataFra
     if method == "morris":
         out["extra_text"] = [_effect_text(v, unit) for v in out["sigma"]]
         out["direction_text"] = [
-            _DIRECTION_WORDS[d].format(kpi=kpi_label(kpi).lower()) for d in out["direction"]
+            _DIRECTION_WORDS[d].format(kpi=kpi_words(kpi)) for d in out["direction"]
         ]
     else:
         out["extra_text"] = [_effect_text(v, unit) for v in out["first"]]
@@ -164,7 +164,7 @@ def sensitivity_chart(
             )
         )
     name = "μ*" if method == "morris" else "total Sobol index"
-    title = f"Which lever matters most for {kpi_label(kpi).lower()} ({name})"
+    title = f"Which lever matters most for {kpi_words(kpi)} ({name})"
     return finish_chart(
         alt.layer(*layers), title, description, height or max(200, 44 * len(data) + 140)
     )
@@ -200,20 +200,20 @@ def sobol_caution(ranked: pd.DataFrame) -> str | None:
 def describe_sensitivity(ranked: pd.DataFrame, method: str, kpi: str) -> str:
     """One sentence ranking the levers with their indices and intervals."""
     if ranked.empty:
-        return f"No ranking for {kpi_label(kpi).lower()}."
+        return f"No ranking for {kpi_words(kpi)}."
     data = _sensitivity_data(ranked, method, kpi)
     parts = [
         f"{in_sentence(name.split(' (')[0])} {value} ({ci})"
         for name, value, ci in zip(data["name"], data["value_text"], data["ci_text"], strict=True)
     ]
     if method == "morris":
-        what = kpi_label(kpi).lower()
+        what = kpi_words(kpi)
         parts = [
             f"{part}, {_SENTENCE_DIRECTION[d].format(kpi=what)}"
             for part, d in zip(parts, data["direction"], strict=True)
         ]
     index = "μ*, the mean absolute effect," if method == "morris" else "total Sobol index"
-    return f"Levers ranked by {index} on {kpi_label(kpi).lower()}: " + "; ".join(parts) + "."
+    return f"Levers ranked by {index} on {kpi_words(kpi)}: " + "; ".join(parts) + "."
 
 
 # How a lever's direction reads in the ranking's sentence, after the lever's effect.

@@ -8,6 +8,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from sim.narrative import in_sentence
 from sim.outcomes import KPIS
 from sim.report.charts import VARIANT_COLOR
 from sim.report.explore_charts.common import (
@@ -18,6 +19,7 @@ from sim.report.explore_charts.common import (
     kpi_label,
     kpi_title,
     kpi_unit,
+    kpi_words,
     lever_title,
     numeric_column,
     value_text,
@@ -96,7 +98,7 @@ def sweep_line_chart(
                 x=x, y=alt.Y("mean:Q", title=y_title, axis=y_axis), tooltip=tooltip
             ),
         ]
-    title = f"{kpi_label(kpi)} by {lever_title(lever).split(' (')[0].lower()}"
+    title = f"{kpi_label(kpi)} by {in_sentence(lever_title(lever).split(' (')[0])}"
     return finish_chart(alt.layer(*layers), title, description, height)
 
 
@@ -220,7 +222,7 @@ def sweep_chart(
 
 def _where(row: Mapping, levers: Sequence[str]) -> str:
     return ", ".join(
-        f"{lever_title(k).split(' (')[0].lower()} {value_text(row[k])}" for k in levers
+        f"{in_sentence(lever_title(k).split(' (')[0])} {value_text(row[k])}" for k in levers
     )
 
 
@@ -301,7 +303,7 @@ def sweep_table(frame: pd.DataFrame, levers: Sequence[str], kpi: str) -> pd.Data
     """One KPI's sweep as text: each lever's value, the mean, its 95% CI, replications."""
     unit = kpi_unit(kpi)
     out = pd.DataFrame({lever_title(k): [value_text(v) for v in frame[k]] for k in levers})
-    out[f"Mean {kpi_label(kpi).lower()}"] = [fmt_value(m, unit) for m in frame["mean"]]
+    out[f"Mean {kpi_words(kpi)}"] = [fmt_value(m, unit) for m in frame["mean"]]
     out["95% confidence interval"] = [
         interval_text(lo, hi, unit) for lo, hi in zip(frame["ci_lo"], frame["ci_hi"], strict=True)
     ]
