@@ -17,6 +17,7 @@ def main() -> None:
     import streamlit as st
 
     from app.session import remember_initial_url
+    from app.views import steady_outputs
 
     st.set_page_config(
         page_title="Product Leadership Sandbox",
@@ -30,6 +31,7 @@ def main() -> None:
         st.Page("app/pages/explore.py", title="Explore", icon=":material/explore:"),
     ]
     page = st.navigation(pages, position="top")
+    steady_outputs()
     remember_initial_url(page.title, st.query_params.to_dict())
     page.run()
 

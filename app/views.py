@@ -49,6 +49,23 @@ _BREAK_AFTER = re.compile(r"(?i)(https?:|ftp:|mailto:|www|@|:(?=streamlit:)|[-<>
 _LIST_ITEM = re.compile(r"([-*+\u2022]|\d{1,9}[.)])\s")
 
 
+# While a page reruns, Streamlit fades the outputs it is replacing (opacity and borders, over a second,
+# after half a second) and slides the progress bar. With no GPU every frame of those fades is drawn
+# in software, on the cores the simulation runs on: a run of the Sandbox spent about 0.2 s of the
+# browser's CPU on them. Here the outputs still dim after the same half second, in one step, and
+# the bar steps too. Fixed text, styles only.
+STEADY_CSS = """<style>
+[data-testid="stElementContainer"], [data-testid="stTabs"] [role="tablist"],
+[data-testid="stExpander"] details, [data-testid="stExpander"] summary,
+[data-testid="stProgressBarTrack"] > div { transition-duration: 0s !important; }
+</style>"""
+
+
+def steady_outputs() -> None:
+    """Outputs being replaced dim without a fade (see ``STEADY_CSS``); on every page."""
+    st.html(STEADY_CSS)
+
+
 def plain(text: str) -> str:
     """``text`` as Markdown that shows as written: every character that could start markup is a
     numeric character reference and the patterns Streamlit rewrites (addresses, ``:streamlit:``,

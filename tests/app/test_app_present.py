@@ -95,8 +95,9 @@ def assert_presenting(at: AppTest) -> None:
         assert spec["title"]["fontSize"] == figures.PROJECTOR_TITLE_PX
         assert spec["height"] == figures.PROJECTOR_HEIGHT
     assert at.query_params["present"] == "1"
-    # The tiles' numbers and the text under the charts a size up, by a fixed style sheet.
-    assert [e.proto.body for e in at.get("html")] == [present.PROJECTOR_CSS]
+    # The tiles' numbers and the text under the charts a size up, by a fixed style sheet (after the
+    # one every page has).
+    assert [e.proto.body for e in at.get("html")] == [views.STEADY_CSS, present.PROJECTOR_CSS]
 
 
 def why_later(at: AppTest) -> AppTest:
@@ -119,8 +120,9 @@ def test_the_toggle_switches_presentation_mode_on_and_off():
         spec = json.loads(chart.proto.spec)
         assert "labelFontSize" not in spec.get("config", {}).get("axis", {})
         assert spec["height"] < figures.PROJECTOR_HEIGHT
-    # The Sandbox keeps its own type sizes: its only style sheet keeps the Run button in view.
-    assert [e.proto.body for e in at.get("html")] == [controls.RUN_CSS]
+    # The Sandbox keeps its own type sizes: its only style sheet of its own keeps the Run button in
+    # view.
+    assert [e.proto.body for e in at.get("html")] == [views.STEADY_CSS, controls.RUN_CSS]
     assert at.sidebar.selectbox  # the levers are back, with the applied settings
     assert at.selectbox(key="lever.incentives.sales").value == "local_metric"
     assert "present" not in at.query_params

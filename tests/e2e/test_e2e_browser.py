@@ -374,3 +374,40 @@ def test_a_scenario_picked_in_a_compare_legend_stands_out(server_url, new_page):
     page.mouse.click(box["x"] + box["width"] - 10, box["y"] + 30)  # beside the legend
     page.wait_for_function(f"() => ({opacities})().every((o, i) => o === (i % 2 ? 1 : 0.22))")
     assert page.locator('[data-testid="stException"]').count() == 0
+
+
+# Every running transition that draws frames (a duration above zero), as "property on element",
+# gathered every 50 ms from a click on; and whether any output was seen marked stale meanwhile.
+WATCH_FADES = """() => {
+  window.__fades = new Set();
+  window.__staleSeen = false;
+  window.__watch = setInterval(() => {
+    if (document.querySelector('[data-stale="true"]')) window.__staleSeen = true;
+    for (const a of document.getAnimations()) {
+      if (a instanceof CSSTransition && a.effect.getTiming().duration > 0) {
+        const near = a.effect.target.closest('[data-testid]');
+        window.__fades.add(a.transitionProperty + ' on ' + (near ? near.dataset.testid : '?'));
+      }
+    }
+  }, 50);
+}"""
+STOP_WATCHING = (
+    "() => { clearInterval(window.__watch); return [[...window.__fades], window.__staleSeen]; }"
+)
+
+
+def test_outputs_being_replaced_dim_without_a_fade(server_url, new_page):
+    """With no GPU the browser draws every frame of a fade on the cores the simulation runs on, so
+    while a run goes nothing fades: the outputs it replaces dim in one step, as does the bar."""
+    page = new_page()
+    page.goto(server_url + "/" + QUERY)
+    wait_until_idle(page)
+    before = tile_value(page, "Mean alignment").inner_text()
+    choose(page, "Product teams are paid on", "Local metric")
+    page.evaluate(WATCH_FADES)
+    press_run(page)
+    expect(tile_value(page, "Mean alignment")).not_to_have_text(before, timeout=TIMEOUT_MS)
+    wait_until_idle(page)
+    fades, stale_seen = page.evaluate(STOP_WATCHING)
+    assert stale_seen  # the watch covered the rerun
+    assert fades == []
