@@ -437,7 +437,7 @@ def _attribute(
             min_replications=MIN_WHY_REPLICATIONS,
             total=total,
             executor=executor,
-            progress=report,
+            progress=throttled(report, PROGRESS_EVERY_SECONDS),
         )
     except (ExploreError, ParamError, ValueError) as err:
         return {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -14,7 +15,7 @@ import sim.runner
 from app import compute
 from app.state import canonical, from_canonical
 from sim.outcomes import KPI_NAMES, SERIES_NAMES
-from sim.params import Params
+from sim.params import Params, with_overrides
 
 
 def test_band_and_kpi_csvs_have_the_expected_columns():
@@ -146,6 +147,36 @@ def test_a_progress_bar_moves_at_most_once_an_interval_and_not_at_the_end():
     now[0] = 9.0
     report(100, 100)  # the run is done: its bar is about to go
     assert seen == [8, 16, 24]
+
+
+@pytest.mark.parametrize("every", [0.0, 3600.0])
+def test_the_explanations_bar_moves_at_most_once_an_interval(monkeypatch, every):
+    shown: list[str] = []
+
+    class Bar:
+        def progress(self, value: float, text: str = "") -> None:
+            shown.append(text)
+
+        def empty(self) -> None:
+            pass
+
+    monkeypatch.setattr(compute.st, "progress", lambda value, text="": shown.append(text) or Bar())
+    monkeypatch.setattr(compute, "WORKERS", 1)  # here, not on a pool
+    monkeypatch.setattr(compute, "PROGRESS_EVERY_SECONDS", every)
+    base = Params(horizon_weeks=26)
+    variant = with_overrides(base, {"org.wip_limit_per_team": 2, "reviews.council.enabled": False})
+    found = compute._attribute(base, variant, "value_delivered", 1, 10, "setting", None, 0)
+    assert found["text"], found
+    moves = [
+        t
+        for t in shown
+        if re.fullmatch(r"Explaining the difference: \d+ of \d+ simulations done", t)
+    ]
+    assert shown[0].startswith("Explaining the difference: running each combination")
+    if every:
+        assert moves == []  # the run ended within the interval: the bar never moved
+    else:
+        assert len(moves) >= 2  # every report but the last (the bar goes then)
 
 
 def test_an_abandoned_run_takes_its_queued_chunks_off_the_pool():
