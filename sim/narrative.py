@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sim.outcomes import KPIS
+from sim.params import Params
 
 HEADLINE_KPIS = ("retention_52w", "median_ttv_days", "value_delivered")
 
@@ -231,4 +232,29 @@ def caveat(replications: int, weeks: int, seed: int) -> str:
         f"Based on {replications} paired simulation runs of {weeks} weeks (seed {seed}); intervals "
         f"cover 90% of the paired differences, and both arms share every random draw the changed "
         f"settings do not touch."
+    )
+
+
+# Below this share of replications calling an event-triggered review, the lever hardly moves the means.
+RARE_EVENT_REVIEWS = 0.25
+
+
+def quiet_event_reviews(params: Params, called_in: int, replications: int) -> str | None:
+    """Why event-triggered reviews that were on hardly changed the numbers: fewer than
+    :data:`RARE_EVENT_REVIEWS` of the replications (``called_in`` of ``replications``) called one.
+    None when they were off or called often enough."""
+    ev = params.reviews.event
+    if not ev.enabled or replications <= 0 or called_in >= RARE_EVENT_REVIEWS * replications:
+        return None
+    if called_in == 0:
+        how_rare = "no replication called one: the week's activation never fell"
+    else:
+        how_rare = (
+            f"only {called_in} of {replications} replications called one: elsewhere the week's "
+            "activation never fell"
+        )
+    return (
+        f"Event-triggered reviews were on, but {how_rare} below {ev.activation_threshold:.0%} and "
+        f"weekly churn never rose above {ev.churn_threshold:.1%}. They answer shocks: turn on the "
+        "market's demand shock, or set thresholds nearer this run's usual weeks."
     )

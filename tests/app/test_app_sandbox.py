@@ -757,3 +757,16 @@ def test_a_weekly_difference_is_judged_over_the_horizon_before_its_last_week(app
         r"least 95% of paired runs\. In the last week: New customers at week 103: ",
         text,
     ), text
+
+
+def test_event_reviews_that_few_replications_called_say_so_until_a_shock_calls_them():
+    quiet = re.compile(
+        r"Event-triggered reviews were on, but (only [12] of 8 replications|no replication) called one"
+    )
+    at = open_app({"reviews.event.enabled": "true"})  # at these thresholds, a rare call
+    assert_clean(at)
+    assert any(quiet.match(t) for t in texts(at.info)), texts(at.info)
+    at = open_app({"reviews.event.enabled": "true", "market.demand_shock_enabled": "true"})
+    assert_clean(at)
+    assert len(at.metric) == 6  # the page ran; under the shock the reviews were called
+    assert not any(quiet.match(t) for t in texts(at.info))

@@ -10,10 +10,12 @@ from sim.narrative import (
     headline,
     is_clear,
     kpi_clause,
+    quiet_event_reviews,
     tradeoffs,
     why_line,
     why_source,
 )
+from sim.params import Params, with_overrides
 
 
 def _row(kpi, base, var, lo, hi, p):
@@ -139,3 +141,17 @@ def test_a_why_on_fewer_replications_says_where_its_numbers_come_from():
     )
     assert why_source(30, 3, 30, scaled=False) is None  # ran on every replication
     assert why_source(100, 1, 0, scaled=False) is None  # one setting: nothing ran
+
+
+def test_event_reviews_that_few_replications_called_say_why_and_what_would_call_them():
+    off = Params()
+    on = with_overrides(off, {"reviews.event.enabled": True, "reviews.event.churn_threshold": 0.05})
+    assert quiet_event_reviews(off, 0, 100) is None  # off: nothing to explain
+    assert quiet_event_reviews(on, 25, 100) is None  # called in a quarter of them: often enough
+    none = quiet_event_reviews(on, 0, 100)
+    assert none.startswith("Event-triggered reviews were on, but no replication called one")
+    few = quiet_event_reviews(on, 24, 100)
+    assert few.startswith("Event-triggered reviews were on, but only 24 of 100 replications called")
+    for text in (none, few):
+        assert "activation never fell below 45% and weekly churn never rose above 5.0%" in text
+        assert "demand shock" in text
