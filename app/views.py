@@ -51,7 +51,7 @@ _LIST_ITEM = re.compile(r"([-*+\u2022]|\d{1,9}[.)])\s")
 
 # While a page reruns, Streamlit fades the outputs it is replacing (opacity and borders, over a second,
 # after half a second) and slides the progress bar. With no GPU every frame of those fades is drawn
-# in software, on the cores the simulation runs on: a run of the Sandbox spent about 0.2 s of the
+# in software, on the cores the simulation runs on: a run of the Sandbox spent 0.2–0.3 s of the
 # browser's CPU on them. Here the outputs still dim after the same half second, in one step, and
 # the bar steps too. Fixed text, styles only.
 STEADY_CSS = """<style>

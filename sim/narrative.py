@@ -253,8 +253,10 @@ def quiet_event_reviews(params: Params, called_in: int, replications: int) -> st
             f"only {called_in} of {replications} replications called one: elsewhere the week's "
             "activation never fell"
         )
+    closer = "set thresholds nearer this run's usual weeks"
+    if not params.market.demand_shock_enabled:
+        closer = "turn on the market's demand shock, or " + closer
     return (
         f"Event-triggered reviews were on, but {how_rare} below {ev.activation_threshold:.0%} and "
-        f"weekly churn never rose above {ev.churn_threshold:.1%}. They answer shocks: turn on the "
-        "market's demand shock, or set thresholds nearer this run's usual weeks."
+        f"weekly churn never rose above {ev.churn_threshold:.1%}. They answer shocks: {closer}."
     )

@@ -300,7 +300,7 @@ views.kpi_tiles(variant_view["kpi"], paired["kpis"] if paired else None)
 # customers, LTV / CAC, activation) clearly moved the other.
 if paired and (other_side := tradeoffs(paired["kpis"], who="the variant")):
     st.info(views.plain(other_side), icon=":material/balance:")
-if quiet := quiet_event_reviews(setup.params, variant_view["event_reviews"], reps):
+if quiet := quiet_event_reviews(setup.params, variant_view["replications_with_event_review"], reps):
     st.info(views.plain(quiet), icon=":material/notifications_off:")
 if paired and base_settings is not None and base_settings != settings:
     explain_change(paired["kpis"], base_settings, settings, seed, reps, setup.params.horizon_weeks)

@@ -154,4 +154,11 @@ def test_event_reviews_that_few_replications_called_say_why_and_what_would_call_
     assert few.startswith("Event-triggered reviews were on, but only 24 of 100 replications called")
     for text in (none, few):
         assert "activation never fell below 45% and weekly churn never rose above 5.0%" in text
-        assert "demand shock" in text
+        assert text.endswith(
+            "They answer shocks: turn on the market's demand shock, or set thresholds nearer this "
+            "run's usual weeks."
+        )
+    shocked = with_overrides(on, {"market.demand_shock_enabled": True})
+    assert quiet_event_reviews(shocked, 0, 100).endswith(  # the shock is on already
+        "They answer shocks: set thresholds nearer this run's usual weeks."
+    )
