@@ -78,9 +78,10 @@ def test_the_pool_queue_counts_runs_in_turn_across_threads():
         assert ahead == 0 and queue.running == 0
 
 
-def test_a_runs_progress_names_it_and_the_runs_ahead_of_it_on_the_pool(monkeypatch):
+def record_progress(monkeypatch) -> list[str]:
+    """Every text a progress bar of ``compute`` shows, in order (from ``st.progress`` and its
+    bar's moves)."""
     shown: list[str] = []
-    on_pool: list[int] = []
 
     class Bar:
         def progress(self, value: float, text: str = "") -> None:
@@ -93,13 +94,19 @@ def test_a_runs_progress_names_it_and_the_runs_ahead_of_it_on_the_pool(monkeypat
         shown.append(text)
         return Bar()
 
+    monkeypatch.setattr(compute.st, "progress", progress)
+    return shown
+
+
+def test_a_runs_progress_names_it_and_the_runs_ahead_of_it_on_the_pool(monkeypatch):
+    shown = record_progress(monkeypatch)
+    on_pool: list[int] = []
     real = sim.runner.run_many
 
     def run_many(params, replications, seed, executor=None, progress=None):
         on_pool.append(compute.POOL_QUEUE.running)
         return real(params, replications, seed, progress=progress)  # here, not on a pool
 
-    monkeypatch.setattr(compute.st, "progress", progress)
     monkeypatch.setattr(sim.runner, "run_many", run_many)
     monkeypatch.setattr(compute, "process_pool", lambda: None)
     monkeypatch.setattr(compute, "WORKERS", 2)
@@ -151,16 +158,7 @@ def test_a_progress_bar_moves_at_most_once_an_interval_and_not_at_the_end():
 
 @pytest.mark.parametrize("every", [0.0, 3600.0])
 def test_the_explanations_bar_moves_at_most_once_an_interval(monkeypatch, every):
-    shown: list[str] = []
-
-    class Bar:
-        def progress(self, value: float, text: str = "") -> None:
-            shown.append(text)
-
-        def empty(self) -> None:
-            pass
-
-    monkeypatch.setattr(compute.st, "progress", lambda value, text="": shown.append(text) or Bar())
+    shown = record_progress(monkeypatch)
     monkeypatch.setattr(compute, "WORKERS", 1)  # here, not on a pool
     monkeypatch.setattr(compute, "PROGRESS_EVERY_SECONDS", every)
     base = Params(horizon_weeks=26)
