@@ -6,12 +6,13 @@ paired runs), ..." Every number comes from the paired replications of a :class:`
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sim.outcomes import KPIS
-from sim.params import Params
+from sim.params import REVIEW_TYPES, Params, diff, flatten
 
 HEADLINE_KPIS = ("retention_52w", "median_ttv_days", "value_delivered")
 
@@ -260,3 +261,104 @@ def quiet_event_reviews(params: Params, called_in: int, replications: int) -> st
         f"Event-triggered reviews were on, but {how_rare} below {ev.activation_threshold:.0%} and "
         f"weekly churn never rose above {ev.churn_threshold:.1%}. They answer shocks: {closer}."
     )
+
+
+_REVIEWS_OFF = {
+    "metric": "the metric review is off",
+    "council": "the council is off",
+    "strategy": "the strategy review is off",
+    "event": "event-triggered reviews are off",
+}
+_PAID_ON = {
+    "shared_outcome": "a shared outcome",
+    "mixed": "a mixed scorecard",
+    "local_metric": "a local metric",
+}
+_DEMAND_SHOCK = (
+    "market.demand_shock_week",
+    "market.demand_shock_depth",
+    "market.demand_shock_recovery_weeks",
+    "market.demand_shock_shifts_epoch",
+)
+
+
+def unused_settings(params: Params) -> dict[str, str]:
+    """The settings that cannot change this configuration's numbers, each with why (a clause such
+    as "the council is off"), in the order of the settings.
+
+    A review's settings do nothing while it is not held; the escalation threshold only under
+    guardrails; the market's shift and shock settings only when they happen; an incentive's
+    alignment only when some function is paid on it. The tests check every claim against the
+    model: changing a setting listed here leaves a replication exactly as it was.
+    """
+    rv, inc, market, rights = params.reviews, params.incentives, params.market, params.decisions
+    why: dict[str, str] = {}
+
+    def unused(keys: Sequence[str], reason: str) -> None:
+        for key in keys:
+            why.setdefault(key, reason)
+
+    held = {kind: getattr(rv, kind).enabled for kind in REVIEW_TYPES}
+    for kind, on in held.items():
+        fields = [f"reviews.{kind}.{f.name}" for f in dataclasses.fields(getattr(rv, kind))]
+        if not on:
+            unused([k for k in fields if not k.endswith(".enabled")], _REVIEWS_OFF[kind])
+    if held["event"]:
+        unused(
+            ["reviews.event.interval_weeks"], "event-triggered reviews meet when a trigger fires"
+        )
+    if not any(held.values()):
+        keys = ("instrumentation_quality", "drift_visibility_gap", "context_switch_hours")
+        unused([f"reviews.{k}" for k in keys], "no review is held")
+    if not (held["council"] or held["strategy"] or held["event"]):
+        unused(["reviews.prune_below_z"], "no council, strategy or event-triggered review is held")
+    if not (held["council"] or held["strategy"]):
+        teams_decide = "with no council or strategy review, teams decide everything"
+        unused(["decisions.rights", "decisions.escalation_size_person_days"], teams_decide)
+        unused(["reviews.reject_below_z"], teams_decide)
+    elif rights.rights == "delegated":
+        nothing = "decision rights are delegated (nothing is escalated)"
+        unused(["decisions.escalation_size_person_days", "reviews.reject_below_z"], nothing)
+    elif rights.rights == "centralised":
+        unused(
+            ["decisions.escalation_size_person_days"],
+            "decision rights are centralised (every item is escalated)",
+        )
+    if not market.shift_enabled:
+        unused(["market.shift_week"], "the market never shifts")
+    if not market.demand_shock_enabled:
+        unused(_DEMAND_SHOCK, "there is no demand shock")
+    if not (
+        market.shift_enabled or (market.demand_shock_enabled and market.demand_shock_shifts_epoch)
+    ):
+        unused(
+            ["market.signal_share", "product.old_epoch_value_share"],
+            "the market's needs never change",
+        )
+    paid = {inc.product, inc.marketing, inc.sales}
+    for incentive, words in _PAID_ON.items():
+        if incentive not in paid:
+            unused([f"incentives.{incentive}_alignment"], f"no function is paid on {words}")
+    if params.work.strategy_focus == "balanced":
+        unused(["work.focus_bonus_z"], "the strategy's focus is balanced")
+    if params.org.discovery_share == 0.0:
+        unused(["work.discovery_noise_reduction"], "no discovery time is protected")
+    order = list(flatten(params))
+    return dict(sorted(why.items(), key=lambda kv: order.index(kv[0])))
+
+
+def unused_changes(params: Params) -> str | None:
+    """A sentence naming the settings that differ from the defaults but cannot change this run's
+    numbers, grouped by why; None when every change can act."""
+    # The explore package is slow to import, and only its labels are needed here.
+    from sim.explore.labels import lever_label
+
+    why = unused_settings(params)
+    by_reason: dict[str, list[str]] = {}
+    for key in diff(params):
+        if key in why:
+            by_reason.setdefault(why[key], []).append(lever_label(key))
+    if not by_reason:
+        return None
+    parts = [f"{join_and(labels)}, as {reason}" for reason, labels in by_reason.items()]
+    return "Changed, but without effect in this run: " + "; ".join(parts) + "."

@@ -18,7 +18,7 @@ from app.state import (
     safe_title,
     with_horizon,
 )
-from sim.narrative import quiet_event_reviews, tradeoffs, why_kpi
+from sim.narrative import quiet_event_reviews, tradeoffs, unused_changes, why_kpi
 from sim.outcomes import KPIS
 from sim.params import ParamError, diff
 from sim.report.format import count, full_stop, kpi_table
@@ -302,6 +302,8 @@ if paired and (other_side := tradeoffs(paired["kpis"], who="the variant")):
     st.info(views.plain(other_side), icon=":material/balance:")
 if quiet := quiet_event_reviews(setup.params, variant_view["replications_with_event_review"], reps):
     st.info(views.plain(quiet), icon=":material/notifications_off:")
+if idle := unused_changes(setup.params):
+    st.info(views.plain(idle), icon=":material/block:")
 if paired and base_settings is not None and base_settings != settings:
     explain_change(paired["kpis"], base_settings, settings, seed, reps, setup.params.horizon_weeks)
 changed = diff(setup.params)

@@ -770,3 +770,26 @@ def test_event_reviews_that_few_replications_called_say_so_until_a_shock_calls_t
     assert_clean(at)
     assert len(at.metric) == 6  # the page ran; under the shock the reviews were called
     assert not any(quiet.match(t) for t in texts(at.info))
+
+
+def test_changed_settings_that_cannot_act_are_named_with_why():
+    idle = re.compile(r"Changed, but without effect in this run: ")
+    at = open_app(
+        {
+            "reps": "4",
+            "reviews.council.enabled": "false",
+            "reviews.council.interval_weeks": "2",
+            "decisions.rights": "delegated",
+            "decisions.escalation_size_person_days": "10",
+        }
+    )
+    assert_clean(at)
+    (note,) = [t for t in texts(at.info) if idle.match(t)]
+    assert note == (
+        "Changed, but without effect in this run: the council interval, as the council is off; "
+        "the escalation threshold, as decision rights are delegated (nothing is escalated)."
+    )
+    at = open_app({"reps": "4", "reviews.council.interval_weeks": "2"})  # the council is held
+    assert_clean(at)
+    assert len(at.metric) == 6
+    assert not [t for t in texts(at.info) if idle.match(t)]
