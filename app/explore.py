@@ -49,7 +49,15 @@ from sim.executors import (
     make_executor,
 )
 from sim.explore.attribution import players_from
-from sim.explore.levers import ExploreError, Lever, check_lever, parse_constraint, parse_lever
+from sim.explore.levers import (
+    ExploreError,
+    Lever,
+    check_lever,
+    idle_levers,
+    idle_note,
+    parse_constraint,
+    parse_lever,
+)
 from sim.explore.optimise import candidates_for, schedule, simulations
 from sim.narrative import join_and
 from sim.params import (
@@ -418,6 +426,15 @@ def check(tool: str, spec: Mapping[str, Any]) -> int:
 
 def _command(tool: str) -> str:
     return {"attribution": "attribute", "optimisation": "optimise"}.get(tool, tool)
+
+
+def idle_levers_note(tool: str, spec: Mapping[str, Any]) -> str | None:
+    """For a checked request: which of its levers cannot move any result from its starting
+    scenario, and why (None when every lever can, or the tool has no levers)."""
+    if "levers" not in spec:
+        return None
+    levers = _levers(spec["levers"])
+    return idle_note(idle_levers(params_of(spec["base"]), levers), spec["title"])
 
 
 def request(tool: str, spec: Mapping[str, Any]) -> dict[str, Any]:

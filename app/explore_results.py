@@ -70,6 +70,8 @@ def fetch(tool: str) -> dict | None:
         elif not note:
             st.info(PROMPTS[tool], icon=":material/science:")
         return None
+    if idle := req.get("idle"):
+        st.warning(views.plain(idle), icon=":material/block:")
     fresh = req["spec"] != ss.get(k(tool, "done"))
     stop = st.empty()
     if fresh:

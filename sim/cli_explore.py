@@ -39,7 +39,7 @@ from sim.explore import (
 )
 from sim.explore.attribution import GROUPINGS
 from sim.explore.evaluate import MAX_REPLICATIONS
-from sim.explore.levers import check_kpi
+from sim.explore.levers import check_kpi, idle_levers, idle_note
 from sim.explore.sensitivity import DEFAULT_SAMPLES, METHODS
 from sim.explore.stats import CONFIDENCE
 from sim.outcomes import KPI_NAMES, KPIS
@@ -102,8 +102,12 @@ def _kpis(args: argparse.Namespace) -> list[str] | None:
     return [check_kpi(k) for k in args.kpi] if args.kpi else None
 
 
-def _levers(args: argparse.Namespace) -> list:
-    return [parse_lever(text) for text in args.lever]
+def _levers(args: argparse.Namespace, params: Params, start: str) -> list:
+    """The ``--lever`` options, parsed; a lever that cannot act from ``start`` gets a note."""
+    levers = [parse_lever(text) for text in args.lever]
+    if note := idle_note(idle_levers(params, levers), start):
+        print(f"note: {note}", file=sys.stderr)
+    return levers
 
 
 def _executor(args: argparse.Namespace) -> TaskExecutor:
@@ -164,7 +168,7 @@ def _value(v: Any) -> str:
 def cmd_sweep(args: argparse.Namespace) -> int:
     _check_common(args)
     scenario, params = _scenario(args.target, args, args.set)
-    levers = _levers(args)
+    levers = _levers(args, params, scenario.name)
     kpis = _kpis(args)
     with _executor(args) as executor:
         result = sweep(
@@ -216,7 +220,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     if args.method not in METHODS:
         raise UsageError(f"--method = {args.method!r} is not a method: one of {', '.join(METHODS)}")
     scenario, params = _scenario(args.target, args, args.set)
-    levers = _levers(args)
+    levers = _levers(args, params, scenario.name)
     kpis = _kpis(args)
     with _executor(args) as executor:
         result = sensitivity(
@@ -309,7 +313,7 @@ def cmd_attribute(args: argparse.Namespace) -> int:
 def cmd_optimise(args: argparse.Namespace) -> int:
     _check_common(args, least=2)
     scenario, params = _scenario(args.target, args, args.set)
-    levers = _levers(args)
+    levers = _levers(args, params, scenario.name)
     kpi = check_kpi(args.kpi)
     constraints = [parse_constraint(text) for text in args.constraint or []]
     maximise = True if args.maximise else (False if args.minimise else None)

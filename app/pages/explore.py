@@ -367,11 +367,16 @@ def on_run(tool: str, from_link: bool = False) -> None:
         ss[k(tool, "error")] = f"Not run: {problem}"
         return
     try:
-        req = explore.request(tool, SPECS[tool]())
+        spec = SPECS[tool]()
+        req = explore.request(tool, spec)
     except Exception as err:  # every problem is one line on the page; nothing runs
         ss[k(tool, "error")] = f"Not run: {full_stop(explore.app_message(err))}"
         return
-    ss[k(tool, "applied")] = {**req, "query": inputs_query(tool)}
+    ss[k(tool, "applied")] = {
+        **req,
+        "query": inputs_query(tool),
+        "idle": explore.idle_levers_note(tool, spec),
+    }
 
 
 # --------------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ suggests the closest valid one.
 from __future__ import annotations
 
 import difflib
+import itertools
 import math
 import operator
 import re
@@ -19,8 +20,17 @@ from typing import Any
 
 import numpy as np
 
+from sim.narrative import unused_settings
 from sim.outcomes import KPI_NAMES, KPIS, NULL_REASONS
-from sim.params import ParamError, Params, SettingInfo, check_key, info, parse_value
+from sim.params import (
+    ParamError,
+    Params,
+    SettingInfo,
+    check_key,
+    info,
+    parse_value,
+    with_overrides,
+)
 
 DEFAULT_GRID_POINTS = 5
 MAX_GRID_POINTS = 50
@@ -367,3 +377,44 @@ def parse_constraint(text: str, outputs: Sequence[str] = KPI_NAMES) -> Constrain
 def higher_is_better(kpi: str) -> bool:
     """Whether more of ``kpi`` is better (True for outputs that are not model KPIs)."""
     return KPIS[kpi].higher_is_better if kpi in KPIS else True
+
+
+def _settings_tried(lever: Lever) -> tuple[Any, ...]:
+    """The values of a lever that bound what it can do: its listed values, or its range's ends."""
+    if lever.values is not None:
+        return lever.values
+    ends = (lever.lo, lever.hi)
+    return tuple(int(v) for v in ends) if lever.integer else ends
+
+
+def idle_levers(base: Params, levers: Sequence[Lever]) -> dict[str, str]:
+    """The levers that cannot change a single number from ``base``, wherever the other levers are
+    set (at their listed values or their ranges' ends): key -> why, at the base (see
+    :func:`sim.narrative.unused_settings`). A sweep of such a lever draws flat lines."""
+    idle = {}
+    for lever in levers:
+        others = [lv for lv in levers if lv.key != lever.key]
+        said = []
+        for combo in itertools.product(*(_settings_tried(lv) for lv in others)):
+            try:
+                params = with_overrides(
+                    base, {lv.key: v for lv, v in zip(others, combo, strict=True)}
+                )
+            except ParamError:  # a combination the run itself would refuse
+                continue
+            said.append(unused_settings(params).get(lever.key))
+        if said and all(said):
+            idle[lever.key] = unused_settings(base).get(lever.key) or said[0]
+    return idle
+
+
+def idle_note(idle: dict[str, str], start: str) -> str | None:
+    """A sentence naming the levers of :func:`idle_levers` and why (None when there are none);
+    ``start`` is the starting scenario's title."""
+    from sim.explore.labels import lever_label
+
+    if not idle:
+        return None
+    which = "this lever cannot" if len(idle) == 1 else "these levers cannot"
+    parts = "; ".join(f"{lever_label(key)}, as {why}" for key, why in idle.items())
+    return f"From “{start}”, {which} move any result, and will show no effect: {parts}."

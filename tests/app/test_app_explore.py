@@ -1011,3 +1011,20 @@ def test_a_sweeps_summary_pairs_its_highest_point_with_its_lowest():
     assert summary["extremes"]["u"]["mean"] == pytest.approx(0.25)
     assert summary["extremes"]["down"]["mean"] == pytest.approx(1.0)
     assert summary["extremes"]["down"] == {**result.paired("down", 0, 4), "highest": 0, "lowest": 4}
+
+
+def test_a_lever_that_cannot_act_from_the_start_is_named_with_why(simulations):
+    # The default start holds the council only: the strategy review's interval cannot act...
+    lever = {"lever1": "reviews.strategy.interval_weeks", "range1": "4:26"}
+    at = run_tool(open_explore(), "sweep", points=2, **lever, **TINY)
+    assert_clean(at)
+    assert texts(at.warning) == [
+        "From “Drift, with the council as the only check”, this lever cannot move any result, "
+        "and will show no effect: the strategy review interval, as the strategy review is off."
+    ]
+    assert charts(at)  # the sweep still ran
+    # ... unless the review is held at some of the sweep's points.
+    held = {"lever2": "reviews.strategy.enabled", "range2": "true,false"}
+    at = run_tool(at, "sweep", **held)
+    assert_clean(at)
+    assert not texts(at.warning)

@@ -412,3 +412,19 @@ def test_a_sweeps_table_gives_its_highest_point_minus_its_lowest_paired(capsys):
     assert f"higher in {value['share_higher']:.0%} of them" in lines[0]
     pp = f"{retention['mean'] * 100:+.1f} pp [{retention['ci_lo'] * 100:+.1f} pp, "
     assert pp in lines[1]
+
+
+def test_a_sweep_of_a_lever_that_cannot_act_notes_why_on_stderr(capsys):
+    args = ["sweep", "drifting-incentives", "--kpi", "value_delivered", "-n", "2", *FAST]
+    lever = ["--lever", "market.demand_shock_depth=0.2:0.8:2"]
+    code, out, err = cli(capsys, *args, *lever, "--format", "json")
+    assert code == 0, err
+    assert err.splitlines() == [
+        "note: From “drifting-incentives”, this lever cannot move any result, and will show no "
+        "effect: the share of sign-ups lost at the shock, as there is no demand shock."
+    ]
+    assert json.loads(out)["experiment"] == "sweep"  # the sweep still ran
+    shock = ["--set", "market.demand_shock_enabled=true", "--set", "market.demand_shock_week=10"]
+    code, _, err = cli(capsys, *args, *lever, *shock, "--format", "json")
+    assert code == 0, err
+    assert "note:" not in err

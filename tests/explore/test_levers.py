@@ -10,12 +10,14 @@ from sim.explore.levers import (
     Lever,
     check_kpi,
     check_lever,
+    idle_levers,
+    idle_note,
     kpi_null_reason,
     parse_constraint,
     parse_lever,
     require_ranges,
 )
-from sim.params import ParamError
+from sim.params import ParamError, Params, with_overrides
 from tests.explore.helpers import short
 
 
@@ -147,3 +149,29 @@ def test_a_constraint_written_back_keeps_every_digit():
     assert c.text == "active_customers_end>=1234567"
     assert parse_constraint(c.text) == c
     assert parse_constraint("meeting_overhead_share<=0.1").text == "meeting_overhead_share<=0.1"
+
+
+def test_a_lever_that_cannot_act_anywhere_on_the_grid_is_idle_with_why():
+    council_off = with_overrides(Params(), {"reviews.council.enabled": False})
+    interval = parse_lever("reviews.council.interval_weeks=1:8")
+    assert idle_levers(council_off, [interval]) == {
+        "reviews.council.interval_weeks": "the council is off"
+    }
+    # Held at some of the other lever's values, or at one end of its range, it can act.
+    assert (
+        idle_levers(council_off, [interval, parse_lever("reviews.council.enabled=true,false")])
+        == {}
+    )
+    no_discovery = with_overrides(Params(), {"org.discovery_share": 0.0})
+    reduction = parse_lever("work.discovery_noise_reduction=5:40")
+    assert idle_levers(no_discovery, [reduction]) == {
+        "work.discovery_noise_reduction": "no discovery time is protected"
+    }
+    assert idle_levers(no_discovery, [reduction, parse_lever("org.discovery_share=0:0.3")]) == {}
+    assert idle_levers(Params(), [interval]) == {}
+    note = idle_note(idle_levers(council_off, [interval]), "No council")
+    assert note == (
+        "From “No council”, this lever cannot move any result, and will show no effect: the "
+        "council interval, as the council is off."
+    )
+    assert idle_note({}, "No council") is None
