@@ -1,4 +1,5 @@
-"""Plain-language sentences about a paired comparison, for presentation mode and decision briefs.
+"""Plain-language sentences about a paired comparison, for presentation mode and decision briefs,
+and about settings that cannot act in a run (:func:`unused_settings`).
 
 "The proposal raises 52-week retention from 41% to 49% (90% interval +5 to +11 points; better in 97% of
 paired runs), ..." Every number comes from the paired replications of a :class:`~sim.runner.Comparison`.
@@ -300,9 +301,9 @@ def unused_settings(params: Params) -> dict[str, str]:
 
     held = {kind: getattr(rv, kind).enabled for kind in REVIEW_TYPES}
     for kind, on in held.items():
-        fields = [f"reviews.{kind}.{f.name}" for f in dataclasses.fields(getattr(rv, kind))]
         if not on:
-            unused([k for k in fields if not k.endswith(".enabled")], _REVIEWS_OFF[kind])
+            fields = (f.name for f in dataclasses.fields(getattr(rv, kind)))
+            unused([f"reviews.{kind}.{f}" for f in fields if f != "enabled"], _REVIEWS_OFF[kind])
     if held["event"]:
         unused(
             ["reviews.event.interval_weeks"], "event-triggered reviews meet when a trigger fires"
