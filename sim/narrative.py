@@ -314,9 +314,10 @@ def unused_settings(params: Params) -> dict[str, str]:
     if not (held["council"] or held["strategy"] or held["event"]):
         unused(["reviews.prune_below_z"], "no council, strategy or event-triggered review is held")
     if not (held["council"] or held["strategy"]):
-        teams_decide = "with no council or strategy review, teams decide everything"
-        unused(["decisions.rights", "decisions.escalation_size_person_days"], teams_decide)
-        unused(["reviews.reject_below_z"], teams_decide)
+        unused(
+            ["decisions.rights", "decisions.escalation_size_person_days", "reviews.reject_below_z"],
+            "with no council or strategy review, teams decide everything",
+        )
     elif rights.rights == "delegated":
         nothing = "decision rights are delegated (nothing is escalated)"
         unused(["decisions.escalation_size_person_days", "reviews.reject_below_z"], nothing)
@@ -344,15 +345,13 @@ def unused_settings(params: Params) -> dict[str, str]:
         unused(["work.focus_bonus_z"], "the strategy's focus is balanced")
     if params.org.discovery_share == 0.0:
         unused(["work.discovery_noise_reduction"], "no discovery time is protected")
-    order = list(flatten(params))
-    return dict(sorted(why.items(), key=lambda kv: order.index(kv[0])))
+    return {key: why[key] for key in flatten(params) if key in why}
 
 
 def unused_changes(params: Params) -> str | None:
     """A sentence naming the settings that differ from the defaults but cannot change this run's
     numbers, grouped by why; None when every change can act."""
-    # The explore package is slow to import, and only its labels are needed here.
-    from sim.explore.labels import lever_label
+    from sim.explore.labels import lever_label  # here: the explore package imports this module
 
     why = unused_settings(params)
     by_reason: dict[str, list[str]] = {}

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.explore.labels import lever_label
 from sim.narrative import unused_settings
 from sim.outcomes import KPI_NAMES, KPIS, NULL_REASONS
 from sim.params import (
@@ -391,6 +392,7 @@ def idle_levers(base: Params, levers: Sequence[Lever]) -> dict[str, str]:
     """The levers that cannot change a single number from ``base``, wherever the other levers are
     set (at their listed values or their ranges' ends): key -> why, at the base (see
     :func:`sim.narrative.unused_settings`). A sweep of such a lever draws flat lines."""
+    at_base = unused_settings(base)
     idle = {}
     for lever in levers:
         others = [lv for lv in levers if lv.key != lever.key]
@@ -404,15 +406,13 @@ def idle_levers(base: Params, levers: Sequence[Lever]) -> dict[str, str]:
                 continue
             said.append(unused_settings(params).get(lever.key))
         if said and all(said):
-            idle[lever.key] = unused_settings(base).get(lever.key) or said[0]
+            idle[lever.key] = at_base.get(lever.key) or said[0]
     return idle
 
 
 def idle_note(idle: dict[str, str], start: str) -> str | None:
     """A sentence naming the levers of :func:`idle_levers` and why (None when there are none);
     ``start`` is the starting scenario's title."""
-    from sim.explore.labels import lever_label
-
     if not idle:
         return None
     which = "this lever cannot" if len(idle) == 1 else "these levers cannot"
