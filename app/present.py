@@ -48,6 +48,7 @@ BRIEF_HELP = (
     "numbers moved; otherwise it first works that out, which takes longer the more settings "
     "changed (with three, at 100 replications, 15 to 30 seconds on two cores)."
 )
+BRIEF_WAITING_HELP = "Ready once the page has worked out why the numbers moved. " + BRIEF_HELP
 
 
 def base_title(base: Setup) -> str:
@@ -103,8 +104,15 @@ def brief_button(
     seed: int,
     replications: int,
     key: str,
+    waiting: bool = False,
 ) -> None:
-    """The "Download decision brief" button; the brief is rendered only when it is clicked."""
+    """The "Download decision brief" button; the brief is rendered only when it is clicked.
+
+    ``waiting``: the run is about to be redrawn (presentation mode's why, on its way), so the button
+    waits, disabled, for the redraw. A deferred download is registered anew on every run and the
+    last run's is dropped when it ends: a click on this run's button while the redraw is under way
+    would ask for a file that no longer exists, and nothing would download.
+    """
     weeks = variant.params.horizon_weeks
     build = functools.partial(
         compute.brief_html,
@@ -127,7 +135,8 @@ def brief_button(
         key=key,
         on_click="ignore",
         icon=":material/description:",
-        help=BRIEF_HELP,
+        help=BRIEF_WAITING_HELP if waiting else BRIEF_HELP,
+        disabled=waiting,
     )
 
 
@@ -169,9 +178,9 @@ def _interval_line(name: str, row: Mapping | None, base_summary: Mapping) -> str
 
 # Presentation mode is read from across a room: the tiles' numbers and changes, and the text
 # under the charts, a size up (a fixed style sheet; nothing in it comes from input). The numbers
-# shrink with the window, down to 36 px, so "4,110 points" fits a tile at 1366 px. The sidebar
-# (empty while presenting, but kept open by the browser when the mode is switched on) is hidden.
-# The sheet is on the page only while presentation mode is.
+# shrink with the window, down to 36 px, so "4,110 points" fits a tile at 1366 px. The sidebar is
+# hidden, not left out: its levers stay on the page, so edits not yet run are still there when the
+# mode is switched off. The sheet is on the page only while presentation mode is.
 PROJECTOR_CSS = """<style>
 [data-testid="stMetricValue"] { font-size: clamp(2.25rem, 3.2vw, 3.5rem); }
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] { display: none; }
@@ -183,7 +192,6 @@ PROJECTOR_CSS = """<style>
 
 def tiles(summary: Mapping, comparison: pd.DataFrame | None, base_summary: Mapping | None) -> None:
     """The three KPIs that matter, large: label, proposal's value, paired delta and interval."""
-    st.html(PROJECTOR_CSS)
     by_kpi = comparison.set_index("kpi") if comparison is not None else None
     for col, name in zip(st.columns(len(HEADLINE_KPIS)), HEADLINE_KPIS, strict=True):
         k = KPIS[name]
@@ -302,6 +310,14 @@ def show(
             )
         )
         return
+    args = (setup, base_settings, settings, seed, replications, paired["kpis"])
+    key = repr(args[1:5])
+    ss = st.session_state
+    deferred = ss.setdefault(WHY_DEFERRED, [])
+    # The first time, the run ends without the why: what this run did not redraw (the Sandbox's
+    # tiles and tabs, on leaving it) goes at once, instead of lingering greyed out while the why is
+    # worked out. A fragment then works it out half a second later, and reruns the page.
+    defer = key not in deferred
     brief_button(
         actions,
         variant=setup,
@@ -311,6 +327,7 @@ def show(
         seed=seed,
         replications=replications,
         key="present.brief",
+        waiting=defer,
     )
     st.title(views.plain(setup.title), anchor=False)
     st.header(views.plain(f"against {base_title(base)}"), anchor=False)
@@ -325,14 +342,6 @@ def show(
     why_slot = st.container()
     st.caption(caveat(replications, setup.params.horizon_weeks, seed))
     views.show_figures(charts, sections=False)
-    args = (setup, base_settings, settings, seed, replications, paired["kpis"])
-    key = repr(args[1:5])
-    ss = st.session_state
-    deferred = ss.setdefault(WHY_DEFERRED, [])
-    # The first time, the run ends without it: what this run did not redraw (the Sandbox's tiles
-    # and tabs, on leaving it) goes at once, instead of lingering greyed out while the why is
-    # worked out. A fragment then works it out half a second later, and reruns the page.
-    defer = key not in deferred
     if defer:
         deferred[:] = [*deferred[-20:], key]
     ss[IN_FULL_RUN] = True

@@ -17,7 +17,7 @@ Results are never stored here; pages fetch them from the cache by their settings
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -114,25 +114,17 @@ def _start_sandbox() -> None:
     ss.setdefault(SAVED, {})
 
 
-def sandbox_widgets() -> list[str]:
-    """The Sandbox's widgets that presentation mode takes off the page for a while."""
-    return [
-        *(lv.widget_key for lv in controls.LEVERS),
-        controls.SEED_KEY,
-        controls.REPS_KEY,
-        controls.METRIC_KEY,
-        controls.BAND_KEY,
-        controls.TEAMS_KEY,
-        controls.TAB_KEY,
-        PRESET_KEY,
-    ]
+# The Sandbox's widgets that presentation mode takes off the page for a while: the display options
+# and the tabs. The sidebar's (preset, levers, run settings) stay on the page, hidden, so that the
+# browser keeps the lever edits not yet run.
+DISPLAY_WIDGETS = (controls.METRIC_KEY, controls.BAND_KEY, controls.TEAMS_KEY, controls.TAB_KEY)
 
 
 _WAS_PRESENTING = "sb.was_presenting"
 
 
-def keep_widget_values(keys: list[str]) -> None:
-    """Keep the values of widgets that this run may not draw (the Sandbox's controls while
+def keep_widget_values(keys: Sequence[str]) -> None:
+    """Keep the values of widgets that this run may not draw (the Sandbox's display options while
     presenting).
 
     A widget left off the page for a run loses its value: when it comes back, the browser draws
@@ -150,12 +142,12 @@ def init_sandbox() -> None:
     """Start a session from its link, and restore widget values after visiting another page."""
     ss = st.session_state
     _start_sandbox()
-    # While presenting, and on the first run after, the controls' values are set again. On other
-    # runs they are left alone: a value set again is sent back to the browser, and would undo
-    # lever edits not yet applied with Run.
+    # While presenting, and on the first run after, the display options' values are set again. The
+    # levers' never are: a value set again is sent back to the browser, and would undo lever edits
+    # not yet applied with Run.
     presenting = bool(ss.get(controls.PRESENT_KEY))
     if presenting or ss.get(_WAS_PRESENTING):
-        keep_widget_values(sandbox_widgets())
+        keep_widget_values(DISPLAY_WIDGETS)
     ss[_WAS_PRESENTING] = presenting
     setup, seed, reps = applied()
     if controls.levers_missing():

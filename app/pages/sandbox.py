@@ -47,8 +47,8 @@ base_setup = session.baseline()
 presenting = bool(st.session_state.get(controls.PRESENT_KEY))
 PRESENT_HELP = (
     "A clean, large view for a meeting: baseline against proposal, the three numbers that matter "
-    "and a paragraph that explains them. It shows the last run: press Run first, or lever "
-    "changes not yet run are left behind. The page's link opens it the same way (present=1)."
+    "and a paragraph that explains them. It shows the last run: lever changes not yet run wait "
+    "in the levers until you switch it off. The page's link opens it the same way (present=1)."
 )
 
 
@@ -123,8 +123,9 @@ def title_form(
         st.form_submit_button(text, key=submit_key, on_click=on_submit, type="primary")
 
 
-if not presenting:
-    draw_sidebar()
+# Drawn in presentation mode too, where its style sheet hides it: the levers keep the edits not
+# yet run (the browser holds them until Run), ready when the mode is switched off.
+draw_sidebar()
 
 WHY_FOR = "sb.why_for"  # the run whose "why" was asked for
 
@@ -169,6 +170,7 @@ if base_setup is not None:
 
 # -- presentation mode -------------------------------------------------------------------------------
 if presenting:
+    st.html(present.PROJECTOR_CSS)
     top = st.container(horizontal=True, horizontal_alignment="right", vertical_alignment="center")
     session.keep_present(
         top.toggle("Presentation mode", key=controls.PRESENT_KEY, help=PRESENT_HELP)

@@ -50,9 +50,10 @@ def assert_presenting(at: AppTest) -> None:
     assert heads[4].startswith("On the other side of the ledger, it raises active customers")
     assert heads[5].startswith("Why: ") and "incentive" in heads[5]  # no anchor link on it
     assert at.header[0].value == "against Aligned baseline"
-    # No clutter: no levers, no display options, no data tabs.
-    assert not at.sidebar.selectbox and not at.sidebar.button
-    assert not at.tabs and not at.get("select_slider")
+    # No clutter: no display options, no data tabs; the levers stay on the page, in the sidebar
+    # the projector's style sheet hides (so edits not yet run are kept for the way back).
+    assert not at.main.selectbox and not at.tabs and not at.get("select_slider")
+    assert at.sidebar.selectbox and at.sidebar.button(key="sb.run")
     # Retention and value delivered to date, each beside its paired difference (the curves are
     # close together).
     specs = [json.loads(chart.proto.spec) for chart in at.get("vega_lite_chart")]
@@ -97,7 +98,11 @@ def assert_presenting(at: AppTest) -> None:
     assert at.query_params["present"] == "1"
     # The tiles' numbers and the text under the charts a size up, by a fixed style sheet (after the
     # one every page has).
-    assert [e.proto.body for e in at.get("html")] == [views.STEADY_CSS, present.PROJECTOR_CSS]
+    assert [e.proto.body for e in at.get("html")] == [
+        views.STEADY_CSS,
+        controls.RUN_CSS,  # the sidebar's, hidden with it
+        present.PROJECTOR_CSS,
+    ]
 
 
 def why_later(at: AppTest) -> AppTest:
@@ -106,6 +111,23 @@ def why_later(at: AppTest) -> AppTest:
     assert not [h for h in texts(at.subheader) if h.startswith("Why: ")]
     assert "Working out why the numbers moved…" in texts(at.caption)
     return at.run()
+
+
+def brief(at: AppTest):
+    (button,) = [b for b in at.get("download_button") if b.proto.label == "Download decision brief"]
+    return button
+
+
+def test_the_brief_waits_for_the_redraw_that_brings_the_why():
+    """The run that leaves the why to its fragment is redrawn once the why is ready; a click on its
+    brief button in between would ask for a download that redraw has replaced, so it waits."""
+    at = open_app({**PROPOSAL, "present": "1"})
+    assert brief(at).proto.disabled
+    assert brief(at).proto.help == present.BRIEF_WAITING_HELP
+    at = why_later(at)
+    assert not brief(at).proto.disabled and brief(at).proto.help == present.BRIEF_HELP
+    at.run()  # the same run again: its why is known, nothing waits
+    assert not brief(at).proto.disabled
 
 
 def test_the_toggle_switches_presentation_mode_on_and_off():

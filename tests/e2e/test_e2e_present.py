@@ -35,8 +35,8 @@ def font_px(locator) -> float:
 def test_a_present_link_on_a_projector_shows_three_large_tiles(server_url, new_page):
     page = new_page(PROJECTOR)
     open_presentation(page, server_url)
-    # No clutter: no sidebar of levers, no tabs of charts and tables.
-    expect(page.locator('[data-testid="stSidebar"]')).to_have_count(0)
+    # No clutter: the sidebar of levers is hidden, and there are no tabs of charts and tables.
+    expect(page.locator('[data-testid="stSidebar"]')).to_be_hidden()
     expect(page.get_by_role("tab")).to_have_count(0)
     expect(page.get_by_role("button", name="Run", exact=True)).to_have_count(0)
     title = page.get_by_role("heading", level=1)
@@ -108,13 +108,19 @@ def test_the_decision_brief_downloads_self_contained(server_url, new_page):
 def test_switching_presentation_mode_on_and_off_keeps_every_setting(server_url, new_page):
     """On a 1366-pixel projector: switched on from the Sandbox, the sidebar goes and the tiles'
     numbers fit; switched off, the levers and display options are as they were (the browser used
-    to bring them back at their defaults: the council at 0.5 weeks, the band at 50%)."""
+    to bring them back at their defaults: the council at 0.5 weeks, the band at 50%), a lever
+    edited but not yet run included: presentation mode shows the last run, and the edit waits."""
     page = new_page((1366, 768))
     page.goto(server_url + "/?scenario=drifting-incentives&base=aligned-baseline&reps=12&band=80")
     wait_until_idle(page, charts=5)  # the Customers tab, with the retention difference
     council = "Product council every (weeks)"
     assert page.get_by_role("spinbutton", name=council).input_value() == "4.0"
+    drift = page.get_by_role("spinbutton", name="Drift rate (per week)")
+    ran = drift.input_value()
+    drift.fill("0.150")  # not run
+    drift.press("Tab")
     before = _controls(page)
+    assert before["Drift rate (per week)"] == "0.150" != ran
     page.get_by_text("Presentation mode", exact=True).click()
     expect(page.locator(TILE)).to_have_count(3, timeout=TIMEOUT_MS)
     expect(page.locator(DRAWN_CHART)).to_have_count(4, timeout=TIMEOUT_MS)
@@ -124,6 +130,15 @@ def test_switching_presentation_mode_on_and_off_keeps_every_setting(server_url, 
         text = value.inner_text()
         assert value.evaluate("e => e.scrollWidth <= e.clientWidth"), f"{text!r} is cut short"
     assert page.locator('[data-testid="stMetricValue"]').nth(2).inner_text().endswith(" points")
+    # The last run is what is presented: the edit has not changed the settings' title or link.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Drifting incentives")
+    assert set(parse_qs(urlparse(page.url).query)) == {
+        "scenario",
+        "base",
+        "reps",
+        "band",
+        "present",
+    }
     page.screenshot(path=str(ARTIFACTS / "presentation-1366x768.png"))
     page.get_by_text("Presentation mode", exact=True).click()
     wait_until_idle(page, charts=5)  # the Customers tab, with the retention difference
@@ -131,8 +146,9 @@ def test_switching_presentation_mode_on_and_off_keeps_every_setting(server_url, 
     assert page.get_by_role("spinbutton", name=council).input_value() == "4.0"
     band = page.get_by_test_id("stMainBlockContainer").get_by_test_id("stSliderThumbValue")
     expect(band).to_have_text("80%")
-    assert _controls(page) == before  # every number box, slider, toggle and choice
-    assert "present=1" not in page.url and "band=80" in page.url
+    assert _controls(page) == before  # every number box, slider, toggle and choice; the edit too
+    assert set(parse_qs(urlparse(page.url).query)) == {"scenario", "base", "reps", "band"}
+    expect(page.get_by_role("heading", level=1)).to_have_text("Drifting incentives")  # not run
 
 
 def _controls(page: Page) -> dict[str, str]:
