@@ -28,7 +28,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.stats import qmc
 
 from sim.executors import TaskExecutor
 from sim.explore.evaluate import (
@@ -97,6 +96,8 @@ def candidates_for(levers: Sequence[Lever], n: int, search: str, seed: int) -> l
         combos = itertools.product(*grids)
         rows = [dict(zip((lv.key for lv in levers), c, strict=True)) for c in combos]
     else:
+        from scipy.stats import qmc  # here: importing scipy.stats takes half a second
+
         rng = np.random.default_rng(np.random.SeedSequence([seed, 3]))
         u = qmc.LatinHypercube(d=len(levers), rng=rng).random(n)
         rows = [
