@@ -1,0 +1,25 @@
+"""What opening a page costs the server: heavy libraries its first run does not need stay unimported."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Everything the Sandbox page imports (its first run also builds the navigation, imported with it).
+SANDBOX_IMPORTS = "app.compute, app.controls, app.figures, app.present, app.session, app.views"
+
+
+@pytest.mark.parametrize("module", ["scipy.stats", "SALib", "distributed"])
+def test_opening_the_sandbox_leaves_heavy_libraries_unimported(module):
+    """scipy.stats alone took half a second of the first page; the sensitivity library and Dask
+    load when they are used."""
+    code = f"import sys, {SANDBOX_IMPORTS}; print({module!r} in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "False", f"opening the Sandbox imports {module}"
