@@ -446,13 +446,22 @@ def loopback_note(url: str) -> str | None:
     return None
 
 
-def share_link(url: str, query: Mapping[str, str], intro: str) -> None:
-    """A link to copy and hand out (``url`` with ``query``), said to open only here when it does."""
-    st.caption(intro)
-    # Wrapped, so a long link is read whole rather than scrolled.
-    st.code(link_text(url, query), language=None, wrap_lines=True)
-    if note := loopback_note(url):
-        st.caption(note)
+SHARE_LABEL = "Link to share"
+
+
+def share_link(url: str, query: Mapping[str, str], intro: str, container=None) -> None:
+    """A link to copy and hand out (``url`` with ``query``), said to open only here when it does.
+
+    It opens from a button (in ``container``, else where the page is): the browser draws a
+    popover's content only when it opens, and the code block with its copy button costs a page's
+    first load about 0.4 s of script in the browser (its syntax highlighter).
+    """
+    with (container or st).popover(SHARE_LABEL, icon=":material/link:"):
+        st.caption(intro)
+        # Wrapped, so a long link is read whole rather than scrolled.
+        st.code(link_text(url, query), language=None, wrap_lines=True)
+        if note := loopback_note(url):
+            st.caption(note)
 
 
 def link_text(url: str, query: Mapping[str, str]) -> str:

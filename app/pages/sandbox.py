@@ -382,10 +382,11 @@ downloads.download_button(
     help="Only the settings that differ from the defaults, with a title and this run's seed "
     "and replications.",
 )
-if base_setup is None:
-    st.caption("Pin a baseline to download a decision brief of this run against it.")
 views.share_link(
     st.context.url or "",
     query,
     "This page's address restores exactly these settings (and the pinned baseline):",
+    downloads,
 )
+if base_setup is None:
+    st.caption("Pin a baseline to download a decision brief of this run against it.")

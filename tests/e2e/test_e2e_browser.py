@@ -104,9 +104,13 @@ def test_a_lever_change_and_run_changes_a_kpi_and_a_new_page_restores_it(server_
     assert query["incentives.product"] == ["local_metric"]
     assert query["incentives.sales"] == ["local_metric"]
     shown = tiles(page)
+    # The link offered to copy is the page's address.
+    page.get_by_role("button", name="Link to share").click()
+    link = page.get_by_test_id("stCode").inner_text()
+    assert link == page.url
 
     other = new_page()
-    other.goto(page.url)
+    other.goto(link)
     wait_until_idle(other)
     assert tiles(other) == shown
     sales = other.get_by_role("combobox", name="Sales is paid on", exact=True)

@@ -59,6 +59,7 @@ def test_the_experiments_link_opens_the_same_sweep_in_a_new_page(server_url, new
     set_replications(page, 3)
     page.get_by_role("button", name="Run sweep").click()
     expect(page.locator(DRAWN_CHART)).to_have_count(1, timeout=TIMEOUT_MS)
+    page.get_by_role("button", name="Link to share").click()  # the link opens from a button
     link = page.locator('[data-testid="stCode"]').filter(has_text="tool=sweep").inner_text()
     assert "base=pivot" in link and "base.reviews.council.interval_weeks=3" in link
     assert "reps=3" in link and link.endswith(page.url.split("/explore", 1)[1])
