@@ -29,6 +29,7 @@ name the closest valid key.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import sys
 import tomllib
@@ -183,7 +184,14 @@ def load_preset(name: str) -> Scenario:
         close = difflib.get_close_matches(name, names, n=1)
         hint = f"did you mean {close[0]}?" if close else "one of " + ", ".join(names)
         raise ScenarioError(f"scenario {shown(name)} is not a preset: {hint}")
-    return parse((SCENARIO_DIR / f"{name}.toml").read_bytes(), name=name)
+    return _parse_preset(name, (SCENARIO_DIR / f"{name}.toml").read_bytes())
+
+
+@functools.lru_cache(maxsize=64)
+def _parse_preset(name: str, data: bytes) -> Scenario:
+    """A preset parsed once for each content of its file (the Sandbox names every preset on every
+    page run, about 25 parses). The scenario is shared: callers copy its overrides to change them."""
+    return parse(data, name=name)
 
 
 def load(name_or_path: str) -> Scenario:

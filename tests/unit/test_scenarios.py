@@ -271,3 +271,17 @@ def test_a_lesson_or_challenge_file_runs_from_the_command_line_as_its_scenario()
     text = (root / "lessons" / "1-drift-without-governance.toml").read_text()
     with pytest.raises(ScenarioError, match="unknown top-level entry 'lesson'"):
         parse(text)
+
+
+def test_a_preset_is_parsed_once_for_each_content_of_its_file(tmp_path, monkeypatch):
+    monkeypatch.setattr("sim.scenarios.SCENARIO_DIR", tmp_path)
+    f = tmp_path / "mine.toml"
+    f.write_text('[scenario]\ntitle = "Mine"\n[settings.decisions]\nrights = "delegated"\n')
+    first = load_preset("mine")
+    assert load_preset("mine") is first  # the same file: parsed once
+    f.write_text('[scenario]\ntitle = "Yours"\n[settings.decisions]\nrights = "guardrails"\n')
+    edited = load_preset("mine")
+    assert (edited.title, edited.params.decisions.rights) == ("Yours", "guardrails")
+    f.write_text('[scenario]\ntitle = "Broken"\n[settings.decisions]\nrights = "nobody"\n')
+    with pytest.raises(ParamError, match="nobody"):
+        load_preset("mine")
