@@ -32,6 +32,7 @@ from app.state import from_canonical
 from sim.narrative import why_kpi, why_line
 from sim.outcomes import KPI_NAMES, SERIES_NAMES
 from sim.params import Params, diff
+from sim.report.format import count
 from sim.runner import MODEL_VERSION, Progress, Results, compare, cpu_count, make_pool
 
 WORKERS = max(1, min(cpu_count(), 8))
@@ -131,10 +132,10 @@ def progress_text(replications: int, done: int | None = None) -> str:
     """A progress bar's text, naming the run when a page has named it."""
     name = _RUN_NAME.get()
     if done is not None:
-        return f"Simulating{' ' + name if name else ''}: {done} of {replications} replications done"
+        return f"Simulating{' ' + name if name else ''}: {done} of {count(replications, 'replication')} done"
     if name:
-        return f"Simulating {name}: {replications} replications…"
-    return f"Simulating {replications} replications…"
+        return f"Simulating {name}: {count(replications, 'replication')}…"
+    return f"Simulating {count(replications, 'replication')}…"
 
 
 @st.cache_data(max_entries=CACHE_ENTRIES, ttl=CACHE_TTL_SECONDS, show_spinner=False)

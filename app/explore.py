@@ -28,6 +28,7 @@ import math
 import os
 import re
 import threading
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -121,11 +122,18 @@ def _lever_names() -> dict[str, str]:
     return {lever_name(key).split(" · ")[0].casefold(): key for key in lever_keys()}
 
 
+def typed(text: str | None) -> str:
+    """Text typed or pasted into a box, without invisible format characters: the word joiner the
+    page writes inside "<=" (so that it is not drawn as an arrow) comes along when an example is
+    copied from an error or a help text."""
+    return "".join(c for c in text or "" if unicodedata.category(c) != "Cf")
+
+
 def resolve_lever(text: str) -> str:
     """The setting a lever picker's entry names: a key, or a lever's name as shown (in any case,
     whole, its unique beginning, or a word of three letters or more found in one name only);
     anything else is returned as typed, for the check to report."""
-    text = text.strip()
+    text = typed(text).strip()
     if not text or text in lever_keys():
         return text
     names = _lever_names()
@@ -268,7 +276,7 @@ def lever_text(key: str | None, text: str | None, points: int | None = None) -> 
     ``points`` sets the grid points of a numeric range that does not give its own (``lo:hi:n``).
     """
     key = resolve_lever(key or "")
-    spec = (text or "").strip()
+    spec = typed(text).strip()
     try:
         check_key(key, spec)
     except ParamError:
@@ -309,7 +317,8 @@ def levers_of(
 def parse_changes(text: str) -> dict[str, Any]:
     """Settings written one a line as ``key=value`` (blank lines and ``#`` comments ignored)."""
     changes: dict[str, Any] = {}
-    for number, raw in enumerate((text or "").splitlines(), start=1):
+    lines: dict[str, int] = {}  # the line that set each key
+    for number, raw in enumerate(typed(text).splitlines(), start=1):
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
@@ -320,6 +329,11 @@ def parse_changes(text: str) -> dict[str, Any]:
             )
         key, value = (part.strip() for part in line.split("=", 1))
         check_key(key, value)
+        if key in lines:  # as the sweep's levers: which line would win is not left to a guess
+            raise ParamError(
+                key, value, f"each setting once (line {lines[key]} also sets it)", "is given twice"
+            )
+        lines[key] = number
         changes[key] = parse_value(key, value)
     return changes
 
@@ -327,7 +341,7 @@ def parse_changes(text: str) -> dict[str, Any]:
 def parse_constraints(text: str) -> list[str]:
     """Constraints written one a line (``meeting_overhead_share<=10%``), checked; as text."""
     out = []
-    for raw in (text or "").replace(";", "\n").splitlines():
+    for raw in typed(text).replace(";", "\n").splitlines():
         line = raw.strip()
         if line:
             out.append(parse_constraint(line).text)

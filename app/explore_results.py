@@ -202,7 +202,7 @@ def sweep_results(data: dict) -> None:
     points = m["points"]
     run_caption(
         data,
-        f"{points} grid points × {m['replications']} replications · 95% confidence intervals "
+        f"{points} grid points × {count(m['replications'], 'replication')} · 95% confidence intervals "
         "of the mean",
     )
     csv_download(
@@ -239,7 +239,7 @@ def sensitivity_results(data: dict) -> None:
     name = "Morris screening" if method == "morris" else "Sobol indices"
     run_caption(
         data,
-        f"{name}, {m['evaluations']} design points × {m['replications']} replications · 95% "
+        f"{name}, {m['evaluations']} design points × {count(m['replications'], 'replication')} · 95% "
         "bootstrap intervals (SALib)",
     )
     csv_download(
@@ -357,7 +357,7 @@ def optimisation_results(data: dict, spec: dict) -> None:
         c1.metric(
             "Best mean",
             fmt_value(objective["mean"], unit),
-            help=f"95% CI {interval} over {objective['n']} replications.",
+            help=f"95% CI {interval} over {count(objective['n'], 'replication')}.",
             border=True,
         )
         paired_tile(c2, "Against the starting point", vs_base, unit, "starting point")

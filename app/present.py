@@ -30,6 +30,7 @@ from sim.outcomes import KPIS
 from sim.params import diff
 from sim.report.brief import command_line
 from sim.report.format import (
+    count,
     full_stop,
     is_missing,
     is_zero_text,
@@ -281,7 +282,9 @@ def no_baseline(
         )
         return
     tiles(view["kpi"], None, None)
-    st.caption(f"{replications} replications · seed {seed} · {setup.params.horizon_weeks} weeks")
+    st.caption(
+        f"{count(replications, 'replication')} · seed {seed} · {setup.params.horizon_weeks} weeks"
+    )
 
 
 def show(

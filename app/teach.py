@@ -52,7 +52,7 @@ from sim.lessons import (
 from sim.narrative import HEADLINE_KPIS, headline
 from sim.outcomes import KPIS
 from sim.params import ParamError, diff, flatten, get, with_overrides
-from sim.report.format import fmt_value, full_stop, kpi_table
+from sim.report.format import count, fmt_value, full_stop, kpi_table
 from sim.runner import MODEL_VERSION
 from sim.scenarios import load_preset
 
@@ -485,7 +485,7 @@ def attempts_table(name: str) -> pd.DataFrame:
                 "Attempt": i,
                 "Settings changed": a["changed"],
                 "Score": "…" if a["score"] is None else f"{a['score']} / 100",
-                "Runs": f"{a['reps']} replications, seed {a['seed']}",
+                "Runs": f"{count(a['reps'], 'replication')}, seed {a['seed']}",
             }
             for i, a in enumerate(attempts(name), start=1)
         ],

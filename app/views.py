@@ -481,5 +481,7 @@ def whole_number_problem(label: str, value: Any, lo: int, hi: int) -> str | None
     if isinstance(value, bool) or not isinstance(value, int | float):
         return f"{label} = {value!r} is not allowed: a whole number from {lo:,} to {hi:,}."
     if not lo <= value <= hi or value != int(value):  # the range first: int(inf) raises
-        return f"{label} = {value:,g} is out of range: a whole number from {lo:,} to {hi:,}."
+        # As typed: 99,999,999,999,999 rather than 1e+14 (a float of the box shows as g).
+        typed = f"{int(value):,}" if abs(value) < 1e15 and value == int(value) else f"{value:,g}"
+        return f"{label} = {typed} is out of range: a whole number from {lo:,} to {hi:,}."
     return None

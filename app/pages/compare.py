@@ -9,7 +9,7 @@ from app.state import (
     canonical,
     encode_compare,
 )
-from sim.report.format import compare_kpi_table, compare_pair_table, null_notes
+from sim.report.format import compare_kpi_table, compare_pair_table, count, null_notes
 
 PICK_HELP = (
     "In a chart, click a scenario in the legend to pick it out; shift-click adds or drops one; "
@@ -116,7 +116,7 @@ else:
     st.table(shown, hide_index=True, border="horizontal")
 
 st.subheader("KPIs")
-st.caption(f"Mean (90% of replications) · {reps} replications · seed {seed}")
+st.caption(f"Mean (90% of replications) · {count(reps, 'replication')} · seed {seed}")
 st.dataframe(
     compare_kpi_table({t: v["kpi"] for t, v in views_by_title.items()}),
     hide_index=True,

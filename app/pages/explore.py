@@ -25,6 +25,7 @@ from app.explore_links import (
 )
 from app.explore_results import k, kpi_name, results
 from app.state import Setup
+from sim.explore.sensitivity import SAMPLE_LIMITS
 from sim.outcomes import KPI_NAMES, KPIS
 from sim.params import ParamError, info
 from sim.report.format import full_stop
@@ -336,8 +337,29 @@ def whole_label(tool: str, name: str) -> str:
 
 def allowed(name: str) -> str:
     """A whole-number input's range, as its help gives it."""
+    if name == "samples":
+        (m_lo, m_hi), (s_lo, s_hi) = (sample_range(m) for m in ("morris", "sobol"))
+        return (
+            f" Morris: a whole number from {m_lo:,} to {m_hi:,}; Sobol: a power of two from "
+            f"{s_lo:,} to {s_hi:,}."
+        )
     lo, hi = INTEGERS[name]
     return f" A whole number from {lo:,} to {hi:,}."
+
+
+def sample_range(method: str) -> tuple[int, int]:
+    """The samples a method takes from the app: its own limits, within the app's."""
+    lo, hi = INTEGERS["samples"]
+    method_lo, method_hi = SAMPLE_LIMITS[method]
+    return max(lo, method_lo), min(hi, method_hi)
+
+
+def whole_range(tool: str, name: str) -> tuple[int, int]:
+    """A whole-number input's allowed range (the samples' depends on the method chosen)."""
+    if name == "samples":
+        method = ss.get(k(tool, "method"))
+        return sample_range(method if method in SAMPLE_LIMITS else "morris")
+    return INTEGERS[name]
 
 
 def inputs_problem(tool: str) -> str | None:
@@ -349,7 +371,7 @@ def inputs_problem(tool: str) -> str | None:
     for name in DEFAULTS[tool]:
         if name in INTEGERS:
             problem = views.whole_number_problem(
-                whole_label(tool, name), ss.get(k(tool, name)), *INTEGERS[name]
+                whole_label(tool, name), ss.get(k(tool, name)), *whole_range(tool, name)
             )
             if problem:
                 return problem

@@ -21,7 +21,7 @@ from sim.lessons import (
 )
 from sim.narrative import why_line
 from sim.outcomes import KPIS
-from sim.report.format import fmt_delta, fmt_value, full_stop
+from sim.report.format import count, fmt_delta, fmt_value, full_stop
 from sim.scenarios import ScenarioError
 
 teach.init_learn()
@@ -50,7 +50,7 @@ with st.expander("Run settings for lessons and challenges"):
         seed, reps = teach.run_settings()
         st.error(
             views.plain(
-                f"{problem} Reveals and attempts keep using {reps} replications and seed {seed}."
+                f"{problem} Reveals and attempts keep using {count(reps, 'replication')} and seed {seed}."
             )
         )
     st.caption(
@@ -217,7 +217,7 @@ def _reveal(name: str, lesson, record: dict) -> None:
     # it is worked out last, so the chart and the debrief are read while it runs.
     why_slot = st.empty()
     st.caption(
-        f"{record['reps']} paired replications · seed {record['seed']} · the baseline in grey."
+        f"{count(record['reps'], 'paired replication')} · seed {record['seed']} · the baseline in grey."
     )
     views.show_figures([reveal["figure"]], sections=False)
     st.subheader("Debrief", anchor=False)

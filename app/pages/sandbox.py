@@ -310,7 +310,7 @@ if paired and base_settings is not None and base_settings != settings:
     explain_change(paired["kpis"], base_settings, settings, seed, reps, setup.params.horizon_weeks)
 changed = diff(setup.params)
 st.caption(
-    f"{reps} replications · seed {seed} · {setup.params.horizon_weeks} weeks · model "
+    f"{count(reps, 'replication')} · seed {seed} · {setup.params.horizon_weeks} weeks · model "
     f"{MODEL_VERSION} · {count(len(changed), 'setting')} "
     f"{'differs' if len(changed) == 1 else 'differ'} from the defaults · run "
     f"{compute.run_id(settings, seed, reps)} · every KPI, and every chart's numbers, in Data tables"

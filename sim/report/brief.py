@@ -25,6 +25,7 @@ from sim.report import charts
 from sim.report.explore_charts.common import lever_title
 from sim.report.format import (
     CURVE_VS_KPI,
+    count,
     few_values,
     fmt_value,
     from_count,
@@ -329,7 +330,7 @@ code {{ font-size: .85rem; }}
 <h2>Assumptions</h2>
 <ul>{assumptions}</ul>
 <h2>Reproduce</h2>
-<p>Seed {base.seed} · {base.replications} paired replications · {base.weeks} weeks ·
+<p>Seed {base.seed} · {count(base.replications, "paired replication")} · {base.weeks} weeks ·
 model version {e(MODEL_VERSION)}</p>
 <p>Command line: <code>{e(command)}</code></p>
 {link_html}

@@ -5,6 +5,7 @@ Every run here is tiny (a few replications over 26 weeks), so it stays in the te
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import threading
@@ -227,6 +228,18 @@ def test_bad_ranges_and_levers_are_refused_in_one_line(simulations, lever, text,
             "Candidates = 1 is out of range: a whole number from 2",
         ),
         ("attribution", {"weeks": 9999}, "Horizon (weeks) = 9,999 is out of range"),
+        ("sweep", {"seed": 99_999_999_999_999}, "Seed = 99,999,999,999,999 is out of range"),
+        # Samples: the method's own range, within the app's (once both were named, differently).
+        (
+            "sensitivity",
+            {"method": "sobol", "samples": 3, "lever3": ""},
+            "Samples = 3 is out of range: a whole number from 4 to 4,096.",
+        ),
+        (
+            "sensitivity",
+            {"method": "morris", "samples": 2000, "lever3": ""},
+            "Samples = 2,000 is out of range: a whole number from 2 to 1,000.",
+        ),
     ],
 )
 def test_whole_numbers_out_of_range_are_named_with_their_range(simulations, tool, inputs, expected):
@@ -288,7 +301,7 @@ def test_sensitivity_morris_ranks_levers_with_intervals(simulations):
         "Council interval (weeks)",
         "Discovery time (share of capacity)",
     }
-    assert "Morris screening, 6 design points × 1 replications" in " ".join(texts(at.caption))
+    assert "Morris screening, 6 design points × 1 replication ·" in " ".join(texts(at.caption))
     assert sum(simulations) == 6
     at.selectbox(key="ex.sensitivity.kpi").set_value("mean_alignment").run()
     assert "mean alignment" in charts(at)[0]["title"]["text"]
@@ -379,6 +392,20 @@ def test_a_bad_constraint_is_refused(simulations):
     assert "Constraint = 'overhead' is not a KPI" in message
     assert "did you mean meeting_overhead_share" in message
     assert sum(simulations) == 0
+
+
+def test_the_example_a_refusal_gives_works_when_copied_from_the_page(simulations):
+    at = run_tool(open_explore(), "optimisation", constraints="Meeting overhead <= abc", **TINY)
+    (error,) = at.error
+    # As the page draws it (and a copy takes it): "<=" holds an invisible word joiner, so that
+    # Markdown does not turn it into an arrow.
+    example = re.search(r"'(Meeting overhead <\u2060= 10%)'", html.unescape(error.value))
+    assert example, error.value
+    at = run_tool(at, "optimisation", constraints=example.group(1), candidates=4, **TINY)
+    assert_clean(at)
+    assert not errors(at) and sum(simulations) > 0
+    winner = at.dataframe[0].value
+    assert "Meeting overhead ≤ 10.0%" in list(winner["Lever or constraint"])
 
 
 def test_a_stopped_run_keeps_the_previous_results(simulations):
@@ -512,6 +539,16 @@ def test_requests_are_checked_by_the_engine_before_anything_runs(simulations):
     )
     assert explore.parse_changes("# note\nincentives.sales = local_metric\n") == {
         "incentives.sales": "local_metric"
+    }
+    # A setting changed twice is refused, as a sweep's lever given twice is: not the last line wins.
+    with pytest.raises(ParamError, match=r"is given twice: each setting once \(line 1 also"):
+        explore.parse_changes("incentives.sales=mixed\nincentives.sales=shared_outcome")
+    # Invisible format characters pasted along with a value are dropped.
+    assert explore.lever_text("org.wip_limit_per_team", "1:\u20605", points=3) == (
+        "org.wip_limit_per_team=1:5:3"
+    )
+    assert explore.parse_changes("incentives.sales\u2060=\ufeffmixed") == {
+        "incentives.sales": "mixed"
     }
     assert explore.parse_constraints("meeting_overhead_share<=10%") == [
         "meeting_overhead_share<=0.1"

@@ -139,6 +139,8 @@ def test_a_runs_progress_names_it_and_the_runs_ahead_of_it_on_the_pool(monkeypat
     assert shown[0] == "Simulating “Sales-led growth” (2 of 3): 3 replications…"
     assert shown[-1] == "Simulating “Sales-led growth” (2 of 3): 2 of 3 replications done"
     assert len(on_pool) == 2 and compute.progress_text(3) == "Simulating 3 replications…"
+    assert compute.progress_text(1) == "Simulating 1 replication…"
+    assert compute.progress_text(1, 0) == "Simulating: 0 of 1 replication done"
     assert (
         compute.waiting_text(1) == " (sharing the simulation pool with 1 other run on this server)"
     )
