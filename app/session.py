@@ -142,18 +142,13 @@ def init_sandbox() -> None:
     """Start a session from its link, and restore widget values after visiting another page."""
     ss = st.session_state
     _start_sandbox()
-    # While presenting, and on the first run after, the display options' values are set again. The
-    # levers' never are: a value set again is sent back to the browser, and would undo lever edits
-    # not yet applied with Run.
-    presenting = bool(ss.get(controls.PRESENT_KEY))
-    if presenting or ss.get(_WAS_PRESENTING):
-        keep_widget_values(DISPLAY_WIDGETS)
-    ss[_WAS_PRESENTING] = presenting
     setup, seed, reps = applied()
     if controls.levers_missing():
         controls.set_levers(setup.params, seed, reps)
     if PRESET_KEY not in ss:
         ss[PRESET_KEY] = setup.preset
+    # Back from another page, the display widgets' values (presentation mode's too) come from
+    # what the page last showed.
     shown = ss[DISPLAY]
     for key, name in (
         (controls.METRIC_KEY, "metric"),
@@ -164,6 +159,14 @@ def init_sandbox() -> None:
     ):
         if key not in ss:
             ss[key] = shown.get(name, False)
+    # While presenting, and on the first run after, the display options' values are set again. The
+    # levers' never are: a value set again is sent back to the browser, and would undo lever edits
+    # not yet applied with Run. Read once presentation mode's own value is back: presenting when
+    # the page is left, then back, then off, the display options were drawn at their defaults.
+    presenting = bool(ss[controls.PRESENT_KEY])
+    if presenting or ss.get(_WAS_PRESENTING):
+        keep_widget_values(DISPLAY_WIDGETS)
+    ss[_WAS_PRESENTING] = presenting
 
 
 def keep_display(metric: str, band: int, teams: bool, tab: str) -> None:

@@ -150,6 +150,32 @@ def test_the_toggle_switches_presentation_mode_on_and_off():
     assert "present" not in at.query_params
 
 
+def test_display_options_survive_presenting_across_a_visit_to_another_page():
+    """Presenting, then Compare and back, then presentation mode off: the display options are
+    drawn as they were (they came back at their first option, and the next click applied that)."""
+    shown = {"tab": "delivery", "show": "throughput", "teams": "true", "band": "50"}
+    at = open_app({**PROPOSAL, **shown})
+    at.toggle(key=controls.PRESENT_KEY).set_value(True).run()
+    why_later(at)
+    at.switch_page("app/pages/compare.py").run()
+    at.switch_page("app/pages/sandbox.py").run()
+    assert_presenting(at)
+    at.toggle(key=controls.PRESENT_KEY).set_value(False).run()
+    assert_clean(at)
+    widgets = (
+        at.selectbox(key=controls.METRIC_KEY),
+        at.toggle(key=controls.TEAMS_KEY),
+        at.select_slider(key=controls.BAND_KEY),
+    )
+    assert [w.value for w in widgets] == ["throughput", True, 50]
+    # The browser draws a widget that was off the page at its default unless the page sends its
+    # value again (AppTest reads the value from Session State either way).
+    assert all(w.proto.set_value for w in widgets)
+    at.run()  # the next interaction keeps them too
+    assert at.selectbox(key=controls.METRIC_KEY).value == "throughput"
+    assert {k: at.query_params[k] for k in shown} == shown
+
+
 def test_for_projector_restyles_a_copy_and_keeps_larger_settings():
     spec = {
         "title": {"text": "T", "fontSize": 14},
