@@ -272,14 +272,15 @@ def _flag_param(name: str, text: str, warnings: list[str]) -> bool:
     return False
 
 
-def _preset_param(name: str, text: str, warnings: list[str]) -> str | None:
-    """A preset name from a link, or None (with a warning) if there is no such preset."""
+def _preset_param(
+    name: str, text: str, warnings: list[str], instead: str = "Using the default settings instead."
+) -> str | None:
+    """A preset name from a link, or None (with a warning ending with what is done ``instead``)
+    if there is no such preset."""
     try:
         load_preset(text)
     except ScenarioError as err:
-        warnings.append(
-            f"URL parameter {name}: {full_stop(err)} Using the default settings instead."
-        )
+        warnings.append(f"URL parameter {name}: {full_stop(err)} {instead}")
         return None
     return text
 
@@ -534,7 +535,11 @@ def _compared_scenario(
     i: int, entry: str, raw: dict[str, str], warnings: list[str]
 ) -> str | Setup | None:
     """Scenario ``i`` of a Compare link: a preset's name, a Setup, or None if unusable."""
-    preset = None if entry == CUSTOM_BASE else _preset_param(COMPARE_PARAM, entry, warnings)
+    preset = (
+        None
+        if entry == CUSTOM_BASE
+        else _preset_param(COMPARE_PARAM, entry, warnings, "It is left out of the comparison.")
+    )
     if preset is None and entry != CUSTOM_BASE:
         if raw:
             warnings.append(

@@ -313,7 +313,7 @@ def run_lesson(name: str, seed: int, replications: int, model_version: str) -> d
         "headline": headline(paired["kpis"], kpis=order, subject=f"“{lesson.title}”"),
         "row": paired["kpis"].set_index("kpi").loc[kpi].to_dict(),
         "figure": {**figure.to_dict(), "wide": True},
-        "kpi_table": kpi_table(view["kpi"], paired["kpis"]),
+        "kpi_table": kpi_table(view["kpi"], paired["kpis"], base["kpi"]),
     }
 
 

@@ -1,5 +1,6 @@
 """Compare: two to four presets or saved settings side by side, on the same random numbers."""
 
+import pandas as pd
 import streamlit as st
 
 from app import compute, controls, figures, session, views
@@ -104,6 +105,13 @@ except Exception as err:  # the page must never show a traceback
     st.error(views.plain(f"The comparison failed: {err}"))
     st.stop()
 
+
+def as_written(table: pd.DataFrame) -> pd.DataFrame:
+    """A static table whose headings show as written: they are read as Markdown, and they hold
+    the scenarios' titles, which come from files and links."""
+    return table.rename(columns=views.plain)
+
+
 st.subheader("Settings")
 titled = [(t, setup.params) for t, (_, setup) in zip(titles, chosen, strict=True)]
 changed = controls.settings_table(titled)
@@ -111,9 +119,7 @@ if changed.empty:
     st.caption("Every scenario uses the model's defaults.")
 else:
     st.caption("The settings that differ from the model's defaults in any of these scenarios.")
-    # A table's headings are read as Markdown: titles (from a file or a link) show as written.
-    shown = changed.rename(columns={t: views.plain(t) for t in titles})
-    st.table(shown, hide_index=True, border="horizontal")
+    st.table(as_written(changed), hide_index=True, border="horizontal")
 
 st.subheader("KPIs")
 st.caption(f"Mean (90% of replications) · {count(reps, 'replication')} · seed {seed}")
@@ -122,6 +128,8 @@ st.dataframe(
     hide_index=True,
     key="cmp_table_kpis",
     height="content",
+    # Wide enough for the longest KPI name at 1366 px with four scenarios beside it.
+    column_config={"KPI": st.column_config.TextColumn("KPI", pinned=True, width=200)},
 )
 missing = null_notes({t: v["kpi"] for t, v in views_by_title.items()})
 if missing:
@@ -134,7 +142,7 @@ st.caption(
     )
 )
 # A static table: its cells wrap, where a data grid cut them short at 1366 px.
-st.table(compare_pair_table(titles[0], pairs), hide_index=True, border="horizontal")
+st.table(as_written(compare_pair_table(titles[0], pairs)), hide_index=True, border="horizontal")
 
 st.subheader("Curves")
 st.caption(PICK_HELP)

@@ -325,7 +325,11 @@ for tab, label in zip(tabs, TABS.values(), strict=True):
         if label == TABS["tables"]:
             st.markdown("**Every KPI** (mean and the range of 90% of replications)")
             st.dataframe(
-                kpi_table(variant_view["kpi"], paired["kpis"] if paired else None),
+                kpi_table(
+                    variant_view["kpi"],
+                    paired["kpis"] if paired else None,
+                    base_view["kpi"] if base_view else None,
+                ),
                 hide_index=True,
                 key="table_kpis",
                 height="content",

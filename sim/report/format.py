@@ -376,8 +376,13 @@ def is_zero_text(text: str) -> bool:
     return bool(digits) and all(c == "0" for c in digits)
 
 
-def kpi_table(summary: dict, comparison: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Every KPI as formatted text: the mean and 90% range, and against a baseline if given."""
+def kpi_table(
+    summary: dict, comparison: pd.DataFrame | None = None, base_summary: dict | None = None
+) -> pd.DataFrame:
+    """Every KPI as formatted text: the mean and 90% range, and against a baseline if given.
+
+    The baseline's column is its own mean (``base_summary``, "n/a" from too few values, as its
+    tiles and the Compare page say) when given, else its mean over the pairs."""
     rows = []
     by_kpi = comparison.set_index("kpi") if comparison is not None else None
     for name, k in KPIS.items():
@@ -396,7 +401,11 @@ def kpi_table(summary: dict, comparison: pd.DataFrame | None = None) -> pd.DataF
         if by_kpi is not None:
             c = by_kpi.loc[name]
             # Short headings: with a baseline the table has eight columns to fit.
-            row["Baseline"] = fmt_value(c["baseline"], k.unit)
+            row["Baseline"] = (
+                kpi_value(name, base_summary[name])
+                if base_summary is not None
+                else fmt_value(c["baseline"], k.unit)
+            )
             if few := too_few_pairs(c):  # as in the tiles: no change and no P(better) from it
                 row.update({"Change": "—", "Change, 90% interval": few, "P(variant better)": "—"})
             else:

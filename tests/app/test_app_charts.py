@@ -342,6 +342,13 @@ def test_the_kpi_table_shows_no_change_from_too_few_pairs():
     assert lag["Change, 90% interval"] == "1 pair: too few to compare"
     lead = table.loc["Lead time"]  # six pairs are enough to show
     assert lead["Change"] == "-0.2 days" and lead["P(variant better)"].startswith("100%")
+    # The baseline's column is its own mean, "n/a" from too few values as its tiles say (one of
+    # ten replications read "32.8 days"); without its summary, the mean over the pairs.
+    base = {**summary, "detection_lag_days": {**summary["lead_time_days"], "n": 1, "mean": 32.8}}
+    assert lag["Baseline"] == "1.2 days"
+    table = kpi_table(summary, pd.DataFrame(rows), base).set_index("KPI")
+    assert table.loc["Detection lag", "Baseline"] == "n/a"
+    assert table.loc["Lead time", "Baseline"] == "1.0 days"  # its own mean, not the pairs'
 
 
 def test_the_curve_against_tile_sentence_only_where_the_curve_reaches_52_weeks():

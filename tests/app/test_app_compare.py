@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 from streamlit.testing.v1 import AppTest
 
 from app.state import preset_setup
@@ -167,6 +169,13 @@ def test_titles_from_a_link_show_as_plain_text():
     # The settings table's headings are Markdown too: the title is escaped there.
     heading = list(at.table[0].value.columns)[1]
     assert "[prize](" not in heading and "http://" not in heading and "**now**" not in heading
+    # And the paired differences' headings (the scenarios after the first) show it as written.
+    at = open_compare_first(
+        {"scenarios": "pivot,custom", "s2.title": title, "s2.org.wip_limit_per_team": "4"}
+    )
+    headings = " ".join(at.table[-1].value.columns)
+    assert "[prize](" not in headings and "**now**" not in headings
+    assert title in html.unescape(headings).replace("\u2060", "")
 
 
 def test_saving_other_settings_under_a_taken_title_keeps_both():

@@ -142,6 +142,12 @@ def test_compare_links_round_trip_and_validate():
         {"scenarios": ",".join(preset_names())}, ["aligned-baseline"]
     )
     assert len(names) == 4 and any("at most 4" in w for w in warnings)
+    # A name that is no preset is left out, and the warning says so (not "the default settings").
+    names, _, _, warnings = decode_compare({"scenarios": "pivot,nope,demand-shock"}, ["pivot"])
+    assert names == ["pivot", "demand-shock"]
+    (warning,) = warnings
+    assert "'nope' is not a preset" in warning
+    assert warning.endswith("It is left out of the comparison.")
 
 
 def test_compare_links_carry_saved_and_custom_settings():
