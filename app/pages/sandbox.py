@@ -15,6 +15,7 @@ from app.state import (
     TABS,
     canonical,
     encode_sandbox,
+    own_title,
     safe_title,
     with_horizon,
 )
@@ -197,10 +198,15 @@ if presenting:
 st.title(views.plain(setup.title))
 # A loaded file's description and notes show as text, never as Markdown; a preset's are ours.
 texts = {k: views.plain_text(v) for k, v in setup.own_texts().items()} or preset_texts
+changed_here = present.changed_from_preset(setup)
+if changed_here and own_title(setup):
+    # Settings with a title of their own (a link's, say, to a scenario file's settings) that are no
+    # longer the preset's: its description and notes would describe another scenario.
+    texts = {}
 if texts.get("description"):
     st.markdown(texts["description"])
-if changed_here := present.changed_from_preset(setup):
-    # The description and notes are the preset's: say what no longer matches them.
+if changed_here:
+    # The description and notes are the preset's, or left out: say where the settings started.
     st.caption(views.plain(changed_here))
 if texts.get("teaching_notes"):
     with st.expander("Teaching notes"):
@@ -389,7 +395,12 @@ downloads.download_button(
 views.share_link(
     st.context.url or "",
     query,
-    "This page's address restores exactly these settings (and the pinned baseline):",
+    "This page's address restores exactly these settings (and the pinned baseline)"
+    + (
+        "; the scenario file's description and notes travel in the scenario TOML:"
+        if setup.own_texts()
+        else ":"
+    ),
     downloads,
 )
 if base_setup is None:

@@ -506,6 +506,12 @@ def test_an_uploaded_files_description_and_notes_show_as_written_and_are_saved(a
     markdown, notes = shown(at)
     assert file.description in markdown
     assert preset.description not in markdown
+    # The link to share says where the texts travel: it carries the settings and the title.
+    share = [c for c in texts(at.caption) if c.startswith("This page's address restores")]
+    assert share == [
+        "This page's address restores exactly these settings (and the pinned baseline); the "
+        "scenario file's description and notes travel in the scenario TOML:"
+    ]
     # Paragraphs and line breaks kept; the indented line is not read as code.
     assert notes == ["Ask first: which curve moves?\n\n1. Retention  \n2. Time-to-value <b>now</b>"]
 
@@ -618,6 +624,16 @@ def test_a_link_with_a_title_opens_under_that_title():
     assert at.query_params["title"] == "Proposal X"  # and keeps it in the page's address
     changed = [c for c in texts(at.caption) if c.startswith("Changed from")]
     assert changed and "Sales is paid on" in changed[0]  # what it changed from its preset
+    # Under a title of its own (a scenario file's, shared), the preset's description and notes
+    # would describe another scenario: only where the settings started is said.
+    pivot = sim.scenarios.load_preset("pivot")
+    shown = " ".join(texts(at.markdown))
+    assert pivot.description[:40] not in shown
+    assert "Teaching notes" not in [e.label for e in at.expander]
+    # Under the preset's own title, "(modified)", they stay beside what changed.
+    modified = open_app({"scenario": "pivot", "incentives.sales": "local_metric"})
+    assert pivot.description[:40] in " ".join(texts(modified.markdown))
+    assert "Teaching notes" in [e.label for e in modified.expander]
 
 
 def test_a_title_of_its_own_stays_until_the_settings_change():
