@@ -23,6 +23,7 @@ from sim.narrative import (
     fmt_change,
     fmt_level,
     headline,
+    interval_end,
     tradeoffs,
     why_line,
 )
@@ -166,7 +167,7 @@ def _interval_line(name: str, row: Mapping | None, base_summary: Mapping) -> str
     if not is_missing(base_mean):
         parts.append(f"Baseline {fmt_level(base_mean, unit)}")
     if row is not None and not is_missing(row["diff_mean"]):
-        lo, hi = fmt_change(row["diff_p05"], unit), fmt_change(row["diff_p95"], unit)
+        lo, hi = interval_end(row["diff_p05"], unit), interval_end(row["diff_p95"], unit)
         if lo == hi:  # say "±0 points" once, not "±0 points to ±0 points"
             parts.append(f"difference {lo} (90% interval)")
         else:

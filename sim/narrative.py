@@ -62,8 +62,18 @@ def fmt_change(value: float, unit: str) -> str:
     return sign + body
 
 
+def interval_end(value: float, unit: str) -> str:
+    """One end of a change's interval: as :func:`fmt_change`, but an end that is not zero and
+    rounds to nothing says which side of zero it is on ("−0.5 to ±0.0 days" beside "better in
+    100% of paired runs" read as a contradiction)."""
+    text = fmt_change(value, unit)
+    if text.startswith("±") and value != 0.0:
+        return "just below zero" if value < 0 else "just above zero"
+    return text
+
+
 def _interval(lo: float, hi: float, unit: str) -> str:
-    a, b = fmt_change(lo, unit), fmt_change(hi, unit)
+    a, b = interval_end(lo, unit), interval_end(hi, unit)
     if unit == "share" and a.endswith(" points") and b.endswith(" points"):
         a = a[: -len(" points")]
     elif unit == "days" and a.endswith(" days") and b.endswith(" days"):

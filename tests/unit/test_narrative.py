@@ -123,6 +123,12 @@ def test_a_change_that_rounds_to_nothing_has_no_sign():
     assert fmt_change(-3.0, "value points") == "−3 points"
     # Alignment to the tiles' three decimals: a small paired change is not written "±0.00".
     assert fmt_change(0.0012, "alignment") == "+0.001" and fmt_level(0.6743, "alignment") == "0.674"
+    # An interval's end that rounds to nothing, beside a clear change, says its side of zero:
+    # "−0.5 to ±0.0 days; better in 100% of paired runs" read as a contradiction.
+    text = kpi_clause(_row("median_ttv_days", 12.1, 11.7, -0.5, -0.02, 1.0))
+    assert "(90% interval −0.5 days to just below zero; better in 100% of paired runs)" in text
+    text = kpi_clause(_row("retention_52w", 0.41, 0.42, 0.00003, 0.02, 1.0))
+    assert "(90% interval just above zero to +2.0 points; better in 100%" in text
 
 
 def test_a_why_on_fewer_replications_says_where_its_numbers_come_from():
