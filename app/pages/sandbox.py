@@ -342,7 +342,13 @@ for tab, label in zip(tabs, TABS.values(), strict=True):
                 column_config={
                     "KPI": st.column_config.TextColumn("KPI", pinned=True, width=170),
                     "Baseline": st.column_config.TextColumn(
-                        "Baseline", help="The baseline's mean over the paired replications."
+                        "Baseline",
+                        help="The baseline's mean over its replications (n/a from too few "
+                        "values, as in its own tiles).",
+                    ),
+                    # Wide enough for "the same in every pair" at 1366 px.
+                    "P(variant better)": st.column_config.TextColumn(
+                        "P(variant better)", width=165
                     ),
                     "Change": st.column_config.TextColumn(
                         "Change", help="Variant − baseline, the mean over paired replications."
