@@ -331,7 +331,10 @@ def parse_changes(text: str) -> dict[str, Any]:
         check_key(key, value)
         if key in lines:  # as the sweep's levers: which line would win is not left to a guess
             raise ParamError(
-                key, value, f"each setting once (line {lines[key]} also sets it)", "is given twice"
+                key,
+                value,
+                f"each setting once (lines {lines[key]} and {number} set it)",
+                "is given twice",
             )
         lines[key] = number
         changes[key] = parse_value(key, value)

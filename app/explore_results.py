@@ -290,8 +290,9 @@ def attribution_results(data: dict, spec: dict) -> None:
     m = data["manifest"]
     run_caption(
         data,
-        f"{m['scenarios_run']} scenarios (every subset of the changes) × {m['replications']} "
-        "paired replications · Shapley values with 95% confidence intervals",
+        f"{m['scenarios_run']} scenarios (every subset of the changes) × "
+        f"{count(m['replications'], 'paired replication')} · Shapley values with 95% confidence "
+        "intervals",
     )
     csv_download(
         "attribution",

@@ -144,7 +144,8 @@ def brief_button(
 
 def changed_from_preset(setup: Setup) -> str | None:
     """ "Changed from <preset>: …" for settings that started from a preset and no longer match it
-    (its title says "modified", its description and notes are the preset's), else None."""
+    (under its title, "modified", the preset's description and notes; under a title of their own,
+    none), else None."""
     if setup.preset is None or setup.own_texts():
         return None
     try:

@@ -446,7 +446,16 @@ def decode_sandbox(query: Mapping[str, str | list[str]]) -> tuple[SandboxState, 
         state.variant = Setup(state.variant.preset, title, state.variant.overrides)
     if BASE_PARAM in q:
         text = q[BASE_PARAM]
-        base_preset = None if text == CUSTOM_BASE else _preset_param(BASE_PARAM, text, warnings)
+        base_preset = (
+            None
+            if text == CUSTOM_BASE
+            else _preset_param(
+                BASE_PARAM,
+                text,
+                warnings,
+                "No baseline is pinned" + (", and base.* were ignored." if base_raw else "."),
+            )
+        )
         if base_preset is not None or text == CUSTOM_BASE:
             baseline = _setup_from(base_preset, base_raw, BASE_PREFIX, warnings)
             state.baseline = Setup(

@@ -22,6 +22,7 @@ from sim.narrative import is_unclear
 from sim.outcomes import KPIS
 from sim.report.format import (
     TILE_KPIS,
+    delta_end,
     fmt_delta,
     fmt_value,
     is_missing,
@@ -139,7 +140,7 @@ def change_help(name: str, row: Mapping | None) -> str:
     if row is None or is_missing(row["diff_mean"]):
         return ""
     unit = KPIS[name].unit
-    lo, hi = fmt_delta(row["diff_p05"], unit), fmt_delta(row["diff_p95"], unit)
+    lo, hi = delta_end(row["diff_p05"], unit), delta_end(row["diff_p95"], unit)
     text = (
         f" Change against the baseline: {lo} in 90% of paired runs"
         if lo == hi

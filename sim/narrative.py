@@ -62,14 +62,19 @@ def fmt_change(value: float, unit: str) -> str:
     return sign + body
 
 
-def interval_end(value: float, unit: str) -> str:
-    """One end of a change's interval: as :func:`fmt_change`, but an end that is not zero and
-    rounds to nothing says which side of zero it is on ("−0.5 to ±0.0 days" beside "better in
-    100% of paired runs" read as a contradiction)."""
-    text = fmt_change(value, unit)
-    if text.startswith("±") and value != 0.0:
+def near_zero_end(text: str, value: float) -> str:
+    """An interval's end as written (``text``), or which side of zero it is on when it is not zero
+    but rounds to nothing: "−0.5 to ±0.0 days" beside "better in 100% of paired runs" read as a
+    contradiction."""
+    if text.startswith("±") and value != 0.0 and not math.isnan(value):
         return "just below zero" if value < 0 else "just above zero"
     return text
+
+
+def interval_end(value: float, unit: str) -> str:
+    """One end of a change's interval, as :func:`fmt_change` writes a change (see
+    :func:`near_zero_end`)."""
+    return near_zero_end(fmt_change(value, unit), value)
 
 
 def _interval(lo: float, hi: float, unit: str) -> str:
@@ -140,7 +145,8 @@ def why_source(
     what = "groups of settings" if by == "group" else "settings"
     text = (
         f"The “why” shares the difference out among the {levers} changed {what} (Shapley "
-        f"attribution), from {per_combination} paired replications of each combination"
+        f"attribution), from {per_combination} paired "
+        f"replication{'' if per_combination == 1 else 's'} of each combination"
     )
     if scaled:
         return text + f"; their shares are applied to the difference over all {replications}."

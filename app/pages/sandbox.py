@@ -344,7 +344,7 @@ for tab, label in zip(tabs, TABS.values(), strict=True):
                     "Baseline": st.column_config.TextColumn(
                         "Baseline",
                         help="The baseline's mean over its replications (n/a from too few "
-                        "values, as in its own tiles).",
+                        "values, as Compare shows it).",
                     ),
                     # Wide enough for "the same in every pair" at 1366 px.
                     "P(variant better)": st.column_config.TextColumn(

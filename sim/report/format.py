@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.narrative import fmt_change, is_unclear
+from sim.narrative import fmt_change, is_unclear, near_zero_end
 from sim.outcomes import KPIS, NULL_REASONS, SERIES
 
 # The KPIs shown as tiles, in order.
@@ -72,6 +72,16 @@ def fmt_delta(value: float | None, unit: str) -> str:
     if not any(c in "123456789" for c in text.split(" ")[0]):
         return "±" + text
     return ("+" if value >= 0 else "-") + text
+
+
+def delta_end(value: float | None, unit: str) -> str:
+    """One end of a change's interval, as :func:`fmt_delta` writes a change (see
+    :func:`near_zero_end`)."""
+    return (
+        fmt_delta(value, unit)
+        if is_missing(value)
+        else near_zero_end(fmt_delta(value, unit), value)
+    )
 
 
 def _fmt_magnitude(mag: float, unit: str) -> str:
@@ -411,7 +421,7 @@ def kpi_table(
             else:
                 row["Change"] = fmt_delta(c["diff_mean"], k.unit)
                 row["Change, 90% interval"] = (
-                    f"{fmt_delta(c['diff_p05'], k.unit)} to {fmt_delta(c['diff_p95'], k.unit)}"
+                    f"{delta_end(c['diff_p05'], k.unit)} to {delta_end(c['diff_p95'], k.unit)}"
                     if not is_missing(c["diff_p05"])
                     else "n/a"
                 )
@@ -478,7 +488,7 @@ def compare_pair_table(first: str, pairs: Mapping[str, pd.DataFrame | None]) -> 
             if few:
                 row[title] = f"n/a ({few})"
                 continue
-            lo, hi = fmt_delta(c["diff_p05"], k.unit), fmt_delta(c["diff_p95"], k.unit)
+            lo, hi = delta_end(c["diff_p05"], k.unit), delta_end(c["diff_p95"], k.unit)
             mean = fmt_delta(c["diff_mean"], k.unit)
             parts = [mean if lo == hi == mean else f"{mean} ({lo} to {hi})"]
             if better := p_better_text(c, subject=""):

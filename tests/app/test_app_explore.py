@@ -541,7 +541,9 @@ def test_requests_are_checked_by_the_engine_before_anything_runs(simulations):
         "incentives.sales": "local_metric"
     }
     # A setting changed twice is refused, as a sweep's lever given twice is: not the last line wins.
-    with pytest.raises(ParamError, match=r"is given twice: each setting once \(line 1 also"):
+    with pytest.raises(
+        ParamError, match=r"is given twice: each setting once \(lines 1 and 2 set it\)"
+    ):
         explore.parse_changes("incentives.sales=mixed\nincentives.sales=shared_outcome")
     # Invisible format characters pasted along with a value are dropped.
     assert explore.lever_text("org.wip_limit_per_team", "1:\u20605", points=3) == (

@@ -150,6 +150,16 @@ def test_compare_links_round_trip_and_validate():
     assert warning.endswith("It is left out of the comparison.")
 
 
+def test_a_baseline_that_is_no_preset_says_none_is_pinned():
+    back, warnings = decode_sandbox({"base": "nope", "base.org.wip_limit_per_team": "3"})
+    assert back.baseline is None
+    (warning,) = warnings
+    assert "'nope' is not a preset" in warning
+    assert warning.endswith("No baseline is pinned, and base.* were ignored.")
+    _, (warning,) = decode_sandbox({"base": "nope"})
+    assert warning.endswith("No baseline is pinned.")
+
+
 def test_compare_links_carry_saved_and_custom_settings():
     modified = Setup(
         "pivot",

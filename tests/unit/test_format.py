@@ -1,6 +1,6 @@
 """How paired comparisons and partly measured KPIs are put into words."""
 
-from sim.report.format import MIN_PAIRS, p_better_text, partial_note, too_few_pairs
+from sim.report.format import MIN_PAIRS, delta_end, p_better_text, partial_note, too_few_pairs
 
 
 def row(p=0.8, pairs=100, ties=0, reps=100):
@@ -87,3 +87,12 @@ def test_a_change_from_too_few_pairs_is_not_shown_as_one():
     assert too_few_pairs(row(pairs=MIN_PAIRS)) is None
     assert too_few_pairs(row(pairs=3, reps=3)) is None  # every replication: a small run, not a gap
     assert too_few_pairs({"p_better": 0.5}) is None
+
+
+def test_an_interval_end_that_rounds_to_nothing_says_its_side_of_zero():
+    """ "-0.5 days to ±0.0 days" beside "better in 100%" read as a contradiction (tables, tile help)."""
+    assert delta_end(-0.02, "days") == "just below zero"
+    assert delta_end(0.00004, "share") == "just above zero"
+    assert delta_end(0.0, "days") == "±0.0 days"  # zero itself is written as zero
+    assert delta_end(-0.6, "days") == "-0.6 days"
+    assert delta_end(float("nan"), "days") == "n/a"
