@@ -131,11 +131,10 @@ def named_run(name: str) -> Iterator[None]:
 def progress_text(replications: int, done: int | None = None) -> str:
     """A progress bar's text, naming the run when a page has named it."""
     name = _RUN_NAME.get()
+    reps = count(replications, "replication")
     if done is not None:
-        return f"Simulating{' ' + name if name else ''}: {done} of {count(replications, 'replication')} done"
-    if name:
-        return f"Simulating {name}: {count(replications, 'replication')}…"
-    return f"Simulating {count(replications, 'replication')}…"
+        return f"Simulating{' ' + name if name else ''}: {done} of {reps} done"
+    return f"Simulating {name + ': ' if name else ''}{reps}…"
 
 
 @st.cache_data(max_entries=CACHE_ENTRIES, ttl=CACHE_TTL_SECONDS, show_spinner=False)

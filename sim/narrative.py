@@ -62,7 +62,7 @@ def fmt_change(value: float, unit: str) -> str:
     return sign + body
 
 
-def near_zero_end(text: str, value: float) -> str:
+def near_zero_end(text: str, value: float | None) -> str:
     """An interval's end as written (``text``), or which side of zero it is on when it is not zero
     but rounds to nothing: "−0.5 to ±0.0 days" beside "better in 100% of paired runs" read as a
     contradiction."""

@@ -55,23 +55,21 @@ PRESENT_HELP = (
 
 def draw_sidebar() -> None:
     """The preset picker, the levers (one form, applied by Run) and the scenario file."""
+    presets = {n: load_preset(n) for n in preset_names()}  # each read once a run
     with st.sidebar:
         st.selectbox(
             "Preset scenario",
-            preset_names(),
+            list(presets),
             index=None,
             key=session.PRESET_KEY,
-            format_func=lambda n: load_preset(n).title,
+            format_func=lambda n: presets[n].title,
             placeholder="Custom settings",
             on_change=session.on_preset,
             help="Loads the preset's settings into the levers below and runs it.\n\n"
-            + "\n".join(
-                f"- **{load_preset(n).title}**: {load_preset(n).description}"
-                for n in preset_names()
-            ),
+            + "\n".join(f"- **{p.title}**: {p.description}" for p in presets.values()),
         )
-        if st.session_state.get(session.PRESET_KEY):
-            st.caption(load_preset(st.session_state[session.PRESET_KEY]).description)
+        if chosen := st.session_state.get(session.PRESET_KEY):
+            st.caption(presets[chosen].description)
         controls.lever_form(session.on_run, st.session_state.get(session.RUN_ERROR))
         # Kept open while it has something to say (a file just loaded, or refused).
         file_news = bool(

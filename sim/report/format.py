@@ -77,11 +77,7 @@ def fmt_delta(value: float | None, unit: str) -> str:
 def delta_end(value: float | None, unit: str) -> str:
     """One end of a change's interval, as :func:`fmt_delta` writes a change (see
     :func:`near_zero_end`)."""
-    return (
-        fmt_delta(value, unit)
-        if is_missing(value)
-        else near_zero_end(fmt_delta(value, unit), value)
-    )
+    return near_zero_end(fmt_delta(value, unit), value)  # "n/a" when missing, as written
 
 
 def _fmt_magnitude(mag: float, unit: str) -> str:
