@@ -237,7 +237,8 @@ def score_number(
     else:
         side = "higher" if prediction > hi else "lower"
         verdict = (
-            f"Your {f(prediction)} is {side} than the simulated 90% band ({band}); the mean is "
+            f"Your {_typed(prediction, unit)} is {side} than the simulated 90% band ({band}); "
+            f"the mean is "
             f"{f(mean)}."
         )
     truth = true_direction(diffs) if diffs is not None else "about the same"
@@ -298,6 +299,15 @@ def score_challenge(challenge: Challenge, kpis: dict[str, np.ndarray]) -> Challe
     share = float(met_all.mean())
     solved = all(math.isfinite(mean) and bool(g.met(np.array([mean]))[0]) for g, mean, _ in rows)
     return ChallengeResult(round(100 * share), solved, tuple(rows))
+
+
+def _typed(prediction: float, unit: str) -> str:
+    """A prediction as the learner typed it and its tile shows it: "20%", not "20.0%"."""
+    if unit == "share":
+        return f"{100 * prediction:g}%"
+    if unit == "days":
+        return f"{prediction:,g} days"
+    return _fmt(unit)(prediction)
 
 
 def _fmt(unit: str):

@@ -57,6 +57,10 @@ def test_number_scoring():
     near = score_number(hi + 0.01, samples, baseline_mean=0.35, unit="share")
     far = score_number(0.45, samples, baseline_mean=0.35, unit="share")
     assert 0 < near.score < 100 and far.score == 0 and "higher" in far.verdict
+    # The prediction as typed and as its tile shows it ("45%"), the band to a tenth.
+    assert far.verdict.startswith("Your 45% is higher than the simulated 90% band (")
+    assert score_number(0.205, samples, 0.35, "share").verdict.startswith("Your 20.5% is lower")
+    assert score_number(3.5, samples, 0.35, "days").verdict.startswith("Your 3.5 days is higher")
     assert score_number(lo - 0.001, samples, 0.35, "share").score > near.score
     assert inside.percentile == pytest.approx(50, abs=10)
 
