@@ -61,6 +61,7 @@ from sim.explore.levers import (
 )
 from sim.explore.optimise import candidates_for, schedule, simulations
 from sim.narrative import join_and
+from sim.outcomes import KPIS
 from sim.params import (
     ParamError,
     Params,
@@ -168,8 +169,7 @@ def lever_name(key: str) -> str:
         return key
     name = _APP_LABELS.get(key) or lever_title(key)
     if s.type in ("int", "float"):
-        unit = f" {s.unit}" if s.unit else ""
-        return f"{name} · {s.allowed}{unit}"
+        return f"{name} · {s.span}"
     if s.type == "bool":
         return f"{name} · true, false"
     return f"{name} · {', '.join(s.choices or ())}"
@@ -198,9 +198,50 @@ def base_name(option: str, own: Mapping[str, Mapping[str, Any]] | None = None) -
 # --------------------------------------------------------------------------------------------------
 
 
+def setting_name(key: str) -> str:
+    """A setting as the page's messages name it: "Council interval (reviews.council.interval_weeks)"
+    (its name in the lever picker, then the key a scenario file uses); the key alone if unknown."""
+    name = lever_name(key).split(" · ")[0]
+    if name == key:
+        return key
+    if name.endswith(")"):  # "WIP limit per team (items; org.wip_limit_per_team)"
+        return f"{name[:-1]}; {key})"
+    return f"{name} ({key})"
+
+
+def _kpi_names(text: str) -> str:
+    """KPI keys in a list or a suggestion of an error named as the page names them."""
+
+    def named(match: re.Match) -> str:
+        keys = match.group(2).split(", ")
+        if not all(key in KPIS for key in keys):
+            return match.group(0)
+        return match.group(1) + ", ".join(KPIS[key].label for key in keys)
+
+    text = re.sub(r"(did you mean )([a-z0-9_]+)(?=\?)", named, text)
+    return re.sub(r"(one of )([a-z0-9_]+(?:, [a-z0-9_]+)*)$", named, text)
+
+
+_EVERY_KEY = "see `python -m sim params` for every key"
+
+
+def _setting_message(err: ParamError) -> str:
+    """A setting's error naming it as the page does: a web page's user has no command line to
+    list the settings, and knows them by their names."""
+    if err.problem != "is not a setting":
+        return err.message(setting_name(err.key))
+    allowed = err.allowed
+    if allowed == _EVERY_KEY:
+        allowed = "the lever picker lists every setting by name"
+    elif (hint := allowed.removeprefix("did you mean ").removesuffix("?")) in lever_keys():
+        allowed = f"did you mean {setting_name(hint)}?"
+    return ParamError(err.key, err.value, allowed, err.problem).message()
+
+
 def app_message(err: BaseException) -> str:
-    """An engine error as one line, with command-line flags named as the page's fields."""
-    text = str(err)
+    """An engine error as one line, with settings named as the page names them and command-line
+    flags named as the page's fields."""
+    text = _setting_message(err) if isinstance(err, ParamError) else _kpi_names(str(err))
     for flag, field in (
         (" (try --by group)", " (split by group of settings instead)"),
         ("(--by group)", "(split by group of settings)"),
@@ -286,7 +327,7 @@ def lever_text(key: str | None, text: str | None, points: int | None = None) -> 
             raise
         several = _containing(key.casefold())
         if len(several) > 1:
-            named = [f"{lever_name(k).split(' · ')[0]} ({k})" for k in several[:4]]
+            named = [setting_name(k) for k in several[:4]]
             more = f" and {len(several) - 4} more" if len(several) > 4 else ""
             hint = "pick one of " + ", ".join(named) + more
             raise ParamError(key, spec, hint, "names more than one setting") from None
@@ -294,7 +335,7 @@ def lever_text(key: str | None, text: str | None, points: int | None = None) -> 
         close = difflib.get_close_matches(key.casefold(), list(names), n=1, cutoff=0.5)
         if not close:
             raise
-        hint = f"did you mean {lever_name(names[close[0]]).split(' · ')[0]} ({names[close[0]]})?"
+        hint = f"did you mean {setting_name(names[close[0]])}?"
         raise ParamError(key, spec, hint, "is not a setting") from None
     s = info(key)
     if not spec and (s.choices or s.type == "bool"):
@@ -315,7 +356,8 @@ def levers_of(
 
 
 def parse_changes(text: str) -> dict[str, Any]:
-    """Settings written one a line as ``key=value`` (blank lines and ``#`` comments ignored)."""
+    """Settings written one a line as ``key=value``, the setting by its key or its name in the
+    lever picker (blank lines and ``#`` comments ignored)."""
     changes: dict[str, Any] = {}
     lines: dict[str, int] = {}  # the line that set each key
     for number, raw in enumerate(typed(text).splitlines(), start=1):
@@ -324,10 +366,11 @@ def parse_changes(text: str) -> dict[str, Any]:
             continue
         if "=" not in line:
             raise ExploreError(
-                f"changed settings, line {number}: {line!r} is not a setting: write key=value, "
-                f"e.g. reviews.council.interval_weeks=8"
+                f"changed settings, line {number}: {line!r} is not a setting: write setting=value, "
+                f"e.g. Council interval=8 or reviews.council.interval_weeks=8"
             )
         key, value = (part.strip() for part in line.split("=", 1))
+        key = _lever_names().get(key.casefold(), key)  # a name as the lever picker shows it
         check_key(key, value)
         if key in lines:  # as the sweep's levers: which line would win is not left to a guess
             raise ParamError(

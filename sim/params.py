@@ -686,6 +686,12 @@ class SettingInfo:
             return "true or false"
         return f"{_fmt(self.lo)} to {_fmt(self.hi)}"
 
+    @property
+    def span(self) -> str:
+        """The allowed values in words, with the unit of a number: "0.5 to 52 weeks"."""
+        unit = f" {self.unit}" if self.unit and self.type in ("int", "float") else ""
+        return self.allowed + unit
+
 
 def _walk(obj: Any, prefix: str = "") -> Iterator[tuple[str, dataclasses.Field, Any]]:
     for f in dataclasses.fields(obj):
@@ -851,7 +857,7 @@ def parse_value(key: str, text: str) -> Any:
     try:
         number = float(raw)
     except ValueError:
-        raise ParamError(key, text, s.allowed, "is not a number") from None
+        raise ParamError(key, text, s.span, "is not a number") from None
     if s.type == "int":
         if not number.is_integer():
             raise ParamError(key, text, f"a whole number from {s.allowed}", "is not a whole number")

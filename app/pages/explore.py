@@ -44,8 +44,8 @@ LINK_READ = "ex.link_read"  # the opening link has been read (once per session)
 LINKED_KEY = "ex.linked"  # settings a link spelled out: {option: Setup.to_dict()}
 URL_WARNINGS = "ex.url_warnings"
 LEVER_HELP = (
-    "The setting to vary. Type to search the list; any other setting can be typed as its dotted "
-    "key (`python -m sim params` lists them all)."
+    "The setting to vary: the Sandbox's levers first, then every other setting of the model. Type "
+    "to search the list by name; a setting's dotted key, as a scenario file writes it, works too."
 )
 RANGE_HELP = (
     "A numeric range **lo:hi** (or lo:hi:points), or listed values separated by commas, e.g. "
@@ -528,12 +528,12 @@ def attribution_form() -> None:
             help="The scenario to explain, before the changes below.",
         )
         st.text_area(
-            "Changed settings (one key=value a line)",
+            "Changed settings (one setting=value a line)",
             key=k("attribution", "changes"),
             height=90,
             max_chars=MAX_TEXT,
-            help="Applied on top of the variant, e.g. reviews.council.interval_weeks=8 or "
-            "incentives.sales=local_metric.",
+            help="Applied on top of the variant, each setting by its name in the lever picker or "
+            "by its key, e.g. Sales is paid on=local_metric or reviews.council.interval_weeks=8.",
         )
         st.radio(
             "Split by",

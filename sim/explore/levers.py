@@ -166,8 +166,7 @@ def parse_lever(text: str) -> Lever:
 
 def _range_help(s: SettingInfo) -> str:
     if s.type in ("int", "float"):
-        unit = f" {s.unit}" if s.unit else ""
-        return f"a range lo:hi or lo:hi:points with lo below hi, within {s.allowed}{unit}"
+        return f"a range lo:hi or lo:hi:points with lo below hi, within {s.span}"
     return f"listed values: {s.allowed}"
 
 
@@ -205,8 +204,7 @@ def check_lever(lever: Lever, spec: str | None = None) -> Lever:
     if lo >= hi:
         raise ParamError(lever.key, spec, _range_help(s), "has lo ≥ hi")
     if (s.lo is not None and lo < s.lo) or (s.hi is not None and hi > s.hi):
-        unit = f" {s.unit}" if s.unit else ""
-        raise ParamError(lever.key, spec, f"a range within {s.allowed}{unit}", "is out of range")
+        raise ParamError(lever.key, spec, f"a range within {s.span}", "is out of range")
     if s.type == "int" and not (float(lo).is_integer() and float(hi).is_integer()):
         raise ParamError(
             lever.key, spec, f"whole-number ends within {s.allowed}", "is not a whole-number range"
@@ -231,8 +229,10 @@ def _check_value(s: SettingInfo, value: Any, spec: str) -> Any:
         if not isinstance(value, str) or (s.choices and value not in s.choices):
             raise ParamError(s.key, spec, s.allowed)
         return value
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ParamError(s.key, spec, s.allowed, "has the wrong type")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ParamError(s.key, spec, s.span, "has the wrong type")
+    if not math.isfinite(value):  # "nan,1" reads as numbers, but nan is none
+        raise ParamError(s.key, spec, s.span, "is not a finite number")
     if s.type == "int":
         if not float(value).is_integer():
             raise ParamError(
@@ -242,8 +242,7 @@ def _check_value(s: SettingInfo, value: Any, spec: str) -> Any:
     else:
         value = float(value)
     if (s.lo is not None and value < s.lo) or (s.hi is not None and value > s.hi):
-        unit = f" {s.unit}" if s.unit else ""
-        raise ParamError(s.key, spec, f"values within {s.allowed}{unit}", "is out of range")
+        raise ParamError(s.key, spec, f"values within {s.span}", "is out of range")
     return value
 
 

@@ -111,7 +111,8 @@ def test_the_sandbox_settings_are_the_starting_point_once_the_sandbox_was_opened
     base = at.selectbox(key="ex.sweep.base")
     assert base.value == "sandbox" and "sandbox" in base.options[-1].lower()
     at = run_tool(at, "sweep", points=2, reps=2, weeks=26, **GRID)
-    assert "market.shift_week = 30" in errors(at)[0]  # the pivot's shift falls after 26 weeks
+    # The pivot's shift falls after 26 weeks (named as the lever picker names it).
+    assert "Shift at week (market.shift_week) = 30 is not allowed" in errors(at)[0]
     at = run_tool(at, "sweep", weeks=52)
     assert_clean(at)
     assert not errors(at) and len(charts(at)) == 1
@@ -205,6 +206,15 @@ def test_a_year_old_kpi_at_a_short_horizon_says_which_sign_ups_it_counts(simulat
         ("reviews.council.interval_weeks", "", "is empty"),
         ("incentives.sales", "1:3", "a range needs a numeric setting"),
         ("incentives.sales", "bribes,local_metric", "one of shared_outcome"),
+        # Named as the picker names the setting, with the unit of its range.
+        (
+            "reviews.council.interval_weeks",
+            "nan,1",
+            "Product council every (weeks; reviews.council.interval_weeks) = 'nan,1' is not a "
+            "finite number: 0.5 to 52 weeks.",
+        ),
+        ("reviews.council.interval_weeks", "a,b", "= 'a' is not a number: 0.5 to 52 weeks."),
+        ("incentives.sales", "1:3", "Sales is paid on (incentives.sales) = '1:3' is not numeric"),
     ],
 )
 def test_bad_ranges_and_levers_are_refused_in_one_line(simulations, lever, text, expected):
@@ -361,8 +371,24 @@ def test_attribution_of_identical_scenarios_is_refused(simulations):
     at = run_tool(open_explore(), "attribution", variant="", changes="", **TINY)
     assert "does not differ from the baseline" in errors(at)[0]
     at = run_tool(open_explore(), "attribution", changes="reviews.council.every=8", **TINY)
-    assert "did you mean reviews.council" in errors(at)[0]
+    assert "did you mean Holding the council (reviews.council.enabled)?" in errors(at)[0]
     assert sum(simulations) == 0
+
+
+def test_changed_settings_take_a_setting_by_its_name_too(simulations):
+    """The changes box named settings only by key, which the page shows nowhere but in errors."""
+    changes = "Sales is paid on = local_metric\nreviews.council.interval_weeks=8"
+    assert explore.parse_changes(changes) == {
+        "incentives.sales": "local_metric",
+        "reviews.council.interval_weeks": 8.0,
+    }
+    at = run_tool(open_explore(), "attribution", changes="Pay of the moon = 1", **TINY)
+    (message,) = errors(at)
+    assert message == (
+        "Not run: Pay of the moon = '1' is not a setting: the lever picker lists every setting "
+        "by name."
+    )
+    assert "python -m sim" not in message and sum(simulations) == 0
 
 
 def test_optimisation_shows_the_winner_its_uncertainty_and_the_candidates(simulations):
@@ -390,7 +416,11 @@ def test_a_bad_constraint_is_refused(simulations):
     at = run_tool(open_explore(), "optimisation", constraints="overhead<=10%", **TINY)
     (message,) = errors(at)
     assert "Constraint = 'overhead' is not a KPI" in message
-    assert "did you mean meeting_overhead_share" in message
+    # KPIs by the names the page shows (the box takes them as well as keys).
+    assert (
+        "did you mean Meeting overhead? one of 52-week retention, Median time-to-value" in message
+    )
+    assert "meeting_overhead_share" not in message
     assert sum(simulations) == 0
 
 
@@ -886,7 +916,7 @@ def test_a_lever_typed_by_its_shown_name_is_found_and_a_near_miss_named():
     for fragment in ("j", "k", "ship"):  # a letter, or the middle of a word, names nothing
         assert explore.resolve_lever(fragment) == fragment
     with pytest.raises(ParamError, match=r"names more than one setting: pick one of Metric "
-                       r"review's length \(hours\) \(reviews.metric.hours\), "):  # fmt: skip
+                       r"review's length \(hours; reviews.metric.hours\), "):  # fmt: skip
         explore.lever_text("length", "1:3")
 
 
