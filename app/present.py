@@ -34,7 +34,6 @@ from sim.report.format import (
     count,
     full_stop,
     is_missing,
-    is_zero_text,
     null_reason,
     p_better_text,
     too_few_pairs,
@@ -167,7 +166,9 @@ def _interval_line(name: str, row: Mapping | None, base_summary: Mapping) -> str
     parts = []
     if not is_missing(base_mean):
         parts.append(f"Baseline {fmt_level(base_mean, unit)}")
-    if row is not None and not is_missing(row["diff_mean"]):
+    if row is not None and not is_missing(row["diff_mean"]) and (few := too_few_pairs(row)):
+        parts.append(f"no difference shown: {few}")
+    elif row is not None and not is_missing(row["diff_mean"]):
         lo, hi = interval_end(row["diff_p05"], unit), interval_end(row["diff_p95"], unit)
         if lo == hi:  # say "±0 points" once, not "±0 points to ±0 points"
             parts.append(f"difference {lo} (90% interval)")
@@ -205,21 +206,15 @@ def tiles(summary: Mapping, comparison: pd.DataFrame | None, base_summary: Mappi
                 st.metric(k.label, "n/a", label_visibility="collapsed", border=True)
                 st.markdown(f"##### No value: {null_reason(name)}.")
                 continue
-            delta: str | int | None = None
+            change: dict[str, str] = {}
             row = by_kpi.loc[name] if by_kpi is not None else None
-            if row is not None and not is_missing(row["diff_mean"]):
-                # st.metric reads the direction from an ASCII sign; a change that rounds to
-                # nothing gets no arrow (and no colour) at all.
-                delta = fmt_change(row["diff_mean"], k.unit).replace("−", "-")
-                if is_zero_text(delta):
-                    delta = 0
-                if too_few_pairs(row):
-                    delta = None
+            if row is not None and not is_missing(row["diff_mean"]) and not too_few_pairs(row):
+                # With a minus sign, as the lines below write it.
+                change = views.tile_delta(name, row, fmt_change(row["diff_mean"], k.unit))
             st.metric(
                 k.label,
                 fmt_level(s["mean"], k.unit),  # in the words of its change and the line below
-                delta=delta,
-                delta_color=views.delta_color(name, row),
+                **change,
                 label_visibility="collapsed",
                 border=True,
                 help=k.description + views.change_help(name, row),

@@ -18,10 +18,11 @@ import streamlit as st
 from pandas.io.formats.style import Styler
 
 from app.compute import EVENT_GROUPS, bands_csv, kpis_csv, timeline_table
-from sim.narrative import is_unclear
+from sim.narrative import MIN_PAIRS, is_unclear
 from sim.outcomes import KPIS
 from sim.report.format import (
     TILE_KPIS,
+    count,
     delta_end,
     fmt_delta,
     fmt_value,
@@ -127,18 +128,28 @@ def file_name(stem: str, title: str, suffix: str) -> str:
     return f"{name}.{suffix}"
 
 
-def delta_color(name: str, row: Mapping | None) -> str:
-    """A tile's change in green when better and red when worse, grey when not clear (the
-    headline then says the KPI is about where it was)."""
+def tile_delta(name: str, row: Mapping, text: str) -> dict[str, str]:
+    """A tile's change as ``st.metric`` arguments: its text as written (with a minus sign, or
+    "±0 pp" for one that rounds to nothing), an arrow that follows the change, and green when
+    better, red when worse, grey when not clear (the headline then says the KPI is about where
+    it was) or nothing. Streamlit would read the direction from an ASCII hyphen, and show a
+    change of nothing as a bare "0"."""
+    if is_zero_text(text):
+        return {"delta": text, "delta_arrow": "off", "delta_color": "gray"}
+    up = bool(row["diff_mean"] > 0)
     if is_unclear(row):
-        return "off"
-    return "normal" if KPIS[name].higher_is_better else "inverse"
+        color = "gray"
+    else:
+        color = "green" if up == KPIS[name].higher_is_better else "red"
+    return {"delta": text, "delta_arrow": "up" if up else "down", "delta_color": color}
 
 
 def change_help(name: str, row: Mapping | None) -> str:
     """The tile's paired change in its help: its 90% interval, and why it is grey if it is."""
     if row is None or is_missing(row["diff_mean"]):
         return ""
+    if few := too_few_pairs(row):
+        return f" No change against the baseline is shown: {few}."
     unit = KPIS[name].unit
     lo, hi = delta_end(row["diff_p05"], unit), delta_end(row["diff_p95"], unit)
     text = (
@@ -161,6 +172,7 @@ def kpi_tiles(summary: Mapping, comparison: pd.DataFrame | None = None) -> None:
     by_kpi = comparison.set_index("kpi") if comparison is not None else None
     per_row = 3
     notes = []
+    small_run = None  # a change not shown, as the run has too few replications
     for start in range(0, len(TILE_KPIS), per_row):
         row_of_tiles = st.container(horizontal=True)
         for name in TILE_KPIS[start : start + per_row]:
@@ -173,24 +185,21 @@ def kpi_tiles(summary: Mapping, comparison: pd.DataFrame | None = None) -> None:
                 )
                 notes.append(f"{k.label}: no value, as {reason}.")
                 continue
-            delta: str | int | None = None
+            change: dict[str, str] = {}
             description = None
             row = few = None
             if by_kpi is not None and not is_missing(by_kpi.loc[name, "diff_mean"]):
                 row = by_kpi.loc[name]
                 few = too_few_pairs(row)
                 if not few:  # too few pairs: no arrow, and the note under the tiles says why
-                    delta = fmt_delta(row["diff_mean"], k.unit)
-                    if is_zero_text(delta):
-                        delta = 0
+                    change = tile_delta(name, row, fmt_delta(row["diff_mean"], k.unit))
                     description = p_better_text(row, counts=False, short=True)
                     if description and is_unclear(row):  # grey, and said in words too
                         description += " · not clear"
             row_of_tiles.metric(
                 k.label,
                 kpi_value(name, s),
-                delta=delta,
-                delta_color=delta_color(name, row),
+                **change,
                 delta_description=description,
                 help=f"{k.description} {kpi_range(name, s)}.{change_help(name, row)}",
                 border=True,
@@ -199,6 +208,13 @@ def kpi_tiles(summary: Mapping, comparison: pd.DataFrame | None = None) -> None:
                 if few:
                     note = f"No change is shown ({few}). {note}"
                 notes.append(f"{k.label}: {note[0].lower()}{note[1:]}")
+            elif few:
+                small_run = few
+    if small_run:  # every KPI's change rests on every replication, and they are few
+        notes.append(
+            f"No change against the baseline is shown ({small_run}); run at least "
+            f"{count(MIN_PAIRS, 'replication')} to see one."
+        )
     for note in notes:
         st.caption(note)
 

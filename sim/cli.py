@@ -19,7 +19,7 @@ from typing import Any, TextIO
 from sim import runner
 from sim.outcomes import KPIS
 from sim.params import ParamError, Params, parse_value, settings, with_overrides
-from sim.report.format import from_count, from_some, too_few_values
+from sim.report.format import count, from_count, from_some, too_few_pairs, too_few_values
 from sim.scenarios import Scenario, ScenarioError, load, load_preset, preset_names
 
 EXIT_BAD_INPUT = 2
@@ -341,7 +341,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 0
     m = results.manifest
     print(
-        f"{m['scenario']}: {m['replications']} replications, seed {m['seed']}, "
+        f"{m['scenario']}: {count(m['replications'], 'replication')}, seed {m['seed']}, "
         f"{m['horizon_weeks']} weeks, model {m['model_version']}"
     )
     print(f"{'KPI':<24}{'mean':>12}{'p05':>12}{'p50':>12}{'p95':>12}  unit")
@@ -400,8 +400,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         return 0
     changed = f", with {len(sets)} --set on the variant" if sets else ""
     print(
-        f"baseline {args.baseline}, variant {args.variant}{changed}: {base.replications} "
-        f"paired replications, seed {base.seed}"
+        f"baseline {args.baseline}, variant {args.variant}{changed}: "
+        f"{count(base.replications, 'paired replication')}, seed {base.seed}"
     )
     print(
         f"{'KPI':<24}{'baseline':>12}{'variant':>12}{'diff':>12}{'90% interval':>24}"
@@ -412,7 +412,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         b, v, d = (_json_number(row[k]) for k in ("baseline", "variant", "diff_mean"))
         lo, hi = _json_number(row["diff_p05"]), _json_number(row["diff_p95"])
         interval = f"{signed(lo, unit)} to {signed(hi, unit)}" if lo is not None else "—"
-        if not math.isfinite(row["p_better"]):
+        few = too_few_pairs(row)
+        if not math.isfinite(row["p_better"]) or few:
             pb = "—"
         elif row["ties"] == row["pairs"]:
             pb = "same"  # the same in every pair
@@ -420,7 +421,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             pb = f"{row['p_better']:.0%}"
         print(
             f"{row['kpi']:<24}{_fmt(b, unit):>12}{_fmt(v, unit):>12}{signed(d, unit):>12}"
-            f"{interval:>24}{pb:>11}{from_some(row)}"
+            f"{interval:>24}{pb:>11}{from_some(row)}" + (f" ({few})" if few else "")
         )
     return 0
 

@@ -44,6 +44,7 @@ from sim.explore.sensitivity import DEFAULT_SAMPLES, METHODS
 from sim.explore.stats import CONFIDENCE
 from sim.outcomes import KPI_NAMES, KPIS
 from sim.params import Params, parse_value, with_overrides
+from sim.report.format import count
 from sim.scenarios import Scenario, load
 
 FORMATS = ("table", "json", "csv")
@@ -185,7 +186,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     def show() -> None:
         m = result.manifest
         print(
-            f"sweep of {scenario.name}: {m['points']} points x {m['replications']} replications, "
+            f"sweep of {scenario.name}: {m['points']} points x {count(m['replications'], 'replication')}, "
             f"seed {m['seed']}, {m['horizon_weeks']} weeks ({CONFIDENCE:.0%} intervals of the mean)"
         )
         keys = [lv.key for lv in result.levers]
@@ -204,7 +205,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             if ext is not None and ext["n"]:
                 share = ext["share_higher"]
                 print(
-                    f"  highest - lowest, paired over {ext['n']} replications: "
+                    f"  highest - lowest, paired over {count(ext['n'], 'replication')}: "
                     f"{_delta(ext['mean'], unit)} [{_delta(ext['ci_lo'], unit)}, "
                     f"{_delta(ext['ci_hi'], unit)}]"
                     + (f", higher in {share:.0%} of them" if share is not None else "")
@@ -241,7 +242,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         m = result.manifest
         print(
             f"{result.method} on {scenario.name}: {m['evaluations']} design points x "
-            f"{m['replications']} replications, seed {m['seed']}; levers ranked by "
+            f"{count(m['replications'], 'replication')}, seed {m['seed']}; levers ranked by "
             f"{result.importance_name} ({CONFIDENCE:.0%} bootstrap intervals)"
         )
         for kpi in result.kpis:
@@ -288,8 +289,8 @@ def cmd_attribute(args: argparse.Namespace) -> int:
     def show() -> None:
         print(
             f"{variant_name} vs {base_scenario.name}: {len(result.players)} levers, "
-            f"{result.manifest['scenarios_run']} scenarios x {result.replications} paired "
-            f"replications, seed {result.seed}"
+            f"{result.manifest['scenarios_run']} scenarios x "
+            f"{count(result.replications, 'paired replication')}, seed {result.seed}"
         )
         df = result.table()
         for kpi in result.kpis:

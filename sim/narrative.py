@@ -88,22 +88,48 @@ def _interval(lo: float, hi: float, unit: str) -> str:
     return f"{a} to {b}"
 
 
+# Fewer paired runs than this are too few to call a change, or to give a 90% interval of them.
+MIN_PAIRS = 5
+
+
+def few_pairs(row: Mapping[str, Any] | None) -> int:
+    """The number of paired runs a change rests on when they are too few to judge it by (from 1
+    to ``MIN_PAIRS`` - 1), else 0. With 3 pairs, "better in 100% of paired runs" and a "90%
+    interval" would read as a firm result."""
+    pairs = None if row is None else row.get("pairs")
+    if pairs is None or pairs != pairs:  # no count, or NaN
+        return 0
+    return int(pairs) if 0 < pairs < MIN_PAIRS else 0
+
+
+def paired_runs(n: int) -> str:
+    """ "1 paired run", "3 paired runs"."""
+    return f"{n:,} paired run{'' if n == 1 else 's'}"
+
+
 def is_clear(row: Mapping[str, Any]) -> bool:
     """Whether a paired change is clear, as the headline sentence judges it: the 90% interval of
-    the paired differences leaves out zero (at least 95% of paired runs move the same way)."""
+    the paired differences leaves out zero (at least 95% of paired runs move the same way), from
+    at least ``MIN_PAIRS`` of them."""
+    if few_pairs(row):
+        return False
     lo, hi = row["diff_p05"], row["diff_p95"]
     return bool(lo > 0 or hi < 0)
 
 
 def is_unclear(row: Mapping[str, Any] | None) -> bool:
     """Whether a paired change is not clear: its 90% interval of paired runs holds zero (in some of
-    them it goes the other way), not a change that is nothing in all of them."""
+    them it goes the other way), not a change that is nothing in all of them, nor one from too few
+    paired runs to judge (:func:`few_pairs`)."""
+    if few_pairs(row):
+        return False
     if row is None or row["diff_mean"] is None or math.isnan(row["diff_mean"]) or is_clear(row):
         return False
     return not row["diff_p05"] == row["diff_p95"] == 0.0
 
 
 WHY_UNCLEAR = "Not a clear change (in some paired runs it goes the other way); on average, "
+WHY_FEW = "Too few paired runs to call it a change ({runs}); on average, "
 
 
 def why_line(text: str, row: Mapping[str, Any] | None) -> str:
@@ -114,7 +140,8 @@ def why_line(text: str, row: Mapping[str, Any] | None) -> str:
         return text
     if row["diff_p05"] == row["diff_p95"] == 0.0:
         return text
-    return WHY_UNCLEAR + text[:1].lower() + text[1:]
+    lead = WHY_FEW.format(runs=paired_runs(n)) if (n := few_pairs(row)) else WHY_UNCLEAR
+    return lead + text[:1].lower() + text[1:]
 
 
 # The KPIs a "why" sentence may explain, in order of preference.
@@ -155,8 +182,10 @@ def why_source(
     )
 
 
-def kpi_clause(row: Mapping[str, Any]) -> str | None:
-    """One clause for one KPI row of ``Comparison.kpis()``; None when the KPI is undefined."""
+def kpi_clause(row: Mapping[str, Any], few_note: bool = True) -> str | None:
+    """One clause for one KPI row of ``Comparison.kpis()``; None when the KPI is undefined. A
+    difference from too few paired runs (:func:`few_pairs`) gives both levels and says why no
+    more, unless ``few_note`` is off (a sentence of several such clauses says it once)."""
     name = row["kpi"]
     if not all(math.isfinite(row[k]) for k in ("baseline", "variant", "diff_mean")):
         return None
@@ -166,8 +195,11 @@ def kpi_clause(row: Mapping[str, Any]) -> str | None:
     base, var = fmt_level(row["baseline"], unit), fmt_level(row["variant"], unit)
     lo, hi = row["diff_p05"], row["diff_p95"]
     interval = _interval(lo, hi, unit)
-    if lo == hi == 0.0:
+    if _unchanged(row):
         return f"leaves {label} unchanged at {base}"
+    if n := few_pairs(row):  # no interval and no odds from a handful of runs
+        note = f" in {paired_runs(n)}, too few to call it a change" if few_note else ""
+        return f"gives {label} {var} against {base}{note}"
     if not is_clear(row):
         return f"leaves {label} about where it was (from {base} to {var}; 90% interval {interval})"
     up = row["diff_mean"] > 0
@@ -196,11 +228,25 @@ def headline(
     subject: str = "The proposal",
 ) -> str:
     """A plain-language paragraph about the chosen KPIs of a ``Comparison.kpis()`` table."""
-    rows = {r["kpi"]: r for r in table.to_dict("records")}
-    clauses = [c for c in (kpi_clause(rows[k]) for k in kpis if k in rows) if c]
+    by_kpi = {r["kpi"]: r for r in table.to_dict("records")}
+    rows = [r for r in (by_kpi.get(k) for k in kpis) if r is not None]
+    # When every difference rests on the same too few runs, that is said once, at the end.
+    few = {few_pairs(r) for r in rows if kpi_clause(r) and not _unchanged(r)}
+    once = len(few) == 1 and 0 not in few
+    clauses = [c for c in (kpi_clause(r, few_note=not once) for r in rows) if c]
     if not clauses:
         return f"{subject} cannot be compared on these measures over this horizon."
+    if once:
+        return (
+            f"{subject} {join_and(clauses)}; from {paired_runs(few.pop())}, too few to call a "
+            "difference a change."
+        )
     return f"{subject} {join_and(clauses)}."
+
+
+def _unchanged(row: Mapping[str, Any]) -> bool:
+    """Whether every paired run gives the same value (said as "unchanged", however few)."""
+    return row["diff_p05"] == row["diff_p95"] == 0.0
 
 
 # Measures a trade-off sentence may name beyond the headline (the rest are means to these ends).

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.narrative import fmt_change, is_unclear, near_zero_end
+from sim.narrative import MIN_PAIRS, few_pairs, fmt_change, is_unclear, near_zero_end
 from sim.outcomes import KPIS, NULL_REASONS, SERIES
 
 # The KPIs shown as tiles, in order.
@@ -165,9 +165,6 @@ CURVE_VS_KPI = (
 )
 
 
-MIN_PAIRS = 5  # fewer pairs than this (and not every replication): too few to show a change
-
-
 def _only_some(n: int | None, of: int | None) -> bool:
     """Whether a count covers some, but not all, of ``of`` replications (none is said as n/a)."""
     return bool(n) and bool(of) and n < of
@@ -179,12 +176,13 @@ def from_count(n: int | None, of: int | None) -> str:
 
 
 def too_few_pairs(row: Mapping) -> str | None:
-    """For a tile: "1 pair: too few to compare" when a partial KPI's change rests on fewer than
-    ``MIN_PAIRS`` pairs, where an arrow and "P(better) 100%" would read as a firm result."""
-    pairs = row.get("pairs")
-    if not _only_some(pairs, row.get("replications")) or pairs >= MIN_PAIRS:
+    """For a tile: "3 pairs: too few to compare" when a change rests on fewer than ``MIN_PAIRS``
+    pairs (a run of few replications, or a KPI with a value in only a few of them), where an arrow
+    and "P(better) 100%" would read as a firm result. None when every pair is the same: that is
+    no change, however few they are."""
+    pairs = few_pairs(row)
+    if not pairs or row.get("ties") == pairs:
         return None
-    pairs = int(pairs)  # a table row of numbers holds it as a float
     return f"{pairs} pair{'' if pairs == 1 else 's'}: too few to compare"
 
 

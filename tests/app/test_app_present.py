@@ -34,9 +34,12 @@ def assert_presenting(at: AppTest) -> None:
     """Presentation mode against a baseline: the three KPIs, the paragraph and why, no controls."""
     assert_clean(at)
     assert [m.label for m in at.metric] == THREE
-    # Paired deltas against the baseline, signed so the arrows point the right way.
+    # Paired deltas against the baseline, with the sentences' minus sign, and arrows that point
+    # the way each KPI moved.
     deltas = [m.proto.delta for m in at.metric]
-    assert deltas[0].startswith("-") and deltas[1].startswith("+") and deltas[2].startswith("-")
+    assert deltas[0].startswith("−") and deltas[1].startswith("+") and deltas[2].startswith("−")
+    down, up = MetricProto.MetricDirection.DOWN, MetricProto.MetricDirection.UP
+    assert [m.proto.direction for m in at.metric] == [down, up, down]
     # A tile's value, its change and the line under it use the same words for the unit.
     value = at.metric[2]
     assert value.value.endswith(" points") and value.proto.delta.endswith(" points"), value.value
@@ -358,9 +361,13 @@ def test_an_unchanged_kpi_gets_no_arrow_and_one_interval_end():
     assert_clean(at)
     tiles = {m.label: m.proto for m in at.metric}
     value = tiles[KPIS["value_delivered"].label]
-    assert value.delta == "0" and value.direction == MetricProto.MetricDirection.NONE
+    # Said as the line under it says it, not as a bare "0"; grey and without an arrow.
+    assert value.delta == "±0 points" and value.direction == MetricProto.MetricDirection.NONE
+    assert value.color == MetricProto.MetricColor.GRAY
     retention = tiles[KPIS["retention_52w"].label]  # a KPI that moved keeps its arrow
     assert retention.direction == MetricProto.MetricDirection.DOWN
+    # With the minus sign of the sentences (Streamlit would read it as a rise), in red.
+    assert retention.delta.startswith("−") and retention.color == MetricProto.MetricColor.RED
     lines = [m.value for m in at.markdown if m.value.startswith("##### Baseline")]
     assert lines[2].endswith(
         views.plain("difference ±0 points (90% interval) · the same in every pair")

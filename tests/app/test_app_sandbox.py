@@ -126,6 +126,36 @@ def test_pinning_a_baseline_shows_deltas_and_the_difference_chart(app):
     assert not at.info
 
 
+def test_a_baseline_compared_over_too_few_replications_shows_no_change(app):
+    """Three paired runs in which alignment fell gave "P(variant better) 0%" and a red arrow: the
+    tiles, the headline of presentation mode and its lines now say the runs are too few."""
+    at = app({"reps": "3", "base": "aligned-baseline", "incentives.sales": "local_metric"})
+    assert_clean(at)
+    # What sales' incentive does not reach is the same in every pair, which three pairs can say.
+    d = deltas(at)
+    assert d["Mean alignment"] == d["52-week retention"] == ("", ""), d
+    same = [v for v in d.values() if v != ("", "")]
+    assert same and all(v[0].startswith("±0") and v[1] == "the same in every pair" for v in same)
+    assert (
+        "No change against the baseline is shown (3 pairs: too few to compare); run at least "
+        "5 replications to see one."
+    ) in texts(at.caption)
+    tile = next(m for m in at.metric if m.label == "Mean alignment")
+    assert "No change against the baseline is shown: 3 pairs: too few to compare." in tile.help
+    at.toggle(key="view.present").set_value(True).run()
+    assert_clean(at)
+    headline = next(t for t in texts(at.subheader) if t.startswith("The proposal"))
+    assert headline.startswith("The proposal gives 52-week retention "), headline
+    assert headline.endswith("; from 3 paired runs, too few to call a difference a change.")
+    assert "90% interval" not in headline and "paired runs)" not in headline
+    lines = [t for t in texts(at.markdown) if t.startswith("##### Baseline")]
+    assert [t.endswith("no difference shown: 3 pairs: too few to compare") for t in lines] == [
+        True,  # retention
+        True,  # time-to-value
+        False,  # value delivered: the same in every pair
+    ], lines
+
+
 def test_query_parameters_restore_settings(app):
     query = {
         "scenario": "pivot",

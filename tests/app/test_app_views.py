@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from app import views
 from app.views import _MARKDOWN_SPECIAL, plain, plain_text
 from sim.narrative import is_unclear
+from sim.report.format import fmt_delta
 from sim.scenarios import text_ok
 
 REFERENCE = re.compile(r"&#\d+;")
@@ -117,10 +118,24 @@ def test_a_tile_is_grey_only_when_its_change_may_go_either_way(p05, p95, grey):
     'unclear' (it has no arrow to colour), and says so without the grey's reason."""
     row = {"diff_mean": (p05 + p95) / 2, "diff_p05": p05, "diff_p95": p95}
     assert is_unclear(row) is grey
-    assert (views.delta_color("value_delivered", row) == "off") is grey
-    assert views.delta_color("lead_time_days", {**row, "diff_p05": 1, "diff_p95": 2}) == "inverse"
+    change = views.tile_delta("value_delivered", row, fmt_delta(row["diff_mean"], "value points"))
+    nothing = p05 == p95 == 0.0  # "±0 pts", grey and without an arrow, not a bare "0"
+    assert (change["delta_color"] == "gray") is (grey or nothing)
+    assert (change["delta_arrow"] == "off") is nothing
+    if not grey and not nothing:  # green for more value, red for less; the arrow follows
+        up = row["diff_mean"] > 0
+        assert change["delta_color"] == ("green" if up else "red")
+        assert change["delta_arrow"] == ("up" if up else "down")
+    # Lead time is better shorter: a clear rise is red, written with its own sign.
+    lead = {"diff_mean": 1.5, "diff_p05": 1.0, "diff_p95": 2.0}
+    assert views.tile_delta("lead_time_days", lead, "+1.5 days") == {
+        "delta": "+1.5 days",
+        "delta_arrow": "up",
+        "delta_color": "red",
+    }
+    fall = {"diff_mean": -1.5, "diff_p05": -2.0, "diff_p95": -1.0}
+    assert views.tile_delta("lead_time_days", fall, "−1.5 days")["delta_color"] == "green"
     assert views.change_help("value_delivered", row).endswith("goes the other way.") is grey
-    assert views.delta_color("value_delivered", None) == "normal"
     assert views.change_help("value_delivered", None) == ""
 
 

@@ -56,7 +56,11 @@ def test_brief_has_summary_kpis_charts_settings_and_reproduction(pair):
     ) in page
     # Why the curve at 52 weeks need not read as the table's 52-week retention.
     assert html.escape(CURVE_VS_KPI) in page
-    assert "lowers 52-week retention" in page or "leaves 52-week retention" in page
+    # Four paired runs are too few for an interval or odds: the sentence gives the levels only.
+    lead = page.split('<p class="lead">')[1].split("</p>")[0]
+    assert re.match(r"The proposal gives 52-week retention \d+\.\d% against \d+\.\d%", lead)
+    assert lead.endswith("; from 4 paired runs, too few to call a difference a change.")
+    assert "90% interval" not in lead
     # The setting that differs, by its description first, then the key a scenario file uses.
     sales = info("incentives.sales")
     # Each setting by name (which function, which review), what it means, then its key.
@@ -223,5 +227,5 @@ def test_the_briefs_head_names_proposal_and_baseline_without_nested_brackets(pai
     assert "Proposal: Drifting incentives (modified) · baseline: Aligned baseline" in page
     assert "(modified) (" not in page
     assert re.search(
-        r'<p class="lead">The proposal (lowers|raises|leaves|lengthens|shortens)', page
+        r'<p class="lead">The proposal (lowers|raises|leaves|lengthens|shortens|gives)', page
     )

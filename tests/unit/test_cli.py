@@ -340,15 +340,27 @@ def test_the_run_table_says_when_a_kpi_has_a_value_in_only_a_few_replications(ca
 def test_compare_sets_change_the_variant_only_and_shares_read_in_points(capsys):
     """`compare A A --set …` compares A with A changed (it printed "same" on every line, the
     change applied to both), as `brief` and `attribute` do; share differences are in pp."""
-    args = ("aligned-baseline", "aligned-baseline", "-n", "4", "--weeks", "60", "--quiet")
+    args = ("aligned-baseline", "aligned-baseline", "-n", "5", "--weeks", "60", "--quiet")
     code, out, _ = cli(capsys, "compare", *args, "--set", "incentives.product=local_metric")
     assert code == 0
     lines = out.splitlines()
     assert lines[0] == (
         "baseline aligned-baseline, variant aligned-baseline, with 1 --set on the variant: "
-        "4 paired replications, seed 1"
+        "5 paired replications, seed 1"
     )
     alignment = next(line for line in lines if line.startswith("mean_alignment"))
     assert alignment.split()[-1] == "0%"  # worse in every pair, not "same"
     activation = next(line for line in lines if line.startswith("activation_rate"))
     assert re.search(r"%\s+[+-]\d+\.\d pp\s+[+-]\d+\.\d pp to [+-]\d+\.\d pp\s+\d+%$", activation)
+
+
+def test_compare_gives_no_odds_from_too_few_pairs(capsys):
+    """One pair is "better in 100%" of pairs: the line gives no P(better) and says why, as the
+    app's tiles do."""
+    args = ("aligned-baseline", "aligned-baseline", "-n", "1", "--weeks", "20", "--quiet")
+    code, out, _ = cli(capsys, "compare", *args, "--set", "incentives.product=local_metric")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].endswith(": 1 paired replication, seed 1")
+    alignment = next(line for line in lines if line.startswith("mean_alignment"))
+    assert alignment.endswith("— (1 pair: too few to compare)")

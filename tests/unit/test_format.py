@@ -85,7 +85,11 @@ def test_a_change_from_too_few_pairs_is_not_shown_as_one():
     assert too_few_pairs(row(pairs=1)) == "1 pair: too few to compare"
     assert too_few_pairs(row(pairs=MIN_PAIRS - 1)) == f"{MIN_PAIRS - 1} pairs: too few to compare"
     assert too_few_pairs(row(pairs=MIN_PAIRS)) is None
-    assert too_few_pairs(row(pairs=3, reps=3)) is None  # every replication: a small run, not a gap
+    # A small run is judged as a gap is: three pairs are three pairs.
+    assert too_few_pairs(row(pairs=3, reps=3)) == "3 pairs: too few to compare"
+    assert too_few_pairs(row(pairs=MIN_PAIRS, reps=MIN_PAIRS)) is None
+    # The same in every pair is no change, however few the pairs.
+    assert too_few_pairs(row(p=0.5, pairs=2, ties=2, reps=2)) is None
     assert too_few_pairs({"p_better": 0.5}) is None
 
 

@@ -3,12 +3,14 @@
 import pandas as pd
 
 from sim.narrative import (
+    MIN_PAIRS,
     WHY_UNCLEAR,
     caveat,
     fmt_change,
     fmt_level,
     headline,
     is_clear,
+    is_unclear,
     kpi_clause,
     quiet_event_reviews,
     tradeoffs,
@@ -85,6 +87,44 @@ def test_a_why_sentence_is_hedged_when_the_change_it_explains_is_not_clear():
     assert why_line(text, None) == text
     same = _row("meeting_overhead_share", 0.04, 0.04, 0.0, 0.0, 0.5)  # said to be unchanged
     assert why_line(text, same) == text
+
+
+def test_a_change_from_too_few_paired_runs_is_not_called_one():
+    """Three pairs that all fell give "worse in 100% of paired runs" and an interval from the
+    5th to the 95th percentile of three numbers: the sentences give the levels and say why no
+    more."""
+    fell = {**_row("retention_52w", 0.347, 0.331, -0.03, -0.01, 0.0), "pairs": 3}
+    assert not is_clear(fell) and not is_unclear(fell)
+    assert kpi_clause(fell) == (
+        "gives 52-week retention 33.1% against 34.7% in 3 paired runs, too few to call it a change"
+    )
+    one = {**fell, "pairs": 1}
+    assert kpi_clause(one).endswith("in 1 paired run, too few to call it a change")
+    enough = {**fell, "pairs": MIN_PAIRS}
+    assert is_clear(enough) and kpi_clause(enough).startswith("lowers 52-week retention")
+    # Nothing changed in any pair: that is said however few they are.
+    same = {**_row("meeting_overhead_share", 0.04, 0.04, 0.0, 0.0, 0.5), "pairs": 2}
+    assert kpi_clause(same) == "leaves meeting overhead unchanged at 4.0%"
+    # A headline of such clauses says it once; mixed with a judged change, each says it.
+    ttv = {**_row("median_ttv_days", 10.2, 10.9, 0.2, 1.1, 0.0), "pairs": 3}
+    value = {**_row("value_delivered", 4410, 4410, 0.0, 0.0, 0.5), "pairs": 3}
+    assert headline(pd.DataFrame([fell, ttv, value])) == (
+        "The proposal gives 52-week retention 33.1% against 34.7%, gives median time-to-value "
+        "10.9 days against 10.2 days and leaves value delivered unchanged at 4,410 points; from "
+        "3 paired runs, too few to call a difference a change."
+    )
+    judged = {**_row("value_delivered", 4100, 4460, 290, 390, 1.0), "pairs": 100}
+    mixed = headline(pd.DataFrame([fell, judged]))
+    assert "34.7% in 3 paired runs, too few to call it a change and raises value" in mixed
+    assert mixed.endswith("better in 100% of paired runs).")
+    # No trade-off and no "why" is read into them either.
+    table = pd.DataFrame([fell, {**_row("activation_rate", 0.5, 0.6, 0.05, 0.15, 1.0), "pairs": 3}])
+    assert tradeoffs(table) is None
+    text = "Most of the fall in 52-week retention comes from sales' incentive."
+    assert why_line(text, fell) == (
+        "Too few paired runs to call it a change (3 paired runs); on average, most of the fall in "
+        "52-week retention comes from sales' incentive."
+    )
 
 
 def test_a_tradeoff_names_what_clearly_moved_the_other_way():
