@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import functools
 import json
 import math
 import os
@@ -118,9 +119,18 @@ def lever_keys(numeric_only: bool = False) -> list[str]:
     return known + [s.key for s in every if s.key not in _APP_LABELS]
 
 
+@functools.cache
 def _lever_names() -> dict[str, str]:
-    """Every lever's name as the picker shows it (case-folded) → its setting key."""
-    return {lever_name(key).split(" · ")[0].casefold(): key for key in lever_keys()}
+    """Every lever's names (case-folded) → its setting key: as the picker shows it ("Product
+    council every (weeks)"), as the charts and tables title it ("Council interval (weeks)"), and
+    each without its unit. A name two settings share is left out."""
+    names: dict[str, str | None] = {}
+    for key in lever_keys():
+        for name in (lever_name(key).split(" · ")[0], lever_title(key)):
+            for form in {name, re.sub(r" \([^()]*\)$", "", name)}:
+                folded = form.casefold()
+                names[folded] = key if names.get(folded, key) == key else None
+    return {name: key for name, key in names.items() if key is not None}
 
 
 def typed(text: str | None) -> str:
@@ -138,12 +148,12 @@ def resolve_lever(text: str) -> str:
     if not text or text in lever_keys():
         return text
     names = _lever_names()
-    folded = text.casefold()
+    folded = text.casefold().removeprefix("the ")  # "the metric review interval (weeks)"
     if folded in names:
         return names[folded]
     if len(folded) < 3:  # a letter or two could begin almost anything
         return text
-    starting = [key for name, key in names.items() if name.startswith(folded)]
+    starting = list(dict.fromkeys(key for name, key in names.items() if name.startswith(folded)))
     if len(starting) == 1:
         return starting[0]
     containing = _containing(folded)
@@ -156,7 +166,18 @@ def _containing(folded: str) -> list[str]:
     if len(folded) < 3:
         return []
     word = re.compile(r"\b" + re.escape(folded))
-    return [key for name, key in _lever_names().items() if word.search(name)]
+    return list(dict.fromkeys(key for name, key in _lever_names().items() if word.search(name)))
+
+
+def choice_value(key: str, text: str) -> str:
+    """A setting's value as typed, or the choice its words name: "Local metric" is what the
+    Sandbox shows for ``local_metric``."""
+    try:
+        choices = info(key).choices or ()
+    except ParamError:
+        return text
+    word = re.sub(r"[\s-]+", "_", text.strip().casefold())
+    return word if text not in choices and word in choices else text
 
 
 def lever_name(key: str) -> str:
@@ -338,6 +359,8 @@ def lever_text(key: str | None, text: str | None, points: int | None = None) -> 
         hint = f"did you mean {setting_name(names[close[0]])}?"
         raise ParamError(key, spec, hint, "is not a setting") from None
     s = info(key)
+    if s.choices:
+        spec = ",".join(choice_value(key, part) for part in spec.split(","))
     if not spec and (s.choices or s.type == "bool"):
         spec = ",".join(s.choices or ("true", "false"))  # a setting of a few values: all of them
     if not spec:
@@ -370,8 +393,9 @@ def parse_changes(text: str) -> dict[str, Any]:
                 f"e.g. Council interval=8 or reviews.council.interval_weeks=8"
             )
         key, value = (part.strip() for part in line.split("=", 1))
-        key = _lever_names().get(key.casefold(), key)  # a name as the lever picker shows it
+        key = resolve_lever(key)  # a name as the lever picker or a chart shows it
         check_key(key, value)
+        value = choice_value(key, value)
         if key in lines:  # as the sweep's levers: which line would win is not left to a guess
             raise ParamError(
                 key,

@@ -14,6 +14,7 @@ import streamlit as st
 from app import explore, session, views
 from app.explore import RUNNING, TOOL_NAMES
 from sim.executors import Cancelled
+from sim.narrative import MIN_PAIRS
 from sim.outcomes import KPI_NAMES, KPIS
 from sim.params import get
 from sim.report import explore_charts as ec
@@ -314,6 +315,15 @@ def _p_text(p: float | None) -> str:
     return "n/a" if p is None or is_missing(p) else f"P(better) {p:.0%}"
 
 
+def _odds(diff: dict) -> str:
+    """P(better) of a paired difference, or that its pairs are too few to give one (as the
+    Sandbox's tiles and the CLI's compare say it)."""
+    pairs = diff.get("n")
+    if pairs is not None and pairs < MIN_PAIRS:
+        return f"{pairs} pair{'' if pairs == 1 else 's'}: too few to compare"
+    return _p_text(diff["p_better"])
+
+
 def paired_tile(column, label: str, diff: dict | None, unit: str, other: str) -> None:
     """A tile with the winner's paired difference from ``other`` and P(better)."""
     if diff is None:
@@ -322,12 +332,12 @@ def paired_tile(column, label: str, diff: dict | None, unit: str, other: str) ->
     column.metric(
         label,
         fmt_delta(diff["mean"], unit),
-        delta=_p_text(diff["p_better"]),
+        delta=_odds(diff),
         delta_color="off",
         delta_arrow="off",
         help=f"Paired difference winner − {other} over the same replications, and the share of "
-        f"them in which the winner did better. 95% CI {fmt_delta(diff['ci_lo'], unit)} to "
-        f"{fmt_delta(diff['ci_hi'], unit)}.",
+        f"them in which the winner did better (none is given from fewer than {MIN_PAIRS}). 95% CI "
+        f"{fmt_delta(diff['ci_lo'], unit)} to {fmt_delta(diff['ci_hi'], unit)}.",
         border=True,
     )
 
@@ -364,13 +374,11 @@ def optimisation_results(data: dict, spec: dict) -> None:
         paired_tile(c2, "Against the starting point", vs_base, unit, "starting point")
         paired_tile(c3, "Against the runner-up", runner_up, unit, "runner-up")
         against = [
-            f"{fmt_delta(vs_base['mean'], unit)} against the starting point "
-            f"({_p_text(vs_base['p_better'])})"
+            f"{fmt_delta(vs_base['mean'], unit)} against the starting point ({_odds(vs_base)})"
         ]
         if runner_up:
             against.append(
-                f"{fmt_delta(runner_up['mean'], unit)} against the runner-up "
-                f"({_p_text(runner_up['p_better'])})"
+                f"{fmt_delta(runner_up['mean'], unit)} against the runner-up ({_odds(runner_up)})"
             )
         st.caption(
             f"Best mean {fmt_value(objective['mean'], unit)} (95% CI {interval}); "

@@ -24,6 +24,7 @@ import streamlit as st
 from altair.utils.schemapi import debug_mode
 
 from app import compute
+from sim.narrative import MIN_PAIRS
 from sim.params import Params, default_params, with_overrides
 from sim.report import charts
 from sim.report.format import (
@@ -392,17 +393,24 @@ def difference_figure(
     variant: str = "variant",
     kpi_change: float | None = None,
     average: Mapping[str, float] | None = None,
+    pairs: int | None = None,
 ) -> Figure:
     """Variant − baseline on common random numbers, with its band and a zero line (``variant``
     names the run in the title: "proposal", say). ``kpi_change``, the 52-week retention KPI's
     paired change, is set beside retention's curve at 52 weeks when the page shows both.
     ``average`` (:meth:`Comparison.average_difference`) leads a weekly metric's text: one week's
-    band can hold zero while the curve sits on one side of it all along."""
+    band can hold zero while the curve sits on one side of it all along. From fewer than
+    ``MIN_PAIRS`` paired runs (``pairs``) the text calls no difference, as the tiles do."""
+    few = pairs is not None and pairs < MIN_PAIRS
+    if few:
+        kpi_change = average = None
     x_word = "age" if x == "age_weeks" else "week"
     # Retention's difference is read at 52 weeks, as its tile is (the oldest ages rest on the
     # fewest customers).
     at = 52 if x == "age_weeks" else None
-    text = describe_difference(diff, x=x, what=what, unit=unit, width=width, x_word=x_word, at=at)
+    text = describe_difference(
+        diff, x=x, what=what, unit=unit, width=width, x_word=x_word, at=at, pairs=pairs
+    )
     if average is not None and math.isfinite(average["mean"]):
         text = f"{describe_average(average, what, unit, width)} In the last week: {text}"
     if x == "age_weeks" and diff["age_weeks"].max() >= 52:  # the tile's age is on the curve
@@ -520,6 +528,8 @@ def sandbox_figure_list(
     colors = _colors(base is not None)
 
     params = run_params([view] if base is None else [base, view])
+    # The paired runs behind a difference chart (every KPI row counts the run's replications).
+    pairs = None if paired is None else int(paired["kpis"]["replications"].iloc[0])
 
     def weekly(name: str, key: str, title: str) -> Figure:
         frames = _series(view, base, name)
@@ -547,6 +557,7 @@ def sandbox_figure_list(
             key=key,
             section=section,
             average=average,
+            pairs=pairs,
         )
 
     if section == CUSTOMERS:
@@ -741,7 +752,7 @@ def present_figures(
         difference_figure(
             paired["retention"], x="age_weeks", x_title="Customer age (weeks)", what="Retention",
             unit="share", width=width, key="present_chart_retention_diff", section=section,
-            variant="proposal", kpi_change=float(changes["retention_52w"]),
+            variant="proposal", kpi_change=float(changes["retention_52w"]), pairs=replications,
         ),
         to_date_figure(
             {BASELINE: base["value_to_date"], PROPOSAL: view["value_to_date"]}, width,
@@ -750,7 +761,7 @@ def present_figures(
         difference_figure(
             paired["value_to_date"], x="week", x_title="Week", what=VALUE_TO_DATE,
             unit="value points", width=width, key="present_chart_value_diff", section=section,
-            variant="proposal",
+            variant="proposal", pairs=replications,
         ),
     ]  # fmt: skip
     figures[-1] = replace(

@@ -167,11 +167,11 @@ def _interval_line(name: str, row: Mapping | None, base_summary: Mapping) -> str
     if not is_missing(base_mean):
         parts.append(f"Baseline {fmt_level(base_mean, unit)}")
     if row is not None and not is_missing(row["diff_mean"]) and (few := too_few_pairs(row)):
-        parts.append(f"no difference shown: {few}")
+        parts.append(f"no difference shown ({few})")
     elif row is not None and not is_missing(row["diff_mean"]):
         lo, hi = interval_end(row["diff_p05"], unit), interval_end(row["diff_p95"], unit)
-        if lo == hi:  # say "±0 points" once, not "±0 points to ±0 points"
-            parts.append(f"difference {lo} (90% interval)")
+        if lo == hi:  # one number, not "±0 points to ±0 points", and so no interval to name
+            parts.append(f"difference {lo}")
         else:
             parts.append(f"difference {lo} to {hi} (90% interval)")
         # Here, in the line's larger type, rather than in small print in the tile.

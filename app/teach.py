@@ -31,6 +31,7 @@ import streamlit as st
 from app import compute, controls, figures, session
 from app.state import (
     LEARN_MAX_REPLICATIONS,
+    LEARN_REPLICATIONS,
     LearnState,
     Setup,
     canonical,
@@ -49,7 +50,7 @@ from sim.lessons import (
     score_direction,
     score_number,
 )
-from sim.narrative import HEADLINE_KPIS, headline
+from sim.narrative import HEADLINE_KPIS, MIN_PAIRS, headline, paired_runs
 from sim.outcomes import KPIS
 from sim.params import ParamError, diff, flatten, get, with_overrides
 from sim.report.format import count, fmt_value, full_stop, kpi_table
@@ -233,6 +234,14 @@ def on_commit(name: str) -> None:
         return
     ss.pop(SMALL_SHARE, None)
     seed, reps = run_settings()
+    if reps < MIN_PAIRS:
+        # A reveal scores against the paired differences: too few of them call no change.
+        errors[name] = (
+            f"A lesson compares its runs with the baseline's in pairs, and {paired_runs(reps)} "
+            f"are too few to call a change: set Replications to at least {MIN_PAIRS} under Run "
+            f"settings above (lessons start at {LEARN_REPLICATIONS}). Your prediction is kept."
+        )
+        return
     entry = ss.setdefault(LESSONS, {}).setdefault(name, {"history": []})
     entry["current"] = {
         "prediction": value if lesson.prediction == "direction" else float(value),

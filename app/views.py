@@ -149,7 +149,7 @@ def change_help(name: str, row: Mapping | None) -> str:
     if row is None or is_missing(row["diff_mean"]):
         return ""
     if few := too_few_pairs(row):
-        return f" No change against the baseline is shown: {few}."
+        return f" No change against the baseline is shown ({few})."
     unit = KPIS[name].unit
     lo, hi = delta_end(row["diff_p05"], unit), delta_end(row["diff_p95"], unit)
     text = (

@@ -42,6 +42,7 @@ from sim.explore.evaluate import MAX_REPLICATIONS
 from sim.explore.levers import check_kpi, idle_levers, idle_note
 from sim.explore.sensitivity import DEFAULT_SAMPLES, METHODS
 from sim.explore.stats import CONFIDENCE
+from sim.narrative import MIN_PAIRS
 from sim.outcomes import KPI_NAMES, KPIS
 from sim.params import Params, parse_value, with_overrides
 from sim.report.format import count
@@ -364,15 +365,13 @@ def cmd_optimise(args: argparse.Namespace) -> int:
         print(
             f"  {kpi}: {_num(o['mean'], unit)} [{_num(o['ci_lo'], unit)}, "
             f"{_num(o['ci_hi'], unit)}]; vs baseline {_delta(vb['mean'], unit)} "
-            f"[{_delta(vb['ci_lo'], unit)}, {_delta(vb['ci_hi'], unit)}], better in "
-            f"{vb['p_better']:.0%} of paired replications"
+            f"[{_delta(vb['ci_lo'], unit)}, {_delta(vb['ci_hi'], unit)}], {_odds(vb)}"
         )
         ru = w.get("vs_runner_up")
         if ru:
             print(
                 f"  vs runner-up: {_delta(ru['mean'], unit)} [{_delta(ru['ci_lo'], unit)}, "
-                f"{_delta(ru['ci_hi'], unit)}], better in {ru['p_better']:.0%} of paired "
-                f"replications"
+                f"{_delta(ru['ci_hi'], unit)}], {_odds(ru)}"
             )
         for con in w["constraints"]:
             status = "met" if con["holds"] else "NOT met"
@@ -489,3 +488,14 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--eta", type=int, default=3, help="keep 1/eta each round (default 3)")
     _flags(p, 27, "override a base setting (repeatable)")
     p.set_defaults(func=cmd_optimise)
+
+
+def _odds(diff: dict) -> str:
+    """How often a finalist did better over its paired replications, or that they are too few
+    to say (as ``compare`` gives no odds from fewer than ``MIN_PAIRS`` pairs)."""
+    pairs = diff.get("n")
+    if pairs is not None and pairs < MIN_PAIRS:
+        return f"{count(pairs, 'pair')}: too few to compare"
+    if diff.get("p_better") is None:
+        return "no paired replications"
+    return f"better in {diff['p_better']:.0%} of paired replications"

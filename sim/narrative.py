@@ -128,20 +128,28 @@ def is_unclear(row: Mapping[str, Any] | None) -> bool:
     return not row["diff_p05"] == row["diff_p95"] == 0.0
 
 
-WHY_UNCLEAR = "Not a clear change (in some paired runs it goes the other way); on average, "
-WHY_FEW = "Too few paired runs to call it a change ({runs}); on average, "
+WHY_UNCLEAR = (
+    "Not a clear change (in some paired runs it goes the other way); what follows explains the "
+    "average: "
+)
+WHY_FEW = (
+    "Too few paired runs to explain a change ({runs}): run at least {least} replications to see "
+    "what moved it."
+)
 
 
 def why_line(text: str, row: Mapping[str, Any] | None) -> str:
     """A "why" sentence, led by a word of caution when the change it explains is not clear (the
     headline says the KPI is "about where it was"): it then explains an average, and says so before
-    it speaks of a "rise" or a "fall"."""
+    it speaks of a "rise" or a "fall". From too few paired runs (:func:`few_pairs`) there is no
+    change to explain, and the sentence says only that."""
+    if n := few_pairs(row):
+        return WHY_FEW.format(runs=paired_runs(n), least=MIN_PAIRS)
     if row is None or is_clear(row) or not math.isfinite(row["diff_mean"]):
         return text
     if row["diff_p05"] == row["diff_p95"] == 0.0:
         return text
-    lead = WHY_FEW.format(runs=paired_runs(n)) if (n := few_pairs(row)) else WHY_UNCLEAR
-    return lead + text[:1].lower() + text[1:]
+    return WHY_UNCLEAR + text[:1].lower() + text[1:]
 
 
 # The KPIs a "why" sentence may explain, in order of preference.
@@ -292,10 +300,15 @@ def tradeoffs(
 
 def caveat(replications: int, weeks: int, seed: int) -> str:
     """What the numbers rest on, in one sentence."""
+    runs = f"{replications:,} paired simulation run{'' if replications == 1 else 's'}"
+    if replications < MIN_PAIRS:
+        return (
+            f"Based on {runs} of {weeks} weeks (seed {seed}): too few to show a difference; run "
+            f"at least {MIN_PAIRS} replications."
+        )
     return (
-        f"Based on {replications} paired simulation runs of {weeks} weeks (seed {seed}); intervals "
-        f"cover 90% of the paired differences, and both arms share every random draw the changed "
-        f"settings do not touch."
+        f"Based on {runs} of {weeks} weeks (seed {seed}); intervals cover 90% of the paired "
+        f"differences, and both arms share every random draw the changed settings do not touch."
     )
 
 

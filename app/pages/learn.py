@@ -19,7 +19,7 @@ from sim.lessons import (
     load_challenge,
     load_lesson,
 )
-from sim.narrative import why_line
+from sim.narrative import MIN_PAIRS, why_line
 from sim.outcomes import KPIS
 from sim.report.format import count, fmt_delta, fmt_value, full_stop
 from sim.scenarios import ScenarioError
@@ -41,8 +41,9 @@ with st.expander("Run settings for lessons and challenges"):
         "Replications",
         step=10,
         key=teach.REPS_KEY,
-        help=f"Independent runs of the model (1 to {LEARN_MAX_REPLICATIONS} here). Lessons start "
-        f"at {LEARN_REPLICATIONS}: paired differences are clear with that many. A class shares "
+        help=f"Independent runs of the model (1 to {LEARN_MAX_REPLICATIONS} here; a lesson needs "
+        f"at least {MIN_PAIRS}, as it compares runs in pairs). Lessons start at "
+        f"{LEARN_REPLICATIONS}: paired differences are clear with that many. A class shares "
         "one server, and one large run delays everyone's reveal; the Sandbox runs more.",
     )
     c2.number_input("Seed", step=1, key=teach.SEED_KEY, help=controls.SEED_HELP)

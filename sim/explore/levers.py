@@ -371,6 +371,13 @@ def parse_constraint(text: str, outputs: Sequence[str] = KPI_NAMES) -> Constrain
             f"--constraint = {text!r} has a bound too large for a number: write a finite bound, "
             f"e.g. 'meeting_overhead_share<=0.1'"
         )
+    if kpi in KPIS and KPIS[kpi].unit == "share" and not match.group(4) and abs(bound) > 1.0:
+        # "Meeting overhead <= 10" most likely means 10%, not a bound of 1,000% that never binds.
+        raise ExploreError(
+            f"--constraint = {text!r} is out of range: {KPIS[kpi].label} is a share from 0 to 1, "
+            f"so write a percentage with its sign, e.g. '{match.group(1).strip()} "
+            f"{match.group(2)} {float(match.group(3)):g}%', or a fraction"
+        )
     return Constraint(kpi, match.group(2), bound)
 
 

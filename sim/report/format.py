@@ -13,7 +13,14 @@ from typing import Any
 
 import pandas as pd
 
-from sim.narrative import MIN_PAIRS, few_pairs, fmt_change, is_unclear, near_zero_end
+from sim.narrative import (
+    MIN_PAIRS,
+    few_pairs,
+    fmt_change,
+    is_unclear,
+    near_zero_end,
+    paired_runs,
+)
 from sim.outcomes import KPIS, NULL_REASONS, SERIES
 
 # The KPIs shown as tiles, in order.
@@ -339,20 +346,23 @@ def describe_difference(
     width: int,
     x_word: str = "week",
     at: int | None = None,
+    pairs: int | None = None,
 ) -> str:
     """A paired difference at ``at`` (where it ends, if not given or not reached) and whether its
-    band excludes zero there."""
+    band excludes zero there; from fewer than ``MIN_PAIRS`` paired runs (``pairs``), that they are
+    too few to call a difference."""
     row = _point(df, x, at) if at is not None else None
     if row is None:
         row = _point(df, x)
     if row is None:
         return f"{what}: no paired values."
     lo, hi = row["lo"], row["hi"]
-    verdict = (
-        "the band excludes zero"
-        if (lo > 0 or hi < 0)
-        else "the band includes zero (no clear difference)"
-    )
+    if pairs is not None and pairs < MIN_PAIRS:
+        verdict = f"from {paired_runs(pairs)}, too few to call a difference"
+    elif lo > 0 or hi < 0:
+        verdict = "the band excludes zero"
+    else:
+        verdict = "the band includes zero (no clear difference)"
     # "at 52 weeks of age", as the tiles say "52-week retention"; "at week 30" for a week.
     where = f"{int(row[x])} weeks of age" if x_word == "age" else f"{x_word} {int(row[x])}"
     return (

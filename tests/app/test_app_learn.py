@@ -426,6 +426,28 @@ def test_an_attempt_leaves_out_the_settings_of_a_review_it_switched_off():
     assert on == f"Product council every (weeks): {was:g} → {interval:g}"
 
 
+def test_a_lesson_is_not_scored_from_too_few_paired_runs():
+    """With 3 replications "Right: it falls" would rest on 3 pairs, where every other page says
+    they are too few to call a change: the prediction is kept and the page asks for more."""
+    at = open_learn({"lesson": LESSON})
+    at.number_input(key=teach.REPS_KEY).set_value(3).run()
+    assert_clean(at)
+    at.number_input(key=teach.predict_key(LESSON)).set_value(30.0)
+    at.button(key=f"learn.commit.{LESSON}").click().run()
+    assert (
+        "A lesson compares its runs with the baseline's in pairs, and 3 paired runs are too few "
+        "to call a change: set Replications to at least 5 under Run settings above (lessons "
+        "start at 30). Your prediction is kept." in texts(at.error)
+    )
+    assert not at.metric and not at.get("vega_lite_chart")
+    # With five, it is revealed and scored.
+    at.number_input(key=teach.REPS_KEY).set_value(5).run()
+    at.button(key=f"learn.commit.{LESSON}").click().run()
+    assert_clean(at)
+    assert [m.label for m in at.metric][:2] == ["Your prediction", "Score"]
+    assert at.metric[0].value == "30%" and at.metric[1].value.endswith(" / 100")
+
+
 def test_numbers_out_of_range_are_named_with_their_range_and_nothing_runs():
     """Learn's number boxes take any number, so that the page can say what is wrong with it."""
     at = open_learn({"lesson": LESSON})

@@ -369,9 +369,7 @@ def test_an_unchanged_kpi_gets_no_arrow_and_one_interval_end():
     # With the minus sign of the sentences (Streamlit would read it as a rise), in red.
     assert retention.delta.startswith("−") and retention.color == MetricProto.MetricColor.RED
     lines = [m.value for m in at.markdown if m.value.startswith("##### Baseline")]
-    assert lines[2].endswith(
-        views.plain("difference ±0 points (90% interval) · the same in every pair")
-    ), lines[2]
+    assert lines[2].endswith(views.plain("difference ±0 points · the same in every pair")), lines[2]
     # P(proposal better) is in these lines' larger type, not in small print in the tiles.
     assert lines[0].endswith(views.plain(" · P(proposal better) 0%")), lines[0]
     assert not any(t.delta_description for t in tiles.values())

@@ -141,7 +141,7 @@ def test_a_baseline_compared_over_too_few_replications_shows_no_change(app):
         "5 replications to see one."
     ) in texts(at.caption)
     tile = next(m for m in at.metric if m.label == "Mean alignment")
-    assert "No change against the baseline is shown: 3 pairs: too few to compare." in tile.help
+    assert "No change against the baseline is shown (3 pairs: too few to compare)." in tile.help
     at.toggle(key="view.present").set_value(True).run()
     assert_clean(at)
     headline = next(t for t in texts(at.subheader) if t.startswith("The proposal"))
@@ -149,7 +149,7 @@ def test_a_baseline_compared_over_too_few_replications_shows_no_change(app):
     assert headline.endswith("; from 3 paired runs, too few to call a difference a change.")
     assert "90% interval" not in headline and "paired runs)" not in headline
     lines = [t for t in texts(at.markdown) if t.startswith("##### Baseline")]
-    assert [t.endswith("no difference shown: 3 pairs: too few to compare") for t in lines] == [
+    assert [t.endswith("no difference shown (3 pairs: too few to compare)") for t in lines] == [
         True,  # retention
         True,  # time-to-value
         False,  # value delivered: the same in every pair

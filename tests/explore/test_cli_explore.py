@@ -254,6 +254,11 @@ def test_optimise_json_and_csv(capsys):
     ]
     code, out, _ = cli(capsys, *args)
     assert code == 0 and "best:" in out and "vs baseline" in out
+    # Two paired replications give no odds, as compare gives none from fewer than 5.
+    assert "better in" not in out
+    assert out.count("2 pairs: too few to compare") == 2, out
+    code, out, _ = cli(capsys, *[a if a != "2" else "6" for a in args])
+    assert code == 0 and "of paired replications" in out and "too few" not in out
 
 
 @pytest.mark.parametrize(

@@ -107,6 +107,15 @@ def test_kpis_and_constraints():
     c = parse_constraint("meeting_overhead_share<=0.1")
     assert c == Constraint("meeting_overhead_share", "<=", 0.1)
     assert parse_constraint(" meeting_overhead_share <= 10% ").bound == pytest.approx(0.1)
+    # A share's bound above 1 without "%" would never bind: most likely a percentage, so asked for.
+    with pytest.raises(ExploreError) as err:
+        parse_constraint("Meeting overhead <= 10")
+    assert str(err.value) == (
+        "--constraint = 'Meeting overhead <= 10' is out of range: Meeting overhead is a share from "
+        "0 to 1, so write a percentage with its sign, e.g. 'Meeting overhead <= 10%', or a fraction"
+    )
+    assert parse_constraint("Meeting overhead <= 1").bound == 1.0
+    assert parse_constraint("lead_time_days <= 10").bound == 10.0  # days are not a share
     assert c.holds(0.1) and not c.holds(0.11) and not c.holds(math.nan)
     assert c.violation(0.12) == pytest.approx(0.2)
     assert parse_constraint("activation_rate>0.5").holds(0.6)

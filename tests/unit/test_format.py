@@ -1,6 +1,15 @@
 """How paired comparisons and partly measured KPIs are put into words."""
 
-from sim.report.format import MIN_PAIRS, delta_end, p_better_text, partial_note, too_few_pairs
+import pandas as pd
+
+from sim.report.format import (
+    MIN_PAIRS,
+    delta_end,
+    describe_difference,
+    p_better_text,
+    partial_note,
+    too_few_pairs,
+)
 
 
 def row(p=0.8, pairs=100, ties=0, reps=100):
@@ -100,3 +109,18 @@ def test_an_interval_end_that_rounds_to_nothing_says_its_side_of_zero():
     assert delta_end(0.0, "days") == "±0.0 days"  # zero itself is written as zero
     assert delta_end(-0.6, "days") == "-0.6 days"
     assert delta_end(float("nan"), "days") == "n/a"
+
+
+def test_a_difference_chart_calls_no_difference_from_too_few_pairs():
+    """Its text says what the tiles say: a band from 3 pairs that leaves out zero is no result."""
+    df = pd.DataFrame(
+        {"week": [0, 1], "mean": [-0.01, -0.02], "lo": [-0.03, -0.021], "hi": [0.0, -0.019]}
+    )
+    args = {"x": "week", "what": "Retention", "unit": "share", "width": 90}
+    assert describe_difference(df, **args).endswith("; the band excludes zero.")
+    assert describe_difference(df, **args, pairs=MIN_PAIRS).endswith("; the band excludes zero.")
+    few = describe_difference(df, **args, pairs=3)
+    assert few.endswith("; from 3 paired runs, too few to call a difference.")
+    assert describe_difference(df, **args, pairs=1).endswith(
+        "from 1 paired run, too few to call a difference."
+    )

@@ -73,6 +73,11 @@ def test_formatting_helpers():
     )
     assert fmt_change(-0.031, "share") == "−3.1 points" and fmt_change(2.5, "days") == "+2.5 days"
     assert "42 paired simulation runs of 104 weeks (seed 7)" in caveat(42, 104, 7)
+    # One run is "1 paired simulation run", and no interval is promised from too few.
+    assert caveat(1, 52, 3) == (
+        "Based on 1 paired simulation run of 52 weeks (seed 3): too few to show a difference; run "
+        "at least 5 replications."
+    )
 
 
 def test_a_why_sentence_is_hedged_when_the_change_it_explains_is_not_clear():
@@ -83,6 +88,14 @@ def test_a_why_sentence_is_hedged_when_the_change_it_explains_is_not_clear():
     # The caution comes first, so "rise" is read as an average rise, not as the headline's verdict.
     assert why_line(text, unclear) == WHY_UNCLEAR + "m" + text[1:]
     assert why_line(text, unclear).startswith("Not a clear change (in some paired runs it goes ")
+    # A sentence of its own shape reads on from the caution too.
+    only = (
+        "Sales' incentive is the only setting that differs, so the whole difference comes from it."
+    )
+    assert why_line(only, unclear).endswith(
+        "what follows explains the average: sales' incentive is the only setting that differs, so "
+        "the whole difference comes from it."
+    )
     assert why_line(text, clear) == text
     assert why_line(text, None) == text
     same = _row("meeting_overhead_share", 0.04, 0.04, 0.0, 0.0, 0.5)  # said to be unchanged
@@ -121,9 +134,10 @@ def test_a_change_from_too_few_paired_runs_is_not_called_one():
     table = pd.DataFrame([fell, {**_row("activation_rate", 0.5, 0.6, 0.05, 0.15, 1.0), "pairs": 3}])
     assert tradeoffs(table) is None
     text = "Most of the fall in 52-week retention comes from sales' incentive."
+    # The size of a "fall" from 3 pairs would put a number on a change no tile shows.
     assert why_line(text, fell) == (
-        "Too few paired runs to call it a change (3 paired runs); on average, most of the fall in "
-        "52-week retention comes from sales' incentive."
+        "Too few paired runs to explain a change (3 paired runs): run at least 5 replications to "
+        "see what moved it."
     )
 
 
