@@ -364,7 +364,7 @@ def lever_text(key: str | None, text: str | None, points: int | None = None) -> 
     if not spec and (s.choices or s.type == "bool"):
         spec = ",".join(s.choices or ("true", "false"))  # a setting of a few values: all of them
     if not spec:
-        raise ParamError(key, spec, f"a range lo:hi or listed values ({s.allowed})", "is empty")
+        raise ParamError(key, spec, f"a range lo:hi or listed values, within {s.span}", "is empty")
     lever = parse_lever(f"{key}={spec}")
     if points is not None and lever.is_range and lever.points is None:
         lever = check_lever(Lever(lever.key, lo=lever.lo, hi=lever.hi, points=int(points)), spec)

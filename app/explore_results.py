@@ -14,7 +14,7 @@ import streamlit as st
 from app import explore, session, views
 from app.explore import RUNNING, TOOL_NAMES
 from sim.executors import Cancelled
-from sim.narrative import MIN_PAIRS
+from sim.narrative import MIN_PAIRS, paired_runs
 from sim.outcomes import KPI_NAMES, KPIS
 from sim.params import get
 from sim.report import explore_charts as ec
@@ -263,17 +263,27 @@ def attribution_results(data: dict, spec: dict) -> None:
         sentence = data["explanations"][kpi]
         unit = KPIS[kpi].unit
         total = table[(table["kpi"] == kpi) & (table["lever"] == "total")].iloc[0]
-        if total["ci_lo"] <= 0.0 <= total["ci_hi"] and total["ci_lo"] < total["ci_hi"]:
+        reps = data["manifest"]["replications"]
+        if reps < MIN_PAIRS:  # as the Sandbox says it: a split of what may be no difference
+            sentence += (
+                f" From {paired_runs(reps)}, too few to call a difference: run at least "
+                f"{MIN_PAIRS} replications before reading much into the split."
+            )
+        elif total["ci_lo"] <= 0.0 <= total["ci_hi"] and total["ci_lo"] < total["ci_hi"]:
             sentence += ATTRIBUTION_UNCLEAR  # the difference it splits may be no difference
+        ci = (
+            f"95% CI {fmt_delta(total['ci_lo'], unit)} to {fmt_delta(total['ci_hi'], unit)}"
+            if pd.notna(total["ci_lo"]) and pd.notna(total["ci_hi"])
+            else f"no interval from {paired_runs(reps)}"
+        )
         st.info(sentence, icon=":material/lightbulb:")
         chart_with_numbers(
             "attribution",
             ec.waterfall_chart(data["waterfalls"][kpi], kpi, description=sentence),
             f"Baseline {fmt_value(total['baseline'], unit)} → variant "
             f"{fmt_value(total['variant'], unit)}: paired difference "
-            f"{fmt_delta(total['contribution'], unit)} (95% CI "
-            f"{fmt_delta(total['ci_lo'], unit)} to {fmt_delta(total['ci_hi'], unit)}). The "
-            "contributions add up to the difference exactly.",
+            f"{fmt_delta(total['contribution'], unit)} ({ci}). The contributions add up to the "
+            "difference exactly.",
             ec.attribution_table(table, kpi),
         )
     with st.expander("What changed", expanded=False):

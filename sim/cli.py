@@ -208,12 +208,19 @@ def _fmt(value: float | None, unit: str) -> str:
     return f"{value:.2f}"
 
 
+_NOISE = 1e-12  # smaller than any KPI's resolution: what floating-point sums leave of a zero
+
+
 def number(x: Any, unit: str = "", sign: bool = False) -> str:
     """A number for a table: shares in percent; with ``sign``, a signed difference, shares in
     percentage points ("+0.7 pp", as the app's tiles say)."""
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return "—"
+    if abs(x) < _NOISE:  # a sum's rounding error (-8.88e-16), not a number to print
+        x = 0.0
     plus = "+" if sign else ""
+    if sign and x == 0:
+        return "±0.0 pp" if unit == "share" else "±0"
     if unit == "share":
         return f"{x * 100:+.1f} pp" if sign else f"{x:.1%}"
     if abs(x) >= 1000:
@@ -411,8 +418,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
         unit = row["unit"]
         b, v, d = (_json_number(row[k]) for k in ("baseline", "variant", "diff_mean"))
         lo, hi = _json_number(row["diff_p05"]), _json_number(row["diff_p95"])
-        interval = f"{signed(lo, unit)} to {signed(hi, unit)}" if lo is not None else "—"
         few = too_few_pairs(row)
+        interval = (
+            f"{signed(lo, unit)} to {signed(hi, unit)}" if lo is not None and not few else "—"
+        )
         if not math.isfinite(row["p_better"]) or few:
             pb = "—"
         elif row["ties"] == row["pairs"]:

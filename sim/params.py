@@ -689,6 +689,8 @@ class SettingInfo:
     @property
     def span(self) -> str:
         """The allowed values in words, with the unit of a number: "0.5 to 52 weeks"."""
+        if self.unit == "week" and self.type in ("int", "float"):
+            return f"week {self.allowed}"  # a week number: "week 1 to 259"
         unit = f" {self.unit}" if self.unit and self.type in ("int", "float") else ""
         return self.allowed + unit
 

@@ -516,7 +516,8 @@ def sentence(
     if top * total > 0 and (abs(top) > 1.05 * abs(total) or shown_top >= _magnitude(mag)):
         first = f"The {size} {direction} in {what} comes from {top_name} ({_signed(top, unit)})"
         others = len(contributions) - 1
-        if not rest and others and (total - top) * total < 0:
+        offset = total - top
+        if not rest and others and offset * total < 0 and abs(offset) > 1e-9 * abs(total):
             # What the others offset rounds to nothing on its own, but it is why the part is larger.
             first += f", slightly offset by the other {'lever' if others == 1 else 'levers'}"
     elif top * total > 0 and abs(top) >= 0.5 * abs(total):

@@ -207,7 +207,7 @@ def check_lever(lever: Lever, spec: str | None = None) -> Lever:
         raise ParamError(lever.key, spec, f"a range within {s.span}", "is out of range")
     if s.type == "int" and not (float(lo).is_integer() and float(hi).is_integer()):
         raise ParamError(
-            lever.key, spec, f"whole-number ends within {s.allowed}", "is not a whole-number range"
+            lever.key, spec, f"whole-number ends within {s.span}", "is not a whole-number range"
         )
     points = lever.points
     if points is not None and not 2 <= points <= MAX_GRID_POINTS:
@@ -235,9 +235,7 @@ def _check_value(s: SettingInfo, value: Any, spec: str) -> Any:
         raise ParamError(s.key, spec, s.span, "is not a finite number")
     if s.type == "int":
         if not float(value).is_integer():
-            raise ParamError(
-                s.key, spec, f"whole numbers within {s.allowed}", "is not a whole number"
-            )
+            raise ParamError(s.key, spec, f"whole numbers within {s.span}", "is not a whole number")
         value = int(value)
     else:
         value = float(value)
@@ -250,17 +248,17 @@ def require_ranges(levers: Sequence[Lever], method: str) -> None:
     """Raise ParamError unless every lever is a numeric range (sensitivity methods need one)."""
     for lever in levers:
         if not lever.is_range:
+            name = method.capitalize()
             try:
                 s = info(lever.key)
-                what = s.allowed if s.type not in ("int", "float") else f"within {s.allowed}"
             except ParamError:
-                what = "a numeric range"
-            raise ParamError(
-                lever.key,
-                lever.spec,
-                f"{method} needs a numeric range lo:hi (this setting allows {what})",
-                "is not a numeric range",
-            )
+                s = None
+            if s is not None and s.type in ("int", "float"):
+                need = f"{name} samples a range lo:hi within {s.span}, not listed values"
+            else:
+                takes = f"; this setting takes {s.allowed}" if s is not None else ""
+                need = f"{name} samples numeric ranges lo:hi only{takes}"
+            raise ParamError(lever.key, lever.spec, need, "is not a numeric range")
 
 
 def check_distinct(levers: Sequence[Lever]) -> None:

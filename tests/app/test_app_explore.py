@@ -341,6 +341,11 @@ def test_attribution_explains_a_difference_with_a_waterfall(simulations):
     assert_clean(at)
     sentence = [i for i in texts(at.info) if "value delivered" in i]
     assert sentence and "council interval" in sentence[0], texts(at.info)
+    # Two paired replications: the split is given, with the Sandbox's caution about so few.
+    assert sentence[0].endswith(
+        " From 2 paired runs, too few to call a difference: run at least 5 replications before "
+        "reading much into the split."
+    )
     (spec,) = charts(at)
     assert marks(spec) == ["bar", "rule"]
     table = at.dataframe[0].value

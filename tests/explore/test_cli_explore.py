@@ -304,7 +304,7 @@ def test_optimise_json_and_csv(capsys):
                 "--lever",
                 "incentives.product=mixed,local_metric",
             ],
-            ["incentives.product", "needs a numeric range"],
+            ["incentives.product", "samples numeric ranges lo:hi only"],
         ),
         (["sensitivity", "pivot", "--lever", "incentives.product=0:1"], ["is not numeric"]),
         (

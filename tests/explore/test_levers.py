@@ -95,8 +95,15 @@ def test_check_lever_validates_levers_built_in_code():
 
 
 def test_numeric_methods_reject_listed_values():
-    with pytest.raises(ParamError, match="sobol needs a numeric range"):
+    with pytest.raises(ParamError, match="Sobol samples numeric ranges lo:hi only; this setting"):
         require_ranges([parse_lever("incentives.sales=mixed,local_metric")], "sobol")
+    # A numeric setting's listed values: the range it could take instead, with its unit.
+    with pytest.raises(ParamError) as err:
+        require_ranges([parse_lever("reviews.council.interval_weeks=1,4")], "morris")
+    assert err.value.message() == (
+        "reviews.council.interval_weeks = '1,4' is not a numeric range: Morris samples a range "
+        "lo:hi within 0.5 to 52 weeks, not listed values"
+    )
     require_ranges([parse_lever("org.discovery_share=0:0.3")], "sobol")
 
 

@@ -112,7 +112,7 @@ def test_undefined_kpis_are_left_out_with_a_reason():
 def test_bad_sensitivity_input_is_rejected():
     base = short()
     rng = [parse_lever("org.discovery_share=0:0.4")]
-    with pytest.raises(ParamError, match="needs a numeric range"):
+    with pytest.raises(ParamError, match="samples numeric ranges lo:hi only"):
         sensitivity(base, [parse_lever("incentives.sales=mixed,local_metric")], executor=SERIAL)
     with pytest.raises(ExploreError, match="power of two"):
         sensitivity(base, rng, method="sobol", samples=100, executor=SERIAL)

@@ -8,7 +8,7 @@ import sys
 import pandas as pd
 import pytest
 
-from sim.cli import main
+from sim.cli import main, number
 from sim.outcomes import KPI_NAMES
 from sim.params import KEYS
 from sim.scenarios import preset_names
@@ -364,3 +364,13 @@ def test_compare_gives_no_odds_from_too_few_pairs(capsys):
     assert lines[0].endswith(": 1 paired replication, seed 1")
     alignment = next(line for line in lines if line.startswith("mean_alignment"))
     assert alignment.endswith("— (1 pair: too few to compare)")
+    # Nor an interval: one pair's "-0.2 to -0.2" is no interval at all.
+    assert alignment.split()[4:6] == ["—", "—"] and "%" not in alignment, alignment
+
+
+def test_numbers_print_a_sums_rounding_error_as_zero():
+    """An attribution's contributions sum to -8.88e-16 where the lever changed nothing."""
+    assert number(-8.881784197001252e-16, "alignment", sign=True) == "±0"
+    assert number(1.52e-13, "share", sign=True) == "±0.0 pp"
+    assert number(0.0, "") == "0" and number(1e-16, "") == "0"
+    assert number(-0.0123, "", sign=True) == "-0.0123"  # small, and not noise

@@ -11,6 +11,7 @@ from sim.params import (
     default_params,
     diff,
     flatten,
+    info,
     nest,
     parse_value,
     settings,
@@ -134,3 +135,11 @@ def test_every_setting_has_a_rationale_and_no_stale_entries():
 
     assert set(RATIONALE) == set(KEYS)
     assert all(s.source for s in settings())
+
+
+def test_a_settings_span_gives_its_unit_as_a_reader_would():
+    assert info("reviews.council.interval_weeks").span == "0.5 to 52 weeks"
+    assert info("org.wip_limit_per_team").span == "1 to 12 items"
+    # A week number reads "week 1 to 259", not "1 to 259 week".
+    assert info("market.shift_week").span == "week 1 to 259"
+    assert info("incentives.sales").span == "one of shared_outcome, mixed, local_metric"
