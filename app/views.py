@@ -57,7 +57,7 @@ _LIST_ITEM = re.compile(r"([-*+\u2022]|\d{1,9}[.)])\s")
 # browser's CPU on them. Here the outputs still dim after the same half second, in one step, and
 # the bar steps too. Fixed text, styles only.
 STEADY_CSS = """<style>
-[data-testid="stElementContainer"], [data-testid="stTabs"] [role="tablist"],
+[data-testid="stElementContainer"], [data-testid="stTabs"] [role="tablist"], [data-testid="stTab"],
 [data-testid="stExpander"] details, [data-testid="stExpander"] summary,
 [data-testid="stProgressBarTrack"] > div { transition-duration: 0s !important; }
 </style>"""

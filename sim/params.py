@@ -856,8 +856,10 @@ def parse_value(key: str, text: str) -> Any:
         raise ParamError(key, text, "true or false", "has the wrong type")
     if s.type == "str":
         return raw.strip("\"'")
+    percent = raw.endswith("%") and s.type == "float" and s.unit.startswith("share")
     try:
-        number = float(raw)
+        # A share may be written as a percentage: "10%" is 0.1, as the app's controls show it.
+        number = float(raw[:-1]) / 100.0 if percent else float(raw)
     except ValueError:
         raise ParamError(key, text, s.span, "is not a number") from None
     if s.type == "int":

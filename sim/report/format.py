@@ -131,6 +131,8 @@ def kpi_range(name: str, summary: dict[str, float | None]) -> str:
     if is_missing(summary.get("p05")):
         return ""
     lo, hi = fmt_value(summary["p05"], unit), fmt_value(summary["p95"], unit)
+    if summary.get("n") == 1:  # one value has no spread to give a 90% of
+        return f"{lo} in the one replication with a value"
     if lo == hi:  # not "between 5.2% and 5.2%"
         return f"{lo} in 90% of replications"
     return f"90% of replications between {lo} and {hi}"

@@ -978,6 +978,10 @@ def test_a_sweep_sentence_says_when_the_grid_points_cannot_be_told_apart():
     assert ec.describe_sweep(same, levers, "mean_alignment").startswith(
         "Mean alignment is the same at every grid point (0.800)"
     )
+    # An on/off lever's column holds NumPy's booleans: said as the axis says them, not "False".
+    held = pd.DataFrame({"reviews.metric.enabled": np.array([False, True])}).join(frame.iloc[:, 1:])
+    said = ec.describe_sweep(held, ["reviews.metric.enabled"], "mean_alignment")
+    assert "holding the metric review on (" in said and "False" not in said, said
     # With the sweep's paired difference, the sentence says whether pairing tells them apart.
     paired = {"n": 4, "mean": 0.02, "ci_lo": 0.012, "ci_hi": 0.028, "share_higher": 1.0}
     told = ec.describe_sweep(frame, levers, "mean_alignment", paired)

@@ -6,6 +6,7 @@ from sim.report.format import (
     MIN_PAIRS,
     delta_end,
     describe_difference,
+    kpi_range,
     p_better_text,
     partial_note,
     too_few_pairs,
@@ -124,3 +125,10 @@ def test_a_difference_chart_calls_no_difference_from_too_few_pairs():
     assert describe_difference(df, **args, pairs=1).endswith(
         "from 1 paired run, too few to call a difference."
     )
+
+
+def test_a_kpis_range_from_one_replication_claims_no_90_percent():
+    one = {"n": 1, "of": 1, "p05": 0.32, "p95": 0.32}
+    assert kpi_range("retention_52w", one) == "32.0% in the one replication with a value"
+    many = {"n": 20, "of": 20, "p05": 0.30, "p95": 0.34}
+    assert kpi_range("retention_52w", many) == "90% of replications between 30.0% and 34.0%"

@@ -143,3 +143,11 @@ def test_a_settings_span_gives_its_unit_as_a_reader_would():
     # A week number reads "week 1 to 259", not "1 to 259 week".
     assert info("market.shift_week").span == "week 1 to 259"
     assert info("incentives.sales").span == "one of shared_outcome, mixed, local_metric"
+
+
+def test_a_share_may_be_written_as_a_percentage():
+    assert parse_value("org.discovery_share", "10%") == pytest.approx(0.1)
+    assert parse_value("org.discovery_share", "0.1") == 0.1
+    # Not for a setting that is no share: "10%" of weeks means nothing.
+    with pytest.raises(ParamError, match=r"is not a number: 0\.5 to 52 weeks"):
+        parse_value("reviews.council.interval_weeks", "10%")

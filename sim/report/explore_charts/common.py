@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from sim.explore.labels import lever_label
@@ -75,7 +76,7 @@ def lever_title(key: str) -> str:
 
 def value_text(value: Any) -> str:
     """A setting's value for people: on/off, words for choices, compact numbers."""
-    if isinstance(value, bool):
+    if isinstance(value, bool | np.bool_):  # a table's column gives NumPy's booleans
         return "on" if value else "off"
     if isinstance(value, str):
         return value.replace("_", " ")
