@@ -254,9 +254,16 @@ def common(tool: str) -> dict:
     return {"replications": int(ss[k(tool, "reps")]), "seed": int(ss[k(tool, "seed")])}
 
 
+def points_used(tool: str) -> bool:
+    """Whether a lever row is a range ``lo:hi`` that takes its points from the Grid points box
+    (listed values and ``lo:hi:n`` give their own)."""
+    return any(key.strip() and text.count(":") == 1 for key, text in lever_rows(tool))
+
+
 def sweep_spec() -> dict:
     title, base = base_of("sweep")
-    levers = explore.levers_of(lever_rows("sweep"), int(ss[k("sweep", "points")]))
+    points = ss.get(k("sweep", "points")) if points_used("sweep") else None
+    levers = explore.levers_of(lever_rows("sweep"), None if points is None else int(points))
     return {"title": title, "base": base, "levers": levers, **common("sweep")}
 
 
@@ -369,6 +376,8 @@ def inputs_problem(tool: str) -> str | None:
     error naming the range, rather than a red mark in the browser and a Run that does nothing.
     """
     for name in DEFAULTS[tool]:
+        if name == "points" and not points_used(tool):
+            continue  # the levers give their own points: the box is not read
         if name in INTEGERS:
             problem = views.whole_number_problem(
                 whole_label(tool, name), ss.get(k(tool, name)), *whole_range(tool, name)

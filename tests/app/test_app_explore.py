@@ -227,10 +227,19 @@ def test_bad_ranges_and_levers_are_refused_in_one_line(simulations, lever, text,
     assert sum(simulations) == 0
 
 
+def test_grid_points_are_not_checked_when_no_range_takes_them(simulations):
+    """Listed values are the points themselves, as the caption says: the box is not read."""
+    at = run_tool(open_explore(), "sweep", points=1, range1="1,4", **TINY)
+    assert_clean(at)
+    assert not errors(at) and sum(simulations) == 2 * 2
+    at = run_tool(at, "sweep", points=1, **GRID, **TINY)
+    assert "Grid points (numeric levers) = 1 is out of range" in errors(at)[0]
+
+
 @pytest.mark.parametrize(
     ("tool", "inputs", "expected"),
     [
-        ("sweep", {"points": 500}, "Grid points (numeric levers) = 500 is out of range"),
+        ("sweep", {"points": 500, **GRID}, "Grid points (numeric levers) = 500 is out of range"),
         ("sweep", {"reps": 0}, "Replications per point = 0 is out of range: a whole number from 1"),
         (
             "optimisation",
