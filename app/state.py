@@ -591,7 +591,11 @@ def decode_compare(
                 continue
             scenario = _compared_scenario(i, text, groups.get(i, {}), warnings)
             # A preset named twice is compared once; settings are kept as often as they are given.
-            if scenario is not None and not (isinstance(scenario, str) and scenario in picked):
+            if isinstance(scenario, str) and scenario in picked:
+                warnings.append(
+                    f"URL parameter {COMPARE_PARAM} names {scenario} twice: it is compared once."
+                )
+            elif scenario is not None:
                 picked.append(scenario)
         if len(picked) > MAX_COMPARE:
             warnings.append(

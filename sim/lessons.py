@@ -307,6 +307,8 @@ def _typed(prediction: float, unit: str) -> str:
         return f"{100 * prediction:g}%"
     if unit == "days":
         return f"{prediction:,g} days"
+    if unit == "value points":  # "1,500.5 pts", as the tile beside it says "1,500 pts"
+        return f"{prediction:,g} pts"
     return _fmt(unit)(prediction)
 
 
@@ -315,4 +317,6 @@ def _fmt(unit: str):
         return lambda v: f"{v:.1%}"
     if unit == "days":
         return lambda v: f"{v:.1f} days"
+    if unit == "value points":
+        return lambda v: f"{v:,.0f} pts"
     return lambda v: f"{v:,.0f}" if abs(v) >= 100 else f"{v:.2f}"

@@ -597,8 +597,9 @@ def optimisation_form() -> None:
             WHOLE_LABELS["candidates"],
             step=1,
             key=k("optimisation", "candidates"),
-            help="Settings to try. Successive halving keeps the best third each round and gives "
-            "it three times the replications." + allowed("candidates"),
+            help="Settings to try. Successive halving keeps the best third each round (at least "
+            "three), with up to three times the replications, until three finalists run the final "
+            "round's replications." + allowed("candidates"),
         )
         c2.selectbox(
             "Search",

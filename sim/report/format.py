@@ -359,14 +359,16 @@ def describe_difference(
     if row is None:
         return f"{what}: no paired values."
     lo, hi = row["lo"], row["hi"]
+    # "At 52 weeks of age", as the tiles say "52-week retention"; "at week 30" for a week.
+    where = f"{int(row[x])} weeks of age" if x_word == "age" else f"{x_word} {int(row[x])}"
+    if lo == hi == 0.0:  # every pair the same: no band to read, and no "clear" to doubt
+        return f"{what} at {where}: {prose_change(0.0, unit)}, the same in every pair."
     if pairs is not None and pairs < MIN_PAIRS:
         verdict = f"from {paired_runs(pairs)}, too few to call a difference"
     elif lo > 0 or hi < 0:
         verdict = "the band excludes zero"
     else:
         verdict = "the band includes zero (no clear difference)"
-    # "at 52 weeks of age", as the tiles say "52-week retention"; "at week 30" for a week.
-    where = f"{int(row[x])} weeks of age" if x_word == "age" else f"{x_word} {int(row[x])}"
     return (
         f"{what} at {where}: {prose_change(row['mean'], unit)} "
         f"({width}% band {prose_change(lo, unit)} to {prose_change(hi, unit)}); {verdict}."

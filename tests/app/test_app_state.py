@@ -148,6 +148,10 @@ def test_compare_links_round_trip_and_validate():
     (warning,) = warnings
     assert "'nope' is not a preset" in warning
     assert warning.endswith("It is left out of the comparison.")
+    # A preset named twice is compared once, and the warning says why one column is missing.
+    names, _, _, warnings = decode_compare({"scenarios": "pivot,pivot,demand-shock"}, ["pivot"])
+    assert names == ["pivot", "demand-shock"]
+    assert warnings == ["URL parameter scenarios names pivot twice: it is compared once."]
 
 
 def test_a_baseline_that_is_no_preset_says_none_is_pinned():

@@ -132,3 +132,10 @@ def test_a_kpis_range_from_one_replication_claims_no_90_percent():
     assert kpi_range("retention_52w", one) == "32.0% in the one replication with a value"
     many = {"n": 20, "of": 20, "p05": 0.30, "p95": 0.34}
     assert kpi_range("retention_52w", many) == "90% of replications between 30.0% and 34.0%"
+
+
+def test_a_difference_the_same_in_every_pair_says_so():
+    """As the tile does, rather than "the band includes zero (no clear difference)"."""
+    df = pd.DataFrame({"week": [0, 1], "mean": [0.0, 0.0], "lo": [0.0, 0.0], "hi": [0.0, 0.0]})
+    said = describe_difference(df, x="week", what="Value delivered", unit="value points", width=90)
+    assert said == "Value delivered at week 1: ±0 points, the same in every pair."
