@@ -25,6 +25,7 @@ from sim.report.format import (
     fmt_value,
     full_stop,
     is_missing,
+    too_few_text,
 )
 from sim.runner import MODEL_VERSION
 
@@ -328,10 +329,7 @@ def _p_text(p: float | None) -> str:
 def _odds(diff: dict) -> str:
     """P(better) of a paired difference, or that its pairs are too few to give one (as the
     Sandbox's tiles and the CLI's compare say it)."""
-    pairs = diff.get("n")
-    if pairs is not None and pairs < MIN_PAIRS:
-        return f"{pairs} pair{'' if pairs == 1 else 's'}: too few to compare"
-    return _p_text(diff["p_better"])
+    return too_few_text(diff.get("n")) or _p_text(diff["p_better"])
 
 
 def paired_tile(column, label: str, diff: dict | None, unit: str, other: str) -> None:

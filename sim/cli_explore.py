@@ -42,10 +42,9 @@ from sim.explore.evaluate import MAX_REPLICATIONS
 from sim.explore.levers import check_kpi, idle_levers, idle_note
 from sim.explore.sensitivity import DEFAULT_SAMPLES, METHODS
 from sim.explore.stats import CONFIDENCE
-from sim.narrative import MIN_PAIRS
 from sim.outcomes import KPI_NAMES, KPIS
 from sim.params import Params, parse_value, with_overrides
-from sim.report.format import count
+from sim.report.format import count, too_few_text
 from sim.scenarios import Scenario, load
 
 FORMATS = ("table", "json", "csv")
@@ -493,9 +492,8 @@ def add_commands(sub: Any) -> None:
 def _odds(diff: dict) -> str:
     """How often a finalist did better over its paired replications, or that they are too few
     to say (as ``compare`` gives no odds from fewer than ``MIN_PAIRS`` pairs)."""
-    pairs = diff.get("n")
-    if pairs is not None and pairs < MIN_PAIRS:
-        return f"{count(pairs, 'pair')}: too few to compare"
+    if few := too_few_text(diff.get("n")):
+        return few
     if diff.get("p_better") is None:
         return "no paired replications"
     return f"better in {diff['p_better']:.0%} of paired replications"

@@ -307,7 +307,7 @@ def _typed(prediction: float, unit: str) -> str:
         return f"{100 * prediction:g}%"
     if unit == "days":
         return f"{prediction:,g} days"
-    if unit == "value points":  # "1,500.5 pts", as the tile beside it says "1,500 pts"
+    if unit == "value points":  # "1,500.5 pts" as typed (the tile beside it rounds it)
         return f"{prediction:,g} pts"
     return _fmt(unit)(prediction)
 

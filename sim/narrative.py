@@ -102,9 +102,9 @@ def few_pairs(row: Mapping[str, Any] | None) -> int:
     return int(pairs) if 0 < pairs < MIN_PAIRS else 0
 
 
-def paired_runs(n: int) -> str:
-    """ "1 paired run", "3 paired runs"."""
-    return f"{n:,} paired run{'' if n == 1 else 's'}"
+def paired_runs(n: int, noun: str = "run") -> str:
+    """ "1 paired run", "3 paired runs" (or of another ``noun``: "3 paired simulation runs")."""
+    return f"{n:,} paired {noun}{'' if n == 1 else 's'}"
 
 
 def is_clear(row: Mapping[str, Any]) -> bool:
@@ -125,7 +125,7 @@ def is_unclear(row: Mapping[str, Any] | None) -> bool:
         return False
     if row is None or row["diff_mean"] is None or math.isnan(row["diff_mean"]) or is_clear(row):
         return False
-    return not row["diff_p05"] == row["diff_p95"] == 0.0
+    return not _unchanged(row)
 
 
 WHY_UNCLEAR = (
@@ -145,9 +145,7 @@ def why_line(text: str, row: Mapping[str, Any] | None) -> str:
     change to explain, and the sentence says only that."""
     if n := few_pairs(row):
         return WHY_FEW.format(runs=paired_runs(n), least=MIN_PAIRS)
-    if row is None or is_clear(row) or not math.isfinite(row["diff_mean"]):
-        return text
-    if row["diff_p05"] == row["diff_p95"] == 0.0:
+    if row is None or is_clear(row) or not math.isfinite(row["diff_mean"]) or _unchanged(row):
         return text
     return WHY_UNCLEAR + text[:1].lower() + text[1:]
 
@@ -195,7 +193,7 @@ def kpi_clause(row: Mapping[str, Any], few_note: bool = True) -> str | None:
     difference from too few paired runs (:func:`few_pairs`) gives both levels and says why no
     more, unless ``few_note`` is off (a sentence of several such clauses says it once)."""
     name = row["kpi"]
-    if not all(math.isfinite(row[k]) for k in ("baseline", "variant", "diff_mean")):
+    if not _defined(row):
         return None
     kpi = KPIS[name]
     unit = kpi.unit
@@ -239,7 +237,7 @@ def headline(
     by_kpi = {r["kpi"]: r for r in table.to_dict("records")}
     rows = [r for r in (by_kpi.get(k) for k in kpis) if r is not None]
     # When every difference rests on the same too few runs, that is said once, at the end.
-    few = {few_pairs(r) for r in rows if kpi_clause(r) and not _unchanged(r)}
+    few = {few_pairs(r) for r in rows if _defined(r) and not _unchanged(r)}
     once = len(few) == 1 and 0 not in few
     clauses = [c for c in (kpi_clause(r, few_note=not once) for r in rows) if c]
     if not clauses:
@@ -250,6 +248,11 @@ def headline(
             "difference a change."
         )
     return f"{subject} {join_and(clauses)}."
+
+
+def _defined(row: Mapping[str, Any]) -> bool:
+    """Whether a KPI row has both levels and their difference (else it gets no clause)."""
+    return all(math.isfinite(row[k]) for k in ("baseline", "variant", "diff_mean"))
 
 
 def _unchanged(row: Mapping[str, Any]) -> bool:
@@ -300,7 +303,7 @@ def tradeoffs(
 
 def caveat(replications: int, weeks: int, seed: int) -> str:
     """What the numbers rest on, in one sentence."""
-    runs = f"{replications:,} paired simulation run{'' if replications == 1 else 's'}"
+    runs = paired_runs(replications, "simulation run")
     if replications < MIN_PAIRS:
         return (
             f"Based on {runs} of {weeks} weeks (seed {seed}): too few to show a difference; run "

@@ -184,6 +184,14 @@ def from_count(n: int | None, of: int | None) -> str:
     return f"from {n:,} of {of:,} replications" if _only_some(n, of) else ""
 
 
+def too_few_text(pairs: int | None) -> str | None:
+    """ "3 pairs: too few to compare" for a difference of fewer than ``MIN_PAIRS`` pairs (at least
+    one), else None: a row's ``pairs``, or an optimisation's ``n``."""
+    if pairs is None or not 0 < pairs < MIN_PAIRS:
+        return None
+    return f"{int(pairs)} pair{'' if pairs == 1 else 's'}: too few to compare"
+
+
 def too_few_pairs(row: Mapping) -> str | None:
     """For a tile: "3 pairs: too few to compare" when a change rests on fewer than ``MIN_PAIRS``
     pairs (a run of few replications, or a KPI with a value in only a few of them), where an arrow
@@ -192,7 +200,7 @@ def too_few_pairs(row: Mapping) -> str | None:
     pairs = few_pairs(row)
     if not pairs or row.get("ties") == pairs:
         return None
-    return f"{pairs} pair{'' if pairs == 1 else 's'}: too few to compare"
+    return too_few_text(pairs)
 
 
 def _pairs(row: Mapping) -> str:
