@@ -30,12 +30,13 @@ from sim.report import charts
 from sim.report.format import (
     AXIS_FORMAT,
     CURVE_VS_KPI,
+    delta_range,
     describe_band,
     describe_difference,
     describe_retention,
     fmt_change,
+    fmt_delta,
     fmt_value,
-    prose_change,
     series_label,
     series_unit,
     y_title,
@@ -431,14 +432,16 @@ def difference_figure(
         "x_title": x_title,
         # A share's difference is drawn in percentage points, as the axis says (ticks "+1.5").
         "y_title": "Δ percentage points" if share else f"Δ {unit}",
-        "y_format": "+.1f" if share else None,
+        # Signed ticks; an explicit format also keeps a difference of zero throughout, whose axis
+        # has no span, from reading "0.000000".
+        "y_format": "+.1f" if share else "+,~g",
         # A long title takes two lines rather than being cut short on a half-width chart.
         "title": [f"{what}:", f"{variant} − baseline (paired)"] if len(title) > 48 else title,
         "colors": {name: charts.VARIANT_COLOR},
         "zero_rule": True,
     }
     data = charts.band_data({name: diff}, x=x, unit=unit, delta=True, zero_rule=True)
-    if share:  # the tooltips, worked out above, already say "pp"
+    if share:  # the tooltips, worked out above, already say "points"
         data["s0"][["mean", "lo", "hi"]] *= 100.0
     return Figure(key, "band", layout, data, text, section)
 
@@ -454,8 +457,8 @@ def describe_average(average: Mapping[str, float], what: str, unit: str, width: 
         else "no clear difference (some paired runs go the other way)"
     )
     return (
-        f"{what}, averaged over the horizon: {prose_change(average['mean'], unit)} ({width}% "
-        f"of paired runs {prose_change(lo, unit)} to {prose_change(hi, unit)}); {verdict}."
+        f"{what}, averaged over the horizon: {fmt_delta(average['mean'], unit)} ({width}% "
+        f"of paired runs {delta_range(lo, hi, unit)}); {verdict}."
     )
 
 

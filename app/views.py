@@ -36,6 +36,7 @@ from sim.report.format import (
     series_label,
     series_unit,
     too_few_pairs,
+    unit_once,
 )
 
 # Characters Markdown (and Streamlit's extensions of it) may read as markup, or as the start of a
@@ -130,7 +131,7 @@ def file_name(stem: str, title: str, suffix: str) -> str:
 
 def tile_delta(name: str, row: Mapping, text: str) -> dict[str, str]:
     """A tile's change as ``st.metric`` arguments: its text as written (with a minus sign, or
-    "±0 pp" for one that rounds to nothing), an arrow that follows the change, and green when
+    "±0.0 points" for one that rounds to nothing), an arrow that follows the change, and green when
     better, red when worse, grey when not clear (the headline then says the KPI is about where
     it was) or nothing. Streamlit would read the direction from an ASCII hyphen, and show a
     change of nothing as a bare "0"."""
@@ -155,7 +156,7 @@ def change_help(name: str, row: Mapping | None) -> str:
     text = (
         f" Change against the baseline: {lo} in 90% of paired runs"
         if lo == hi
-        else f" Change against the baseline: 90% of paired runs between {lo} and {hi}"
+        else f" Change against the baseline: 90% of paired runs between {unit_once(lo, hi)} and {hi}"
     )
     if is_unclear(row):
         return text + ", so it is grey: in some paired runs it goes the other way."

@@ -213,7 +213,7 @@ _NOISE = 1e-12  # smaller than any KPI's resolution: what floating-point sums le
 
 def number(x: Any, unit: str = "", sign: bool = False) -> str:
     """A number for a table: shares in percent; with ``sign``, a signed difference, shares in
-    percentage points ("+0.7 pp", as the app's tiles say)."""
+    percentage points ("+0.7 pp": a terminal's table, where the app's tiles say "+0.7 points")."""
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return "—"
     if abs(x) < _NOISE:  # a sum's rounding error (-8.88e-16), not a number to print

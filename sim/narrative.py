@@ -51,8 +51,9 @@ def fmt_change(value: float, unit: str) -> str:
     elif unit == "days":
         body = f"{mag:.1f} days"
     elif unit in ("value points", "customers"):
-        word = "points" if unit == "value points" else "customers"
-        body = f"{mag:,.0f} {word}"
+        number = f"{mag:,.0f}"
+        word = "point" if unit == "value points" else "customer"
+        body = f"{number} {word}{'' if number == '1' else 's'}"
     elif unit == "alignment":
         body = f"{mag:.3f}"  # a change of 0.001 is not "±0.00"
     else:

@@ -24,7 +24,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from sim.report.format import fmt_delta, fmt_value
+from sim.report.format import delta_range, fmt_delta, fmt_value
 
 VARIANT_COLOR = "#3b82f6"
 BASELINE_COLOR = "#8c8c8c"
@@ -74,13 +74,17 @@ def _tooltip_frame(
     frames: Mapping[str, pd.DataFrame], x: str, unit: str, delta: bool
 ) -> pd.DataFrame:
     """One row per x with a formatted 'mean (lo to hi)' column ``s<i>`` per series."""
-    fmt = fmt_delta if delta else fmt_value
+
+    def tooltip(mean: float, lo: float, hi: float) -> str:
+        if pd.isna(mean):
+            return "n/a"
+        if delta:  # "+2.0 points (−8.0 to +12 points)", as the sentences write a change
+            return f"{fmt_delta(mean, unit)} ({delta_range(lo, hi, unit)})"
+        return f"{fmt_value(mean, unit)} ({fmt_value(lo, unit)} to {fmt_value(hi, unit)})"
+
     wide: pd.DataFrame | None = None
     for i, df in enumerate(frames.values()):
-        text = [
-            "n/a" if pd.isna(m) else f"{fmt(m, unit)} ({fmt(lo, unit)} to {fmt(hi, unit)})"
-            for m, lo, hi in zip(df["mean"], df["lo"], df["hi"], strict=True)
-        ]
+        text = [tooltip(*v) for v in zip(df["mean"], df["lo"], df["hi"], strict=True)]
         part = pd.DataFrame({x: df[x].to_numpy(), f"s{i}": text})
         wide = part if wide is None else wide.merge(part, on=x, how="outer")
     assert wide is not None

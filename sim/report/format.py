@@ -71,14 +71,32 @@ def fmt_value(value: float | None, unit: str) -> str:
 
 
 def fmt_delta(value: float | None, unit: str) -> str:
-    """A signed difference with its unit (percentage points for shares); one that rounds to zero
-    reads "±0.0 pp", never "-0.0 pp"."""
+    """A signed difference with its unit, as every sentence, tile, table and tooltip writes one:
+    with a minus sign, a share's difference in points ("−1.6 points"), days and value points as
+    the sentences say them (:func:`~sim.narrative.fmt_change`). One that rounds to nothing reads
+    "±0.0 points", never "−0.0 points"."""
     if is_missing(value):
         return "n/a"
+    if unit == "share per week":  # a weekly rate's difference is in points too
+        unit = "share"
+    if unit in ("share", "days", "value points", "customers"):
+        return fmt_change(value, unit)
     text = _fmt_magnitude(abs(value), unit)
     if not any(c in "123456789" for c in text.split(" ")[0]):
         return "±" + text
-    return ("+" if value >= 0 else "-") + text
+    return ("+" if value >= 0 else "−") + text
+
+
+def delta_range(lo: float | None, hi: float | None, unit: str) -> str:
+    """Two ends of a change's range with the unit said once: "−8.0 to +12 points"."""
+    return f"{unit_once(fmt_delta(lo, unit), fmt_delta(hi, unit))} to {fmt_delta(hi, unit)}"
+
+
+def unit_once(first: str, second: str) -> str:
+    """The first of two numbers as written, without its unit when the second says the same one
+    ("−8.0" of "−8.0 points" before "+12 points")."""
+    number, _, unit = first.partition(" ")
+    return number if unit and unit == second.partition(" ")[2] else first
 
 
 def delta_end(value: float | None, unit: str) -> str:
@@ -88,20 +106,15 @@ def delta_end(value: float | None, unit: str) -> str:
 
 
 def _fmt_magnitude(mag: float, unit: str) -> str:
-    """A difference's size with its unit, unsigned."""
-    if unit in ("share", "share per week"):
-        return f"{100 * mag:.1f} pp"
-    if unit == "days":
-        return f"{mag:.1f} days"
+    """A difference's size with its unit, unsigned, for the units sentences do not name."""
     if unit == "alignment":
         return f"{mag:.3f}"
     if unit == "ratio":
         return f"{mag:.2f}"
-    if unit == "value points":
-        return f"{mag:,.0f} pts"
-    if unit in ("customers",):
-        return f"{mag:,.0f}"
-    return f"{mag:.3g} {unit}".strip()
+    if unit.startswith("$"):  # "$1,234 per week"
+        return f"${mag:,.0f} {unit[1:].strip()}".strip()
+    number = f"{mag:,.0f}" if mag >= 1000 else f"{mag:.3g}"  # "1,234 items", not "1.23e+03"
+    return f"{number} {unit}".strip()
 
 
 def kpi_value(name: str, summary: dict[str, float | None]) -> str:
@@ -162,9 +175,15 @@ def p_better_text(
         return ""
     some = from_some(row) if counts else _pairs(row) if short else ""
     if row.get("pairs") and row.get("ties") == row["pairs"]:
-        return f"the same in every pair{some}"
+        return f"the same {same_in(row['pairs'])}{some}"
     name = f"P({subject} better)" if subject else "P(better)"
     return f"{name} {p:.0%}{some}"
+
+
+def same_in(pairs: int | None) -> str:
+    """Where a difference of nothing was seen: "in every pair", or "in the one pair" (not "every"
+    of one)."""
+    return "in the one pair" if pairs == 1 else "in every pair"
 
 
 # Why the retention curve at 52 weeks and the 52-week retention KPI need not read the same.
@@ -370,7 +389,7 @@ def describe_difference(
     # "At 52 weeks of age", as the tiles say "52-week retention"; "at week 30" for a week.
     where = f"{int(row[x])} weeks of age" if x_word == "age" else f"{x_word} {int(row[x])}"
     if lo == hi == 0.0:  # every pair the same: no band to read, and no "clear" to doubt
-        return f"{what} at {where}: {prose_change(0.0, unit)}, the same in every pair."
+        return f"{what} at {where}: {fmt_delta(0.0, unit)}, the same {same_in(pairs)}."
     if pairs is not None and pairs < MIN_PAIRS:
         verdict = f"from {paired_runs(pairs)}, too few to call a difference"
     elif lo > 0 or hi < 0:
@@ -378,17 +397,9 @@ def describe_difference(
     else:
         verdict = "the band includes zero (no clear difference)"
     return (
-        f"{what} at {where}: {prose_change(row['mean'], unit)} "
-        f"({width}% band {prose_change(lo, unit)} to {prose_change(hi, unit)}); {verdict}."
+        f"{what} at {where}: {fmt_delta(row['mean'], unit)} "
+        f"({width}% band {delta_range(lo, hi, unit)}); {verdict}."
     )
-
-
-def prose_change(value: float, unit: str) -> str:
-    """A difference as sentences write it ("−3.5 points", as the tiles' changes and the headline
-    do), for the units they know; otherwise as a tile's delta."""
-    if unit in ("share", "days", "value points", "customers"):
-        return fmt_change(value, unit)
-    return fmt_delta(value, unit)
 
 
 def count(n: int, noun: str) -> str:

@@ -79,7 +79,9 @@ def test_difference_chart_signs_values_and_marks_zero():
     )
     spec = chart.to_dict()
     hover = layers(spec)[-1]
-    assert spec["datasets"][hover["data"]["name"]][0]["s0"].startswith("+2.0 pp")
+    assert spec["datasets"][hover["data"]["name"]][0]["s0"].startswith(
+        "+2.0 points (−8.0 to +12 points)"
+    )
     assert any(
         layer["mark"]["type"] == "rule" and "y" in layer["encoding"] for layer in layers(spec)
     )
@@ -131,17 +133,17 @@ def test_values_carry_units(value, unit, text):
 
 
 def test_deltas_are_signed_and_shares_in_points():
-    assert fmt_delta(-0.012, "share") == "-1.2 pp"
+    assert fmt_delta(-0.012, "share") == "−1.2 points"  # a minus sign, as sentences write
     assert fmt_delta(2.0, "days") == "+2.0 days"
 
 
 @pytest.mark.parametrize(
     ("value", "unit", "text"),
     [
-        (-0.00004, "share", "±0.0 pp"),  # not "-0.0 pp"
-        (0.0, "value points", "±0 pts"),
-        (-0.4, "value points", "±0 pts"),
-        (-0.6, "value points", "-1 pts"),
+        (-0.00004, "share", "±0.0 points"),  # not "−0.0 points"
+        (0.0, "value points", "±0 points"),
+        (-0.4, "value points", "±0 points"),
+        (-0.6, "value points", "−1 point"),
         (0.0004, "alignment", "±0.000"),
         (0.0006, "alignment", "+0.001"),
     ],
@@ -165,7 +167,7 @@ def test_text_alternatives_name_values_and_band():
                                x_word="age", at=52)  # fmt: skip
     # In the words of the tiles' changes and the headline, with a true minus sign.
     assert at52.startswith(
-        "Retention at 52 weeks of age: −1.0 points (90% band −3.0 points to +1.0"
+        "Retention at 52 weeks of age: −1.0 points (90% band −3.0 to +1.0 points)"
     )
     end = describe_difference(by_age.head(30), x="age_weeks", what="Retention", unit="share",
                               width=90, x_word="age", at=52)  # fmt: skip
@@ -257,7 +259,9 @@ def test_a_share_difference_is_drawn_in_points_and_a_long_title_wraps():
     assert any(a.get("title") == "Δ percentage points" for a in axes)
     assert {a["axis"]["format"] for a in axes if "axis" in a and "format" in a["axis"]} == {"+.1f"}
     assert fig.data["s0"]["mean"].iloc[0] == pytest.approx(1.5)  # points, as the axis says
-    assert fig.data["hover"]["s0"].iloc[0] == "+1.5 pp (-8.5 pp to +11.5 pp)"  # tooltips in pp
+    assert (
+        fig.data["hover"]["s0"].iloc[0] == "+1.5 points (−8.5 to +12 points)"
+    )  # tooltips in points
     assert spec["title"]["text"] == [
         "Share of capacity spent in reviews:",
         "variant − baseline (paired)",
@@ -269,6 +273,22 @@ def test_a_share_difference_is_drawn_in_points_and_a_long_title_wraps():
         short.chart().to_dict()["title"]["text"] == "Value delivered: variant − baseline (paired)"
     )
     assert short.data["s0"]["mean"].iloc[0] == pytest.approx(0.015)  # not a share: as it is
+
+
+def test_a_difference_of_nothing_has_a_readable_axis():
+    """A metric no lever reaches differs by zero in every week: with no span, the axis's default
+    format wrote its one tick "0.000000"; every difference chart's ticks are signed numbers."""
+    from app.figures import difference_figure
+
+    zero = band(level=0.0).assign(lo=0.0, hi=0.0)
+    fig = difference_figure(zero, x="week", x_title="Week", what="Backlog", unit="items",
+                            width=90, key="d", section="s", pairs=1)  # fmt: skip
+    spec = fig.chart().to_dict()
+    axes = [layer["encoding"]["y"] for layer in layers(spec) if "y" in layer.get("encoding", {})]
+    formats = {a["axis"].get("format") for a in axes if "axis" in a}
+    assert formats == {"+,~g"}, formats
+    assert fig.text == "Backlog at week 19: ±0 items, the same in the one pair."
+    assert fig.data["hover"]["s0"].iloc[0] == "±0 items (±0 to ±0 items)"
 
 
 def comb(n: int = 52) -> pd.DataFrame:
@@ -341,7 +361,7 @@ def test_the_kpi_table_shows_no_change_from_too_few_pairs():
     assert (lag["Change"], lag["P(variant better)"]) == ("—", "—")
     assert lag["Change, 90% interval"] == "1 pair: too few to compare"
     lead = table.loc["Lead time"]  # six pairs are enough to show
-    assert lead["Change"] == "-0.2 days" and lead["P(variant better)"].startswith("100%")
+    assert lead["Change"] == "−0.2 days" and lead["P(variant better)"].startswith("100%")
     # The baseline's column is its own mean, "n/a" from too few values as its tiles say (one of
     # ten replications read "32.8 days"); without its summary, the mean over the pairs.
     base = {**summary, "detection_lag_days": {**summary["lead_time_days"], "n": 1, "mean": 32.8}}

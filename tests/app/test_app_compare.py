@@ -51,7 +51,7 @@ def test_compare_shows_two_presets_side_by_side():
     pairs = at.table[-1].value
     assert list(pairs.columns) == ["KPI", "Drifting incentives − Aligned baseline"]
     row = pairs.set_index("KPI").loc["Mean alignment"].iloc[0]
-    assert row.startswith("-") and "P(better) 0%" in row
+    assert row.startswith("−") and "P(better) 0%" in row
     # Each cell: the mean paired difference, its 90% interval of paired runs and P(better), and
     # "not clear" where that interval holds zero, as the engine's paired comparison gives them.
     base, variant = (

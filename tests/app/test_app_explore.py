@@ -374,8 +374,8 @@ def test_attribution_cautions_when_the_difference_it_splits_may_be_none(simulati
         label = KPIS[kpi].label.lower()
         (said,) = [i for i in texts(at.info) if label in i.lower()]
         caption = next(c for c in texts(at.caption) if "paired difference" in c)
-        lo, hi = re.search(r"95% CI ([-+])\S+ .*?to ([-+])\S+", caption).groups()
-        spans_zero = lo == "-" and hi == "+"
+        lo, hi = re.search(r"95% CI ([−+])\S+ .*?to ([−+])\S+", caption).groups()
+        spans_zero = lo == "−" and hi == "+"
         assert said.endswith(ATTRIBUTION_UNCLEAR) is spans_zero, (said, caption)
         seen.add(spans_zero)
     assert seen == {True, False}  # both cases met: clear (alignment) and not (value)
@@ -846,7 +846,7 @@ def test_waterfall_colours_contributions_by_whether_they_help():
     }
     rows = {r["what"]: r for r in next(iter(spec["datasets"].values()))}
     assert rows["Sales' incentive"]["effect"] == "Worse"
-    assert rows["Sales' incentive"]["delta_text"] == "-4 pts"
+    assert rows["Sales' incentive"]["delta_text"] == "−4 points"
     # Lower is better for lead time: the same signs swap colours.
     spec = ec.waterfall_chart(waterfall_steps((-4.0, 2.0), 10.0), "lead_time_days").to_dict()
     rows = {r["what"]: r for r in next(iter(spec["datasets"].values()))}

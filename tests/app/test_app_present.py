@@ -78,7 +78,7 @@ def assert_presenting(at: AppTest) -> None:
     tile = at.metric[2]
     assert tile.value == f"{proposal:,.0f} points", (tile.value, proposal)
     gap = next(c for c in texts(at.caption) if c.startswith("Value delivered to date at week 103"))
-    change = tile.proto.delta.replace("-", "−")
+    change = tile.proto.delta
     want = f"Value delivered to date at week 103: {change} (90% band −"
     assert gap.startswith(want), (gap, change)
     assert gap.endswith("At the last week, this is the value tile's change.")
@@ -87,7 +87,7 @@ def assert_presenting(at: AppTest) -> None:
     )
     assert " points (90% band −" in difference  # in the words of the tiles above it
     # Why it need not read as the tile does, with the tile's change beside it.
-    tile = at.metric[0].proto.delta.replace("-", "−")  # the arrow needs the ASCII sign
+    tile = at.metric[0].proto.delta
     assert difference.endswith(
         f"The curve pools every cohort at each age; the tile's 52-week retention ({tile}) counts "
         "only the customers at least a year old, so the two differ a little."

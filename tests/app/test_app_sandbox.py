@@ -104,7 +104,7 @@ def test_pinning_a_baseline_shows_deltas_and_the_difference_chart(app):
     assert_clean(at)
     d = deltas(at)
     delta, description = d["Mean alignment"]
-    assert delta.startswith("-"), d
+    assert delta.startswith("−"), d
     assert description.startswith("P(variant better)")
     # Drifting incentives lose alignment in every paired replication.
     assert description == "P(variant better) 0%"
@@ -696,7 +696,7 @@ def test_a_change_from_a_single_pair_gets_no_arrow():
     (note,) = [c for c in texts(at.caption) if c.startswith("Detection lag:")]
     assert note.startswith("Detection lag: no change is shown (1 pair: too few to compare).")
     retention = next(m for m in at.metric if m.label == KPIS["retention_52w"].label)
-    assert retention.proto.delta.startswith("-")  # a change from every pair keeps its arrow
+    assert retention.proto.delta.startswith("−")  # a change from every pair keeps its arrow
 
 
 def test_a_weeks_variant_and_baseline_rows_sit_together_in_the_weekly_table():
@@ -795,11 +795,11 @@ def test_a_weekly_difference_is_judged_over_the_horizon_before_its_last_week(app
     at = app({**MIXED_SALES, "tab": "delivery", "show": "signups"})
     assert_clean(at)
     (text,) = [
-        c for c in texts(at.caption) if c.startswith("New customers, averaged over the horizon: -")
+        c for c in texts(at.caption) if c.startswith("New customers, averaged over the horizon: −")
     ]
     assert re.match(
-        r"New customers, averaged over the horizon: -[\d.]+ customers per week \(90% of paired "
-        r"runs -[\d.]+ customers per week to -[\d.]+ customers per week\); below zero in at "
+        r"New customers, averaged over the horizon: −[\d.]+ customers per week \(90% of paired "
+        r"runs −[\d.]+ to −[\d.]+ customers per week\); below zero in at "
         r"least 95% of paired runs\. In the last week: New customers at week 103: ",
         text,
     ), text

@@ -5,7 +5,9 @@ import pandas as pd
 from sim.report.format import (
     MIN_PAIRS,
     delta_end,
+    delta_range,
     describe_difference,
+    fmt_delta,
     kpi_range,
     p_better_text,
     partial_note,
@@ -108,7 +110,7 @@ def test_an_interval_end_that_rounds_to_nothing_says_its_side_of_zero():
     assert delta_end(-0.02, "days") == "just below zero"
     assert delta_end(0.00004, "share") == "just above zero"
     assert delta_end(0.0, "days") == "±0.0 days"  # zero itself is written as zero
-    assert delta_end(-0.6, "days") == "-0.6 days"
+    assert delta_end(-0.6, "days") == "−0.6 days"
     assert delta_end(float("nan"), "days") == "n/a"
 
 
@@ -139,3 +141,26 @@ def test_a_difference_the_same_in_every_pair_says_so():
     df = pd.DataFrame({"week": [0, 1], "mean": [0.0, 0.0], "lo": [0.0, 0.0], "hi": [0.0, 0.0]})
     said = describe_difference(df, x="week", what="Value delivered", unit="value points", width=90)
     assert said == "Value delivered at week 1: ±0 points, the same in every pair."
+    # One pair is not "every pair".
+    one = describe_difference(df, x="week", what="Value delivered", unit="value points", width=90,
+                              pairs=1)  # fmt: skip
+    assert one == "Value delivered at week 1: ±0 points, the same in the one pair."
+    assert p_better_text(row(p=0.5, pairs=1, ties=1, reps=1)) == "the same in the one pair"
+
+
+def test_changes_read_as_the_sentences_write_them():
+    """Tiles, tables and tooltips write a change as the headline and the charts' text do: a minus
+    sign, a share's change in points, money and counts without scientific notation."""
+    assert fmt_delta(-0.016, "share") == "−1.6 points"
+    assert fmt_delta(0.004, "share per week") == "+0.4 points"
+    assert fmt_delta(-1.0, "value points") == "−1 point"
+    assert fmt_delta(290.0, "value points") == "+290 points"
+    assert fmt_delta(-1234.4, "$ per week") == "−$1,234 per week"
+    assert fmt_delta(1500.0, "value points per week") == "+1,500 value points per week"
+    assert fmt_delta(2.5, "items") == "+2.5 items"
+    assert fmt_delta(-0.012, "alignment") == "−0.012"
+    # A range says its unit once, when both ends share it.
+    assert delta_range(-0.08, 0.115, "share") == "−8.0 to +12 points"
+    assert delta_range(-1234.0, 50.0, "$ per week") == "−$1,234 to +$50 per week"
+    assert delta_range(-0.001, 0.002, "alignment") == "−0.001 to +0.002"
+    assert delta_range(-0.6, 2.0, "value points") == "−1 point to +2 points"
