@@ -182,7 +182,11 @@ def kpi_tiles(summary: Mapping, comparison: pd.DataFrame | None = None) -> None:
             if is_missing(s["mean"]):
                 reason = null_reason(name)
                 row_of_tiles.metric(
-                    k.label, "n/a", help=f"{k.description} No value: {reason}.", border=True
+                    k.label,
+                    "n/a",
+                    help=f"{k.description} No value: {reason}.",
+                    border=True,
+                    height="stretch",
                 )
                 notes.append(f"{k.label}: no value, as {reason}.")
                 continue
@@ -204,6 +208,7 @@ def kpi_tiles(summary: Mapping, comparison: pd.DataFrame | None = None) -> None:
                 delta_description=description,
                 help=f"{k.description} {kpi_range(name, s)}.{change_help(name, row)}",
                 border=True,
+                height="stretch",  # as tall as the row's tallest: a tile without a change is not shorter
             )
             if note := partial_note(name, s, row):
                 if few:

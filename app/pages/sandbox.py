@@ -338,15 +338,13 @@ for tab, label in zip(tabs, TABS.values(), strict=True):
                 key="table_kpis",
                 height="content",
                 column_config={
-                    "KPI": st.column_config.TextColumn("KPI", pinned=True, width=170),
+                    # Wide enough for "Active customers at end"; the other columns fit their
+                    # contents, and the table fits beside the sidebar at 1366 px.
+                    "KPI": st.column_config.TextColumn("KPI", pinned=True, width=155),
                     "Baseline": st.column_config.TextColumn(
                         "Baseline",
                         help="The baseline's mean over its replications (n/a from too few "
                         "values, as Compare shows it).",
-                    ),
-                    # Wide enough for "the same in every pair" at 1366 px.
-                    "P(variant better)": st.column_config.TextColumn(
-                        "P(variant better)", width=165
                     ),
                     "Change": st.column_config.TextColumn(
                         "Change", help="Variant − baseline, the mean over paired replications."

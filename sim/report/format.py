@@ -73,13 +73,13 @@ def fmt_value(value: float | None, unit: str) -> str:
 def fmt_delta(value: float | None, unit: str) -> str:
     """A signed difference with its unit, as every sentence, tile, table and tooltip writes one:
     with a minus sign, a share's difference in points ("−1.6 points"), days and value points as
-    the sentences say them (:func:`~sim.narrative.fmt_change`). One that rounds to nothing reads
-    "±0.0 points", never "−0.0 points"."""
+    the sentences say them (:func:`~sim.narrative.fmt_change`), customers as a count. One that
+    rounds to nothing reads "±0.0 points", never "−0.0 points"."""
     if is_missing(value):
         return "n/a"
     if unit == "share per week":  # a weekly rate's difference is in points too
         unit = "share"
-    if unit in ("share", "days", "value points", "customers"):
+    if unit in ("share", "days", "value points"):
         return fmt_change(value, unit)
     text = _fmt_magnitude(abs(value), unit)
     if not any(c in "123456789" for c in text.split(" ")[0]):
@@ -89,7 +89,7 @@ def fmt_delta(value: float | None, unit: str) -> str:
 
 def delta_range(lo: float | None, hi: float | None, unit: str) -> str:
     """Two ends of a change's range with the unit said once: "−8.0 to +12 points"."""
-    return f"{unit_once(fmt_delta(lo, unit), fmt_delta(hi, unit))} to {fmt_delta(hi, unit)}"
+    return _ends(fmt_delta(lo, unit), fmt_delta(hi, unit))
 
 
 def unit_once(first: str, second: str) -> str:
@@ -111,6 +111,8 @@ def _fmt_magnitude(mag: float, unit: str) -> str:
         return f"{mag:.3f}"
     if unit == "ratio":
         return f"{mag:.2f}"
+    if unit == "customers":  # a count, as its value is written ("7,099")
+        return f"{mag:,.0f}"
     if unit.startswith("$"):  # "$1,234 per week"
         return f"${mag:,.0f} {unit[1:].strip()}".strip()
     number = f"{mag:,.0f}" if mag >= 1000 else f"{mag:.3g}"  # "1,234 items", not "1.23e+03"
@@ -279,6 +281,13 @@ def partial_note(name: str, summary: Mapping, row: Mapping | None = None) -> str
     )
 
 
+def _of_pairs(row: Mapping) -> str:
+    """ " (5 of 100 pairs)" when a paired KPI has a value in only some replications: a table's
+    narrow column."""
+    pairs, of = row.get("pairs"), row.get("replications")
+    return f" ({int(pairs):,} of {int(of):,} pairs)" if _only_some(pairs, of) else ""
+
+
 def from_some(row: Mapping) -> str:
     """ " (from 5 of 100 replications)" when a paired KPI has a value in only some of them."""
     some = from_count(row.get("pairs"), row.get("replications"))
@@ -426,11 +435,13 @@ def kpi_table(
         s = summary[name]
         row = {
             "KPI": k.label,
+            # Beside the KPI, as on the Compare page, where a narrow window still shows it.
+            "Better when": "higher" if k.higher_is_better else "lower",
             "Mean": kpi_value(name, s),
             "90% of replications": (
                 f"{few_values(s)}: too few for a mean"
                 if too_few_values(s)
-                else f"{fmt_value(s['p05'], k.unit)} to {fmt_value(s['p95'], k.unit)}{_of_some(s)}"
+                else f"{kpi_range_short(name, s)}{_of_some(s)}"
                 if not is_missing(s["p05"])
                 else f"no value: {null_reason(name)}"
             ),
@@ -444,20 +455,21 @@ def kpi_table(
                 else fmt_value(c["baseline"], k.unit)
             )
             if few := too_few_pairs(c):  # as in the tiles: no change and no P(better) from it
-                row.update({"Change": "—", "Change, 90% interval": few, "P(variant better)": "—"})
+                # Said in the last column, whose other cells are as wide ("the same in every pair").
+                row.update({"Change": "—", "Change, 90% interval": "—", "P(variant better)": few})
             else:
                 row["Change"] = fmt_delta(c["diff_mean"], k.unit)
                 row["Change, 90% interval"] = (
-                    f"{delta_end(c['diff_p05'], k.unit)} to {delta_end(c['diff_p95'], k.unit)}"
+                    _ends(delta_end(c["diff_p05"], k.unit), delta_end(c["diff_p95"], k.unit))
                     if not is_missing(c["diff_p05"])
                     else "n/a"
                 )
                 row["P(variant better)"] = (
                     "n/a"
                     if is_missing(c["p_better"])
-                    else p_better_text(c).removeprefix("P(variant better) ")
+                    else p_better_text(c, counts=False).removeprefix("P(variant better) ")
+                    + _of_pairs(c)
                 )
-        row["Better when"] = "higher" if k.higher_is_better else "lower"
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -491,8 +503,14 @@ def _of_some(s: Mapping) -> str:
 
 
 def kpi_range_short(name: str, s: Mapping) -> str:
+    """A KPI's 90% range with its unit said once: "10.2 to 12.1 days"."""
     unit = KPIS[name].unit
-    return f"{fmt_value(s['p05'], unit)} to {fmt_value(s['p95'], unit)}"
+    return _ends(fmt_value(s["p05"], unit), fmt_value(s["p95"], unit))
+
+
+def _ends(low: str, high: str) -> str:
+    """A range from its two ends as written, the unit said once when they share it."""
+    return f"{unit_once(low, high)} to {high}"
 
 
 def compare_pair_table(first: str, pairs: Mapping[str, pd.DataFrame | None]) -> pd.DataFrame:

@@ -194,7 +194,7 @@ def test_kpi_tables_say_when_a_value_comes_from_some_replications():
     summary["detection_lag_days"] = some
     table = kpi_table(summary).set_index("KPI")
     assert table.loc["Detection lag", "90% of replications"] == (
-        "60.0 days to 99.0 days; from 6 of 100 replications"
+        "60.0 to 99.0 days; from 6 of 100 replications"  # the unit once, for a narrow column
     )
     assert "from" not in table.loc["Lead time", "90% of replications"]
     one = {**summary, "detection_lag_days": {**some, "p05": 81.4, "p95": 81.4, "n": 1}}
@@ -209,9 +209,9 @@ def test_kpi_tables_say_when_a_value_comes_from_some_replications():
     both = both.set_index("KPI")
     assert (
         both.loc["Detection lag", "A"]
-        == "81.4 days (60.0 days to 99.0 days; from 6 of 100 replications)"
+        == "81.4 days (60.0 to 99.0 days; from 6 of 100 replications)"
     )
-    assert both.loc["Detection lag", "B"] == "1.0 days (0.5 days to 1.5 days)"
+    assert both.loc["Detection lag", "B"] == "1.0 days (0.5 to 1.5 days)"
     assert both.loc["Detection lag", "C"] == "n/a (only 1 of 100 replications has a value)"
 
 
@@ -358,10 +358,15 @@ def test_the_kpi_table_shows_no_change_from_too_few_pairs():
         )  # fmt: skip
     table = kpi_table(summary, pd.DataFrame(rows)).set_index("KPI")
     lag = table.loc["Detection lag"]
-    assert (lag["Change"], lag["P(variant better)"]) == ("—", "—")
-    assert lag["Change, 90% interval"] == "1 pair: too few to compare"
+    assert (lag["Change"], lag["Change, 90% interval"]) == ("—", "—")
+    assert lag["P(variant better)"] == "1 pair: too few to compare"
     lead = table.loc["Lead time"]  # six pairs are enough to show
-    assert lead["Change"] == "−0.2 days" and lead["P(variant better)"].startswith("100%")
+    assert lead["Change"] == "−0.2 days" and lead["Change, 90% interval"] == "−0.3 to −0.1 days"
+    # Short enough for the table to fit beside the sidebar at 1366 px (its column was cut short at
+    # "20% (from 5 of 100 replicat"), with "Better when" beside the KPI, as on Compare.
+    assert lead["P(variant better)"] == "100% (6 of 30 pairs)"
+    assert table.loc["52-week retention", "P(variant better)"] == "100%"
+    assert list(table.columns[:2]) == ["Better when", "Mean"]
     # The baseline's column is its own mean, "n/a" from too few values as its tiles say (one of
     # ten replications read "32.8 days"); without its summary, the mean over the pairs.
     base = {**summary, "detection_lag_days": {**summary["lead_time_days"], "n": 1, "mean": 32.8}}

@@ -251,6 +251,27 @@ def test_a_narrow_window_cuts_no_kpi_or_legend_short(server_url, new_page):
     assert page.evaluate(CUT_SHORT) == []
 
 
+def test_tiles_keep_one_height_and_the_kpi_table_fits_beside_the_sidebar(server_url, new_page):
+    """Detection lag's tile, whose change rests on one pair and is not shown, was shorter than
+    the others in its row; on a 1366-px laptop with the sidebar open the KPI table scrolled
+    sideways, its last columns cut short ("Better wh", "20% (from 5 of 100 replicat")."""
+    page = new_page(viewport=(1366, 900))
+    page.goto(server_url + "/" + QUERY + "&base=aligned-baseline&incentives.sales=local_metric")
+    wait_until_idle(page, charts=CHARTS_ON_SANDBOX + 1)  # the paired difference too
+    expect(tile_value(page, "Detection lag")).to_be_visible()
+    rows: dict[int, list[float]] = {}
+    for tile in page.locator(TILE).all():
+        box = tile.bounding_box()
+        rows.setdefault(round(box["y"]), []).append(box["height"])
+    assert len(rows) == 2 and all(max(h) - min(h) < 1 for h in rows.values()), rows
+    page.get_by_role("tab", name="Data tables").click()
+    scroller = page.locator('[data-testid="stDataFrame"] .dvn-scroller').first
+    expect(scroller).to_be_visible()
+    page.wait_for_timeout(1000)  # the grid sizes its columns to their contents once drawn
+    overflow = scroller.evaluate("e => e.scrollWidth - e.clientWidth")
+    assert overflow <= 1, f"the KPI table scrolls sideways by {overflow} px"
+
+
 def test_the_pages_ask_nothing_of_the_internet(server_url, new_page):
     """A classroom without internet gets the whole app: every request stays on the app's server
     (the page icon came from fonts.gstatic.com)."""
