@@ -204,7 +204,7 @@ def encode_sandbox(state: SandboxState) -> dict[str, str]:
     if state.band != DEFAULT_BAND:
         qp[BAND_PARAM] = str(state.band)
     if state.teams:
-        qp[TEAMS_PARAM] = "true"
+        qp[TEAMS_PARAM] = "1"  # as present=1: a switch's link reads 1 (on)
     if state.tab != DEFAULT_TAB:
         qp[TAB_PARAM] = state.tab
     if state.present:
@@ -267,7 +267,8 @@ def _flag_param(name: str, text: str, warnings: list[str]) -> bool:
     if low in ("true", "1", "yes", "on", "false", "0", "no", "off"):
         return low in ("true", "1", "yes", "on")
     warnings.append(
-        f"URL parameter {name} = {shown(text)} is not allowed: true or false. Using false."
+        f"URL parameter {name} = {shown(text)} is not allowed: 1 (on) or 0 (off), as the app's "
+        "links write it. Using 0 (off)."
     )
     return False
 

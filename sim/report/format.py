@@ -535,7 +535,7 @@ def compare_pair_table(first: str, pairs: Mapping[str, pd.DataFrame | None]) -> 
                 continue
             lo, hi = delta_end(c["diff_p05"], k.unit), delta_end(c["diff_p95"], k.unit)
             mean = fmt_delta(c["diff_mean"], k.unit)
-            parts = [mean if lo == hi == mean else f"{mean} ({lo} to {hi})"]
+            parts = [mean if lo == hi == mean else f"{mean} ({_ends(lo, hi)})"]
             if better := p_better_text(c, subject=""):
                 parts.append(better)
             if is_unclear(c):

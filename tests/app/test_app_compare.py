@@ -71,7 +71,9 @@ def test_compare_shows_two_presets_side_by_side():
             continue
         lo, hi = fmt_delta(c["diff_p05"], kpi.unit), fmt_delta(c["diff_p95"], kpi.unit)
         mean = fmt_delta(c["diff_mean"], kpi.unit)
-        assert cell.startswith(mean if lo == hi == mean else f"{mean} ({lo} to {hi})"), cell
+        # The interval says its unit once: "−3.2 points (−4.3 to −2.4 points)".
+        interval = f"{lo.partition(' ')[0] if lo.partition(' ')[2] == hi.partition(' ')[2] else lo} to {hi}"
+        assert cell.startswith(mean if lo == hi == mean else f"{mean} ({interval})"), cell
         holds_zero = c["diff_p05"] <= 0 <= c["diff_p95"]
         nothing = c["diff_p05"] == c["diff_p95"] == 0  # the same in every pair: not "unclear"
         assert cell.endswith(" · not clear") == (holds_zero and not nothing), cell

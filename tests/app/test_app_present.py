@@ -156,7 +156,7 @@ def test_the_toggle_switches_presentation_mode_on_and_off():
 def test_display_options_survive_presenting_across_a_visit_to_another_page():
     """Presenting, then Compare and back, then presentation mode off: the display options are
     drawn as they were (they came back at their first option, and the next click applied that)."""
-    shown = {"tab": "delivery", "show": "throughput", "teams": "true", "band": "50"}
+    shown = {"tab": "delivery", "show": "throughput", "teams": "1", "band": "50"}
     at = open_app({**PROPOSAL, **shown})
     at.toggle(key=controls.PRESENT_KEY).set_value(True).run()
     why_later(at)
@@ -246,12 +246,17 @@ def test_present_is_encoded_only_when_on_and_read_back():
     assert query["present"] == "1"
     back, warnings = decode_sandbox(query)
     assert back.present and not warnings
+    # Per-team detail, the other switch a link carries, is written the same way.
+    state.teams = True
+    assert encode_sandbox(state)["teams"] == "1"
+    assert decode_sandbox(encode_sandbox(state))[0].teams
     off, warnings = decode_sandbox({"present": "0"})
     assert not off.present and not warnings
     bad, warnings = decode_sandbox({"present": "maybe"})
     assert not bad.present
     assert warnings == [
-        "URL parameter present = 'maybe' is not allowed: true or false. Using false."
+        "URL parameter present = 'maybe' is not allowed: 1 (on) or 0 (off), as the app's links "
+        "write it. Using 0 (off)."
     ]
 
 
