@@ -75,7 +75,7 @@ from sim.params import (
     suggest,
 )
 from sim.params import with_overrides as apply_overrides
-from sim.report.explore_charts import lever_title
+from sim.report.explore_charts import lever_title, value_text
 from sim.runner import MODEL_VERSION
 from sim.scenarios import load_preset, preset_names
 
@@ -193,7 +193,8 @@ def lever_name(key: str) -> str:
         return f"{name} · {s.span}"
     if s.type == "bool":
         return f"{name} · true, false"
-    return f"{name} · {', '.join(s.choices or ())}"
+    # Choices in words, as the Sandbox shows them (a typed "local metric" is understood too).
+    return f"{name} · {', '.join(value_text(c) for c in s.choices or ())}"
 
 
 def base_options(own: Sequence[str] = ()) -> list[str]:
@@ -401,7 +402,7 @@ def parse_changes(text: str) -> dict[str, Any]:
                 key,
                 value,
                 f"each setting once (lines {lines[key]} and {number} set it)",
-                "is given twice",
+                "sets this setting a second time",
             )
         lines[key] = number
         changes[key] = parse_value(key, value)

@@ -113,6 +113,8 @@ def _allowed(f: dataclasses.Field) -> str:
 def _fmt(x: float | None) -> str:
     if x is None:
         return "?"
+    if float(x).is_integer() and abs(x) >= 1000:  # "10,000,000", not "1e+07"
+        return f"{x:,.0f}"
     return f"{x:g}"
 
 

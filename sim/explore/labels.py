@@ -54,6 +54,14 @@ _NAMES = {
     "org.discovery_share": "discovery time",
     "org.wip_limit_per_team": "the WIP limit",
     "work.strategy_focus": "the strategy's focus",
+    # Settings whose declaration describes them by a formula or a symbol ("a_local of ...").
+    "incentives.shared_outcome_alignment": "the alignment of a shared-outcome metric with value",
+    "incentives.mixed_alignment": "the alignment of a mixed scorecard with value",
+    "incentives.local_metric_alignment": "the alignment of a local metric with value",
+    "work.discovery_noise_reduction": "how much discovery time cuts estimate noise",
+    "customers.onboarding_ttv_elasticity": "the elasticity of time-to-value to the onboarding stock",
+    "customers.growth_pull_elasticity": "the elasticity of sign-ups to the growth stock",
+    "customers.weak_core_churn_gain": "the churn added by a weak core stock",
 }
 _GROUPS = {
     "incentives": "incentives",

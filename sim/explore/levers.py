@@ -266,7 +266,9 @@ def check_distinct(levers: Sequence[Lever]) -> None:
     seen: set[str] = set()
     for lever in levers:
         if lever.key in seen:
-            raise ParamError(lever.key, lever.spec, "each setting once", "is given twice")
+            raise ParamError(
+                lever.key, lever.spec, "each setting once", "sets this setting a second time"
+            )
         seen.add(lever.key)
 
 

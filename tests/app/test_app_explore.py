@@ -617,7 +617,8 @@ def test_requests_are_checked_by_the_engine_before_anything_runs(simulations):
     }
     # A setting changed twice is refused, as a sweep's lever given twice is: not the last line wins.
     with pytest.raises(
-        ParamError, match=r"is given twice: each setting once \(lines 1 and 2 set it\)"
+        ParamError,
+        match=r"sets this setting a second time: each setting once \(lines 1 and 2 set it\)",
     ):
         explore.parse_changes("incentives.sales=mixed\nincentives.sales=shared_outcome")
     # Invisible format characters pasted along with a value are dropped.
@@ -963,6 +964,21 @@ def test_a_lever_typed_by_its_shown_name_is_found_and_a_near_miss_named():
     with pytest.raises(ParamError, match=r"names more than one setting: pick one of Metric "
                        r"review's length \(hours; reviews.metric.hours\), "):  # fmt: skip
         explore.lever_text("length", "1:3")
+
+
+def test_the_lever_picker_names_every_setting_in_words():
+    """No symbol, formula or code in what a leader picks from: it read "A_local of a local
+    metric", "K in noise = sd / sqrt", "1 to 1e+07 $ per week" and "shared_outcome"; and each name
+    as shown finds its setting again."""
+    keys = explore.lever_keys(False)
+    assert len(keys) > 80
+    for key in keys:
+        shown = explore.lever_name(key)
+        assert not re.search(r"_|=|\*\*|\de[+-]\d|\bsqrt\b", shown), shown
+        assert explore.resolve_lever(shown.split(" · ")[0]) == key, shown
+    assert explore.lever_name("incentives.sales") == (
+        "Sales is paid on · shared outcome, mixed, local metric"
+    )
 
 
 def test_a_sweep_sentence_says_when_the_grid_points_cannot_be_told_apart():

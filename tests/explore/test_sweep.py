@@ -154,7 +154,7 @@ def test_bad_sweeps_are_rejected():
             kpis=["value"],
             executor=SERIAL,
         )
-    with pytest.raises(ParamError, match="given twice"):
+    with pytest.raises(ParamError, match="sets this setting a second time: each setting once"):
         sweep(base, [parse_lever("org.discovery_share=0:0.2")] * 2, replications=2, executor=SERIAL)
 
 
