@@ -83,9 +83,17 @@ class CustomerBase:
         """
         u, theta = self._draw(week, rate)
         oversold, ttv, not_activated, hazard = self._profiles(u, theta, oversold_share, ttv_median)
+        n = theta.size
+        self.sizes[week] = n
         self.oversold[week] = int(np.count_nonzero(oversold))
-        self.activated[week] = theta.size - int(np.count_nonzero(not_activated))
-        return self._advance(week, ttv, hazard, u[:, 2], core_multiplier)
+        self.activated[week] = n - int(np.count_nonzero(not_activated))
+        if n:
+            self.ttv.append(ttv)
+            self._max_hazard = max(self._max_hazard, float(hazard.max()))
+            self._admit(week, hazard, u[:, 2])
+        activation = int(self.activated[week]) / n if n else math.nan
+        median = float(_cohort_medians(ttv, np.array([n]))[0])
+        return (n, activation, median, *self._churn(week, core_multiplier))
 
     def weeks(
         self,
@@ -97,15 +105,16 @@ class CustomerBase:
         """Every week at once, from each week's inputs (as :meth:`week` gives them one by one).
 
         For when nothing needs the customers' outcomes while the organisation runs: the random
-        numbers are drawn week by week as in :meth:`week`, then the customers' profiles are worked out
-        for all cohorts in one go. The results are the same, number for number. Only for a customer
-        base that has not run a week yet.
+        numbers are drawn week by week as in :meth:`week`, then the customers' profiles and each
+        cohort's records (size, activation, median time-to-value) are worked out for all cohorts in
+        one go; only the churn goes week by week. The results are the same, number for number. Only
+        for a customer base that has not run a week yet.
         """
         if self.alive or self.ttv:
             raise RuntimeError("CustomerBase.weeks runs every week from the start, once")
         draws = [self._draw(week, rate) for week, rate in enumerate(rates)]
-        sizes = [theta.size for _, theta in draws]
-        weeks = len(sizes)
+        sizes = np.array([theta.size for _, theta in draws], dtype=np.int64)
+        weeks = sizes.size
         u = np.concatenate([u for u, _ in draws])
         oversold, ttv, not_activated, hazard = self._profiles(
             u,
@@ -113,17 +122,30 @@ class CustomerBase:
             np.repeat(np.asarray(oversold_shares, dtype=float), sizes),
             np.repeat(np.asarray(ttv_medians, dtype=float), sizes),
         )
+        # Each cohort's records, for all cohorts at once.
         cohort = np.repeat(np.arange(weeks), sizes)
+        self.sizes[:weeks] = sizes
         self.oversold[:weeks] = np.bincount(cohort[oversold], minlength=weeks)
         self.activated[:weeks] = sizes - np.bincount(cohort[not_activated], minlength=weeks)
+        if ttv.size:
+            self.ttv.append(ttv)
+        activation = np.divide(
+            self.activated[:weeks], sizes, out=np.full(weeks, math.nan), where=sizes > 0
+        ).tolist()
+        medians = _cohort_medians(ttv, sizes).tolist()
+        # A bound on every hazard of every cohort: the buffers will never hold a larger one.
+        self._max_hazard = float(hazard.max(initial=0.0))
+        # Then week by week: the week's cohort joins the buffers, and everyone alive faces churn.
+        threshold = u[:, 2]
         out = []
         start = 0
-        for week, stop in enumerate(np.cumsum(sizes).tolist()):
-            cut = slice(start, stop)
-            out.append(
-                self._advance(week, ttv[cut], hazard[cut], u[cut, 2], core_multipliers[week])
-            )
-            start = stop
+        for week, n in enumerate(sizes.tolist()):
+            if n:
+                stop = start + n
+                self._admit(week, hazard[start:stop], threshold[start:stop])
+                start = stop
+            churn = self._churn(week, core_multipliers[week])
+            out.append((n, activation[week], medians[week], *churn))
         return out
 
     def _draw(self, week: int, rate: float) -> tuple[np.ndarray, np.ndarray]:
@@ -165,39 +187,16 @@ class CustomerBase:
         return oversold, ttv, not_activated, theta
 
     def _admit(self, week: int, hazard: np.ndarray, threshold: np.ndarray) -> None:
-        """Add a cohort to the working buffers."""
+        """Add a cohort to the working buffers (``_max_hazard`` must already bound its hazards)."""
         start = self.alive
         stop = start + hazard.size
         if stop > self._hazard.size:
             self._grow(stop)
         self._hazard[start:stop] = hazard
-        self._max_hazard = max(self._max_hazard, float(hazard.max()))
         self._surv[start:stop] = 1.0
         self._threshold[start:stop] = threshold
         self._cohort[start:stop] = week
         self.alive = stop
-        self.sizes[week] = hazard.size
-
-    def _advance(
-        self,
-        week: int,
-        ttv: np.ndarray,
-        hazard: np.ndarray,
-        threshold: np.ndarray,
-        core_multiplier: float,
-    ) -> tuple[int, float, float, int, int, float]:
-        """Admit the week's cohort (its times-to-value, hazards and churn thresholds), then apply
-        the week's churn; returns the week's outcomes as :meth:`week` does."""
-        n = hazard.size
-        if not n:
-            return (0, math.nan, math.nan, *self._churn(week, core_multiplier))
-        self.ttv.append(ttv)
-        self._admit(week, hazard, threshold)
-        half = n // 2
-        part = np.partition(ttv, (half - 1, half) if n > 1 else half)
-        median = float(part[half] if n % 2 else 0.5 * (part[half - 1] + part[half]))
-        activation = int(self.activated[week]) / n
-        return (n, activation, median, *self._churn(week, core_multiplier))
 
     def _churn(self, week: int, core_multiplier: float) -> tuple[int, int, float]:
         """One week of churn for everyone alive.
@@ -251,6 +250,28 @@ class CustomerBase:
 
 _NO_UNIFORMS = np.empty((0, 3))
 _NO_THETA = np.empty(0)
+
+
+def _cohort_medians(values: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """The median of each cohort's values (the cohorts one after another in ``values``, ``sizes``
+    long); NaN for an empty cohort.
+
+    Each cohort is sorted in a row of its own, padded with NaN (which sorts last), so one sort serves
+    every cohort; a median is the middle value, or the mean of the two middle values, as
+    ``np.median`` of the cohort alone gives it.
+    """
+    count = sizes.size
+    width = max(int(sizes.max(initial=0)), 1)
+    grid = np.full((count, width), math.nan)
+    # Cohort c's values go to the start of row c: their flat positions shift by c x width - start.
+    shift = np.arange(count) * width - (np.cumsum(sizes) - sizes)
+    grid.ravel()[np.arange(values.size) + np.repeat(shift, sizes)] = values
+    grid.sort(axis=1)
+    rows = np.arange(count)
+    half = sizes // 2
+    upper = grid[rows, half]
+    lower = grid[rows, np.maximum(half - 1, 0)]
+    return np.where(sizes % 2 == 1, upper, 0.5 * (lower + upper))
 
 
 def _poisson_quantile(u: float, mean: float) -> int:

@@ -134,7 +134,10 @@ class TeamWork:
         self._kind: list[int] = []
         self._escalates: list[bool] = []
         self._neg: list[float] = []  # -score of every row, at the current ranking
-        self._values: list[list[float]] = []  # per row: the floats of _VALUES
+        # Per row, the floats of _VALUES. They stay in one array until a row becomes a work item
+        # (fewer than half do): Python floats for every row of the horizon cost more to make and
+        # to free than taking one row out of the array per item.
+        self._values = np.empty((0, len(_VALUES)))
         self._z_team = np.empty(0)
         self._eta = np.empty(0)
         self._from_market = np.empty(0, dtype=bool)
@@ -185,7 +188,8 @@ class TeamWork:
         else:
             self._escalates.extend([False] * n)
         self._neg.extend([0.0] * n)
-        self._values.extend(np.stack([rows[name] for name in _VALUES], axis=1).tolist())
+        values = np.stack([rows[name] for name in _VALUES], axis=1)
+        self._values = np.concatenate((self._values, values))
         self._z_team = np.concatenate((self._z_team, rows["z_team"]))
         self._eta = np.concatenate((self._eta, rows["eta"]))
         self._from_market = np.concatenate((self._from_market, rows["from_market"]))
@@ -239,7 +243,7 @@ class TeamWork:
         """The work item for row ``k`` (made on first use)."""
         item = self.objects.get(k)
         if item is None:
-            size, z, value, z_team, z_council, eta = self._values[k]
+            size, z, value, z_team, z_council, eta = self._values[k].tolist()
             item = self.objects[k] = WorkItem(
                 k, self.index, self.time[k], size, z, value, z_team, z_council, eta,
                 self._kind[k], self.epoch[k],
@@ -406,7 +410,7 @@ class TeamWork:
         for k in range(self.hi):
             it = self.objects.get(k)
             if it is None:
-                size, _, value, _, _, _ = self._values[k]
+                size, _, value, _, _, _ = self._values[k].tolist()
                 kind = self._kind[k]
                 never = -1.0  # escalated, decided, started, released: never happened
                 row = (self.time[k], self.index, kind, self.epoch[k], size, value, never, never)
