@@ -223,8 +223,11 @@ def number(x: Any, unit: str = "", sign: bool = False) -> str:
         return "±0.0 pp" if unit == "share" else "±0"
     if unit == "share":
         return f"{x * 100:+.1f} pp" if sign else f"{x:.1%}"
-    if abs(x) >= 1000:
+    # About three significant digits, without exponents: "+316", "+31.6", "+3.16", "-0.0123".
+    if abs(x) >= 100:
         return f"{x:{plus},.0f}"
+    if abs(x) >= 10:
+        return f"{x:{plus}.1f}"
     return f"{x:{plus}.3g}" if abs(x) < 1 else f"{x:{plus}.2f}"
 
 

@@ -374,3 +374,7 @@ def test_numbers_print_a_sums_rounding_error_as_zero():
     assert number(1.52e-13, "share", sign=True) == "±0.0 pp"
     assert number(0.0, "") == "0" and number(1e-16, "") == "0"
     assert number(-0.0123, "", sign=True) == "-0.0123"  # small, and not noise
+    # About three significant digits at any size: "+316.00" printed noise digits.
+    assert [number(x, "", sign=True) for x in (316.0, 31.64, 3.164, 1234.5)] == [
+        "+316", "+31.6", "+3.16", "+1,234"
+    ]  # fmt: skip
