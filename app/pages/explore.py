@@ -284,7 +284,9 @@ def attribution_spec() -> dict:
     variant_option = ss[k("attribution", "variant")] or ss[k("attribution", "base")]
     variant_title, variant = explore.base_overrides(variant_option, own_setups())
     changes = explore.parse_changes(ss[k("attribution", "changes")])
-    if changes:
+    # Named "with changes" only when one of them changes something: a change to the value the
+    # variant already has leaves it as it is.
+    if any(variant.get(key, info(key).default) != value for key, value in changes.items()):
         variant_title += " with changes"
     weeks = int(ss[k("attribution", "weeks")])
     return {

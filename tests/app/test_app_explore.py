@@ -25,6 +25,7 @@ from sim.outcomes import KPIS
 from sim.params import ParamError
 from sim.report import explore_charts as ec
 from sim.report.charts import BASELINE_COLOR, VARIANT_COLOR
+from sim.scenarios import load_preset
 
 from .helpers import APP, assert_clean, open_app, texts
 
@@ -387,6 +388,22 @@ def test_attribution_of_identical_scenarios_is_refused(simulations):
     at = run_tool(open_explore(), "attribution", changes="reviews.council.every=8", **TINY)
     assert "did you mean Holding the council (reviews.council.enabled)?" in errors(at)[0]
     assert sum(simulations) == 0
+
+
+def test_attribution_says_with_changes_only_when_a_change_changes_something():
+    """A change to the value the variant already has left it as it was, yet it was titled "with
+    changes"."""
+
+    def heading(changes: str) -> str:
+        at = run_tool(
+            open_explore(), "attribution", variant="drifting-incentives", changes=changes, **TINY
+        )
+        return next(m for m in texts(at.markdown) if "(baseline) → " in m)
+
+    own = f"incentives.sales = {load_preset('drifting-incentives').params.incentives.sales}"
+    assert explore.parse_changes(own)  # a change as typed, equal to the variant's own value
+    assert "Drifting incentives** " in heading(own)
+    assert "Drifting incentives with changes** " in heading("reviews.council.interval_weeks=8")
 
 
 def test_changed_settings_take_a_setting_by_its_name_too(simulations):
