@@ -649,7 +649,7 @@ def compare_figures(
         title: compute.run_view(settings, seed, replications, MODEL_VERSION, width)
         for title, settings in runs
     }
-    colors = charts.series_names(list(views))
+    colors = charts.reference_colors(list(views))
     params = run_params(list(views.values()))
     figures = [
         retention_figure(

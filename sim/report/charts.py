@@ -520,6 +520,8 @@ def alignment_chart(
     return with_data(layout, data)
 
 
-def series_names(names: Sequence[str]) -> dict[str, str]:
-    """Palette colours for named series in order."""
-    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
+def reference_colors(names: Sequence[str]) -> dict[str, str]:
+    """Colours for scenarios compared with the first: the reference in the baseline's grey, as the
+    Sandbox draws its baseline, the others in the palette from the variant's blue on."""
+    return {name: BASELINE_COLOR if i == 0 else PALETTE[(i - 1) % len(PALETTE)]
+            for i, name in enumerate(names)}  # fmt: skip

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import html
+import json
 
 from streamlit.testing.v1 import AppTest
 
 from app.state import preset_setup
 from sim.outcomes import KPIS
 from sim.params import default_params, with_overrides
+from sim.report.charts import BASELINE_COLOR, VARIANT_COLOR
 from sim.report.format import fmt_delta, is_missing, too_few_pairs
 from sim.runner import compare, run_many
 
@@ -79,6 +81,15 @@ def test_compare_shows_two_presets_side_by_side():
         assert cell.endswith(" · not clear") == (holds_zero and not nothing), cell
     # Retention by age plus seven weekly curves, every one overlaid.
     assert len(at.get("vega_lite_chart")) == 8
+    # The reference in grey and the other in blue, as the Sandbox draws a baseline and a variant.
+    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    scales = [layer["encoding"]["color"]["scale"] for layer in spec["layer"]
+              if "scale" in layer.get("encoding", {}).get("color", {})]  # fmt: skip
+    assert scales and all(
+        dict(zip(c["domain"], c["range"], strict=True))
+        == {"Aligned baseline": BASELINE_COLOR, "Drifting incentives": VARIANT_COLOR}
+        for c in scales
+    ), scales
     assert at.query_params["scenarios"] == "aligned-baseline,drifting-incentives"
 
 
