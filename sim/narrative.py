@@ -79,14 +79,16 @@ def interval_end(value: float, unit: str) -> str:
 
 
 def _interval(lo: float, hi: float, unit: str) -> str:
+    """An interval with its unit said once: "−4.3 to −2.4 points", "+175 to +678 customers"."""
     a, b = interval_end(lo, unit), interval_end(hi, unit)
-    if unit == "share" and a.endswith(" points") and b.endswith(" points"):
-        a = a[: -len(" points")]
-    elif unit == "days" and a.endswith(" days") and b.endswith(" days"):
-        a = a[: -len(" days")]
-    elif a.endswith(" points") and b.endswith(" points"):
-        a = a[: -len(" points")]
-    return f"{a} to {b}"
+    return f"{unit_once(a, b)} to {b}"
+
+
+def unit_once(first: str, second: str) -> str:
+    """The first of two numbers as written, without its unit when the second says the same one
+    ("−8.0" of "−8.0 points" before "+12 points")."""
+    number, _, unit = first.partition(" ")
+    return number if unit and unit == second.partition(" ")[2] else first
 
 
 # Fewer paired runs than this are too few to call a change, or to give a 90% interval of them.

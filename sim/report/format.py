@@ -20,6 +20,7 @@ from sim.narrative import (
     is_unclear,
     near_zero_end,
     paired_runs,
+    unit_once,
 )
 from sim.outcomes import KPIS, NULL_REASONS, SERIES
 
@@ -90,13 +91,6 @@ def fmt_delta(value: float | None, unit: str) -> str:
 def delta_range(lo: float | None, hi: float | None, unit: str) -> str:
     """Two ends of a change's range with the unit said once: "−8.0 to +12 points"."""
     return _ends(fmt_delta(lo, unit), fmt_delta(hi, unit))
-
-
-def unit_once(first: str, second: str) -> str:
-    """The first of two numbers as written, without its unit when the second says the same one
-    ("−8.0" of "−8.0 points" before "+12 points")."""
-    number, _, unit = first.partition(" ")
-    return number if unit and unit == second.partition(" ")[2] else first
 
 
 def delta_end(value: float | None, unit: str) -> str:

@@ -153,8 +153,8 @@ def test_a_tradeoff_names_what_clearly_moved_the_other_way():
     text = tradeoffs(pd.DataFrame([*worse, customers, ratio, activation]))
     assert text == (
         "On the other side of the ledger, it raises active customers at end from 6,606 customers "
-        "to 7,015 customers (90% interval +194 customers to +533 customers; better in 100% of "
-        "paired runs)."
+        "to 7,015 customers (90% interval +194 to +533 customers; better in 100% of "
+        "paired runs)."  # the unit said once
     )
     better = [
         _row("retention_52w", 0.31, 0.35, 0.03, 0.04, 1.0),
