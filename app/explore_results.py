@@ -20,6 +20,7 @@ from sim.params import get
 from sim.report import explore_charts as ec
 from sim.report.format import (
     count,
+    delta_range,
     few_cohorts_note,
     fmt_delta,
     fmt_value,
@@ -273,7 +274,7 @@ def attribution_results(data: dict, spec: dict) -> None:
         elif total["ci_lo"] <= 0.0 <= total["ci_hi"] and total["ci_lo"] < total["ci_hi"]:
             sentence += ATTRIBUTION_UNCLEAR  # the difference it splits may be no difference
         ci = (
-            f"95% CI {fmt_delta(total['ci_lo'], unit)} to {fmt_delta(total['ci_hi'], unit)}"
+            f"95% CI {delta_range(total['ci_lo'], total['ci_hi'], unit)}"
             if pd.notna(total["ci_lo"]) and pd.notna(total["ci_hi"])
             else f"no interval from {paired_runs(reps)}"
         )
@@ -345,7 +346,7 @@ def paired_tile(column, label: str, diff: dict | None, unit: str, other: str) ->
         delta_arrow="off",
         help=f"Paired difference winner − {other} over the same replications, and the share of "
         f"them in which the winner did better (none is given from fewer than {MIN_PAIRS}). 95% CI "
-        f"{fmt_delta(diff['ci_lo'], unit)} to {fmt_delta(diff['ci_hi'], unit)}.",
+        f"{delta_range(diff['ci_lo'], diff['ci_hi'], unit)}.",
         border=True,
     )
 

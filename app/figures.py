@@ -449,6 +449,8 @@ def difference_figure(
 def describe_average(average: Mapping[str, float], what: str, unit: str, width: int) -> str:
     """A weekly metric's paired difference averaged over the horizon, and whether it is clear."""
     lo, hi = average["lo"], average["hi"]
+    if lo == hi == 0.0:  # nothing moved in any pair: no band to doubt
+        return f"{what}, averaged over the horizon: {fmt_delta(0.0, unit)}, the same in every pair."
     side = "above" if lo > 0 else "below" if hi < 0 else None
     tail = (50 + width / 2) if side else None
     verdict = (

@@ -25,6 +25,7 @@ from sim.narrative import (
     headline,
     interval_end,
     tradeoffs,
+    unit_once,
     why_line,
 )
 from sim.outcomes import KPIS
@@ -173,7 +174,7 @@ def _interval_line(name: str, row: Mapping | None, base_summary: Mapping) -> str
         if lo == hi:  # one number, not "±0 points to ±0 points", and so no interval to name
             parts.append(f"difference {lo}")
         else:
-            parts.append(f"difference {lo} to {hi} (90% interval)")
+            parts.append(f"difference {unit_once(lo, hi)} to {hi} (90% interval)")
         # Here, in the line's larger type, rather than in small print in the tile.
         if better := p_better_text(row, subject="proposal", counts=False, short=True):
             parts.append(better)

@@ -24,7 +24,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from sim.report.format import delta_range, fmt_delta, fmt_value
+from sim.report.format import delta_range, fmt_delta, fmt_value, value_range
 
 VARIANT_COLOR = "#3b82f6"
 BASELINE_COLOR = "#8c8c8c"
@@ -80,7 +80,7 @@ def _tooltip_frame(
             return "n/a"
         if delta:  # "+2.0 points (−8.0 to +12 points)", as the sentences write a change
             return f"{fmt_delta(mean, unit)} ({delta_range(lo, hi, unit)})"
-        return f"{fmt_value(mean, unit)} ({fmt_value(lo, unit)} to {fmt_value(hi, unit)})"
+        return f"{fmt_value(mean, unit)} ({value_range(lo, hi, unit)})"
 
     wide: pd.DataFrame | None = None
     for i, df in enumerate(frames.values()):

@@ -88,6 +88,11 @@ def fmt_delta(value: float | None, unit: str) -> str:
     return ("+" if value >= 0 else "−") + text
 
 
+def value_range(lo: float | None, hi: float | None, unit: str) -> str:
+    """Two values with the unit said once: "9.0 to 10.6 days", "31.6% to 34.5%"."""
+    return _ends(fmt_value(lo, unit), fmt_value(hi, unit))
+
+
 def delta_range(lo: float | None, hi: float | None, unit: str) -> str:
     """Two ends of a change's range with the unit said once: "−8.0 to +12 points"."""
     return _ends(fmt_delta(lo, unit), fmt_delta(hi, unit))
@@ -144,7 +149,7 @@ def kpi_range(name: str, summary: dict[str, float | None]) -> str:
         return f"{lo} in the one replication with a value"
     if lo == hi:  # not "between 5.2% and 5.2%"
         return f"{lo} in 90% of replications"
-    return f"90% of replications between {lo} and {hi}"
+    return f"90% of replications between {unit_once(lo, hi)} and {hi}"
 
 
 def null_reason(name: str) -> str:
@@ -348,7 +353,7 @@ def describe_band(
     return (
         f"{what}: {fmt_value(first['mean'], unit)} at {x_word} {int(first[x])}, "
         f"{fmt_value(last['mean'], unit)} at {x_word} {int(last[x])} "
-        f"({width}% band {fmt_value(last['lo'], unit)} to {fmt_value(last['hi'], unit)}); "
+        f"({width}% band {value_range(last['lo'], last['hi'], unit)}); "
         f"lowest {fmt_value(lo_row['mean'], unit)} ({x_word} {int(lo_row[x])}), "
         f"highest {fmt_value(hi_row['mean'], unit)} ({x_word} {int(hi_row[x])})."
     )

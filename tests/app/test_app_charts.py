@@ -449,3 +449,17 @@ def test_a_weekly_chart_marks_the_habit_threshold_and_the_market_events_its_runs
         ("y", 14.0): "Habit threshold (14 days)",
         ("x", 30): "Market shifts (week 30)",
     }
+
+
+def test_an_average_difference_of_nothing_is_not_called_unclear():
+    """A metric no lever reaches: its caption read "±0.0 days (90% of paired runs ±0.0 to ±0.0
+    days); no clear difference (some paired runs go the other way)", when none did."""
+    from app.figures import describe_average
+
+    nothing = {"mean": 0.0, "lo": 0.0, "hi": 0.0}
+    assert describe_average(nothing, "Lead time", "days", 90) == (
+        "Lead time, averaged over the horizon: ±0.0 days, the same in every pair."
+    )
+    some = describe_average({"mean": 0.1, "lo": -0.2, "hi": 0.4}, "Lead time", "days", 90)
+    assert some.endswith("(90% of paired runs −0.2 to +0.4 days); no clear difference (some "
+                         "paired runs go the other way).")  # fmt: skip

@@ -692,7 +692,7 @@ def test_line_chart_has_band_line_points_units_and_tooltips():
     tips = {t["title"]: t["field"] for t in points["encoding"]["tooltip"]}
     assert tips["95% confidence interval"] == "ci_text"
     rows = next(iter(spec["datasets"].values()))
-    assert rows[0]["mean_text"] == "100 pts" and rows[0]["ci_text"] == "95 pts to 105 pts"
+    assert rows[0]["mean_text"] == "100 pts" and rows[0]["ci_text"] == "95 to 105 pts"
     assert spec["usermeta"]["embedOptions"]["renderer"] == "svg"
 
 

@@ -134,6 +134,8 @@ def test_a_kpis_range_from_one_replication_claims_no_90_percent():
     assert kpi_range("retention_52w", one) == "32.0% in the one replication with a value"
     many = {"n": 20, "of": 20, "p05": 0.30, "p95": 0.34}
     assert kpi_range("retention_52w", many) == "90% of replications between 30.0% and 34.0%"
+    days = {"n": 20, "of": 20, "p05": 10.3, "p95": 11.9}  # the unit said once
+    assert kpi_range("median_ttv_days", days) == "90% of replications between 10.3 and 11.9 days"
 
 
 def test_a_difference_the_same_in_every_pair_says_so():

@@ -15,7 +15,12 @@ from sim.narrative import in_sentence
 from sim.outcomes import KPIS
 from sim.params import ParamError, info
 from sim.report.charts import BASELINE_COLOR
-from sim.report.format import AXIS_FORMAT, fmt_delta, fmt_value, is_missing
+from sim.report.format import (
+    AXIS_FORMAT,
+    delta_range,
+    is_missing,
+    value_range,
+)
 
 HEIGHT = 320  # the whole chart: titles, legend and axes included
 WATERFALL_HEIGHT = 400
@@ -99,8 +104,7 @@ def axis_format(unit: str, span: float | None = None) -> str | None:
 def interval_text(lo: float, hi: float, unit: str, delta: bool = False) -> str:
     if is_missing(lo) or is_missing(hi):
         return "n/a"
-    fmt = fmt_delta if delta else fmt_value
-    return f"{fmt(lo, unit)} to {fmt(hi, unit)}"
+    return delta_range(lo, hi, unit) if delta else value_range(lo, hi, unit)
 
 
 def finish_chart(
