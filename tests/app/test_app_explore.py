@@ -686,14 +686,27 @@ def test_line_chart_has_band_line_points_units_and_tooltips():
         "type": "quantitative",
         "title": "Council interval (weeks)",
         "scale": {"nice": False, "zero": False, "padding": 10},
-        "axis": {"values": [1.0, 4.5, 8.0], "format": "~g"},
+        "axis": {"values": [1.0, 4.5, 8.0], "format": ",~f"},
     }
     assert line["encoding"]["y"]["title"] == "Value delivered (value points)"
     tips = {t["title"]: t["field"] for t in points["encoding"]["tooltip"]}
     assert tips["95% confidence interval"] == "ci_text"
+    # The band says the same on hover: it gave its raw ends ("ci_hi 0.446391675341").
+    assert area["encoding"]["tooltip"] == points["encoding"]["tooltip"]
     rows = next(iter(spec["datasets"].values()))
     assert rows[0]["mean_text"] == "100 pts" and rows[0]["ci_text"] == "95 to 105 pts"
     assert spec["usermeta"]["embedOptions"]["renderer"] == "svg"
+
+
+def test_a_sweep_over_large_values_reads_them_without_exponents():
+    """Sales and marketing cost from 1,000 to 10,000,000 read "1e+7" on the axis and "5e+06" in
+    the numbers behind the chart."""
+    frame = sweep_frame("org.gtm_cost_per_week", (1000.0, 5_000_500.0, 10_000_000.0))
+    spec = ec.sweep_line_chart(frame, "org.gtm_cost_per_week", "value_delivered").to_dict()
+    assert spec["layer"][1]["encoding"]["x"]["axis"]["format"] == ",~f"
+    assert [r["a_text"] for r in next(iter(spec["datasets"].values()))] == [
+        "1000", "5,000,500", "10,000,000"
+    ]  # fmt: skip
 
 
 def test_values_spread_in_ratio_get_a_log_axis_with_a_tick_each():

@@ -76,7 +76,10 @@ def sweep_line_chart(
         x = _lever_x(data["a"], x_title)
         y_band = alt.Y("ci_lo:Q", title=y_title, axis=y_axis, scale=alt.Scale(zero=False))
         layers = [
-            base.mark_area(opacity=0.22, color=VARIANT_COLOR).encode(x=x, y=y_band, y2="ci_hi:Q"),
+            # The band's hover says what the points' does (not its raw ends as "ci_hi 0.4464").
+            base.mark_area(opacity=0.22, color=VARIANT_COLOR).encode(
+                x=x, y=y_band, y2="ci_hi:Q", tooltip=tooltip
+            ),
             base.mark_line(color=VARIANT_COLOR, strokeWidth=2).encode(
                 x=x, y=alt.Y("mean:Q", title=y_title, axis=y_axis)
             ),
@@ -132,7 +135,8 @@ def _lever_x(values: pd.Series, title: str) -> alt.X:
     """The x encoding of a numeric lever: a log scale for values spread in ratio (say so in the
     title), and a tick at each grid value when there are few."""
     grid = sorted(set(values.dropna().tolist()))
-    axis = alt.Axis(values=grid, format="~g") if len(grid) <= MAX_TICKS else alt.Axis()
+    # ",~f": "10,000,000" and "0.05", never "1e+7".
+    axis = alt.Axis(values=grid, format=",~f") if len(grid) <= MAX_TICKS else alt.Axis(format=",~f")
     # Padded, so the first and last points are drawn whole rather than cut by the plot's edge.
     if geometric(grid):
         title = title[:-1] + ", log scale)" if title.endswith(")") else title + " (log scale)"
