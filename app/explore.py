@@ -251,7 +251,12 @@ def _setting_message(err: ParamError) -> str:
     """A setting's error naming it as the page does: a web page's user has no command line to
     list the settings, and knows them by their names."""
     if err.problem != "is not a setting":
-        return err.message(setting_name(err.key))
+        allowed = err.allowed
+        with contextlib.suppress(ParamError):
+            # Choices as the pages write them ("local metric"), which the page also takes typed.
+            for choice in info(err.key).choices or ():
+                allowed = allowed.replace(choice, value_text(choice))
+        return ParamError(err.key, err.value, allowed, err.problem).message(setting_name(err.key))
     allowed = err.allowed
     if allowed == _EVERY_KEY:
         allowed = "the lever picker lists every setting by name"

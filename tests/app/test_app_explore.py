@@ -206,7 +206,9 @@ def test_a_year_old_kpi_at_a_short_horizon_says_which_sign_ups_it_counts(simulat
         ("reviews.council.interval_weeks", "0:100", "is out of range"),
         ("reviews.council.interval_weeks", "", "is empty"),
         ("incentives.sales", "1:3", "a range needs a numeric setting"),
-        ("incentives.sales", "bribes,local_metric", "one of shared_outcome"),
+        # Choices as the page writes them, which it also takes typed.
+        ("incentives.sales", "bribes,local_metric", "one of shared outcome, mixed, local metric"),
+        ("incentives.sales", "0.5,1", "= '0.5,1' is not allowed: one of shared outcome, mixed, "),
         # Named as the picker names the setting, with the unit of its range.
         (
             "reviews.council.interval_weeks",
