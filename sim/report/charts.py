@@ -78,9 +78,14 @@ def _tooltip_frame(
     def tooltip(mean: float, lo: float, hi: float) -> str:
         if pd.isna(mean):
             return "n/a"
-        if delta:  # "+2.0 points (−8.0 to +12 points)", as the sentences write a change
-            return f"{fmt_delta(mean, unit)} ({delta_range(lo, hi, unit)})"
-        return f"{fmt_value(mean, unit)} ({value_range(lo, hi, unit)})"
+        # "+2.0 points (−8.0 to +12 points)", as the sentences write a change; "4.0%" alone when
+        # the band is that one value.
+        text, span = (
+            (fmt_delta(mean, unit), delta_range(lo, hi, unit))
+            if delta
+            else (fmt_value(mean, unit), value_range(lo, hi, unit))
+        )
+        return text if span == text else f"{text} ({span})"
 
     wide: pd.DataFrame | None = None
     for i, df in enumerate(frames.values()):

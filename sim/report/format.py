@@ -508,7 +508,10 @@ def kpi_range_short(name: str, s: Mapping) -> str:
 
 
 def _ends(low: str, high: str) -> str:
-    """A range from its two ends as written, the unit said once when they share it."""
+    """A range from its two ends as written, the unit said once when they share it; one value when
+    the ends read the same ("4.0%", not "4.0% to 4.0%")."""
+    if low == high:
+        return high
     return f"{unit_once(low, high)} to {high}"
 
 

@@ -12,6 +12,7 @@ from sim.report.format import (
     p_better_text,
     partial_note,
     too_few_pairs,
+    value_range,
 )
 
 
@@ -166,3 +167,6 @@ def test_changes_read_as_the_sentences_write_them():
     assert delta_range(-1234.0, 50.0, "$ per week") == "−$1,234 to +$50 per week"
     assert delta_range(-0.001, 0.002, "alignment") == "−0.001 to +0.002"
     assert delta_range(-0.6, 2.0, "value points") == "−1 point to +2 points"
+    assert delta_range(0.0, 0.0, "value points") == "±0 points"  # not "±0 to ±0 points"
+    assert value_range(0.04, 0.0401, "share") == "4.0%"  # not "4.0% to 4.0%"
+    assert value_range(10.3, 11.9, "days") == "10.3 to 11.9 days"
