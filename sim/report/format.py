@@ -503,8 +503,7 @@ def _of_some(s: Mapping) -> str:
 
 def kpi_range_short(name: str, s: Mapping) -> str:
     """A KPI's 90% range with its unit said once: "10.2 to 12.1 days"."""
-    unit = KPIS[name].unit
-    return _ends(fmt_value(s["p05"], unit), fmt_value(s["p95"], unit))
+    return value_range(s["p05"], s["p95"], KPIS[name].unit)
 
 
 def _ends(low: str, high: str) -> str:
