@@ -266,7 +266,9 @@ def attribution_results(data: dict, spec: dict) -> None:
         unit = KPIS[kpi].unit
         total = table[(table["kpi"] == kpi) & (table["lever"] == "total")].iloc[0]
         reps = data["manifest"]["replications"]
-        if reps < MIN_PAIRS:  # as the Sandbox says it: a split of what may be no difference
+        # Every pair the same (a KPI the changes do not reach): nothing to call, however few pairs.
+        same = reps > 1 and total["contribution"] == 0.0 and total["ci_lo"] == total["ci_hi"]
+        if reps < MIN_PAIRS and not same:  # as the Sandbox says it: what may be no difference
             sentence += (
                 f" From {paired_runs(reps)}, too few to call a difference: run at least "
                 f"{MIN_PAIRS} replications before reading much into the split."
@@ -284,8 +286,8 @@ def attribution_results(data: dict, spec: dict) -> None:
             ec.waterfall_chart(data["waterfalls"][kpi], kpi, description=sentence),
             f"Baseline {fmt_value(total['baseline'], unit)} → variant "
             f"{fmt_value(total['variant'], unit)}: paired difference "
-            f"{fmt_delta(total['contribution'], unit)} ({ci}). The contributions add up to the "
-            "difference exactly.",
+            f"{fmt_delta(total['contribution'], unit)} ({ci}). Before rounding, the "
+            "contributions add up to the difference exactly.",
             ec.attribution_table(table, kpi),
         )
     with st.expander("What changed", expanded=False):

@@ -24,7 +24,7 @@ import streamlit as st
 from altair.utils.schemapi import debug_mode
 
 from app import compute
-from sim.narrative import MIN_PAIRS
+from sim.narrative import MIN_PAIRS, join_and
 from sim.params import Params, default_params, with_overrides
 from sim.report import charts
 from sim.report.format import (
@@ -236,7 +236,7 @@ def review_band_note(frames: Mapping[str, pd.DataFrame]) -> str | None:
     for note, shaped in ((STAGGERED_REVIEWS, jumpy_edge), (STEADY_REVIEWS, flat_wide_band)):
         names = [name for name, f in frames.items() if shaped(f)]
         if names and len(frames) > 1:
-            which = " and ".join(_named(n) for n in names)
+            which = join_and([_named(n) for n in names])
             note = f"For {which}: {note[0].lower()}{note[1:]}"
         if names:
             notes.append(note)

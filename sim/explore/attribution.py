@@ -436,13 +436,15 @@ def _amount(x: float, unit: str) -> tuple[str, str]:
     if unit in ("value points", "customers"):
         noun = "point" if unit == "value points" else "customer"
         return (f"{a:,.0f}" if a >= 10 else f"{a:.1f}"), noun
+    if unit == "alignment":  # as the tiles write it: a change of 0.004 is not "0.00"
+        return f"{a:.3f}", ""
     return (f"{a:.2f}" if a < 10 else f"{a:,.1f}"), ""
 
 
 def _signed(x: float, unit: str) -> str:
     mag, noun = _amount(x, unit)
     zero = _is_zero(mag)
-    sign = "" if zero else ("+" if x > 0 else _MINUS)
+    sign = "±" if zero else ("+" if x > 0 else _MINUS)  # as every change is written
     if not noun:
         return f"{sign}{mag}"
     plural = "" if mag == "1" else "s"
@@ -504,7 +506,8 @@ def sentence(
                 f"{label} is practically unchanged: {a} ({_signed(ca, unit)}) and {b} "
                 f"({_signed(cb, unit)}) roughly cancel out."
             )
-        return f"{label} is practically unchanged ({_signed(total, unit)})."
+        exactly = "unchanged" if total == 0.0 and not items else "practically unchanged"
+        return f"{label} is {exactly} ({_signed(total, unit)})."
     size = f"{mag}-{noun}" if noun else mag
     direction = "fall" if total < 0 else "rise"
     if not items:

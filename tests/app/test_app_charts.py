@@ -327,6 +327,9 @@ def test_a_flat_wide_band_is_told_apart_from_a_comb_and_a_narrow_band():
     both = review_band_note({"Baseline": block, "Variant": comb()})
     assert both == (f"For the variant: {comb_note} For the baseline: t{STEADY_REVIEWS[1:]}")
     assert review_band_note({"a": band(52)}) is None
+    # Three or more names read as a list: 'For “A”, “B” and “C”', not 'For “A” and “B” and “C”'.
+    three = review_band_note({"A": comb(), "B": comb(), "C": comb(), "D": band(52)})
+    assert three == f"For “A”, “B” and “C”: {comb_note}"
     assert not flat_wide_band(block.head(8))  # too few weeks to tell
 
 

@@ -384,6 +384,32 @@ def test_attribution_cautions_when_the_difference_it_splits_may_be_none(simulati
     assert seen == {True, False}  # both cases met: clear (alignment) and not (value)
 
 
+def test_attribution_of_a_kpi_the_changes_do_not_reach_says_no_more_than_that(simulations):
+    """Revenue per customer moves no work: value delivered is the same in every pair. The page
+    added "From 4 paired runs, too few to call a difference" about a difference of nothing."""
+    changes = "customers.revenue_per_customer_week = 77\norg.gtm_cost_per_week = 9000"
+    at = run_tool(open_explore(), "attribution", variant="", changes=changes, reps=4, weeks=52)
+    assert_clean(at)
+
+    def said(kpi: str) -> tuple[str, str]:
+        at.selectbox(key="ex.attribution.kpi").set_value(kpi).run()
+        label = KPIS[kpi].label.lower()
+        (sentence,) = [i for i in texts(at.info) if label in i.lower()]
+        caption = next(c for c in texts(at.caption) if "paired difference" in c)
+        return sentence, caption
+
+    sentence, caption = said("value_delivered")
+    assert sentence == "Value delivered is unchanged (±0.0 points)."
+    assert "paired difference ±0 points (95% CI ±0 points)" in caption
+    assert caption.endswith("Before rounding, the contributions add up to the difference exactly.")
+    # A KPI the changes do reach, from as few pairs, keeps the caution.
+    sentence, _ = said("ltv_to_cac")
+    assert sentence.endswith(
+        " From 4 paired runs, too few to call a difference: run at least 5 "
+        "replications before reading much into the split."
+    )
+
+
 def test_attribution_of_identical_scenarios_is_refused(simulations):
     at = run_tool(open_explore(), "attribution", variant="", changes="", **TINY)
     assert "does not differ from the baseline" in errors(at)[0]

@@ -174,6 +174,18 @@ def test_sentences():
     assert sentence("value_delivered", 0.0001, [("a", 5.0), ("b", -5.0)]).startswith(
         "Value delivered is practically unchanged"
     )
+    # Nothing to split reads as every change is written: "±0.0", never a bare "0.0"; "unchanged"
+    # only when it is nothing at all.
+    assert sentence("retention_52w", 0.0, [("a", 0.0)]) == (
+        "52-week retention is unchanged (±0.0 points)."
+    )
+    assert sentence("retention_52w", 0.0001, [("a", 0.0001)]) == (
+        "52-week retention is practically unchanged (±0.0 points)."
+    )
+    # Alignment to three places, as its tile gives it: 0.004 is not "+0.00".
+    assert sentence("mean_alignment", 0.004, [("a", 0.004)]) == (
+        "The 0.004 rise in mean alignment comes from a (+0.004)."
+    )
     assert "cannot be computed" in sentence("retention_52w", math.nan, [])
     assert "\n" not in s
     # Half, as shown, is "half of", not "most of".
