@@ -261,7 +261,13 @@ def _band_layers(
 
     ``colors`` is the colour scale shared by every layer of the chart, so it keeps one legend.
     """
-    axis = alt.Axis(format=y_format, titleLimit=HEIGHT) if y_format else alt.Axis(titleLimit=HEIGHT)
+    axis = alt.Axis(titleLimit=HEIGHT)
+    if y_format:
+        axis = alt.Axis(format=y_format, titleLimit=HEIGHT)
+        if y_format.startswith(
+            "+"
+        ):  # signed ticks, as changes are written; zero is "0", not "+0.0"
+            axis = alt.Axis(format=y_format, titleLimit=HEIGHT, labelExpr=ZERO_TICK)
     x_enc = alt.X(f"{x}:Q", title=x_title, scale=alt.Scale(nice=False))
     legend = len(colors) > 1
     color = _color(colors, legend=legend)
@@ -283,6 +289,7 @@ def _band_layers(
 
 
 BAND_OPACITY = 0.22
+ZERO_TICK = "datum.value === 0 ? '0' : datum.label"  # a signed axis's zero tick, unsigned
 PICK = "pick"
 
 

@@ -367,7 +367,7 @@ def describe_retention(df: pd.DataFrame, width: int, who: str = "Variant") -> st
         if row is not None:
             parts.append(
                 f"{fmt_value(row['mean'], 'share')} at {age} weeks "
-                f"({fmt_value(row['lo'], 'share')}–{fmt_value(row['hi'], 'share')})"
+                f"({value_range(row['lo'], row['hi'], 'share')})"
             )
     if not parts:
         return f"{who}: no retention values."

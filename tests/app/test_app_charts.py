@@ -258,6 +258,10 @@ def test_a_share_difference_is_drawn_in_points_and_a_long_title_wraps():
     axes = [layer["encoding"]["y"] for layer in layers(spec) if "y" in layer.get("encoding", {})]
     assert any(a.get("title") == "Δ percentage points" for a in axes)
     assert {a["axis"]["format"] for a in axes if "axis" in a and "format" in a["axis"]} == {"+.1f"}
+    # Signed ticks, but zero is "0": "+0.0" read as a change of nothing, up.
+    assert {a["axis"].get("labelExpr") for a in axes if "axis" in a} == {
+        "datum.value === 0 ? '0' : datum.label"
+    }
     assert fig.data["s0"]["mean"].iloc[0] == pytest.approx(1.5)  # points, as the axis says
     assert (
         fig.data["hover"]["s0"].iloc[0] == "+1.5 points (−8.5 to +12 points)"

@@ -264,6 +264,9 @@ def test_tiles_keep_one_height_and_the_kpi_table_fits_beside_the_sidebar(server_
         box = tile.bounding_box()
         rows.setdefault(round(box["y"]), []).append(box["height"])
     assert len(rows) == 2 and all(max(h) - min(h) < 1 for h in rows.values()), rows
+    # The paired difference's signed axis writes its zero tick "0", not "+0.0".
+    ticks = page.locator(f"{DRAWN_CHART} .role-axis-label text").all_text_contents()
+    assert "+0.0" not in ticks and "+0" not in ticks and "0" in ticks, ticks
     page.get_by_role("tab", name="Data tables").click()
     scroller = page.locator('[data-testid="stDataFrame"] .dvn-scroller').first
     expect(scroller).to_be_visible()

@@ -1,5 +1,6 @@
 """How paired comparisons and partly measured KPIs are put into words."""
 
+import numpy as np
 import pandas as pd
 
 from sim.report.format import (
@@ -170,3 +171,27 @@ def test_changes_read_as_the_sentences_write_them():
     assert delta_range(0.0, 0.0, "value points") == "±0 points"  # not "±0 to ±0 points"
     assert value_range(0.04, 0.0401, "share") == "4.0%"  # not "4.0% to 4.0%"
     assert value_range(10.3, 11.9, "days") == "10.3 to 11.9 days"
+
+
+def test_retention_text_writes_its_bands_as_every_range_is_written():
+    """Its bands read "85.0%–86.4%" where every other range says "to"."""
+    from sim.report.format import describe_retention
+
+    ages = np.arange(60)
+    band = pd.DataFrame(
+        {
+            "age_weeks": ages,
+            "mean": 0.9 ** (ages / 10),
+            "lo": 0.85 ** (ages / 10),
+            "hi": 0.95 ** (ages / 10),
+        }
+    )
+    text = describe_retention(band, 90)
+    assert text.startswith(
+        "Variant cohort survival, mean (90% band): 95.9% at 4 weeks (93.7% to 98.0%);"
+    )
+    assert text.endswith("; 57.8% at 52 weeks (43.0% to 76.6%).") and "–" not in text
+    # A band of one value is that value, as value_range gives it.
+    band["lo"] = band["hi"] = band["mean"]
+    assert "87.2% at 13 weeks (87.2%)" in describe_retention(band, 90, "Baseline")
+    assert describe_retention(band.iloc[:0], 90) == "Variant: no retention values."
