@@ -178,7 +178,7 @@ def format_prediction(lesson: Lesson, prediction: Any) -> str:
     if lesson.prediction == "direction":
         return str(prediction)
     unit, _ = prediction_unit(lesson.kpi)
-    if unit == "value points":  # as the simulated value beside it: "4,100 pts"
+    if unit == "value points":  # as the simulated value beside it: "4,100 points"
         return fmt_value(float(prediction), unit)
     return f"{float(prediction):g}%" if unit == "%" else f"{float(prediction):,g} {unit}"
 

@@ -24,6 +24,7 @@ import tomli_w
 
 from sim.outcomes import KPIS, SERIES
 from sim.params import check_key
+from sim.report.format import fmt_value
 from sim.scenarios import SCENARIO_DIR, Scenario, ScenarioError, load_preset, parse
 
 LESSON_DIR = SCENARIO_DIR / "lessons"
@@ -307,8 +308,8 @@ def _typed(prediction: float, unit: str) -> str:
         return f"{100 * prediction:g}%"
     if unit == "days":
         return f"{prediction:,g} days"
-    if unit == "value points":  # "1,500.5 pts" as typed (the tile beside it rounds it)
-        return f"{prediction:,g} pts"
+    if unit == "value points":  # "1,500.5 points" as typed (the tile beside it rounds it)
+        return f"{prediction:,g} points"
     return _fmt(unit)(prediction)
 
 
@@ -318,5 +319,5 @@ def _fmt(unit: str):
     if unit == "days":
         return lambda v: f"{v:.1f} days"
     if unit == "value points":
-        return lambda v: f"{v:,.0f} pts"
+        return lambda v: fmt_value(v, "value points")
     return lambda v: f"{v:,.0f}" if abs(v) >= 100 else f"{v:.2f}"

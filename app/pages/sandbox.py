@@ -341,6 +341,10 @@ for tab, label in zip(tabs, TABS.values(), strict=True):
                     # Wide enough for "Active customers at end"; the other columns fit their
                     # contents, and the table fits beside the sidebar at 1366 px.
                     "KPI": st.column_config.TextColumn("KPI", pinned=True, width=155),
+                    # A short heading: its cells are one word ("higher", "lower").
+                    "Better when": st.column_config.TextColumn(
+                        "Better", help="Whether a higher or a lower value of the KPI is better."
+                    ),
                     "Baseline": st.column_config.TextColumn(
                         "Baseline",
                         help="The baseline's mean over its replications (n/a from too few "

@@ -62,8 +62,9 @@ def fmt_value(value: float | None, unit: str) -> str:
         return f"{value:.2f}"
     if unit in ("$ per week", "$"):
         return f"${value:,.0f}"
-    if unit == "value points":
-        return f"{value:,.0f} pts"
+    if unit == "value points":  # as its change is written: "4,434 points", "−322 points"
+        number = f"{value:,.0f}"
+        return f"{number} {'point' if number == '1' else 'points'}"
     if unit == "customers":
         return f"{value:,.0f}"
     if abs(value) >= 100:
@@ -453,8 +454,9 @@ def kpi_table(
                 if base_summary is not None
                 else fmt_value(c["baseline"], k.unit)
             )
+            # The last column's words are its shortest, so the table fits beside a laptop's sidebar.
             if few := too_few_pairs(c):  # as in the tiles: no change and no P(better) from it
-                # Said in the last column, whose other cells are as wide ("the same in every pair").
+                few = few.removesuffix(" to compare")  # "1 pair: too few"
                 row.update({"Change": "—", "Change, 90% interval": "—", "P(variant better)": few})
             else:
                 row["Change"] = fmt_delta(c["diff_mean"], k.unit)
@@ -466,7 +468,9 @@ def kpi_table(
                 row["P(variant better)"] = (
                     "n/a"
                     if is_missing(c["p_better"])
-                    else p_better_text(c, counts=False).removeprefix("P(variant better) ")
+                    else p_better_text(c, counts=False)
+                    .removeprefix("P(variant better) ")
+                    .removeprefix("the ")  # "same in every pair"
                     + _of_pairs(c)
                 )
         rows.append(row)

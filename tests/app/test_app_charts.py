@@ -122,7 +122,7 @@ def test_band_chart_needs_a_series():
     [
         (0.3456, "share", "34.6%"),
         (12.34, "days", "12.3 days"),
-        (4385.6, "value points", "4,386 pts"),
+        (4385.6, "value points", "4,386 points"),
         (0.8971, "alignment", "0.897"),
         (None, "share", "n/a"),
         (float("nan"), "days", "n/a"),
@@ -366,7 +366,7 @@ def test_the_kpi_table_shows_no_change_from_too_few_pairs():
     table = kpi_table(summary, pd.DataFrame(rows)).set_index("KPI")
     lag = table.loc["Detection lag"]
     assert (lag["Change"], lag["Change, 90% interval"]) == ("—", "—")
-    assert lag["P(variant better)"] == "1 pair: too few to compare"
+    assert lag["P(variant better)"] == "1 pair: too few"  # the column says what for
     lead = table.loc["Lead time"]  # six pairs are enough to show
     assert lead["Change"] == "−0.2 days" and lead["Change, 90% interval"] == "−0.3 to −0.1 days"
     # Short enough for the table to fit beside the sidebar at 1366 px (its column was cut short at

@@ -484,7 +484,7 @@ def test_optimisation_shows_the_winner_its_uncertainty_and_the_candidates(simula
     assert not errors(at)
     tiles = {m.label: m for m in at.metric}
     assert set(tiles) == {"Best mean", "Against the starting point", "Against the runner-up"}
-    assert tiles["Best mean"].value.endswith("pts")
+    assert tiles["Best mean"].value.endswith("points")
     # Two paired replications give no odds, as the Sandbox's tiles and the CLI give none.
     for name in ("Against the starting point", "Against the runner-up"):
         assert tiles[name].proto.delta == "2 pairs: too few to compare", name
@@ -722,7 +722,7 @@ def test_line_chart_has_band_line_points_units_and_tooltips():
     # The band says the same on hover: it gave its raw ends ("ci_hi 0.446391675341").
     assert area["encoding"]["tooltip"] == points["encoding"]["tooltip"]
     rows = next(iter(spec["datasets"].values()))
-    assert rows[0]["mean_text"] == "100 pts" and rows[0]["ci_text"] == "95 to 105 pts"
+    assert rows[0]["mean_text"] == "100 points" and rows[0]["ci_text"] == "95 to 105 points"
     assert spec["usermeta"]["embedOptions"]["renderer"] == "svg"
 
 
@@ -1110,7 +1110,7 @@ def test_the_default_sweep_shows_the_cost_of_meetings_u(simulations):
     assert_clean(at)
     assert "48 simulations: 6 grid points × 8 replications" in " ".join(texts(at.caption))
     table = at.dataframe[0].value
-    points = [float(text.removesuffix(" pts").replace(",", "")) for text in table.iloc[:, 1]]
+    points = [float(text.removesuffix(" points").replace(",", "")) for text in table.iloc[:, 1]]
     values = dict(zip(table["Council interval (weeks)"], points, strict=True))
     assert list(values) == ["0.5", "1", "2", "4", "8", "16"]
     best = max(values, key=lambda t: values[t])

@@ -353,7 +353,7 @@ def test_prediction_units_follow_the_kpi():
 def test_a_prediction_is_written_as_the_simulated_value_beside_it():
     numeric = [load_lesson(n) for n in lesson_names() if load_lesson(n).prediction != "direction"]
     value = next(lesson for lesson in numeric if lesson.kpi == "value_delivered")
-    assert teach.format_prediction(value, 4100.0) == "4,100 pts"
+    assert teach.format_prediction(value, 4100.0) == "4,100 points"
     share = next(lesson for lesson in numeric if KPIS[lesson.kpi].unit == "share")
     assert teach.format_prediction(share, 35.0) == "35%"
 

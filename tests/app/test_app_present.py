@@ -70,7 +70,7 @@ def assert_presenting(at: AppTest) -> None:
     base, proposal = (
         float(n.replace(",", ""))
         for n in re.search(
-            r"week 103: ([\d,.]+) pts for the baseline .*?and ([\d,.]+) pts for the proposal ",
+            r"week 103: ([\d,.]+) points for the baseline .*?and ([\d,.]+) points for the proposal ",
             value,
         ).groups()
     )

@@ -119,7 +119,7 @@ def test_a_tile_is_grey_only_when_its_change_may_go_either_way(p05, p95, grey):
     row = {"diff_mean": (p05 + p95) / 2, "diff_p05": p05, "diff_p95": p95}
     assert is_unclear(row) is grey
     change = views.tile_delta("value_delivered", row, fmt_delta(row["diff_mean"], "value points"))
-    nothing = p05 == p95 == 0.0  # "±0 pts", grey and without an arrow, not a bare "0"
+    nothing = p05 == p95 == 0.0  # "±0 points", grey and without an arrow, not a bare "0"
     assert (change["delta_color"] == "gray") is (grey or nothing)
     assert (change["delta_arrow"] == "off") is nothing
     if not grey and not nothing:  # green for more value, red for less; the arrow follows

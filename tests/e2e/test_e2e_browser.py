@@ -242,7 +242,7 @@ def test_a_narrow_window_cuts_no_kpi_or_legend_short(server_url, new_page):
     legend = page.locator(f"{DRAWN_CHART} .role-legend-label text").all_text_contents()
     assert legend[:4] == ["Aligned baseline", "Pivot: the market moves", "Drifting incentives",
                           "Sales-led drift"]  # fmt: skip
-    # A lesson's reveal: four tiles, the last a paired interval ("-439 pts to -276 pts").
+    # A lesson's reveal: four tiles, the last a paired interval ("-439 points to -276 points").
     page.goto(f"{server_url}/learn{QUERY}&lesson=2-cost-of-meetings")
     page.get_by_text("falls", exact=True).first.click()
     page.get_by_role("button", name="Commit").first.click()

@@ -49,7 +49,7 @@ def test_brief_has_summary_kpis_charts_settings_and_reproduction(pair):
     assert page.count("<svg") == 6 and page.count("<figcaption>") == 6
     # Value is drawn to date, ending at the table's value delivered for each side.
     base, var = pair[0], pair[1]
-    ends = [f"{r.kpi_summary()['value_delivered']['mean']:,.0f} pts" for r in (base, var)]
+    ends = [f"{r.kpi_summary()['value_delivered']['mean']:,.0f} points" for r in (base, var)]
     assert (
         f"Value delivered to date, by the end of week 59: {ends[0]} for the baseline and "
         f"{ends[1]} for the proposal"

@@ -63,8 +63,8 @@ def test_number_scoring():
     assert score_number(3.5, samples, 0.35, "days").verdict.startswith("Your 3.5 days is higher")
     # Value with its unit, as its tile gives it, and the decimals typed.
     value = score_number(1500.5, samples * 14_000, 4200.0, "value points").verdict
-    assert value.startswith("Your 1,500.5 pts is lower than the simulated 90% band ("), value
-    assert " pts to " in value and value.endswith(" pts.")
+    assert value.startswith("Your 1,500.5 points is lower than the simulated 90% band ("), value
+    assert " points to " in value and value.endswith(" points.")
     assert score_number(lo - 0.001, samples, 0.35, "share").score > near.score
     assert inside.percentile == pytest.approx(50, abs=10)
 
