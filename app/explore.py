@@ -190,11 +190,19 @@ def lever_name(key: str) -> str:
         return key
     name = _APP_LABELS.get(key) or lever_title(key)
     if s.type in ("int", "float"):
-        return f"{name} · {s.span}"
+        return f"{name} · {span_text(s.span)}"
     if s.type == "bool":
-        return f"{name} · true, false"
+        return f"{name} · on, off"  # as the pages write a switch (and take it typed)
     # Choices in words, as the Sandbox shows them (a typed "local metric" is understood too).
     return f"{name} · {', '.join(value_text(c) for c in s.choices or ())}"
+
+
+def span_text(span: str) -> str:
+    """A setting's span as the pages write numbers: a true minus ("−5 to 5 standard deviations"),
+    money with its sign ("$1 to $10,000,000 per week", not "1 to 10,000,000 $ per week")."""
+    span = re.sub(r"(?<![\w.])-(?=\d)", "\u2212", span)
+    money = re.fullmatch(r"(\S+) to (\S+) \$ (.+)", span)
+    return f"${money[1]} to ${money[2]} {money[3]}" if money else span
 
 
 def base_options(own: Sequence[str] = ()) -> list[str]:

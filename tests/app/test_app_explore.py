@@ -1037,6 +1037,11 @@ def test_the_lever_picker_names_every_setting_in_words():
     assert explore.lever_name("incentives.sales") == (
         "Sales is paid on · shared outcome, mixed, local metric"
     )
+    # Numbers as the pages write them: a true minus, money with its sign, switches on and off.
+    assert explore.lever_name("reviews.reject_below_z").endswith(" · −5 to 5 standard deviations")
+    assert explore.lever_name("org.gtm_cost_per_week").endswith(" · $1 to $10,000,000 per week")
+    assert explore.lever_name("reviews.event.enabled").endswith(" · on, off")
+    assert explore.parse_changes("reviews.event.enabled = on") == {"reviews.event.enabled": True}
 
 
 def test_a_sweep_sentence_says_when_the_grid_points_cannot_be_told_apart():
