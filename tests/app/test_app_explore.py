@@ -1000,6 +1000,19 @@ def test_tables_and_sentences_from_real_results():
     att = attribute(base, variant, replications=2, executor=SerialExecutor())
     table = ec.attribution_table(att.table(), "value_delivered")
     assert table["Lever"].iloc[-1].startswith("Total difference")
+    # A weekly council offsets part of product teams' drift: its share is negative.
+    offset = with_overrides(
+        base, {"incentives.product": "local_metric", "reviews.council.interval_weeks": 1}
+    )
+    att_offset = attribute(base, offset, replications=2, executor=SerialExecutor())
+    shares = att_offset.table().query("kpi == 'value_delivered'")["share"].dropna()
+    assert (shares < 0).any()
+    written = set(
+        ec.attribution_table(att_offset.table(), "value_delivered")["Share of the difference"]
+    )
+    assert {f"{s:.0%}".replace("-", "−") for s in shares} <= written and not any(
+        w.startswith("-") for w in written
+    )  # an offsetting part: "−10%", never an ASCII "-10%"
     steps = att.waterfall("value_delivered")
     assert steps["end"].iloc[-1] == pytest.approx(
         steps["end"].iloc[0] + att.difference("value_delivered")

@@ -182,7 +182,9 @@ def attribution_table(table: pd.DataFrame, kpi: str) -> pd.DataFrame:
                 "Setting": "" if is_total else r["lever"],
                 "Contribution": fmt_delta(r["contribution"], unit),
                 "95% confidence interval": interval_text(r["ci_lo"], r["ci_hi"], unit, delta=True),
-                "Share of the difference": "n/a" if is_missing(r["share"]) else f"{r['share']:.0%}",
+                "Share of the difference": (
+                    "n/a" if is_missing(r["share"]) else f"{r['share']:.0%}".replace("-", "−")
+                ),  # a part that offsets the rest: "−10%", with the minus the pages write
             }
         )
     return pd.DataFrame(out)
