@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import pandas as pd
 import vl_convert
 
-from sim.narrative import caveat, fmt_change, fmt_level, headline, tradeoffs
+from sim.narrative import caveat, fmt_change, fmt_level, headline, interval_end, tradeoffs
 from sim.outcomes import KPIS, SERIES
 from sim.params import Params, diff, flatten, info
 from sim.report import charts
@@ -29,6 +29,7 @@ from sim.report.format import (
     few_values,
     fmt_value,
     from_count,
+    range_text,
     too_few_pairs,
     too_few_values,
     y_title,
@@ -191,10 +192,9 @@ def _kpi_rows(base: Results, variant: Results) -> list[tuple[str, ...]]:
         elif few := too_few_pairs(r):  # as in the app's tiles: no change, no P(better)
             d, p = few, "—"
         else:
-            d = (
-                f"{fmt_change(r['diff_mean'], k.unit)} ({fmt_change(r['diff_p05'], k.unit)} to "
-                f"{fmt_change(r['diff_p95'], k.unit)})"
-            )
+            # As the app writes an interval: the unit once, one value when the ends read the same.
+            ends = (interval_end(r["diff_p05"], k.unit), interval_end(r["diff_p95"], k.unit))
+            d = f"{fmt_change(r['diff_mean'], k.unit)} ({range_text(*ends)})"
             p = f"{r['p_better']:.0%}"
             if some := from_count(r["pairs"], r["replications"]):
                 d += f", {some}"
@@ -207,9 +207,8 @@ def _level(s: dict, unit: str) -> str:
         return "n/a"
     if too_few_values(s):  # as the app's tiles and tables
         return f"n/a ({few_values(s)})"
-    text = (
-        f"{fmt_level(s['mean'], unit)} ({fmt_level(s['p05'], unit)} to {fmt_level(s['p95'], unit)})"
-    )
+    ends = range_text(fmt_level(s["p05"], unit), fmt_level(s["p95"], unit))
+    text = f"{fmt_level(s['mean'], unit)} ({ends})"
     if some := from_count(s.get("n"), s.get("of")):
         text += f", {some}"
     return text

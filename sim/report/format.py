@@ -91,12 +91,12 @@ def fmt_delta(value: float | None, unit: str) -> str:
 
 def value_range(lo: float | None, hi: float | None, unit: str) -> str:
     """Two values with the unit said once: "9.0 to 10.6 days", "31.6% to 34.5%"."""
-    return _ends(fmt_value(lo, unit), fmt_value(hi, unit))
+    return range_text(fmt_value(lo, unit), fmt_value(hi, unit))
 
 
 def delta_range(lo: float | None, hi: float | None, unit: str) -> str:
     """Two ends of a change's range with the unit said once: "−8.0 to +12 points"."""
-    return _ends(fmt_delta(lo, unit), fmt_delta(hi, unit))
+    return range_text(fmt_delta(lo, unit), fmt_delta(hi, unit))
 
 
 def delta_end(value: float | None, unit: str) -> str:
@@ -461,7 +461,7 @@ def kpi_table(
             else:
                 row["Change"] = fmt_delta(c["diff_mean"], k.unit)
                 row["Change, 90% interval"] = (
-                    _ends(delta_end(c["diff_p05"], k.unit), delta_end(c["diff_p95"], k.unit))
+                    range_text(delta_end(c["diff_p05"], k.unit), delta_end(c["diff_p95"], k.unit))
                     if not is_missing(c["diff_p05"])
                     else "n/a"
                 )
@@ -510,7 +510,7 @@ def kpi_range_short(name: str, s: Mapping) -> str:
     return value_range(s["p05"], s["p95"], KPIS[name].unit)
 
 
-def _ends(low: str, high: str) -> str:
+def range_text(low: str, high: str) -> str:
     """A range from its two ends as written, the unit said once when they share it; one value when
     the ends read the same ("4.0%", not "4.0% to 4.0%")."""
     if low == high:
@@ -540,7 +540,7 @@ def compare_pair_table(first: str, pairs: Mapping[str, pd.DataFrame | None]) -> 
                 continue
             lo, hi = delta_end(c["diff_p05"], k.unit), delta_end(c["diff_p95"], k.unit)
             mean = fmt_delta(c["diff_mean"], k.unit)
-            parts = [mean if lo == hi == mean else f"{mean} ({_ends(lo, hi)})"]
+            parts = [mean if lo == hi == mean else f"{mean} ({range_text(lo, hi)})"]
             if better := p_better_text(c, subject=""):
                 parts.append(better)
             if is_unclear(c):

@@ -470,3 +470,19 @@ def test_an_average_difference_of_nothing_is_not_called_unclear():
     some = describe_average({"mean": 0.1, "lo": -0.2, "hi": 0.4}, "Lead time", "days", 90)
     assert some.endswith("(90% of paired runs −0.2 to +0.4 days); no clear difference (some "
                          "paired runs go the other way).")  # fmt: skip
+
+
+def test_the_retention_chart_says_why_its_52_week_point_is_not_the_tile():
+    """With no baseline pinned, the tile read 34.7% and the chart's text "35.0% at 52 weeks" with
+    nothing to say why; only the difference chart of a pinned baseline explained it."""
+    from app.figures import retention_figure
+    from sim.report.format import CURVE_VS_KPI
+
+    def ages(n: int) -> pd.DataFrame:
+        return band(n, level=0.35).rename(columns={"week": "age_weeks"})
+
+    year = retention_figure({"This run": ages(104)}, 90, key="r")
+    assert year.text.endswith(" " + CURVE_VS_KPI)
+    assert "35.0% at 52 weeks" in year.text
+    short = retention_figure({"This run": ages(40)}, 90, key="r")  # no 52-week point to compare
+    assert CURVE_VS_KPI not in short.text

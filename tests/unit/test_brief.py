@@ -229,3 +229,21 @@ def test_the_briefs_head_names_proposal_and_baseline_without_nested_brackets(pai
     assert re.search(
         r'<p class="lead">The proposal (lowers|raises|leaves|lengthens|shortens|gives)', page
     )
+
+
+def test_the_briefs_ranges_read_as_the_apps_do():
+    """Meeting overhead, the same in every replication, read "4.0% (4.0% to 4.0%)" and "+1.2 points
+    (+1.2 points to +1.2 points)" in the brief, where the app writes one value and the unit once."""
+    from sim.params import with_overrides
+
+    b = with_overrides(load_preset("aligned-baseline").params, {"horizon_weeks": 52})
+    v = with_overrides(
+        load_preset("drifting-incentives").params,
+        {"horizon_weeks": 52, "reviews.council.interval_weeks": 2},
+    )
+    rows = {r[0]: r for r in _kpi_rows(run_many(b, 12, 1), run_many(v, 12, 1))}
+    _, base, proposal, change, _ = rows["Meeting overhead"]
+    assert (base, proposal, change) == ("4.0% (4.0%)", "5.2% (5.2%)", "+1.2 points (+1.2 points)")
+    days = rows["Median time-to-value"]
+    assert re.fullmatch(r"\d+\.\d days \(\d+\.\d to \d+\.\d days\)", days[1]), days
+    assert re.fullmatch(r"\+\d\.\d days \(\+\d\.\d to \+\d\.\d days\)", days[3]), days
