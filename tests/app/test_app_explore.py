@@ -345,6 +345,7 @@ def test_sobol_needs_a_power_of_two_and_then_runs(simulations):
     assert sum(simulations) == 4 * 4  # N × (levers + 2)
     # Four base samples are far too few: the page says the indices are noise, not shares.
     assert any("Too few samples for these Sobol indices" in w for w in texts(at.warning))
+    assert any("Raise Samples (Sobol's base samples N;" in w for w in texts(at.warning))
     assert any("ticks: the first-order index S1" in c for c in texts(at.caption))
 
 
@@ -847,7 +848,7 @@ def test_sensitivity_chart_ranks_levers_with_intervals_and_units():
         "Council interval (weeks)",
     ]
     rows = next(iter(spec["datasets"].values()))
-    assert rows[0]["value"] == pytest.approx(3.0) and rows[0]["ci_text"] == "2.00 pp to 4.00 pp"
+    assert rows[0]["value"] == pytest.approx(3.0) and rows[0]["ci_text"] == "2.00 to 4.00 points"
     # Which way: discovery's effects are nearly all negative, the council's of both signs.
     assert [r["direction_text"] for r in rows] == [
         "52-week retention falls",
@@ -856,12 +857,21 @@ def test_sensitivity_chart_ranks_levers_with_intervals_and_units():
     table = ec.sensitivity_table(ranked("morris"), "morris", "retention_52w")
     assert list(table["As the lever is raised"]) == [r["direction_text"] for r in rows]
     sentence = ec.describe_sensitivity(ranked("morris"), "morris", "retention_52w")
-    assert "discovery time 3.00 pp (2.00 pp to 4.00 pp), raising it lowers 52-week retention" in (
-        sentence
+    assert (
+        "discovery time 3.00 points (2.00 to 4.00 points), raising it lowers 52-week retention"
+        in (sentence)
     )
-    assert "council interval 1.00 pp (0.50 pp to 1.50 pp), with effects of both signs" in sentence
+    assert (
+        "council interval 1.00 points (0.50 to 1.50 points), with effects of both signs" in sentence
+    )
     spec = ec.sensitivity_chart(ranked("sobol"), "sobol", "value_delivered").to_dict()
     assert marks(spec) == ["bar", "rule", "tick"]
+    # An interval reaching below zero (sampling noise) is written with a true minus.
+    noisy = ranked("sobol").assign(ST_conf=[0.1, 0.3])
+    rows = next(
+        iter(ec.sensitivity_chart(noisy, "sobol", "value_delivered").to_dict()["datasets"].values())
+    )
+    assert [r["ci_text"] for r in rows] == ["60% to 80%", "−10% to 50%"]
     assert spec["layer"][0]["encoding"]["x"]["axis"]["format"] == ".0%"
     assert spec["layer"][0]["encoding"]["x"]["title"] == "Share of the variance of value delivered"
 

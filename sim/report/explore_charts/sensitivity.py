@@ -15,7 +15,7 @@ from sim.report.explore_charts.common import (
     kpi_words,
     lever_title,
 )
-from sim.report.format import fmt_value, is_missing
+from sim.report.format import fmt_value, is_missing, range_text
 
 # The interval's line across a sensitivity bar: a dark slate that reads on the light bar and on
 # either theme's background.
@@ -33,11 +33,14 @@ def _morris_scale(kpi: str) -> tuple[float, str, str]:
 def _effect_text(value: float, unit: str) -> str:
     if is_missing(value):
         return "n/a"
-    if unit == "pp":
-        return f"{value:.2f} pp"
-    if unit == "share of variance":
-        return f"{value:.0%}"
-    return fmt_value(value, unit) if unit else f"{value:.3g}"
+    if unit == "pp":  # percentage points, written as every other change of a share is
+        text = f"{value:.2f} points"
+    elif unit == "share of variance":
+        text = f"{value:.0%}"
+    else:
+        text = fmt_value(value, unit) if unit else f"{value:.3g}"
+    # A Sobol index below zero (sampling noise) carries the minus the pages write.
+    return "\u2212" + text[1:] if text.startswith("-") else text
 
 
 def sensitivity_index_title(method: str, kpi: str) -> str:
@@ -98,7 +101,7 @@ def _sensitivity_data(ranked: pd.DataFrame, method: str, kpi: str) -> pd.DataFra
     out["hi"] = out["value"] + out["conf"]
     out["value_text"] = [_effect_text(v, unit) for v in out["value"]]
     out["ci_text"] = [
-        f"{_effect_text(lo, unit)} to {_effect_text(hi, unit)}"
+        range_text(_effect_text(lo, unit), _effect_text(hi, unit))
         for lo, hi in zip(out["lo"], out["hi"], strict=True)
     ]
     if method == "morris":
@@ -192,8 +195,8 @@ def sobol_caution(ranked: pd.DataFrame) -> str | None:
     )
     return (
         f"Too few samples for these Sobol indices: {what} is sampling noise, not a share of the "
-        "variance. Raise the base samples N (each adds levers + 2 design points) for steadier "
-        "numbers, or screen the levers with Morris first."
+        "variance. Raise Samples (Sobol's base samples N; each adds levers + 2 design points) "
+        "for steadier numbers, or screen the levers with Morris first."
     )
 
 
