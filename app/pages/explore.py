@@ -55,7 +55,9 @@ RANGE_HELP = (
 )
 REPS_HELP = (
     "Every scenario runs replications 0..n−1 of the same seed (common random numbers), so "
-    "differences between scenarios come from the levers, not from the draw."
+    "differences between scenarios come from the levers, not from the draw. Tools start with "
+    "fewer than the Sandbox runs, as each runs many scenarios: with the Sandbox's replications, "
+    "seed and horizon, a scenario's numbers are exactly its tiles'."
 )
 SEED_HELP = "The same seed gives the same numbers, on any executor and any number of workers."
 WEEKS_HELP = (
