@@ -267,8 +267,7 @@ def restore() -> None:
 
 
 def keep(end: bool = False) -> None:
-    """Ask the browser what it kept (at the end of the page, until it has answered), or give it
-    this session's progress.
+    """Ask the browser what it kept (until it has answered), or give it this session's progress.
 
     Called twice a run: first right after :func:`restore`, with what the clicks that started the
     run changed (a commitment, an attempt, a forgetting), so a run stopped early (a reload while a
@@ -276,13 +275,11 @@ def keep(end: bool = False) -> None:
     end of the page (``end``), with the scores the run worked out.
     """
     ss = st.session_state
-    if not ss.get(RESTORED):
-        # Asked at the end of the page: the answer's rerun then interrupts nothing (the link's
-        # lesson, say, is already taken in).
-        if end:
-            _store()(data={"load": True}, key=STATE_KEY, on_saved_change=lambda: None)
-        return
     key = END_KEY if end else STATE_KEY
+    if not ss.get(RESTORED):
+        if not end:
+            _store()(data={"load": True}, key=key, on_saved_change=lambda: None)
+        return
     try:
         kept = encode(ss.get(teach.LESSONS, {}), ss.get(teach.CHALLENGES, {}))
     except (TypeError, ValueError):  # not expected: then the browser keeps what it had
