@@ -27,13 +27,11 @@ from app import teach
 from app.state import LEARN_MAX_REPLICATIONS, MAX_SEED, canonical
 from sim.lessons import DIRECTIONS, challenge_names, lesson_names, load_challenge, load_lesson
 from sim.narrative import MIN_PAIRS
-from sim.params import ParamError, diff, get, with_overrides
+from sim.params import ParamError, diff, with_overrides
 from sim.scenarios import ScenarioError
 
 STATE_KEY = "learn.store"  # the component's state: {"saved": what the browser kept, or ""}
 RESTORED = "learn.store_restored"  # set once this session has read the browser's copy
-FORGOTTEN = "learn.store_forgotten"  # the learner asked to forget: the browser's copy goes too
-END_KEY = "learn.store.end"  # the second keeper, at the end of the page (see :func:`keep`)
 VERSION = 1
 MAX_CHARS = 100_000  # far more than six lessons and some challenges' attempts need
 MAX_RECORDS = 50  # predictions per lesson, attempts per challenge
@@ -45,24 +43,7 @@ export default function (component) {
   const KEY = "product-leadership-sandbox.learn";
   let kept = "";
   try {
-    if (data && typeof data.save === "string") {
-      let save = data.save;
-      if (!data.forget) {
-        // Another tab of this browser may have kept lessons this one has not seen: keep them.
-        try {
-          const before = JSON.parse(localStorage.getItem(KEY) || "null");
-          const now = JSON.parse(save);
-          if (before && before.version === now.version) {
-            now.lessons = Object.assign({}, before.lessons, now.lessons);
-            now.challenges = Object.assign({}, before.challenges, now.challenges);
-            save = JSON.stringify(now);
-          }
-        } catch (e) {
-          save = data.save;  // what was kept is unreadable: this tab's progress replaces it
-        }
-      }
-      localStorage.setItem(KEY, save);
-    }
+    if (data && typeof data.save === "string") localStorage.setItem(KEY, data.save);
     kept = localStorage.getItem(KEY) || "";
   } catch (e) {
     kept = "";  // storage switched off: the page works as before, for this session only
@@ -120,17 +101,18 @@ def decode(text: Any) -> tuple[dict[str, Any], dict[str, list[dict]]]:
         return {}, {}
     try:
         body = json.loads(text)
-        if not isinstance(body, dict) or type(body.get("version")) is not int:
-            return {}, {}
-        if body["version"] != VERSION:
-            return {}, {}
-        lessons = body.get("lessons")
-        challenges = body.get("challenges")
+    except ValueError:
+        return {}, {}
+    if not isinstance(body, dict) or body.get("version") != VERSION:
+        return {}, {}
+    lessons = body.get("lessons")
+    challenges = body.get("challenges")
+    try:
         return (
             _lessons(lessons) if isinstance(lessons, dict) else {},
             _challenges(challenges) if isinstance(challenges, dict) else {},
         )
-    except Exception:  # nested past the parser's depth, a number past a float ...: nothing kept
+    except ScenarioError:  # a lesson's own file unreadable: its page says so; keep nothing
         return {}, {}
 
 
@@ -152,9 +134,9 @@ def _prediction(lesson: Any, value: Any) -> Any:
     """A committed prediction as :func:`app.teach.on_commit` keeps it, or None if not one."""
     if lesson.prediction == "direction":
         return value if isinstance(value, str) and value in DIRECTIONS else None
-    if isinstance(value, bool) or not isinstance(value, int | float) or abs(value) > 1e15:
+    if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    value = float(value) + 0.0  # "-0" typed nowhere: -0.0 reads as 0
+    value = float(value)
     percent = teach.prediction_unit(lesson.kpi)[0] == "%"
     if not math.isfinite(value) or value < 0 or (percent and value > 100):
         return None
@@ -180,10 +162,7 @@ def _lessons(raw: Mapping[Any, Any]) -> dict[str, Any]:
         entry = raw.get(name)
         if not isinstance(entry, dict):
             continue
-        try:
-            lesson = load_lesson(name)
-        except ScenarioError:  # its page says the lesson cannot be loaded; keep the others
-            continue
+        lesson = load_lesson(name)
         history = entry.get("history")
         history = history[-MAX_RECORDS:] if isinstance(history, list) else []
         kept = [r for r in (_record(lesson, h) for h in history) if r and r["score"] is not None]
@@ -205,7 +184,6 @@ def _attempt(challenge: Any, raw: Any) -> dict[str, Any] | None:
         params = with_overrides(teach.start_params(challenge), values)
     except ParamError:
         return None
-    values = {key: get(params, key) for key in challenge.levers}  # as checked: -0.0 is 0.0
     seed = _int(raw.get("seed"), 0, MAX_SEED)
     reps = _int(raw.get("reps"), 1, LEARN_MAX_REPLICATIONS)
     usable, score = _score(raw.get("score"))
@@ -227,10 +205,7 @@ def _challenges(raw: Mapping[Any, Any]) -> dict[str, list[dict]]:
         attempts = raw.get(name)
         if not isinstance(attempts, list):
             continue
-        try:
-            challenge = load_challenge(name)
-        except ScenarioError:
-            continue
+        challenge = load_challenge(name)
         kept = [a for a in (_attempt(challenge, r) for r in attempts[-MAX_RECORDS:]) if a]
         if kept:
             out[name] = kept
@@ -253,7 +228,7 @@ def restore() -> None:
     if saved is None:  # the browser has not answered yet (it does right after the first run)
         return
     ss[RESTORED] = True
-    lessons, challenges = decode(saved)  # never raises: what cannot be read is left out
+    lessons, challenges = decode(saved)
     mine_lessons = ss.setdefault(teach.LESSONS, {})
     for name, entry in lessons.items():
         mine_lessons.setdefault(name, entry)
@@ -266,30 +241,18 @@ def restore() -> None:
                 ss.pop(teach.challenge_key(name, key), None)
 
 
-def keep(end: bool = False) -> None:
-    """Ask the browser what it kept (until it has answered), or give it this session's progress.
-
-    Called twice a run: first right after :func:`restore`, with what the clicks that started the
-    run changed (a commitment, an attempt, a forgetting), so a run stopped early (a reload while a
-    reveal runs, a switch to another page, a dropped connection) still keeps them; then at the
-    end of the page (``end``), with the scores the run worked out.
-    """
+def sync() -> None:
+    """At the end of the page: ask the browser what it kept (until it has answered), or give it
+    this session's progress to keep."""
     ss = st.session_state
-    key = END_KEY if end else STATE_KEY
     if not ss.get(RESTORED):
-        if not end:
-            _store()(data={"load": True}, key=key, on_saved_change=lambda: None)
+        _store()(data={"load": True}, key=STATE_KEY, on_saved_change=lambda: None)
         return
     try:
         kept = encode(ss.get(teach.LESSONS, {}), ss.get(teach.CHALLENGES, {}))
     except (TypeError, ValueError):  # not expected: then the browser keeps what it had
         return
-    data: dict[str, Any] = {"save": kept}
-    if ss.get(FORGOTTEN):
-        data["forget"] = True  # replace what was kept, not merge with it
-        if end:
-            del ss[FORGOTTEN]
-    _store()(data=data, key=key, on_saved_change=lambda: None)
+    _store()(data={"save": kept}, key=STATE_KEY, on_saved_change=lambda: None)
 
 
 def on_forget() -> None:
@@ -301,4 +264,3 @@ def on_forget() -> None:
     for key in list(ss.keys()):
         if isinstance(key, str) and key.startswith(("learn.predict.", "learn.ch.")):
             del ss[key]
-    ss[FORGOTTEN] = True

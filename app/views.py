@@ -56,13 +56,11 @@ _LIST_ITEM = re.compile(r"([-*+\u2022]|\d{1,9}[.)])\s")
 # after half a second) and slides the progress bar. With no GPU every frame of those fades is drawn
 # in software, on the cores the simulation runs on: a run of the Sandbox spent 0.2–0.3 s of the
 # browser's CPU on them. Here the outputs still dim after the same half second, in one step, and
-# the bar steps too. Fixed text, styles only. (Also: the Learn page's progress keepers, which show
-# nothing, take no room.)
+# the bar steps too. Fixed text, styles only.
 STEADY_CSS = """<style>
 [data-testid="stElementContainer"], [data-testid="stTabs"] [role="tablist"], [data-testid="stTab"],
 [data-testid="stExpander"] details, [data-testid="stExpander"] summary,
 [data-testid="stProgressBarTrack"] > div { transition-duration: 0s !important; }
-.st-key-learn-store, .st-key-learn-store-end { display: none; }
 </style>"""
 
 

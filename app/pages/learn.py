@@ -26,7 +26,6 @@ from sim.scenarios import ScenarioError
 
 teach.init_learn()
 learn_store.restore()  # what this browser kept, once it has said (a reload loses nothing)
-learn_store.keep()  # and what this run's clicks changed, before anything slow runs
 
 st.title("Learn")
 st.markdown(
@@ -447,4 +446,4 @@ for tab, label in zip(tabs, teach.TABS, strict=True):
         else:
             _challenges_tab()
 
-learn_store.keep(end=True)  # last: the browser keeps the scores this run worked out
+learn_store.sync()  # last: the browser keeps this run's progress

@@ -28,14 +28,9 @@ def open_learn(query: dict, kept: str | None) -> AppTest:
 
 
 def handed_to_browser(at: AppTest) -> dict:
-    """What the page's last run asked the browser to do: once the browser has answered, the same
-    progress right after the clicks (before anything slow) and at the end of the page."""
-    asked = [json.loads(store.proto.json) for store in at.get("bidi_component")]
-    if asked == [{"load": True}]:
-        return asked[0]
-    first, last = asked
-    assert json.loads(first["save"])["version"] == json.loads(last["save"])["version"]
-    return last
+    """What the page's last run asked the browser to do (the component's data)."""
+    (store,) = at.get("bidi_component")
+    return json.loads(store.proto.json)
 
 
 def metrics(at: AppTest) -> dict[str, str]:
@@ -51,9 +46,6 @@ def test_a_reload_gets_predictions_and_attempts_back():
     assert_clean(at)
     before = metrics(at)
     assert before["Your prediction"] == "40%"
-    # Kept before the reveal ran, too: a run stopped early (a reload mid-reveal) loses nothing.
-    early = json.loads(json.loads(at.get("bidi_component")[0].proto.json)["save"])
-    assert early["lessons"][LESSON]["current"]["prediction"] == 40.0
     lever = teach.challenge_key(CHALLENGE, "reviews.council.interval_weeks")
     at.session_state[teach.TAB_KEY] = teach.TABS[2]
     at.session_state[teach.CHALLENGE_KEY] = CHALLENGE
@@ -85,9 +77,7 @@ def test_forgetting_clears_the_session_and_the_browsers_copy():
     at.button(key="learn.forget.lessons").click().run()
     assert_clean(at)
     assert not at.metric  # the prediction form again
-    asked = handed_to_browser(at)
-    assert asked["forget"] is True  # replaces what the browser kept, rather than merging with it
-    assert json.loads(asked["save"]) == {
+    assert json.loads(handed_to_browser(at)["save"]) == {
         "version": learn_store.VERSION,
         "lessons": {},
         "challenges": {},
@@ -111,15 +101,9 @@ def test_what_the_browser_hands_back_is_checked_field_by_field():
     assert lessons[LESSON]["current"]["prediction"] == 40.0
     assert lessons[LESSON]["current"]["verdict"] is None  # worked out again from the reveal
     assert [h["prediction"] for h in lessons[LESSON]["history"]] == [10.0]
-    # Not JSON, another version, too long, nested past the parser, not an object: nothing.
-    for text in ("{", body({LESSON: good}, version=0), body({LESSON: good}, version=True),
-                 " " * 200_000, "[" * 60_000, "[]", "null", 7):  # fmt: skip
+    # Not JSON, another version, too long, not an object: nothing.
+    for text in ("{", body({LESSON: good}, version=0), " " * 200_000, "[]", "null", 7):
         assert decode(text) == ({}, {})
-    # A number past what a float holds is no prediction; minus zero is zero.
-    huge = body({"5-decision-rights": {"current": record(prediction=10**400)}})
-    assert decode(huge) == ({}, {})
-    zero, _ = decode(body({LESSON: {"current": record(prediction=-0.0)}}))
-    assert str(zero[LESSON]["current"]["prediction"]) == "0.0"
     # Each bad field drops its record, and only its record.
     bad = [
         record(prediction=150.0),  # a share above 100%
@@ -158,10 +142,6 @@ def test_a_kept_attempt_must_be_one_the_challenge_allows():
     # Its words are made again from its values, never taken from the browser.
     assert kept["changed"] == teach.describe_changes(challenge, attempt["values"])
     assert kept["changed"].endswith(": 4 → 2") and kept["score"] == 40
-    # Values as checked: a stored -0.0 is the 0.0 the levers would give.
-    signed = {**attempt, "values": {**attempt["values"], "reviews.council.interval_weeks": 2}}
-    (kept,) = learn_store.decode(body(challenges={CHALLENGE: [signed]}))[1][CHALLENGE]
-    assert isinstance(kept["values"]["reviews.council.interval_weeks"], float)
     for bad in (
         {**attempt, "values": {**attempt["values"], "org.wip_limit_per_team": 9}},  # not allowed
         {**attempt, "values": {**attempt["values"], "reviews.council.interval_weeks": -3.0}},
