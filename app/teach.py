@@ -16,9 +16,6 @@
   score);
 * ``learn.open`` — the open tab, lesson and challenge, seed and replications (restored after
   visiting another page); widget values under their ``learn.*`` keys.
-
-The lessons' predictions and the challenges' attempts are also kept in the learner's browser, so
-that a reload loses nothing (:mod:`app.learn_store`).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from app import compute, controls, learn_store, model_guide, teach, views
+from app import compute, controls, model_guide, teach, views
 from app.state import (
     CHALLENGE_PARAM,
     LEARN_MAX_REPLICATIONS,
@@ -25,7 +25,6 @@ from sim.report.format import count, fmt_delta, fmt_value, full_stop
 from sim.scenarios import ScenarioError
 
 teach.init_learn()
-learn_store.restore()  # what this browser kept, once it has said (a reload loses nothing)
 
 st.title("Learn")
 st.markdown(
@@ -175,7 +174,7 @@ def _reveal(name: str, lesson, record: dict) -> None:
     try:
         with st.spinner("Running the lesson and its baseline on the same random numbers…"):
             reveal = teach.lesson_reveal(name, record["seed"], record["reps"])
-        if record.get("verdict") is None:  # a new commitment, or one this browser kept
+        if record.get("score") is None:
             record["score"], record["verdict"] = teach.score_lesson(lesson, record, reveal)
     except Exception as err:  # the page must never show a traceback
         st.error(
@@ -295,22 +294,6 @@ def _reveal(name: str, lesson, record: dict) -> None:
             st.markdown(f"**Why:** {views.plain(text)}")
 
 
-def _forget_button(where: str) -> None:
-    """Shown while this session holds predictions or attempts to forget."""
-    ss = st.session_state
-    if not (any(ss.get(teach.LESSONS, {}).values()) or any(ss.get(teach.CHALLENGES, {}).values())):
-        return
-    st.button(
-        "Forget my predictions and attempts",
-        key=f"learn.forget.{where}",
-        on_click=learn_store.on_forget,
-        icon=":material/delete:",
-        help="Your predictions, scores and challenge attempts are kept in this browser, so that "
-        "a reload loses nothing. On a shared computer, forget them when you are done: the next "
-        "learner then starts afresh.",
-    )
-
-
 def _lessons_tab() -> None:
     # Filled last, so a score revealed on this run is already in it.
     overview = st.container()
@@ -320,8 +303,8 @@ def _lessons_tab() -> None:
         names,
         key=teach.LESSON_KEY,
         format_func=lambda n: f"{names.index(n) + 1}. {load_lesson(n).title}",
-        help="Lessons in teaching order. Your predictions are kept in this browser: a reload "
-        "loses nothing.",
+        help="Lessons in teaching order. Your predictions are kept while this tab is open in "
+        "your browser.",
     )
     try:
         lesson = load_lesson(name)
@@ -340,7 +323,6 @@ def _lessons_tab() -> None:
     # so the lesson itself comes first on a laptop's screen.
     with overview.expander("All lessons, their objectives and your scores"):
         st.table(teach.lessons_table(), hide_index=True, border="horizontal")
-        _forget_button("lessons")
 
 
 def _challenge_result(challenge) -> None:
@@ -381,7 +363,6 @@ def _challenge_result(challenge) -> None:
     st.markdown("**Attempts so far**")
     # A static table, so each attempt's settings are read whole (the group explains them).
     st.table(teach.attempts_table(challenge.name), hide_index=True, border="horizontal")
-    _forget_button("challenges")
 
 
 def _challenges_tab() -> None:
@@ -445,5 +426,3 @@ for tab, label in zip(tabs, teach.TABS, strict=True):
             _lessons_tab()
         else:
             _challenges_tab()
-
-learn_store.sync()  # last: the browser keeps this run's progress

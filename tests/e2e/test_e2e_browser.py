@@ -21,7 +21,6 @@ from .helpers import (
     CHART,
     CHARTS_ON_SANDBOX,
     DRAWN_CHART,
-    RUNNING,
     TILE,
     TIMEOUT_MS,
     choose,
@@ -440,28 +439,3 @@ def test_outputs_being_replaced_dim_without_a_fade(server_url, new_page):
     fades, stale_seen = page.evaluate(STOP_WATCHING)
     assert stale_seen  # the watch covered the rerun
     assert fades == []
-
-
-def test_a_reload_keeps_a_learners_prediction_until_forgotten(server_url, new_page):
-    """A reload (or a classroom's dropped connection) started a new session, and a committed
-    prediction was lost with it; on a shared computer the next learner must start afresh."""
-    page = new_page()
-    lesson = f"{server_url}/learn{QUERY}&lesson=2-cost-of-meetings"
-    page.goto(lesson)
-    page.get_by_text("falls", exact=True).first.click()
-    page.get_by_role("button", name="Commit").first.click()
-    wait_until_idle(page, charts=1)
-    revealed = tiles(page)
-    assert revealed["Your prediction"] == "falls"
-    page.reload()
-    wait_until_idle(page, charts=1)  # the reveal again: the browser kept the prediction
-    assert tiles(page) == revealed
-    page.get_by_text("All lessons, their objectives and your scores").click()
-    page.get_by_role("button", name="Forget my predictions and attempts").click()
-    expect(page.get_by_role("button", name="Commit my prediction")).to_be_visible()
-    page.reload()
-    expect(page.get_by_role("button", name="Commit my prediction")).to_be_visible()
-    page.wait_for_timeout(1500)  # the browser has answered, and nothing came back
-    expect(page.locator(RUNNING)).to_have_count(0)
-    expect(page.get_by_role("button", name="Commit my prediction")).to_be_visible()
-    expect(page.locator(TILE)).to_have_count(0)
