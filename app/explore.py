@@ -76,6 +76,7 @@ from sim.params import (
 )
 from sim.params import with_overrides as apply_overrides
 from sim.report.explore_charts import lever_title, value_text
+from sim.report.format import true_minus
 from sim.runner import MODEL_VERSION
 from sim.scenarios import load_preset, preset_names
 
@@ -200,7 +201,7 @@ def lever_name(key: str) -> str:
 def span_text(span: str) -> str:
     """A setting's span as the pages write numbers: a true minus ("−5 to 5 standard deviations"),
     money with its sign ("$1 to $10,000,000 per week", not "1 to 10,000,000 $ per week")."""
-    span = re.sub(r"(?<![\w.])-(?=\d)", "\u2212", span)
+    span = true_minus(span)
     money = re.fullmatch(r"(\S+) to (\S+) \$ (.+)", span)
     return f"${money[1]} to ${money[2]} {money[3]}" if money else span
 

@@ -263,11 +263,9 @@ def _band_layers(
     """
     axis = alt.Axis(titleLimit=HEIGHT)
     if y_format:
-        axis = alt.Axis(format=y_format, titleLimit=HEIGHT)
-        if y_format.startswith(
-            "+"
-        ):  # signed ticks, as changes are written; zero is "0", not "+0.0"
-            axis = alt.Axis(format=y_format, titleLimit=HEIGHT, labelExpr=ZERO_TICK)
+        # Signed ticks, as changes are written, except zero: "0", not "+0.0".
+        signed = {"labelExpr": ZERO_TICK} if y_format.startswith("+") else {}
+        axis = alt.Axis(format=y_format, titleLimit=HEIGHT, **signed)
     x_enc = alt.X(f"{x}:Q", title=x_title, scale=alt.Scale(nice=False))
     legend = len(colors) > 1
     color = _color(colors, legend=legend)

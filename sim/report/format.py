@@ -8,6 +8,7 @@ that says what the curve shows, for readers who cannot see it.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -87,6 +88,15 @@ def fmt_delta(value: float | None, unit: str) -> str:
     if not any(c in "123456789" for c in text.split(" ")[0]):
         return "±" + text
     return ("+" if value >= 0 else "−") + text
+
+
+def true_minus(text: str) -> str:
+    """``text`` with each number's ASCII hyphen written as the minus sign every page writes:
+    "−5 to 5", "−10%" (a hyphen inside a word, as in "person-days", stays)."""
+    return _HYPHEN_MINUS.sub("\u2212", text)
+
+
+_HYPHEN_MINUS = re.compile(r"(?<![\w.])-(?=\d)")
 
 
 def value_range(lo: float | None, hi: float | None, unit: str) -> str:

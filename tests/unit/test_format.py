@@ -195,3 +195,12 @@ def test_retention_text_writes_its_bands_as_every_range_is_written():
     band["lo"] = band["hi"] = band["mean"]
     assert "87.2% at 13 weeks (87.2%)" in describe_retention(band, 90, "Baseline")
     assert describe_retention(band.iloc[:0], 90) == "Variant: no retention values."
+
+
+def test_a_numbers_hyphen_becomes_the_minus_the_pages_write():
+    from sim.report.format import true_minus
+
+    assert true_minus("-5 to 5 standard deviations") == "−5 to 5 standard deviations"
+    assert true_minus("-10%") == "−10%" and true_minus("-0.5 to -0.1") == "−0.5 to −0.1"
+    assert true_minus("0.5 to 200 person-days") == "0.5 to 200 person-days"  # a word's hyphen
+    assert true_minus("1e-05") == "1e-05" and true_minus("10%") == "10%"

@@ -24,7 +24,7 @@ from sim.report.explore_charts.common import (
     kpi_unit,
     kpi_words,
 )
-from sim.report.format import fmt_delta, fmt_value, is_missing
+from sim.report.format import fmt_delta, fmt_value, is_missing, true_minus
 
 NO_CHANGE_COLOR = "#c9c9c9"
 
@@ -183,7 +183,7 @@ def attribution_table(table: pd.DataFrame, kpi: str) -> pd.DataFrame:
                 "Contribution": fmt_delta(r["contribution"], unit),
                 "95% confidence interval": interval_text(r["ci_lo"], r["ci_hi"], unit, delta=True),
                 "Share of the difference": (
-                    "n/a" if is_missing(r["share"]) else f"{r['share']:.0%}".replace("-", "−")
+                    "n/a" if is_missing(r["share"]) else true_minus(f"{r['share']:.0%}")
                 ),  # a part that offsets the rest: "−10%", with the minus the pages write
             }
         )

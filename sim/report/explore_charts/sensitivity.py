@@ -15,7 +15,7 @@ from sim.report.explore_charts.common import (
     kpi_words,
     lever_title,
 )
-from sim.report.format import fmt_value, is_missing, range_text
+from sim.report.format import fmt_value, is_missing, range_text, true_minus
 
 # The interval's line across a sensitivity bar: a dark slate that reads on the light bar and on
 # either theme's background.
@@ -39,8 +39,7 @@ def _effect_text(value: float, unit: str) -> str:
         text = f"{value:.0%}"
     else:
         text = fmt_value(value, unit) if unit else f"{value:.3g}"
-    # A Sobol index below zero (sampling noise) carries the minus the pages write.
-    return "\u2212" + text[1:] if text.startswith("-") else text
+    return true_minus(text)  # a Sobol index below zero (sampling noise): "−6%"
 
 
 def sensitivity_index_title(method: str, kpi: str) -> str:
