@@ -40,10 +40,7 @@ from sim.params import REVIEW_TYPES, Params
 from sim.streams import WeeklyStream, stream
 from sim.work import (
     ACTIVE,
-    PRUNED,
-    REJECTED,
     RELEASED,
-    STALE,
     TeamWork,
     WorkItem,
     opportunity_arrivals,
@@ -197,19 +194,21 @@ class World:
         self.counts["escalated"] += 1
         self._escalated_week += 1
 
-    def release(self, item: WorkItem) -> None:
-        """Released work adds its value (reduced if built for a past epoch) to the product."""
-        now = self.env.now
-        item.state = RELEASED
-        item.released = now
-        value = item.value
-        if item.epoch != self.market_epoch:
+    def release(self, team: TeamWork, k: int, now: float) -> None:
+        """Released work (row ``k`` of ``team``) adds its value, reduced if built for a past epoch,
+        to the product."""
+        team.state[k] = RELEASED
+        team.released[k] = now
+        value = team.value[k]
+        if team.epoch[k] != self.market_epoch:
             value *= self.params.product.old_epoch_value_share
-        self.stock[item.kind] += value
-        week = min(int(now // 7.0), self.weeks - 1)
+        self.stock[team.kind[k]] += value
+        week = int(now // 7.0)
+        if week >= self.weeks:
+            week = self.weeks - 1
         led = self.ledger
         led[0][week] += 1.0
-        led[1][week] += now - item.created
+        led[1][week] += now - team.time[k]
         led[2][week] += value
         self.counts["released"] += 1
 
@@ -217,10 +216,6 @@ class World:
         week = self.week_of(now)
         self.ledger[3][week] += 1.0
         self.ledger[4][week] += now - item.escalated
-
-    def retire(self, item: WorkItem, state: int) -> None:
-        item.state = state
-        self.counts[{STALE: "stale", REJECTED: "rejected", PRUNED: "pruned"}[state]] += 1
 
     def add_meeting_hours(self, day: float, hours: float) -> None:
         self.ledger[5][self.week_of(day)] += hours

@@ -45,70 +45,34 @@ _BLOCK = 64
 
 
 class WorkItem:
-    """One opportunity taken out of a team's arrays: escalated, or pulled into a WIP slot."""
+    """An opportunity escalated to the decision queue; the rest of its record stays in its team's
+    rows (see :class:`TeamWork`)."""
 
-    __slots__ = (
-        "council_score",
-        "created",
-        "decided",
-        "epoch",
-        "escalated",
-        "eta",
-        "id",
-        "kind",
-        "process",
-        "released",
-        "size",
-        "started",
-        "state",
-        "team",
-        "value",
-        "z",
-        "z_council",
-        "z_team",
-    )
+    __slots__ = ("council_score", "created", "decided", "epoch", "escalated", "id", "kind", "team",
+                 "z_council")  # fmt: skip
 
     def __init__(
-        self,
-        id_: int,
-        team: int,
-        created: float,
-        size: float,
-        z: float,
-        value: float,
-        z_team: float,
-        z_council: float,
-        eta: float,
-        kind: int,
-        epoch: int,
+        self, id_: int, team: int, created: float, kind: int, epoch: int, z_council: float
     ) -> None:
         self.id = id_
         self.team = team
         self.created = created
-        self.size = size
-        self.z = z
-        self.value = value
-        self.z_team = z_team
-        self.z_council = z_council
-        self.eta = eta
         self.kind = kind
         self.epoch = epoch
-        self.escalated = -1.0
+        self.z_council = z_council
+        self.escalated = created
         self.decided = -1.0
-        self.started = -1.0
-        self.released = -1.0
-        self.state = WAITING
         self.council_score: float | None = None
-        self.process: simpy.Process | None = None
 
 
 class TeamWork:
     """A product team's opportunities, backlog, WIP slots and build capacity.
 
     Opportunity ``k`` of the team is a row of per-team arrays (drawn up front, see
-    :func:`_draw_block`); a :class:`WorkItem` is made only when the item leaves the arrays —
-    escalated to the decision queue or pulled into a slot. The backlog is a heap of
-    ``(-score, k)`` over the waiting items, so ties go to the earlier arrival.
+    :func:`_draw_block`): its state and timestamps stay in the rows from arrival to release. A
+    :class:`WorkItem` is made only for an item escalated to the decision queue, which carries it
+    across teams. The backlog is a heap of ``(-score, k)`` over the waiting items, so ties go to
+    the earlier arrival.
     """
 
     def __init__(self, world: World, index: int, rng: np.random.Generator) -> None:
@@ -120,7 +84,8 @@ class TeamWork:
         self.heap: list[tuple[float, int]] = []
         self.fifo: deque[int] = deque()  # entry order, for expiry
         self.waiting = 0
-        self.active: dict[WorkItem, None] = {}  # insertion-ordered for determinism
+        # Rows being built, and the slot process building each (insertion-ordered for determinism).
+        self.active: dict[int, simpy.Process] = {}
         self.idle: list[simpy.Event] = []
         # Person-days of build work per calendar day, before meetings and discovery.
         self.gross_rate = p.org.team_size_people * p.org.hours_per_person_week / 8.0 / 7.0
@@ -129,14 +94,17 @@ class TeamWork:
         self._rng = rng
         self.time: list[float] = []
         self.entered: list[float] = []
+        self.started: list[float] = []  # -1 until pulled into a slot
+        self.released: list[float] = []  # -1 until released
+        self.size: list[float] = []
+        self.value: list[float] = []
         self.state: list[int] = []
         self.epoch: list[int] = []
-        self._kind: list[int] = []
+        self.kind: list[int] = []
         self._escalates: list[bool] = []
         self._neg: list[float] = []  # -score of every row, at the current ranking
-        # Per row, the floats of _VALUES. They stay in one array until a row becomes a work item
-        # (fewer than half do): Python floats for every row of the horizon cost more to make and
-        # to free than taking one row out of the array per item.
+        # Per row, the floats of _VALUES. Those a run reads only for some rows stay in one array;
+        # size and value, read for every item built, are also lists.
         self._values = np.empty((0, len(_VALUES)))
         self._z_team = np.empty(0)
         self._eta = np.empty(0)
@@ -144,7 +112,7 @@ class TeamWork:
         self._epoch = np.empty(0, dtype=np.int64)
         self.hi = 0  # rows [0, hi) have arrived
         self._scored = 0  # rows [0, _scored) carry their -score at the current ranking
-        self.objects: dict[int, WorkItem] = {}
+        self.escalations: dict[int, WorkItem] = {}  # rows escalated, by row
         self.council: dict[int, float] = {}  # -score set by a centralised council
         # The team ranks with the priorities it last set: weights on value and on the local metric.
         self.ranked_alignment = -1.0
@@ -177,9 +145,13 @@ class TeamWork:
         times = rows["time"].tolist()
         self.time.extend(times)
         self.entered.extend(times)
+        self.started.extend([-1.0] * n)
+        self.released.extend([-1.0] * n)
+        self.size.extend(rows["size"].tolist())
+        self.value.extend(rows["value"].tolist())
         self.state.extend([WAITING] * n)
         self.epoch.extend([0] * n)
-        self._kind.extend(rows["kind"].tolist())
+        self.kind.extend(rows["kind"].tolist())
         rights = world.decision_rights
         if rights == "centralised":
             self._escalates.extend([True] * n)
@@ -239,16 +211,21 @@ class TeamWork:
             self._neg[lo:end] = np.negative(score).tolist()
             self._scored = end
 
-    def _item(self, k: int) -> WorkItem:
-        """The work item for row ``k`` (made on first use)."""
-        item = self.objects.get(k)
-        if item is None:
-            size, z, value, z_team, z_council, eta = self._values[k].tolist()
-            item = self.objects[k] = WorkItem(
-                k, self.index, self.time[k], size, z, value, z_team, z_council, eta,
-                self._kind[k], self.epoch[k],
-            )  # fmt: skip
-        return item
+    def z_council(self, k: int) -> float:
+        """The council's estimate of row ``k``'s standardised value."""
+        return float(self._values[k, _Z_COUNCIL])
+
+    def row(self, k: int) -> dict[str, float | int]:
+        """Row ``k``'s opportunity as drawn: its floats (see ``_VALUES``), arrival, kind and epoch."""
+        values = dict(zip(_VALUES, self._values[k].tolist(), strict=True))
+        return {**values, "created": self.time[k], "kind": self.kind[k], "epoch": self.epoch[k]}
+
+    def _escalate(self, k: int) -> None:
+        """Row ``k`` waits in the decision queue, as a work item."""
+        self.state[k] = QUEUED
+        item = WorkItem(k, self.index, self.time[k], self.kind[k], self.epoch[k], self.z_council(k))
+        self.escalations[k] = item
+        self.world.escalate(item)
 
     # -- ranking -------------------------------------------------------------------------------------
     def _set_weights(self) -> None:
@@ -304,10 +281,7 @@ class TeamWork:
         entered = 0
         for k in range(hi, new):
             if escalates[k]:
-                item = self._item(k)
-                item.state = QUEUED
-                item.escalated = item.created
-                world.escalate(item)
+                self._escalate(k)
             else:
                 heapq.heappush(heap, (neg[k], k))
                 fifo.append(k)
@@ -321,7 +295,6 @@ class TeamWork:
     def add_approved(self, item: WorkItem, now: float) -> None:
         """An item the council approved enters the backlog: it may be pulled until it goes stale."""
         k = item.id
-        item.state = WAITING
         self.entered[k] = now
         self.state[k] = WAITING
         if item.council_score is not None:
@@ -332,15 +305,13 @@ class TeamWork:
         if self.idle:
             self.idle.pop().succeed()
 
-    def _retire(self, k: int, state: int, count: bool = True) -> None:
+    def retire(self, k: int, state: int) -> None:
+        """Row ``k`` leaves the work for good: stale, rejected or pruned."""
         self.state[k] = state
-        if k in self.objects:
-            self.objects[k].state = state
-        if count:
-            self.world.counts[_RETIRED[state]] += 1
+        self.world.counts[_RETIRED[state]] += 1
 
-    def pull(self, now: float) -> WorkItem | None:
-        """Take the best-scored waiting item that has not gone stale."""
+    def pull(self, now: float) -> int:
+        """Take the best-scored waiting item that has not gone stale: its row, or -1 if none."""
         if self.time[self.hi] <= now:
             self.catch_up(now)
         lifetime = self.lifetime
@@ -348,19 +319,19 @@ class TeamWork:
         state = self.state
         entered = self.entered
         stale = 0
-        chosen = None
+        chosen = -1
         while heap:
             k = heapq.heappop(heap)[1]
             if state[k] != WAITING:
                 continue
             if now - entered[k] > lifetime:
-                self._retire(k, STALE, count=False)
+                state[k] = STALE
                 stale += 1
                 continue
             state[k] = ACTIVE
-            chosen = self._item(k)
+            chosen = k
             break
-        self.waiting -= stale + (chosen is not None)
+        self.waiting -= stale + (chosen >= 0)
         if stale:
             self.world.counts["stale"] += stale
         return chosen
@@ -377,7 +348,7 @@ class TeamWork:
             if state[k] == WAITING:
                 if now - entered[k] <= lifetime:
                     break
-                self._retire(k, STALE, count=False)
+                state[k] = STALE
                 stale += 1
             fifo.popleft()
         if stale:
@@ -392,7 +363,7 @@ class TeamWork:
         for _, k in self.heap:
             if state[k] == WAITING and tags[k] != epoch:
                 self.waiting -= 1
-                self._retire(k, REJECTED)
+                self.retire(k, REJECTED)
                 dropped += 1
         return dropped
 
@@ -407,22 +378,21 @@ class TeamWork:
         """Every opportunity that has arrived: (created, team, kind, epoch, size, value, escalated,
         decided, started, released, state)."""
         rows = []
+        never = (-1.0, -1.0)  # escalated, decided: never happened
         for k in range(self.hi):
-            it = self.objects.get(k)
-            if it is None:
-                size, _, value, _, _, _ = self._values[k].tolist()
-                kind = self._kind[k]
-                never = -1.0  # escalated, decided, started, released: never happened
-                row = (self.time[k], self.index, kind, self.epoch[k], size, value, never, never)
-                rows.append((*row, never, never, self.state[k]))
-            else:
-                row = (it.created, it.team, it.kind, it.epoch, it.size, it.value, it.escalated)
-                rows.append((*row, it.decided, it.started, it.released, it.state))
+            it = self.escalations.get(k)
+            row = (self.time[k], self.index, self.kind[k], self.epoch[k], self.size[k])
+            decision = never if it is None else (it.escalated, it.decided)
+            rows.append((*row, self.value[k], *decision, *self._built(k)))
         return rows
+
+    def _built(self, k: int) -> tuple[float, float, int]:
+        return self.started[k], self.released[k], self.state[k]
 
 
 _SCORE_AHEAD = 256  # rows scored at a time as they arrive
 _VALUES = ("size", "z", "value", "z_team", "z_council", "eta")  # the float fields of a row
+_Z_COUNCIL = _VALUES.index("z_council")
 _RETIRED = {STALE: "stale", REJECTED: "rejected", PRUNED: "pruned"}
 
 
@@ -481,27 +451,28 @@ def opportunity_arrivals(env: simpy.Environment, team: TeamWork) -> object:
 
 def team_slot(env: simpy.Environment, world: World, team: TeamWork) -> object:
     """One WIP slot of a team: pull the best item, build it, release it; wait when idle."""
+    process = env.active_process
+    active = team.active
+    started = team.started
+    size = team.size
     while True:
         now = env.now
-        item = team.pull(now)
-        if item is None:
+        k = team.pull(now)
+        if k < 0:
             wake = env.event()
             team.idle.append(wake)
             if team.alarm is not None and not team.alarm.triggered:
                 team.alarm.succeed()  # arrivals now need to be events, to wake this slot
             yield wake
             continue
-        item.state = ACTIVE
-        item.started = now
-        item.process = env.active_process
-        team.active[item] = None
+        started[k] = now
+        active[k] = process
         try:
-            yield env.timeout(item.size / team.slot_rate)
+            yield env.timeout(size[k] / team.slot_rate)
         except simpy.Interrupt:
             continue  # pruned by the council: the work done is lost
-        team.active.pop(item, None)
-        item.process = None
-        world.release(item)
+        del active[k]
+        world.release(team, k, env.now)
 
 
 def decide_queue(world: World, now: float, reviewer: str) -> tuple[int, int, int]:
@@ -522,20 +493,21 @@ def decide_queue(world: World, now: float, reviewer: str) -> tuple[int, int, int
     for item in queue:
         item.decided = now
         world.record_decision(item, now)
+        team = world.product[item.team]
         if now - item.created > lifetime:
-            world.retire(item, STALE)
+            team.retire(item.id, STALE)
             stale += 1
             continue
         z = item.z_council + world.focus_bonus[item.kind]
         if item.epoch != world.believed_epoch:
             z += world.foreign_epoch_z
         if z < threshold:
-            world.retire(item, REJECTED)
+            team.retire(item.id, REJECTED)
             rejected += 1
             continue
         if centralised:
             item.council_score = z  # the council also sets the order of work
-        world.product[item.team].add_approved(item, now)
+        team.add_approved(item, now)
         approved += 1
     if queue:
         world.log(
@@ -556,14 +528,13 @@ def prune_wip(world: World, now: float) -> int:
     threshold = world.params.reviews.prune_below_z
     pruned = 0
     for team in world.product:
-        for item in list(team.active):
-            z = item.z_council + world.focus_bonus[item.kind]
-            if item.epoch != world.believed_epoch:
+        for k, process in list(team.active.items()):
+            z = team.z_council(k) + world.focus_bonus[team.kind[k]]
+            if team.epoch[k] != world.believed_epoch:
                 z += world.foreign_epoch_z
-            if z < threshold and item.process is not None:
-                team.active.pop(item, None)
-                item.process.interrupt("pruned")
-                item.process = None
-                world.retire(item, PRUNED)
+            if z < threshold:
+                del team.active[k]
+                process.interrupt("pruned")
+                team.retire(k, PRUNED)
                 pruned += 1
     return pruned

@@ -44,11 +44,17 @@ def test_rows_follow_the_fixed_block_layout_one_draw_at_a_time():
             )
     assert team.time == expected_time  # exactly: each arrival is the previous one plus its gap
     for k in (0, 1, 63, 64, len(team.time) - 1):
-        item = team._item(k)
+        row = team.row(k)
         size, z_k, value, z_council, eta_k, kind, z_team = expected[k]
-        assert (item.size, item.z, item.z_council, item.eta) == (size, z_k, z_council, eta_k)
-        assert (item.kind, item.z_team) == (kind, z_team)
-        assert item.value == pytest.approx(value, rel=1e-15)
+        assert (row["size"], row["z"], row["z_council"], row["eta"]) == (
+            size,
+            z_k,
+            z_council,
+            eta_k,
+        )
+        assert (row["kind"], row["z_team"]) == (kind, z_team)
+        assert row["value"] == pytest.approx(value, rel=1e-15)
+        assert (team.size[k], team.value[k]) == (row["size"], row["value"])
     assert team.time[-1] > world.weeks * 7.0  # the rows cover the horizon
 
 
@@ -61,7 +67,7 @@ def test_pull_takes_waiting_items_best_score_first_and_retires_the_stale(rights)
     escalated = {it.id for it in world.decision_queue}
     a = world.teams[0].alignment
     score = {
-        k: a * team._item(k).z_team + math.sqrt(1 - a * a) * team._item(k).eta
+        k: a * team.row(k)["z_team"] + math.sqrt(1 - a * a) * team.row(k)["eta"]
         for k in range(team.hi)
         if k not in escalated
     }
@@ -71,8 +77,8 @@ def test_pull_takes_waiting_items_best_score_first_and_retires_the_stale(rights)
     assert team.waiting == len(score)
 
     pulled = []
-    while (item := team.pull(now)) is not None:
-        pulled.append(item.id)
+    while (k := team.pull(now)) >= 0:
+        pulled.append(k)
     assert pulled == sorted(fresh, key=lambda k: -score[k])
     assert team.waiting == 0
     stale = len(score) - len(fresh)
@@ -97,8 +103,8 @@ def test_rerank_rescores_with_the_new_alignment():
     world.teams[0].alignment = 0.2
     team.rerank()
     a = 0.2
-    rows = [(k, team._item(k)) for k in range(team.hi)]
-    best = max(rows, key=lambda r: a * r[1].z_team + math.sqrt(1 - a * a) * r[1].eta)[0]
-    assert team.pull(50.0).id == best
-    item = team._item(best)
-    assert -team._neg[best] == pytest.approx(a * item.z_team + math.sqrt(1 - a * a) * item.eta)
+    rows = [(k, team.row(k)) for k in range(team.hi)]
+    best = max(rows, key=lambda r: a * r[1]["z_team"] + math.sqrt(1 - a * a) * r[1]["eta"])[0]
+    assert team.pull(50.0) == best
+    row = team.row(best)
+    assert -team._neg[best] == pytest.approx(a * row["z_team"] + math.sqrt(1 - a * a) * row["eta"])
