@@ -40,7 +40,10 @@ from sim.params import REVIEW_TYPES, Params
 from sim.streams import WeeklyStream, stream
 from sim.work import (
     ACTIVE,
+    PRUNED,
+    REJECTED,
     RELEASED,
+    STALE,
     TeamWork,
     WorkItem,
     opportunity_arrivals,
@@ -169,9 +172,6 @@ class World:
         self.ledger = [[0.0] * weeks for _ in range(6)]
         self.events: list[tuple[float, int, str, str, str]] = []
         self.detection_lags: list[float] = []
-        self.counts = dict.fromkeys(
-            ("arrived", "released", "stale", "rejected", "pruned", "escalated"), 0
-        )
         self._escalated_week = 0
         # Each week's customer inputs (rate, median time-to-value, oversold share, core multiplier),
         # kept when no event review reads the customers' outcomes during the run.
@@ -180,6 +180,23 @@ class World:
         self._keep = 1.0 - p.product.depreciation_per_week  # value stocks kept each week
         self.record_items = record_items
         self._rep = rep
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Opportunities so far: arrived, released, gone stale, rejected, pruned, escalated."""
+        rows = [t.state for t in self.product]
+
+        def leaving(state: int) -> int:
+            return sum(states.count(state) for states in rows)
+
+        return {
+            "arrived": sum(t.hi for t in self.product),
+            "released": leaving(RELEASED),
+            "stale": leaving(STALE),
+            "rejected": leaving(REJECTED),
+            "pruned": leaving(PRUNED),
+            "escalated": sum(len(t.escalations) for t in self.product),
+        }
 
     # -- bookkeeping used by the processes -----------------------------------------------------------
     def week_of(self, day: float) -> int:
@@ -191,7 +208,6 @@ class World:
     def escalate(self, item: WorkItem) -> None:
         """An arriving opportunity the team may not start on its own waits for a decision."""
         self.decision_queue.append(item)
-        self.counts["escalated"] += 1
         self._escalated_week += 1
 
     def release(self, team: TeamWork, k: int, now: float) -> None:
@@ -210,7 +226,6 @@ class World:
         led[0][week] += 1.0
         led[1][week] += now - team.time[k]
         led[2][week] += value
-        self.counts["released"] += 1
 
     def record_decision(self, item: WorkItem, now: float) -> None:
         week = self.week_of(now)
@@ -471,7 +486,7 @@ class World:
             "ltv_to_cac": ltv_to_cac,
         }
         assert tuple(kpis) == KPI_NAMES
-        counts = dict(self.counts)
+        counts = self.counts
         counts["waiting"] = sum(t.waiting for t in self.product)
         counts["active"] = sum(len(t.active) for t in self.product)
         counts["queued"] = len(self.decision_queue)

@@ -82,7 +82,10 @@ class TeamWork:
         self.slots = p.org.wip_limit_per_team
         self.lifetime = world.lifetime_days
         self.heap: list[tuple[float, int]] = []
-        self.fifo: deque[int] = deque()  # entry order, for expiry
+        # For expiry: the first row from arrival that may still be waiting, and the rows approved by
+        # a council in order of approval.
+        self._unexpired = 0
+        self.approved: deque[int] = deque()
         self.waiting = 0
         # Rows being built, and the slot process building each (insertion-ordered for determinism).
         self.active: dict[int, simpy.Process] = {}
@@ -98,14 +101,13 @@ class TeamWork:
         self.released: list[float] = []  # -1 until released
         self.size: list[float] = []
         self.value: list[float] = []
+        self.z_council: list[float] = []  # the council's estimate of the standardised value
         self.state: list[int] = []
         self.epoch: list[int] = []
         self.kind: list[int] = []
         self._escalates: list[bool] = []
         self._neg: list[float] = []  # -score of every row, at the current ranking
-        # Per row, the floats of _VALUES. Those a run reads only for some rows stay in one array;
-        # size and value, read for every item built, are also lists.
-        self._values = np.empty((0, len(_VALUES)))
+        self._z = np.empty(0)  # standardised true value
         self._z_team = np.empty(0)
         self._eta = np.empty(0)
         self._from_market = np.empty(0, dtype=bool)
@@ -149,6 +151,7 @@ class TeamWork:
         self.released.extend([-1.0] * n)
         self.size.extend(rows["size"].tolist())
         self.value.extend(rows["value"].tolist())
+        self.z_council.extend(rows["z_council"].tolist())
         self.state.extend([WAITING] * n)
         self.epoch.extend([0] * n)
         self.kind.extend(rows["kind"].tolist())
@@ -160,8 +163,7 @@ class TeamWork:
         else:
             self._escalates.extend([False] * n)
         self._neg.extend([0.0] * n)
-        values = np.stack([rows[name] for name in _VALUES], axis=1)
-        self._values = np.concatenate((self._values, values))
+        self._z = np.concatenate((self._z, rows["z"]))
         self._z_team = np.concatenate((self._z_team, rows["z_team"]))
         self._eta = np.concatenate((self._eta, rows["eta"]))
         self._from_market = np.concatenate((self._from_market, rows["from_market"]))
@@ -211,19 +213,24 @@ class TeamWork:
             self._neg[lo:end] = np.negative(score).tolist()
             self._scored = end
 
-    def z_council(self, k: int) -> float:
-        """The council's estimate of row ``k``'s standardised value."""
-        return float(self._values[k, _Z_COUNCIL])
-
     def row(self, k: int) -> dict[str, float | int]:
-        """Row ``k``'s opportunity as drawn: its floats (see ``_VALUES``), arrival, kind and epoch."""
-        values = dict(zip(_VALUES, self._values[k].tolist(), strict=True))
-        return {**values, "created": self.time[k], "kind": self.kind[k], "epoch": self.epoch[k]}
+        """Row ``k``'s opportunity as drawn."""
+        return {
+            "created": self.time[k],
+            "size": self.size[k],
+            "z": float(self._z[k]),
+            "value": self.value[k],
+            "z_team": float(self._z_team[k]),
+            "z_council": self.z_council[k],
+            "eta": float(self._eta[k]),
+            "kind": self.kind[k],
+            "epoch": self.epoch[k],
+        }
 
     def _escalate(self, k: int) -> None:
         """Row ``k`` waits in the decision queue, as a work item."""
         self.state[k] = QUEUED
-        item = WorkItem(k, self.index, self.time[k], self.kind[k], self.epoch[k], self.z_council(k))
+        item = WorkItem(k, self.index, self.time[k], self.kind[k], self.epoch[k], self.z_council[k])
         self.escalations[k] = item
         self.world.escalate(item)
 
@@ -272,25 +279,23 @@ class TeamWork:
         new = bisect.bisect_right(time, now, hi)
         if new > self._scored:
             self._score_through(new)
-        world = self.world
-        world.counts["arrived"] += new - hi
         heap = self.heap
         neg = self._neg
-        fifo = self.fifo
         escalates = self._escalates
+        push = heapq.heappush
         entered = 0
         for k in range(hi, new):
             if escalates[k]:
                 self._escalate(k)
             else:
-                heapq.heappush(heap, (neg[k], k))
-                fifo.append(k)
+                push(heap, (neg[k], k))
                 entered += 1
         self.hi = new
         self.waiting += entered
         idle = self.idle
-        for _ in range(min(entered, len(idle))):
-            idle.pop().succeed()
+        if idle:
+            for _ in range(min(entered, len(idle))):
+                idle.pop().succeed()
 
     def add_approved(self, item: WorkItem, now: float) -> None:
         """An item the council approved enters the backlog: it may be pulled until it goes stale."""
@@ -301,14 +306,13 @@ class TeamWork:
             self.council[k] = -item.council_score
         self.waiting += 1
         heapq.heappush(self.heap, (self.council.get(k, self._neg[k]), k))
-        self.fifo.append(k)
+        self.approved.append(k)
         if self.idle:
             self.idle.pop().succeed()
 
     def retire(self, k: int, state: int) -> None:
         """Row ``k`` leaves the work for good: stale, rejected or pruned."""
         self.state[k] = state
-        self.world.counts[_RETIRED[state]] += 1
 
     def pull(self, now: float) -> int:
         """Take the best-scored waiting item that has not gone stale: its row, or -1 if none."""
@@ -332,28 +336,39 @@ class TeamWork:
             chosen = k
             break
         self.waiting -= stale + (chosen >= 0)
-        if stale:
-            self.world.counts["stale"] += stale
         return chosen
 
     def expire(self, now: float) -> None:
-        """Retire items that went stale (entry order makes this a scan of the oldest only)."""
+        """Retire items that went stale. Items enter the backlog in order of arrival (each at its
+        arrival time) or of approval, so this is a scan of the oldest of each only."""
         lifetime = self.lifetime
-        fifo = self.fifo
         state = self.state
-        entered = self.entered
         stale = 0
-        while fifo:
-            k = fifo[0]
+        # Rows from arrival, not escalated: they entered at their arrival time.
+        time = self.time
+        escalates = self._escalates
+        k = self._unexpired
+        hi = self.hi
+        while k < hi:
+            if state[k] == WAITING and not escalates[k]:
+                if now - time[k] <= lifetime:
+                    break
+                state[k] = STALE
+                stale += 1
+            k += 1
+        self._unexpired = k
+        # Rows the council approved: they entered at their approval.
+        approved = self.approved
+        entered = self.entered
+        while approved:
+            k = approved[0]
             if state[k] == WAITING:
                 if now - entered[k] <= lifetime:
                     break
                 state[k] = STALE
                 stale += 1
-            fifo.popleft()
-        if stale:
-            self.waiting -= stale
-            self.world.counts["stale"] += stale
+            approved.popleft()
+        self.waiting -= stale
 
     def drop_old_epochs(self, epoch: int) -> int:
         """Reject every waiting item not aimed at ``epoch``; returns how many (the caller re-ranks)."""
@@ -391,9 +406,6 @@ class TeamWork:
 
 
 _SCORE_AHEAD = 256  # rows scored at a time as they arrive
-_VALUES = ("size", "z", "value", "z_team", "z_council", "eta")  # the float fields of a row
-_Z_COUNCIL = _VALUES.index("z_council")
-_RETIRED = {STALE: "stale", REJECTED: "rejected", PRUNED: "pruned"}
 
 
 def _draw_block(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -529,7 +541,7 @@ def prune_wip(world: World, now: float) -> int:
     pruned = 0
     for team in world.product:
         for k, process in list(team.active.items()):
-            z = team.z_council(k) + world.focus_bonus[team.kind[k]]
+            z = team.z_council[k] + world.focus_bonus[team.kind[k]]
             if team.epoch[k] != world.believed_epoch:
                 z += world.foreign_epoch_z
             if z < threshold:
