@@ -88,15 +88,20 @@ def _chunks(n: int, pieces: int) -> list[range]:
     return [range(a, b) for a, b in itertools.pairwise(bounds.tolist()) if b > a]
 
 
-# At most about this many replications a task (a run still gets at least 4 tasks a worker): small
-# tasks let the workers' last tasks end close together, for about a millisecond of overhead each.
+# At most about this many replications a task (a run still gets at least 4 tasks a worker), for about
+# a millisecond of overhead each; a run's last tasks are single replications (two a worker), so that
+# the workers' last tasks end close together.
 TASK_REPLICATIONS = 4
 
 
 def _tasks(replications: int, workers: int) -> list[range]:
-    """The replications of a run, split into tasks for ``workers`` workers: at least 4 tasks a
-    worker when there are enough replications, each of at most about ``TASK_REPLICATIONS``."""
-    return _chunks(replications, max(4 * workers, math.ceil(replications / TASK_REPLICATIONS)))
+    """The replications of a run, in order, split into tasks for ``workers`` workers: at least 4
+    tasks a worker when there are enough replications, each of at most about
+    ``TASK_REPLICATIONS``, and the last ``2 * workers`` of one replication each."""
+    tail = 2 * workers if replications >= 4 * workers * TASK_REPLICATIONS else 0
+    bulk = replications - tail
+    tasks = _chunks(bulk, max(4 * workers, math.ceil(bulk / TASK_REPLICATIONS))) if bulk else []
+    return tasks + [range(i, i + 1) for i in range(bulk, replications)]
 
 
 def iter_replications(

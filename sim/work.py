@@ -42,6 +42,7 @@ _RERANK_ALIGNMENT_STEP = 0.05
 # Standard draws per opportunity: inter-arrival, size (exponential); z, eta, team noise, council noise
 # (normal); kind, epoch tag (uniform). Drawn in blocks so that item k of a team always gets row k.
 _BLOCK = 64
+_SCORE_AHEAD = 256  # rows scored at a time as they arrive
 
 
 class WorkItem:
@@ -192,14 +193,14 @@ class TeamWork:
         self.epoch[start:] = self._epoch[start:].tolist()
         self._scored = min(self._scored, start)
 
-    def _score_through(self, stop: int) -> None:
+    def _score_through(self, stop: int, ahead: int = _SCORE_AHEAD) -> None:
         """Make sure rows before ``stop`` carry their -score at the current ranking.
 
-        Rows are scored in runs of at least ``_SCORE_AHEAD`` as they arrive, so a rerank re-scores
-        only the backlog, not the rows of the whole horizon.
+        Rows are scored in runs of at least ``ahead`` as they arrive; a rerank re-scores only the
+        rows that have arrived, as another may come before the rest do.
         """
         if stop > self._scored:
-            end = min(len(self.time), max(stop, self._scored + _SCORE_AHEAD))
+            end = min(len(self.time), max(stop, self._scored + ahead))
             world = self.world
             lo = self._scored
             z = self._z_team[lo:end]
@@ -249,7 +250,7 @@ class TeamWork:
         waiting = [k for _, k in self.heap if state[k] == WAITING]
         pending = [it.id for it in self.world.decision_queue if it.team == self.index]
         self._scored = min([self.hi, *waiting, *pending])
-        self._score_through(self.hi)
+        self._score_through(self.hi, ahead=0)
         neg = self._neg
         council = self.council
         self.heap = [(council[k] if k in council else neg[k], k) for k in waiting]
@@ -403,9 +404,6 @@ class TeamWork:
 
     def _built(self, k: int) -> tuple[float, float, int]:
         return self.started[k], self.released[k], self.state[k]
-
-
-_SCORE_AHEAD = 256  # rows scored at a time as they arrive
 
 
 def _draw_block(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

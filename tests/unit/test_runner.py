@@ -40,13 +40,17 @@ def test_pool_workers_set_their_imported_objects_aside_from_the_collector():
 
 def test_a_run_is_split_into_small_tasks_in_order():
     """Tasks of about four replications (at least four tasks a worker), covering every replication
-    once, in order: the last tasks of a run finish together on every worker."""
+    once, in order, and ending in single replications (two a worker): the last tasks of a run
+    finish together on every worker."""
     tasks = _tasks(100, 2)
-    assert len(tasks) == 25 and {len(t) for t in tasks} == {4}
+    assert [len(t) for t in tasks] == [4] * 24 + [1] * 4
     assert [i for t in tasks for i in t] == list(range(100))
     assert [len(t) for t in _tasks(8, 1)] == [2, 2, 2, 2]
-    assert len(_tasks(10_000, 8)) == 2_500
+    assert sorted(len(t) for t in _tasks(16, 1)) == [1, 1, 3, 3, 4, 4]
+    assert len(_tasks(10_000, 8)) == 2_496 + 16
     assert [list(t) for t in _tasks(3, 2)] == [[0], [1], [2]]
+    for n in range(1, 60):
+        assert [i for t in _tasks(n, 3) for i in t] == list(range(n))
 
 
 def test_different_seeds_differ():
