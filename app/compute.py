@@ -230,9 +230,7 @@ def run_view(settings: str, seed: int, replications: int, model_version: str, wi
         "value_to_date": res.to_date_bands("value_delivered", float(width)),
         "events": res.event_log(typical["replication"]),
         # Replications that called an event-triggered review.
-        "replications_with_event_review": sum(
-            any(e[2] == "review.event" for e in events) for events in res.events
-        ),
+        "replications_with_event_review": res.replications_with("review.event"),
         "representative": typical,
         "teams": list(res.team_names),
         "kpis": kpis,

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import math
+import re
 import threading
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
@@ -55,6 +56,41 @@ _S = SERIES_INDEX
 _MEETING_SMOOTHING = 0.25
 
 
+Event = tuple[float, int, str, str, str]  # (day, week, kind, team, detail)
+
+# An event log packed into one string: fields and records apart by the ASCII unit and record
+# separators, which no event's text contains. A run's hundreds of events then travel between
+# processes, and into the app's cache, as one string instead of a thousand objects.
+_FIELD, _RECORD = "\x1f", "\x1e"
+
+
+def pack_events(events: list[Event]) -> str:
+    """``events`` as one string (see :func:`unpack_events`); the days keep every digit."""
+    text = _RECORD.join(
+        f"{day!r}{_FIELD}{week}{_FIELD}{kind}{_FIELD}{team}{_FIELD}{detail}"
+        for day, week, kind, team, detail in events
+    )
+    if text.count(_FIELD) != 4 * len(events) or text.count(_RECORD) != max(len(events) - 1, 0):
+        raise ValueError("an event's text contains a separator")
+    return text
+
+
+def unpack_events(text: str) -> list[Event]:
+    """The events :func:`pack_events` packed, as they were."""
+    if not text:
+        return []
+    events = []
+    for record in text.split(_RECORD):
+        day, week, kind, team, detail = record.split(_FIELD)
+        events.append((float(day), int(week), kind, team, detail))
+    return events
+
+
+def event_kind_in(kind: str, text: str) -> bool:
+    """Whether the packed event log ``text`` holds an event of ``kind``."""
+    return re.search(f"{_FIELD}\\d+{_FIELD}{re.escape(kind)}{_FIELD}", text) is not None
+
+
 @dataclass
 class Replication:
     """Everything one replication produced."""
@@ -64,10 +100,15 @@ class Replication:
     team_names: tuple[str, ...]
     retention: np.ndarray  # (weeks + 1,) survival by customer age
     kpis: dict[str, float]
-    events: list[tuple[float, int, str, str, str]]  # (day, week, kind, team, detail)
+    event_text: str  # the event log, packed (see ``events``)
     counts: dict[str, int]
     sim_events: int  # SimPy events processed
     items: list[tuple] | None = field(default=None)
+
+    @property
+    def events(self) -> list[Event]:
+        """Reviews (with what they detected), escalations, corrections and shocks, in order."""
+        return unpack_events(self.event_text)
 
 
 class World:
@@ -170,7 +211,7 @@ class World:
         # Per-week sums filled as events happen: released, lead time, value, decisions, decision
         # latency, meeting hours.
         self.ledger = [[0.0] * weeks for _ in range(6)]
-        self.events: list[tuple[float, int, str, str, str]] = []
+        self.events: list[Event] = []
         self.detection_lags: list[float] = []
         self._escalated_week = 0
         # Each week's customer inputs (rate, median time-to-value, oversold share, core multiplier),
@@ -500,7 +541,7 @@ class World:
             team_names=tuple(t.name for t in self.teams),
             retention=retention,
             kpis=kpis,
-            events=self.events,
+            event_text=pack_events(self.events),
             counts=counts,
             sim_events=_events_processed(self.env),
             items=items,

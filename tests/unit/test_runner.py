@@ -231,3 +231,15 @@ def test_value_to_date_builds_up_to_the_kpi_and_its_paired_change():
 def test_run_many_validates(reps, seed):
     with pytest.raises(ValueError):
         run_many(params(), replications=reps, seed=seed)
+
+
+def test_results_count_the_replications_with_an_event_kind():
+    # A churn threshold that some replications cross and others do not.
+    event = {"reviews.event.enabled": True, "reviews.event.churn_threshold": 0.05}
+    res = run_many(params(event), replications=6, seed=4)
+    kinds = [{e[2] for e in events} for events in res.events]
+    assert 0 < res.replications_with("review.event") == sum("review.event" in k for k in kinds) < 6
+    assert res.replications_with("review.metric") == 6
+    assert res.replications_with("no.such.kind") == 0
+    log = res.event_log(2)
+    assert list(log.itertuples(index=False, name=None)) == [(2, *e) for e in res.events[2]]
