@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import math
-import re
 import threading
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
@@ -58,37 +57,46 @@ _MEETING_SMOOTHING = 0.25
 
 Event = tuple[float, int, str, str, str]  # (day, week, kind, team, detail)
 
-# An event log packed into one string: fields and records apart by the ASCII unit and record
-# separators, which no event's text contains. A run's hundreds of events then travel between
-# processes, and into the app's cache, as one string instead of a thousand objects.
-_FIELD, _RECORD = "\x1f", "\x1e"
+_SEP = "\x1f"  # the ASCII unit separator, which no event's text contains
 
 
-def pack_events(events: list[Event]) -> str:
-    """``events`` as one string (see :func:`unpack_events`); the days keep every digit."""
-    text = _RECORD.join(
-        f"{day!r}{_FIELD}{week}{_FIELD}{kind}{_FIELD}{team}{_FIELD}{detail}"
-        for day, week, kind, team, detail in events
-    )
-    if text.count(_FIELD) != 4 * len(events) or text.count(_RECORD) != max(len(events) - 1, 0):
-        raise ValueError("an event's text contains a separator")
-    return text
+@dataclass(frozen=True)
+class EventLog:
+    """A replication's events, packed: days and weeks in arrays, and each event's kind, team and
+    detail in turn in one string, apart by the ASCII unit separator. A run's hundreds of events then
+    travel between processes, and into the app's cache, as three objects instead of a thousand."""
 
+    days: np.ndarray
+    weeks: np.ndarray
+    text: str
 
-def unpack_events(text: str) -> list[Event]:
-    """The events :func:`pack_events` packed, as they were."""
-    if not text:
-        return []
-    events = []
-    for record in text.split(_RECORD):
-        day, week, kind, team, detail = record.split(_FIELD)
-        events.append((float(day), int(week), kind, team, detail))
-    return events
+    @classmethod
+    def pack(cls, events: list[Event]) -> EventLog:
+        text = _SEP.join([field for event in events for field in event[2:]])
+        if events and text.count(_SEP) != 3 * len(events) - 1:
+            raise ValueError("an event's text contains the unit separator")
+        days = np.array([event[0] for event in events], dtype=float)
+        return cls(days, np.array([event[1] for event in events], dtype=np.int64), text)
 
+    def unpack(self) -> list[Event]:
+        """The events as they were logged."""
+        if not self.days.size:
+            return []
+        fields = self.text.split(_SEP)
+        return list(
+            zip(
+                self.days.tolist(),
+                self.weeks.tolist(),
+                fields[0::3],
+                fields[1::3],
+                fields[2::3],
+                strict=True,
+            )
+        )
 
-def event_kind_in(kind: str, text: str) -> bool:
-    """Whether the packed event log ``text`` holds an event of ``kind``."""
-    return re.search(f"{_FIELD}\\d+{_FIELD}{re.escape(kind)}{_FIELD}", text) is not None
+    def has(self, kind: str) -> bool:
+        """Whether an event of ``kind`` was logged."""
+        return bool(self.days.size) and kind in self.text.split(_SEP)[0::3]
 
 
 @dataclass
@@ -100,7 +108,7 @@ class Replication:
     team_names: tuple[str, ...]
     retention: np.ndarray  # (weeks + 1,) survival by customer age
     kpis: dict[str, float]
-    event_text: str  # the event log, packed (see ``events``)
+    event_log: EventLog  # packed (see ``events``)
     counts: dict[str, int]
     sim_events: int  # SimPy events processed
     items: list[tuple] | None = field(default=None)
@@ -108,7 +116,7 @@ class Replication:
     @property
     def events(self) -> list[Event]:
         """Reviews (with what they detected), escalations, corrections and shocks, in order."""
-        return unpack_events(self.event_text)
+        return self.event_log.unpack()
 
 
 class World:
@@ -541,7 +549,7 @@ class World:
             team_names=tuple(t.name for t in self.teams),
             retention=retention,
             kpis=kpis,
-            event_text=pack_events(self.events),
+            event_log=EventLog.pack(self.events),
             counts=counts,
             sim_events=_events_processed(self.env),
             items=items,

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from sim import __version__
-from sim.model import Event, Replication, event_kind_in, simulate, unpack_events
+from sim.model import Event, EventLog, Replication, simulate
 from sim.outcomes import KPI_NAMES, KPIS, SERIES_NAMES
 from sim.params import Params, diff
 from sim.streams import replication_seeds
@@ -189,7 +189,7 @@ class Results:
     team_names: tuple[str, ...]
     retention: np.ndarray  # (replications, weeks + 1)
     kpi_values: np.ndarray  # (replications, kpis)
-    event_texts: list[str] = field(repr=False)  # each replication's event log, packed
+    event_logs: list[EventLog] = field(repr=False)
     counts: list[dict[str, int]] = field(repr=False)
     sim_events: np.ndarray = field(repr=False)
 
@@ -206,7 +206,7 @@ class Results:
             team_names=reps[0].team_names,
             retention=np.stack([r.retention for r in reps]),
             kpi_values=np.array([[r.kpis[k] for k in KPI_NAMES] for r in reps]),
-            event_texts=[r.event_text for r in reps],
+            event_logs=[r.event_log for r in reps],
             counts=[r.counts for r in reps],
             sim_events=np.array([r.sim_events for r in reps]),
         )
@@ -321,19 +321,19 @@ class Results:
     @property
     def events(self) -> list[list[Event]]:
         """Each replication's events: reviews, escalations, corrections and shocks."""
-        return [unpack_events(text) for text in self.event_texts]
+        return [log.unpack() for log in self.event_logs]
 
     def event_log(self, replication: int | None = None) -> pd.DataFrame:
         """Reviews (with what they detected), escalations, corrections and shocks."""
         rows = []
         reps = range(self.replications) if replication is None else [replication]
         for r in reps:
-            rows.extend((r, *e) for e in unpack_events(self.event_texts[r]))
+            rows.extend((r, *e) for e in self.event_logs[r].unpack())
         return pd.DataFrame(rows, columns=["replication", "day", "week", "kind", "team", "detail"])
 
     def replications_with(self, kind: str) -> int:
         """How many replications logged an event of ``kind`` (``review.event``, say)."""
-        return sum(event_kind_in(kind, text) for text in self.event_texts)
+        return sum(log.has(kind) for log in self.event_logs)
 
 
 def _band_arrays(
