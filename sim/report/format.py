@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sim.narrative import (
@@ -341,26 +342,37 @@ def y_title(metric: str) -> str:
 # --------------------------------------------------------------------------------------------------
 
 
-def _point(df: pd.DataFrame, x: str, at: int | None = None) -> pd.Series | None:
-    rows = df.dropna(subset=["mean"])
-    if rows.empty:
+def _measured(df: pd.DataFrame) -> np.ndarray:
+    """The positions of ``df``'s rows whose mean is not missing."""
+    return np.flatnonzero(df["mean"].notna().to_numpy())
+
+
+def _row(df: pd.DataFrame, i: int, x: str) -> dict[str, Any]:
+    """Row ``i`` of ``df``: its x, mean and band."""
+    return {name: df[name].iat[i] for name in (x, "mean", "lo", "hi")}
+
+
+def _point(df: pd.DataFrame, x: str, at: int | None = None) -> dict[str, Any] | None:
+    """The row at ``x == at`` (the last, if ``at`` is None) among those with a mean."""
+    rows = _measured(df)
+    if at is not None:
+        rows = rows[df[x].to_numpy()[rows] == at]
+    if not rows.size:
         return None
-    if at is None:
-        return rows.iloc[-1]
-    hit = rows[rows[x] == at]
-    return hit.iloc[0] if not hit.empty else None
+    return _row(df, int(rows[-1] if at is None else rows[0]), x)
 
 
 def describe_band(
     df: pd.DataFrame, *, x: str, what: str, unit: str, width: int, x_word: str = "week"
 ) -> str:
     """One sentence on a band: the start, the end with its band, and the extremes of the mean."""
-    rows = df.dropna(subset=["mean"])
-    if rows.empty:
+    rows = _measured(df)
+    if not rows.size:
         return f"{what}: no values (nothing to measure)."
-    first, last = rows.iloc[0], rows.iloc[-1]
-    lo_row = rows.loc[rows["mean"].idxmin()]
-    hi_row = rows.loc[rows["mean"].idxmax()]
+    mean = df["mean"].to_numpy()[rows]
+    first, last, lo_row, hi_row = (
+        _row(df, int(rows[i]), x) for i in (0, -1, int(np.argmin(mean)), int(np.argmax(mean)))
+    )
     return (
         f"{what}: {fmt_value(first['mean'], unit)} at {x_word} {int(first[x])}, "
         f"{fmt_value(last['mean'], unit)} at {x_word} {int(last[x])} "
