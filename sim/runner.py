@@ -29,7 +29,7 @@ from sim import __version__
 from sim.model import Event, EventLog, Replication, simulate
 from sim.outcomes import KPI_NAMES, KPIS, SERIES_NAMES
 from sim.params import Params, diff
-from sim.streams import replication_seeds
+from sim.streams import replication_seed, replication_seeds
 
 if TYPE_CHECKING:
     from sim.executors import TaskExecutor
@@ -41,10 +41,9 @@ PERCENTILES = (5, 50, 95)
 Progress = Callable[[int, int], None]
 
 
-def _run_chunk(params: Params, seed: int, replications: int, indices: Sequence[int]) -> list:
+def _run_chunk(params: Params, seed: int, indices: Sequence[int]) -> list:
     """Worker entry point: run some replications of one parameter set (importable, no UI)."""
-    seeds = replication_seeds(seed, replications)
-    return [simulate(params, seeds[i]) for i in indices]
+    return [simulate(params, replication_seed(seed, i)) for i in indices]
 
 
 def cpu_count() -> int:
@@ -118,7 +117,7 @@ def iter_replications(
     """
     if executor is not None and hasattr(executor, "imap"):
         chunks = _tasks(replications, executor.workers)
-        tasks = [(params, seed, replications, list(c)) for c in chunks]
+        tasks = [(params, seed, list(c)) for c in chunks]
         yield from zip(chunks, executor.imap(_run_chunk, tasks), strict=True)
         return
     if workers <= 1 and executor is None:
@@ -129,7 +128,7 @@ def iter_replications(
     pool = executor or shared_pool(workers)
     n_workers = getattr(pool, "_max_workers", workers) or workers
     chunks = _tasks(replications, n_workers)
-    futures = [pool.submit(_run_chunk, params, seed, replications, list(c)) for c in chunks]
+    futures = [pool.submit(_run_chunk, params, seed, list(c)) for c in chunks]
     try:
         for chunk, fut in zip(chunks, futures, strict=True):
             yield chunk, fut.result()

@@ -33,6 +33,12 @@ def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequen
     return np.random.SeedSequence(seed).spawn(replications)
 
 
+def replication_seed(seed: int, index: int) -> np.random.SeedSequence:
+    """Replication ``index``'s SeedSequence alone: equal to ``replication_seeds(seed, n)[index]``
+    for any ``n`` above ``index``, without spawning the others."""
+    return np.random.SeedSequence(seed, spawn_key=(index,))
+
+
 def stream(rep: np.random.SeedSequence, name: str, index: int = 0) -> np.random.Generator:
     """The Generator of stream ``name`` (for team or item ``index``) in one replication."""
     key = (*rep.spawn_key, STREAM_CODES[name], index)

@@ -29,6 +29,7 @@ from sim.explore.levers import Lever, check_lever
 from sim.model import simulate
 from sim.outcomes import KPI_NAMES
 from sim.params import ParamError, Params, diff, get, with_overrides
+from sim.streams import replication_seed
 
 Point = Mapping[str, Any]
 Progress = Callable[[int, int], None]
@@ -70,11 +71,6 @@ class Evaluator(ABC):
     def describe(self) -> dict[str, Any]:
         """What is evaluated, for the manifest."""
         return {"evaluator": type(self).__name__}
-
-
-def replication_seed(seed: int, index: int) -> np.random.SeedSequence:
-    """The i-th child of ``SeedSequence(seed)``: equal to ``replication_seeds(seed, n)[index]``."""
-    return np.random.SeedSequence(seed, spawn_key=(index,))
 
 
 class ModelEvaluator(Evaluator):

@@ -75,7 +75,7 @@ def test_points_use_the_same_replications_as_run_many():
         assert np.allclose(result.stats.values[p][finite], expected_mean, rtol=1e-12)
         assert np.all(result.stats.count[p][~finite] < 3)  # undefined KPIs are left out
     # And the lean worker's seeds are the runner's seeds.
-    from sim.explore.evaluate import replication_seed
+    from sim.streams import replication_seed
 
     seeds = replication_seeds(5, 40)
     for i in (0, 7, 39):
