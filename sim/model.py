@@ -60,7 +60,7 @@ Event = tuple[float, int, str, str, str]  # (day, week, kind, team, detail)
 _SEP = "\x1f"  # the ASCII unit separator, which no event's text contains
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class EventLog:
     """A replication's events, packed: days and weeks in arrays, and each event's kind, team and
     detail in turn in one string, apart by the ASCII unit separator. A run's hundreds of events then
@@ -72,6 +72,7 @@ class EventLog:
 
     @classmethod
     def pack(cls, events: list[Event]) -> EventLog:
+        """``events`` packed; refuses a text holding the separator."""
         text = _SEP.join([field for event in events for field in event[2:]])
         if events and text.count(_SEP) != 3 * len(events) - 1:
             raise ValueError("an event's text contains the unit separator")

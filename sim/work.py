@@ -49,8 +49,17 @@ class WorkItem:
     """An opportunity escalated to the decision queue; the rest of its record stays in its team's
     rows (see :class:`TeamWork`)."""
 
-    __slots__ = ("council_score", "created", "decided", "epoch", "escalated", "id", "kind", "team",
-                 "z_council")  # fmt: skip
+    __slots__ = (
+        "council_score",
+        "created",
+        "decided",
+        "epoch",
+        "escalated",
+        "id",
+        "kind",
+        "team",
+        "z_council",
+    )
 
     def __init__(
         self, id_: int, team: int, created: float, kind: int, epoch: int, z_council: float
@@ -399,11 +408,9 @@ class TeamWork:
             it = self.escalations.get(k)
             row = (self.time[k], self.index, self.kind[k], self.epoch[k], self.size[k])
             decision = never if it is None else (it.escalated, it.decided)
-            rows.append((*row, self.value[k], *decision, *self._built(k)))
+            built = (self.started[k], self.released[k], self.state[k])
+            rows.append((*row, self.value[k], *decision, *built))
         return rows
-
-    def _built(self, k: int) -> tuple[float, float, int]:
-        return self.started[k], self.released[k], self.state[k]
 
 
 def _draw_block(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
