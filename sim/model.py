@@ -269,9 +269,7 @@ class World:
         if team.epoch[k] != self.market_epoch:
             value *= self.params.product.old_epoch_value_share
         self.stock[team.kind[k]] += value
-        week = int(now // 7.0)
-        if week >= self.weeks:
-            week = self.weeks - 1
+        week = self.week_of(now)
         led = self.ledger
         led[0][week] += 1.0
         led[1][week] += now - team.time[k]

@@ -122,8 +122,6 @@ def title_form(
         st.form_submit_button(text, key=submit_key, on_click=on_submit, type="primary")
 
 
-if not presenting:
-    compute.results(canonical(setup.overrides), seed, reps)
 # Drawn in presentation mode too, where its style sheet hides it: the levers keep the edits not
 # yet run (the browser holds them until Run), ready when the mode is switched off.
 draw_sidebar()
