@@ -6,10 +6,9 @@ cache), so the page scripts stay a list of calls.
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -17,7 +16,7 @@ import pandas as pd
 import streamlit as st
 from pandas.io.formats.style import Styler
 
-from app.compute import EVENT_GROUPS, bands_csv, kpis_csv, timeline_table
+from app.compute import EVENT_GROUPS, ExportRun, bands_csv, kpis_csv, timeline_table
 from sim.narrative import MIN_PAIRS, is_unclear
 from sim.outcomes import KPIS
 from sim.report.format import (
@@ -425,13 +424,21 @@ def csv_button(
 
 
 def run_exports(
-    container_bands, container_kpis, exports, band: int, *, key: str, stem: str, who: str
+    container_bands,
+    container_kpis,
+    exports: Callable[[], Sequence[ExportRun]],
+    band: int,
+    *,
+    key: str,
+    stem: str,
+    who: str,
 ) -> None:
-    """The two exports of a page's runs: weekly bands and KPIs per replication (CSV)."""
+    """The two exports of a page's runs: weekly bands and KPIs per replication (CSV), built from
+    the runs ``exports`` gives when a button is clicked."""
     csv_button(
         container_bands,
         "Weekly bands (CSV)",
-        functools.partial(bands_csv, exports, band),
+        lambda: bands_csv(exports(), band),
         f"{stem}weekly_bands.csv",
         f"{key}.download_bands",
         f"Mean, band and median of every weekly metric (and retention by age) per {who}.",
@@ -439,7 +446,7 @@ def run_exports(
     csv_button(
         container_kpis,
         "KPIs per replication (CSV)",
-        functools.partial(kpis_csv, exports),
+        lambda: kpis_csv(exports()),
         f"{stem}kpis_per_replication.csv",
         f"{key}.download_kpis",
         f"Every KPI of every replication, per {who}.",

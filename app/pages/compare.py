@@ -150,7 +150,7 @@ views.show_figures(curves, sections=False)
 
 exports = [(role, title, views_by_title[title]) for role, title, _ in runs]
 d1, d2 = st.columns(2)
-views.run_exports(d1, d2, exports, band, key="cmp", stem="compare_", who="scenario")
+views.run_exports(d1, d2, lambda: exports, band, key="cmp", stem="compare_", who="scenario")
 
 # Presets by name; Sandbox and saved settings by their preset, title and settings.
 query = encode_compare([o if ":" not in o else setup for o, setup in chosen], seed, reps)

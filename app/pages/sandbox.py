@@ -9,6 +9,7 @@ browser keeps the levers as they are drawn, and the results start sooner. A chan
 show (a preset, a scenario file, a message in their form) reruns the whole page.
 """
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -309,9 +310,9 @@ def presentation(run: Shown) -> None:
     sync_link()
 
 
-def results(run: Shown, open_tab: str, metric: str, band: int, teams: bool) -> list | None:
+def results(run: Shown, open_tab: str, metric: str, band: int, teams: bool) -> bool:
     """The run's KPI tiles, notes and open tab (running what the cache does not hold); returns
-    what the page exports, or None when the run failed (the error is shown)."""
+    False when the run failed (the error is shown)."""
     if run.base_problem:
         st.warning(views.plain(run.base_problem), icon=":material/warning:")
     elif run.base_setup is not None:
@@ -345,11 +346,7 @@ def results(run: Shown, open_tab: str, metric: str, band: int, teams: bool) -> l
                 "them."
             )
         )
-        return None
-    exports = [("variant", setup.title, variant_view)]
-    if base_view is not None and run.base_setup is not None:
-        exports.insert(0, ("baseline", run.base_setup.title, base_view))
-
+        return False
     views.kpi_tiles(variant_view["kpi"], paired["kpis"] if paired else None)
     # What the tiles leave out: the headline KPIs all moved one way, and a measure without a tile
     # (active customers, LTV / CAC, activation) clearly moved the other.
@@ -412,11 +409,21 @@ def results(run: Shown, open_tab: str, metric: str, band: int, teams: bool) -> l
                 views.timeline(variant_view)
             else:
                 views.show_figures(figure_specs, sections=False)
-    return exports
+    return True
 
 
-def share_and_export(run: Shown, band: int, exports: list, toml: tuple[str, str]) -> None:
-    """Downloads (brief, CSVs, scenario file) and the link that restores this page."""
+def exports(run: Shown, band: int) -> list[compute.ExportRun]:
+    """The runs the CSVs export (the baseline first, if pinned), from the cache."""
+    runs = [("variant", run.setup.title, compute.view(run.settings, run.seed, run.reps, band))]
+    if run.base_setup is not None and run.base_settings is not None:
+        base = compute.view(run.base_settings, run.seed, run.reps, band)
+        runs.insert(0, ("baseline", run.base_setup.title, base))
+    return runs
+
+
+def share_and_export(run: Shown, band: int, toml: tuple[str, str]) -> None:
+    """Downloads (brief, CSVs, scenario file) and the link that restores this page: none of them
+    needs the run's results before it is clicked."""
     query = sync_link()
 
     st.subheader("Share and export")
@@ -436,7 +443,7 @@ def share_and_export(run: Shown, band: int, exports: list, toml: tuple[str, str]
     views.run_exports(
         downloads,
         downloads,
-        exports,
+        functools.partial(exports, run, band),
         band,
         key="sb",
         stem="",
@@ -487,9 +494,16 @@ def page() -> None:
         teams_shown=open_tab == TABS["delivery"],
     )
     session.keep_display(metric, band, teams, open_tab)
-    exports = results(run, open_tab, metric, band, teams)
-    if exports is not None:
-        share_and_export(run, band, exports, toml)
+    results_area = st.container()
+    # Below the results, drawn first: it needs no results, so the browser draws it while the
+    # replications run, and only the results are left to draw when they are done.
+    share = st.empty()
+    with share.container():
+        share_and_export(run, band, toml)
+    with results_area:
+        ran = results(run, open_tab, metric, band, teams)
+    if not ran:
+        share.empty()
 
 
 session.init_sandbox()

@@ -119,9 +119,10 @@ def test_a_lever_change_and_run_changes_a_kpi_and_a_new_page_restores_it(server_
 
 
 def test_csv_downloads_have_the_expected_columns(server_url, new_page):
+    """Each CSV, built when clicked, holds the pinned baseline's rows and the variant's."""
     page = new_page()
-    page.goto(server_url + "/" + QUERY + "&incentives.marketing=mixed")
-    wait_until_idle(page)
+    page.goto(server_url + "/" + QUERY + "&incentives.marketing=mixed&base=aligned-baseline")
+    wait_until_idle(page, charts=5)  # the Customers tab, with the retention difference
     for name, columns in (
         ("Weekly bands (CSV)", list(BAND_COLUMNS)),
         ("KPIs per replication (CSV)", list(KPI_COLUMNS)),
@@ -132,6 +133,10 @@ def test_csv_downloads_have_the_expected_columns(server_url, new_page):
         rows = list(csv.reader(io.StringIO(text)))
         assert rows[0] == columns
         assert len(rows) > 12
+        assert [r[:2] for r in (rows[1], rows[-1])] == [
+            ["baseline", "Baseline: Aligned baseline"],
+            ["variant", "Aligned baseline (modified)"],
+        ]
     with page.expect_download() as info:
         page.get_by_role("button", name="Settings (scenario TOML)").click()
     # Named after the settings it holds, as the brief is, not "scenario.toml" for every file.
