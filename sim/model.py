@@ -253,7 +253,11 @@ class World:
         return min(int(day // 7.0), self.weeks - 1)
 
     def log(self, day: float, kind: str, team: str, detail: str, week: int | None = None) -> None:
-        self.events.append((day, self.week_of(day) if week is None else week, kind, team, detail))
+        if week is None:
+            week = int(day // 7.0)  # World.week_of, inline
+            if week >= self.weeks:
+                week = self.weeks - 1
+        self.events.append((day, week, kind, team, detail))
 
     def escalate(self, item: WorkItem) -> None:
         """An arriving opportunity the team may not start on its own waits for a decision."""
@@ -269,7 +273,9 @@ class World:
         if team.epoch[k] != self.market_epoch:
             value *= self.params.product.old_epoch_value_share
         self.stock[team.kind[k]] += value
-        week = self.week_of(now)
+        week = int(now // 7.0)  # World.week_of, inline: a release is the commonest event
+        if week >= self.weeks:
+            week = self.weeks - 1
         led = self.ledger
         led[0][week] += 1.0
         led[1][week] += now - team.time[k]
