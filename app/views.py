@@ -56,15 +56,20 @@ _LIST_ITEM = re.compile(r"([-*+\u2022]|\d{1,9}[.)])\s")
 # in software, on the cores the simulation runs on: a run of the Sandbox spent 0.2–0.3 s of the
 # browser's CPU on them. Here the outputs still dim after the same half second, in one step, and
 # the bar steps too. Fixed text, styles only.
-STEADY_CSS = """<style>
+TILE_ROW = "kpi_tiles"  # the key of each row of KPI tiles (a suffix numbers the rows)
+STEADY_CSS = f"""<style>
 [data-testid="stElementContainer"], [data-testid="stTabs"] [role="tablist"], [data-testid="stTab"],
 [data-testid="stExpander"] details, [data-testid="stExpander"] summary,
-[data-testid="stProgressBarTrack"] > div { transition-duration: 0s !important; }
+[data-testid="stProgressBarTrack"] > div {{ transition-duration: 0s !important; }}
+[class*="st-key-{TILE_ROW}"] > [data-testid="stElementContainer"] {{
+  flex: 1 1 0; min-width: max-content; }}
 </style>"""
 
 
 def steady_outputs() -> None:
-    """Outputs being replaced dim without a fade (see ``STEADY_CSS``); on every page."""
+    """The app's style sheet, on every page (see ``STEADY_CSS``): outputs being replaced dim
+    without a fade, and the KPI tiles of a row share it equally (a tile never narrower than its
+    text: a row too narrow for its tiles wraps)."""
     st.html(STEADY_CSS)
 
 
@@ -174,7 +179,7 @@ def kpi_tiles(summary: Mapping, comparison: pd.DataFrame | None = None) -> None:
     notes = []
     small_run = None  # a change not shown, as the run has too few replications
     for start in range(0, len(TILE_KPIS), per_row):
-        row_of_tiles = st.container(horizontal=True)
+        row_of_tiles = st.container(horizontal=True, key=f"{TILE_ROW}{start // per_row}")
         for name in TILE_KPIS[start : start + per_row]:
             k = KPIS[name]
             s = summary[name]

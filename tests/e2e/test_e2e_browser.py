@@ -256,19 +256,22 @@ def test_a_narrow_window_cuts_no_kpi_or_legend_short(server_url, new_page):
     assert page.evaluate(CUT_SHORT) == []
 
 
-def test_tiles_keep_one_height_and_the_kpi_table_fits_beside_the_sidebar(server_url, new_page):
-    """Detection lag's tile, whose change rests on one pair and is not shown, was shorter than
-    the others in its row; on a 1366-px laptop with the sidebar open the KPI table scrolled
-    sideways, its last columns cut short ("Better wh", "20% (from 5 of 100 replicat")."""
+def test_tiles_keep_one_size_and_the_kpi_table_fits_beside_the_sidebar(server_url, new_page):
+    """Detection lag's tile, whose change rests on one pair and is not shown, was shorter and
+    narrower than the others in its row; on a 1366-px laptop with the sidebar open the KPI table
+    scrolled sideways, its last columns cut short ("Better wh", "20% (from 5 of 100 replicat")."""
     page = new_page(viewport=(1366, 900))
     page.goto(server_url + "/" + QUERY + "&base=aligned-baseline&incentives.sales=local_metric")
     wait_until_idle(page, charts=CHARTS_ON_SANDBOX + 1)  # the paired difference too
     expect(tile_value(page, "Detection lag")).to_be_visible()
-    rows: dict[int, list[float]] = {}
+    rows: dict[int, list[tuple[float, float]]] = {}
     for tile in page.locator(TILE).all():
         box = tile.bounding_box()
-        rows.setdefault(round(box["y"]), []).append(box["height"])
-    assert len(rows) == 2 and all(max(h) - min(h) < 1 for h in rows.values()), rows
+        rows.setdefault(round(box["y"]), []).append((box["width"], box["height"]))
+    assert len(rows) == 2, rows
+    for row in rows.values():
+        widths, heights = zip(*row, strict=True)
+        assert max(heights) - min(heights) < 1 and max(widths) - min(widths) < 1, rows
     # The paired difference's signed axis writes its zero tick "0", not "+0.0".
     ticks = page.locator(f"{DRAWN_CHART} .role-axis-label text").all_text_contents()
     assert "+0.0" not in ticks and "+0" not in ticks and "0" in ticks, ticks
