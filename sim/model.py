@@ -282,7 +282,9 @@ class World:
         led[2][week] += value
 
     def record_decision(self, item: WorkItem, now: float) -> None:
-        week = self.week_of(now)
+        week = int(now // 7.0)  # World.week_of, inline: one for every escalated item
+        if week >= self.weeks:
+            week = self.weeks - 1
         self.ledger[3][week] += 1.0
         self.ledger[4][week] += now - item.escalated
 
