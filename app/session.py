@@ -46,8 +46,6 @@ BASELINE = "sb.baseline"
 SAVED = "sb.saved"
 DISPLAY = "sb.display"
 PRESET_KEY = "sb.preset"
-# The Sandbox below its levers: a fragment, so that Run redraws the results but not the levers.
-PAGE_FRAGMENT = "sb.page"
 UPLOAD_KEY = "sb.upload"
 URL_WARNINGS = "sb.url_warnings"
 RUN_ERROR = "sb.run_error"
@@ -141,8 +139,7 @@ def keep_widget_values(keys: Sequence[str]) -> None:
 
 
 def init_sandbox() -> None:
-    """Start a session from its link, and restore the levers' values after visiting another page
-    (on a full run of the Sandbox; see :func:`init_display` for its fragment)."""
+    """Start a session from its link, and restore widget values after visiting another page."""
     ss = st.session_state
     _start_sandbox()
     setup, seed, reps = applied()
@@ -150,12 +147,6 @@ def init_sandbox() -> None:
         controls.set_levers(setup.params, seed, reps)
     if PRESET_KEY not in ss:
         ss[PRESET_KEY] = setup.preset
-
-
-def init_display() -> None:
-    """Restore the display widgets' values, at the start of every run of the Sandbox's fragment
-    (which draws them), after :func:`init_sandbox`."""
-    ss = st.session_state
     # Back from another page, the display widgets' values (presentation mode's too) come from
     # what the page last showed.
     shown = ss[DISPLAY]
@@ -284,7 +275,6 @@ def on_run() -> None:
     ss = st.session_state
     setup, _, _ = applied()
     values = controls.read_levers()
-    form_message = bool(ss.get(RUN_ERROR))  # shown in the levers' form, outside the fragment
     _clear_messages()
     kept = "The previous results are still shown."
     try:
@@ -297,40 +287,28 @@ def on_run() -> None:
         return
     new = replace(setup, title=_title_after_change(setup, overrides), overrides=overrides)
     _set_applied(new, int(ss[controls.SEED_KEY]), int(ss[controls.REPS_KEY]))
-    if not form_message:
-        # Nothing the levers show has changed: only the page below them is run again.
-        st.rerun(PAGE_FRAGMENT)
 
 
 def on_upload() -> None:
     """A scenario file was chosen: validate it; apply it, or show why not and keep everything."""
     ss = st.session_state
-    form_message = bool(ss.get(RUN_ERROR))
+    file = ss.get(UPLOAD_KEY)
     _clear_messages()
-    if _load(ss.get(UPLOAD_KEY)) or form_message:
-        # The levers and the preset picker, outside the fragment that draws the uploader, show the
-        # file's settings (or lose a message): the whole page runs again.
-        st.rerun()
-
-
-def _load(file) -> bool:
-    """Apply an uploaded scenario file, or say why not; returns whether it was applied."""
-    ss = st.session_state
     if file is None:
-        return False
+        return
     if file.size > MAX_BYTES:
         ss[UPLOAD_ERROR] = (
             f"{file.name} is {file.size:,} bytes: a scenario file may be at most "
             f"{MAX_BYTES:,} bytes. Nothing was changed."
         )
-        return False
+        return
     stem = file.name.rsplit(".", 1)[0] or "uploaded"
     try:
         scenario = parse(file.getvalue(), name=stem)
         params = scenario.params
     except (ScenarioError, ParamError) as err:
         ss[UPLOAD_ERROR] = f"{file.name} was not loaded: {full_stop(err)} Nothing was changed."
-        return False
+        return
     _, seed, reps = applied()
     # A file's [run] table sets the seed and replications; without one, the current ones stay.
     seed = seed if scenario.seed is None else scenario.seed
@@ -347,7 +325,6 @@ def _load(file) -> bool:
     ss[UPLOAD_NOTE] = f"Loaded “{scenario.title}” from {file.name}" + (
         f", with its {' and '.join(run)}." if run else "."
     )
-    return True
 
 
 def on_rename() -> None:
@@ -386,13 +363,6 @@ def on_pin_and_edit() -> None:
     """Pin the applied settings and leave presentation mode, so the levers can be changed."""
     on_pin()
     st.session_state[controls.PRESENT_KEY] = False
-    on_present()
-
-
-def on_present() -> None:
-    """Presentation mode switched on or off: the whole page runs again, as its style sheet (which
-    hides the sidebar) is kept by the page, not by the fragment that draws the toggle."""
-    st.rerun()
 
 
 def on_pin_preset(name: str) -> None:

@@ -3,10 +3,10 @@
 In presentation mode (a toggle, or ``present=1`` in the link) the controls give way to a large view
 of the proposal against its baseline (:mod:`app.present`).
 
-The preset picker and the levers are drawn by a full run of the page; everything else is one fragment
-(:func:`page`). Run, the page's own buttons and the display options rerun the fragment alone: the
-browser keeps the levers as they are drawn, and the results start sooner. A change the levers must
-show (a preset, a scenario file, a message in their form) reruns the whole page.
+Run reruns the whole page, so that Streamlit's running status shows in the header while the
+replications run (a fragment's rerun shows none, and a reader of the page could not tell a run under
+way from one done). The sections that need no results are drawn before the run, so that only the
+results are left to draw when it is done.
 """
 
 import functools
@@ -42,13 +42,8 @@ PRESENT_HELP = (
 
 
 def presentation_toggle(container) -> None:
-    """The presentation mode switch (it reruns the whole page, see ``session.on_present``)."""
-    on = container.toggle(
-        "Presentation mode",
-        key=controls.PRESENT_KEY,
-        on_change=session.on_present,
-        help=PRESENT_HELP,
-    )
+    """The presentation mode switch."""
+    on = container.toggle("Presentation mode", key=controls.PRESENT_KEY, help=PRESENT_HELP)
     session.keep_present(on)
 
 
@@ -73,8 +68,7 @@ def draw_levers() -> None:
 
 
 def draw_scenario_file(scenario_toml: str, toml_name: str) -> None:
-    """Under the levers: load a scenario file, or save the settings last run as one (drawn by the
-    page's fragment, as the file to save changes with every run)."""
+    """Under the levers: load a scenario file, or save the settings last run as one."""
     with st.sidebar:
         # Kept open while it has something to say (a file just loaded, or refused).
         file_news = bool(
@@ -107,12 +101,11 @@ def draw_scenario_file(scenario_toml: str, toml_name: str) -> None:
             )
 
 
-def sync_link() -> dict[str, str]:
-    """Keep the address bar on the link that restores this page; returns its query."""
+def sync_link() -> None:
+    """Keep the address bar on the link that restores this page."""
     query = encode_sandbox(session.sandbox_state())
     if st.query_params.to_dict() != query:
         st.query_params.from_dict(query)
-    return query
 
 
 def title_form(
@@ -421,10 +414,9 @@ def exports(run: Shown, band: int) -> list[compute.ExportRun]:
     return runs
 
 
-def share_and_export(run: Shown, band: int, toml: tuple[str, str]) -> None:
-    """Downloads (brief, CSVs, scenario file) and the link that restores this page: none of them
-    needs the run's results before it is clicked."""
-    query = sync_link()
+def share_and_export(run: Shown, band: int, toml: tuple[str, str], query: dict[str, str]) -> None:
+    """Downloads (brief, CSVs, scenario file) and the link (``query``) that restores this page:
+    none of them needs the run's results before it is clicked."""
 
     st.subheader("Share and export")
     downloads = st.container(horizontal=True)
@@ -475,10 +467,8 @@ def share_and_export(run: Shown, band: int, toml: tuple[str, str]) -> None:
         st.caption("Pin a baseline to download a decision brief of this run against it.")
 
 
-@st.fragment(key=session.PAGE_FRAGMENT)
 def page() -> None:
-    """Everything below the levers, for the settings last run (see the module's docstring)."""
-    session.init_display()
+    """Everything but the levers, for the settings last run."""
     run = shown_now()
     toml = scenario_file(run.setup, run.seed, run.reps)
     # Drawn in presentation mode too, where its style sheet hides it with the levers.
@@ -499,10 +489,12 @@ def page() -> None:
     # replications run, and only the results are left to draw when they are done.
     share = st.empty()
     with share.container():
-        share_and_export(run, band, toml)
+        share_and_export(run, band, toml, encode_sandbox(session.sandbox_state()))
     with results_area:
         ran = results(run, open_tab, metric, band, teams)
-    if not ran:
+    if ran:
+        sync_link()  # the address bar names a run only once it has run
+    else:
         share.empty()
 
 

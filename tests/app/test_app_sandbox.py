@@ -85,29 +85,24 @@ def test_changing_a_lever_and_running_changes_the_kpis(app):
     assert at.query_params["incentives.sales"] == "local_metric"
 
 
-def test_run_redraws_the_page_below_the_levers_but_not_the_levers(app, monkeypatch):
-    """Run reruns the page's fragment only: the browser keeps the levers as drawn, and the
-    results, the title, the link and the scenario file (under the levers) show the new run."""
+def test_run_updates_the_title_the_link_and_the_scenario_file_under_the_levers(app, monkeypatch):
+    """The scenario file under the levers saves the settings last run, and the levers keep their
+    values for the next Run."""
     offered = _offered_toml(monkeypatch)
     at = app()
-    assert at.sidebar.number_input  # a full run draws the levers
     at.number_input(key="lever.reviews.council.interval_weeks").set_value(2.0)
     at.button(key="sb.run").click().run()
     assert_clean(at)
-    # AppTest holds what the last run drew: the fragment, without the levers.
-    assert not at.sidebar.number_input and not at.sidebar.selectbox
-    assert [e.label for e in at.sidebar.expander] == ["Scenario file"]
+    assert [e.label for e in at.sidebar.expander][-1] == "Scenario file"
     assert texts(at.title)[0] == "Aligned baseline (modified)"
     assert at.query_params["reviews.council.interval_weeks"] == "2"
     saved = sim.scenarios.parse(offered[-1])
     assert saved.params.reviews.council.interval_weeks == 2.0
-    # The levers keep their values for the next Run (the browser still shows them).
-    assert at.session_state["lever.reviews.council.interval_weeks"] == 2.0
+    assert at.number_input(key="lever.reviews.council.interval_weeks").value == 2.0
 
 
-def test_a_run_after_a_refused_one_redraws_the_levers_without_the_message(app):
-    """The message of a refused Run is in the levers' form: the next Run reruns the whole page,
-    so that the message goes."""
+def test_a_run_after_a_refused_one_takes_its_message_away(app):
+    """The message of a refused Run is in the levers' form: the next Run takes it away."""
     at = app()
     at.number_input(key="run.seed").set_value(-1)
     at.button(key="sb.run").click().run()
@@ -117,6 +112,28 @@ def test_a_run_after_a_refused_one_redraws_the_levers_without_the_message(app):
     assert_clean(at)
     assert at.sidebar.number_input and not at.error
     assert at.query_params["seed"] == "3"
+
+
+def test_a_failed_run_says_so_keeps_the_settings_and_offers_no_downloads(app, monkeypatch):
+    """A run that fails (the pool broke, say) shows why, without a traceback; the downloads,
+    drawn before the run, go, and the address bar keeps naming the last run that worked."""
+    at = app()
+    assert "Share and export" in texts(at.subheader)
+    link = dict(at.query_params)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the process pool stopped")
+
+    monkeypatch.setattr(compute, "view", broken)
+    at.number_input(key="lever.reviews.council.interval_weeks").set_value(2.0)
+    at.button(key="sb.run").click().run()
+    assert not at.exception
+    assert any(e.startswith("The run failed: the process pool stopped.") for e in texts(at.error))
+    assert "Share and export" not in texts(at.subheader)
+    # Only the scenario file under the levers is left to download (the settings, not results).
+    assert [b.proto.label for b in at.get("download_button")] == ["Download these settings (TOML)"]
+    assert dict(at.query_params) == link
+    assert at.number_input(key="lever.reviews.council.interval_weeks").value == 2.0
 
 
 def test_levers_wait_for_run(app):
@@ -708,9 +725,6 @@ def test_a_title_of_its_own_stays_until_the_settings_change():
     at.button(key="sb.run").click().run()
     assert_clean(at)
     assert at.title[0].value == "Proposal X" and at.query_params["seed"] == "7"
-    # Run redraws the page below the levers only; the browser still shows them (AppTest holds only
-    # what the last run drew, so a full run brings them back).
-    at.run()
     at.number_input(key="lever.reviews.council.interval_weeks").set_value(2.0)
     at.button(key="sb.run").click().run()
     assert at.title[0].value == views.plain("Proposal X (modified)")
@@ -718,7 +732,6 @@ def test_a_title_of_its_own_stays_until_the_settings_change():
     preset.number_input(key="lever.reviews.council.interval_weeks").set_value(2.0)
     preset.button(key="sb.run").click().run()
     assert preset.title[0].value == views.plain("Pivot: the market moves (modified)")
-    preset.run()
     preset.number_input(key="lever.reviews.council.interval_weeks").set_value(4.0)
     preset.button(key="sb.run").click().run()
     assert preset.title[0].value == views.plain("Pivot: the market moves")
