@@ -97,7 +97,9 @@ class EventLog:
 
     def has(self, kind: str) -> bool:
         """Whether an event of ``kind`` was logged."""
-        return bool(self.days.size) and kind in self.text.split(_SEP)[0::3]
+        # A text without it anywhere has no such kind (the usual case, and no split needed).
+        text = self.text
+        return bool(self.days.size) and kind in text and kind in text.split(_SEP)[0::3]
 
 
 @dataclass
