@@ -476,7 +476,11 @@ def page() -> None:
     if st.session_state.get(controls.PRESENT_KEY):
         presentation(run)
         return
-    heading(run.setup)
+    # The heading's parts come and go with the settings (a description, what changed, notes); in a
+    # box of its own, they do not move what follows, so the last run's tiles and charts keep their
+    # places, dimmed, until this run's replace them.
+    with st.container():
+        heading(run.setup)
     actions(run.setup, run.base_setup)
     open_tab = st.session_state.get(controls.TAB_KEY) or TABS[DEFAULT_TAB]
     metric, band, teams = controls.display_options(

@@ -118,6 +118,23 @@ def test_a_lever_change_and_run_changes_a_kpi_and_a_new_page_restores_it(server_
     assert other.get_by_role("heading", level=1).inner_text() == "Aligned baseline (modified)"
 
 
+def test_the_last_runs_tiles_stay_in_place_while_a_lever_change_runs(server_url, new_page):
+    """A lever change adds a line under the title ("Changed from ..."): the tiles and charts below
+    keep their places, dimmed, under the progress bar, rather than some of them vanishing until the
+    run is done."""
+    page = new_page()
+    page.goto(server_url + "/?reps=100&seed=61")  # enough replications to be seen running
+    wait_until_idle(page)
+    choose(page, "Product teams are paid on", "Local metric")
+    page.get_by_role("button", name="Run", exact=True).click()
+    expect(page.locator('[data-testid="stProgress"]')).to_be_visible(timeout=TIMEOUT_MS)
+    assert page.locator(TILE).count() == 6
+    assert page.locator(DRAWN_CHART).count() == CHARTS_ON_SANDBOX
+    expect(page.get_by_text("Changed from Aligned baseline")).to_be_visible()
+    wait_until_idle(page)
+    expect(page.locator(TILE)).to_have_count(6)
+
+
 def test_csv_downloads_have_the_expected_columns(server_url, new_page):
     """Each CSV, built when clicked, holds the pinned baseline's rows and the variant's."""
     page = new_page()
