@@ -7,8 +7,10 @@ run. Then, for each sample, it types a new seed and presses Run (uncached: the m
 finally presses Run again on seeds already run (cached: results come from the cache).
 
 The clock starts in the page at the Run button's click and stops at the animation frame that paints
-the page once the caption shows the new run's fingerprint, Streamlit reports the script finished, and
-every chart's SVG shows new marks (the shapes of its paths differ from before the click). The page is
+the page once the caption shows the new run's fingerprint, no element is left from the last run
+(Streamlit marks those stale until the script replaces them; the app shows no running status in its
+header to wait for), and every chart's SVG shows new marks (the shapes of its paths differ from
+before the click). The page is
 checked when its DOM changes, not on every frame, so the timing adds no drawing of its own while the
 simulation runs. Prints the median and every sample, in seconds.
 
@@ -34,6 +36,8 @@ from app.state import canonical
 from .server import app_page
 
 CHARTS = 4  # the Customers tab, open by default
+# An element the script has not replaced yet (the run is not done while one is left).
+STALE = '[data-testid="stElementContainer"][data-stale="true"]'
 POLL_MS = 100  # how often the script asks the page whether a run is done (not every frame)
 ARM = """
 ([runId, charts]) => {
@@ -49,7 +53,7 @@ ARM = """
   // Checked on DOM changes only (cheapest test first), not on every frame: a per-frame loop keeps
   // the browser drawing at 60 fps and takes CPU from the simulation it is timing.
   const drawn = () => {
-    if (window.__t0 === undefined || document.querySelector('[data-testid="stStatusWidget"]')) {
+    if (window.__t0 === undefined || document.querySelector('STALE')) {
       return false;
     }
     const caption = [...document.querySelectorAll('[data-testid="stCaptionContainer"]')]
@@ -68,7 +72,7 @@ ARM = """
   observer.observe(document.body,
                    {childList: true, subtree: true, attributes: true, characterData: true});
 }
-"""
+""".replace("'STALE'", repr(STALE))
 
 
 def _wait_idle(page: Page, run: str) -> None:
@@ -76,9 +80,9 @@ def _wait_idle(page: Page, run: str) -> None:
         """([runId, charts]) =>
             [...document.querySelectorAll('[data-testid="stCaptionContainer"]')]
               .some(c => c.innerText.includes('run ' + runId))
-            && !document.querySelector('[data-testid="stStatusWidget"]')
+            && !document.querySelector('STALE')
             && document.querySelectorAll('[data-testid="stVegaLiteChart"] svg.marks').length
-               === charts""",
+               === charts""".replace("'STALE'", repr(STALE)),
         arg=[run, CHARTS],
         timeout=180_000,
         polling=POLL_MS,
