@@ -3,10 +3,9 @@
 In presentation mode (a toggle, or ``present=1`` in the link) the controls give way to a large view
 of the proposal against its baseline (:mod:`app.present`).
 
-Run reruns the whole page, so that Streamlit's running status shows in the header while the
-replications run (a fragment's rerun shows none, and a reader of the page could not tell a run under
-way from one done). The sections that need no results are drawn before the run, so that only the
-results are left to draw when it is done.
+Run reruns the whole page. The sections that need no results are drawn before the run, so that only
+the results are left to draw when it is done; while it goes, the last run's tiles and charts keep
+their places, dimmed, under the progress bar.
 """
 
 import functools
