@@ -255,11 +255,7 @@ class World:
         return min(int(day // 7.0), self.weeks - 1)
 
     def log(self, day: float, kind: str, team: str, detail: str, week: int | None = None) -> None:
-        if week is None:
-            week = int(day // 7.0)  # World.week_of, inline
-            if week >= self.weeks:
-                week = self.weeks - 1
-        self.events.append((day, week, kind, team, detail))
+        self.events.append((day, self.week_of(day) if week is None else week, kind, team, detail))
 
     def escalate(self, item: WorkItem) -> None:
         """An arriving opportunity the team may not start on its own waits for a decision."""
@@ -284,9 +280,7 @@ class World:
         led[2][week] += value
 
     def record_decision(self, item: WorkItem, now: float) -> None:
-        week = int(now // 7.0)  # World.week_of, inline: one for every escalated item
-        if week >= self.weeks:
-            week = self.weeks - 1
+        week = self.week_of(now)
         self.ledger[3][week] += 1.0
         self.ledger[4][week] += now - item.escalated
 

@@ -31,7 +31,7 @@ from sim.outcomes import KPIS
 from sim.params import ParamError, diff
 from sim.report.format import count, full_stop, kpi_table
 from sim.runner import MODEL_VERSION
-from sim.scenarios import MAX_TITLE, load_preset, preset_names, to_toml
+from sim.scenarios import MAX_TITLE, Scenario, load_preset, preset_names, to_toml
 
 PRESENT_HELP = (
     "A clean, large view for a meeting: baseline against proposal, the three numbers that matter "
@@ -147,10 +147,9 @@ def explain_change(
         st.caption(views.plain(caption))
 
 
-def scenario_file(setup: Setup, seed: int, reps: int) -> tuple[str, str]:
-    """The settings last run as a scenario file: its text and its file name."""
+def scenario_file(setup: Setup, seed: int, reps: int, preset: Scenario | None) -> tuple[str, str]:
+    """The settings last run (started from ``preset``) as a scenario file: its text and name."""
     toml_title = safe_title(setup.title) or "Custom scenario"  # a title the file's reader accepts
-    preset = load_preset(setup.preset) if setup.preset is not None else None
     # A saved file keeps a loaded file's description and notes, and a preset's while its settings
     # are unchanged (they would no longer describe modified ones).
     unchanged = preset is not None and setup.overrides == diff(preset.params)
@@ -159,25 +158,25 @@ def scenario_file(setup: Setup, seed: int, reps: int) -> tuple[str, str]:
         title=toml_title,
         seed=seed,
         replications=reps,
-        **(setup.own_texts() or (preset_texts(setup) if unchanged else {})),
+        **(setup.own_texts() or (preset_texts(preset) if unchanged else {})),
     )
     return text, views.file_name("", toml_title, "toml")  # "sales-led-drift-modified.toml"
 
 
-def preset_texts(setup: Setup) -> dict[str, str]:
+def preset_texts(preset: Scenario | None) -> dict[str, str]:
     """The description and teaching notes of the preset the settings started from, if any."""
-    if setup.preset is None:
+    if preset is None:
         return {}
-    preset = load_preset(setup.preset)
     return {"description": preset.description, "teaching_notes": preset.teaching_notes}
 
 
-def heading(setup: Setup) -> None:
-    """The title, the description and notes that still describe the settings, and link warnings."""
+def heading(setup: Setup, preset: Scenario | None) -> None:
+    """The title, the description and notes that still describe the settings (started from
+    ``preset``), and link warnings."""
     # Titles can come from an uploaded file: shown exactly as written, never as Markdown.
     st.title(views.plain(setup.title))
     # A loaded file's description and notes show as text, never as Markdown; a preset's are ours.
-    texts = {k: views.plain_text(v) for k, v in setup.own_texts().items()} or preset_texts(setup)
+    texts = {k: views.plain_text(v) for k, v in setup.own_texts().items()} or preset_texts(preset)
     changed_here = present.changed_from_preset(setup)
     if changed_here and own_title(setup):
         # Settings with a title of their own (a link's, say, to a scenario file's settings) that
@@ -469,7 +468,8 @@ def share_and_export(run: Shown, band: int, toml: tuple[str, str], query: dict[s
 def page() -> None:
     """Everything but the levers, for the settings last run."""
     run = shown_now()
-    toml = scenario_file(run.setup, run.seed, run.reps)
+    preset = load_preset(run.setup.preset) if run.setup.preset is not None else None
+    toml = scenario_file(run.setup, run.seed, run.reps, preset)
     # Drawn in presentation mode too, where its style sheet hides it with the levers.
     draw_scenario_file(*toml)
     if st.session_state.get(controls.PRESENT_KEY):
@@ -479,7 +479,7 @@ def page() -> None:
     # box of its own, they do not move what follows, so the last run's tiles and charts keep their
     # places, dimmed, until this run's replace them.
     with st.container():
-        heading(run.setup)
+        heading(run.setup, preset)
     actions(run.setup, run.base_setup)
     open_tab = st.session_state.get(controls.TAB_KEY) or TABS[DEFAULT_TAB]
     metric, band, teams = controls.display_options(
