@@ -41,7 +41,7 @@ CACHE_ENTRIES = 64  # runs kept: a class's six lessons outlast some thirty chall
 CACHE_TTL_SECONDS = 4 * 3600  # a run warmed before a workshop is still there at its end
 # The shortest time between two moves of a run's progress bar. Each move is a message the browser
 # draws (on one machine, with the cores the run uses), and the moment a page rerun stops the run.
-PROGRESS_EVERY_SECONDS = 0.4
+PROGRESS_EVERY_SECONDS = 0.6
 
 
 @st.cache_resource(show_spinner=False)

@@ -112,7 +112,7 @@ class CustomerBase:
         """
         if self.alive or self.ttv:
             raise RuntimeError("CustomerBase.weeks runs every week from the start, once")
-        draws = [self._draw(week, rate) for week, rate in enumerate(rates)]
+        draws = self._draw_all(rates)
         sizes = np.array([theta.size for _, theta in draws], dtype=np.int64)
         weeks = sizes.size
         u = np.concatenate([u for u, _ in draws])
@@ -158,6 +158,22 @@ class CustomerBase:
             return _NO_UNIFORMS, _NO_THETA
         u = rng.random((n, 3))
         return u, self._theta.at_week(week).beta(p.churn_alpha, p.churn_beta, n)
+
+    def _draw_all(self, rates: Sequence[float]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """:meth:`_draw` for every week, number for number, with the sign-up counts worked out
+        together: each week's first uniform, then its customers' uniforms and propensities."""
+        p = self.p
+        counts = _poisson_quantiles(
+            self._signups.first_uniforms(len(rates)), np.asarray(rates, dtype=float)
+        ).tolist()
+        blocks = self._signups.blocks_after_first(counts, 3)
+        theta = self._theta
+        return [
+            (u, theta.at_week(week).beta(p.churn_alpha, p.churn_beta, n))
+            if n
+            else (_NO_UNIFORMS, _NO_THETA)
+            for week, (n, u) in enumerate(zip(counts, blocks, strict=True))
+        ]
 
     def _profiles(
         self,
@@ -286,3 +302,20 @@ def _poisson_quantile(u: float, mean: float) -> int:
     while special.pdtr(k, mean) < u:
         k += 1
     return int(k)
+
+
+def _poisson_quantiles(u: np.ndarray, means: np.ndarray) -> np.ndarray:
+    """:func:`_poisson_quantile` of each pair (``u[i]``, ``means[i]``), number for number, in one
+    pass: the same first guesses and the same integer steps, for all pairs at once."""
+    k = np.zeros(u.size, dtype=np.int64)
+    some = means > 0.0
+    if not some.any():
+        return k
+    u, means = u[some], means[some]
+    guess = np.maximum(np.ceil(special.pdtrik(u, means)).astype(np.int64), 0)
+    while (down := (guess > 0) & (special.pdtr(guess - 1, means) >= u)).any():
+        guess[down] -= 1
+    while (up := special.pdtr(guess, means) < u).any():
+        guess[up] += 1
+    k[some] = guess
+    return k

@@ -9,6 +9,8 @@ churn propensity and every drift wobble exactly as it was. That is what makes pa
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 # Stream codes are part of the model's reproducibility contract: never renumber, only append.
@@ -64,3 +66,29 @@ class WeeklyStream:
         self._bits.state = self._start
         self._bits.advance(week * _WEEK_STRIDE)
         return self.rng
+
+    def first_uniforms(self, weeks: int) -> np.ndarray:
+        """Each week's first uniform, weeks 0 to ``weeks - 1``: ``at_week(w).random()`` for each,
+        stepping from one week's start to the next (a uniform takes one of PCG64's 64-bit outputs)."""
+        bits, rng = self._bits, self.rng
+        bits.state = self._start
+        out = []
+        for _ in range(weeks):
+            out.append(rng.random())
+            bits.advance(_WEEK_STRIDE - 1)
+        return np.array(out)
+
+    def blocks_after_first(self, rows: Sequence[int], width: int) -> list[np.ndarray]:
+        """For each week ``w``, ``rows[w]`` rows of ``width`` uniforms drawn right after the week's
+        first uniform: what ``at_week(w)``, ``random()``, ``random((rows[w], width))`` draw, with the
+        generator moved on from week to week instead of set back to the stream's start."""
+        bits, rng = self._bits, self.rng
+        bits.state = self._start
+        at = 0  # 64-bit outputs drawn since the stream's start (one per uniform)
+        out = []
+        for week, n in enumerate(rows):
+            here = week * _WEEK_STRIDE + 1
+            bits.advance(here - at)
+            out.append(rng.random((n, width)))
+            at = here + n * width
+        return out

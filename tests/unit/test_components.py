@@ -2,9 +2,11 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
-from sim.customers import _poisson_quantile
+from sim.customers import _poisson_quantile, _poisson_quantiles
 from sim.model import simulate
 from sim.outcomes import SERIES_INDEX, deaths_by_age, retention_at, survival_by_age
 from sim.streams import WeeklyStream, replication_seeds
@@ -31,6 +33,58 @@ def test_weekly_stream_does_not_depend_on_earlier_weeks():
     b.at_week(2).random(500)  # week 2 used more draws in b
     assert np.array_equal(a.at_week(3).random(5), b.at_week(3).random(5))
     assert not np.array_equal(a.at_week(3).random(5), a.at_week(4).random(5))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    us=st.lists(st.floats(0.0, 1.0, exclude_max=True), min_size=1, max_size=40),
+    means=st.lists(
+        st.one_of(st.just(0.0), st.floats(-5.0, 0.0), st.floats(1e-9, 5000.0)),
+        min_size=40,
+        max_size=40,
+    ),
+)
+def test_poisson_quantiles_at_once_equal_one_at_a_time(us, means):
+    u = np.array(us)
+    m = np.array(means[: u.size])
+    got = _poisson_quantiles(u, m)
+    assert got.tolist() == [_poisson_quantile(a, b) for a, b in zip(us, m.tolist(), strict=True)]
+
+
+def test_poisson_quantiles_step_from_a_wrong_first_guess_as_one_at_a_time():
+    """At the CDF's own values, and just either side, the first guess is often off by one and both
+    loops step; each count is still the one the scalar function finds."""
+    from scipy import special
+
+    rng = np.random.default_rng(3)
+    means = np.exp(rng.uniform(-3.0, 8.0, 3000))
+    at = special.pdtr(np.floor(rng.uniform(0.0, 2.0, 3000) * means), means)
+    keep = (at > 0.0) & (at < 1.0)
+    u = np.concatenate([at[keep], np.nextafter(at[keep], 2.0), np.nextafter(at[keep], -1.0)])
+    m = np.tile(means[keep], 3)
+    u, m = u[u < 1.0], m[u < 1.0]  # a uniform draw is below one
+    got = _poisson_quantiles(u, m)
+    assert got.tolist() == [
+        _poisson_quantile(a, b) for a, b in zip(u.tolist(), m.tolist(), strict=True)
+    ]
+    guess = np.ceil(special.pdtrik(u, m))
+    assert (got < guess).any() and (got > guess).any()  # both loops stepped
+
+
+def test_weekly_stream_draws_week_by_week_as_positioned_one_week_at_a_time():
+    """The first uniforms of every week, and each week's block after it, are what positioning the
+    stream at each week in turn draws."""
+    rep = replication_seeds(9, 1)[0]
+    stream, by_week = WeeklyStream(rep, "customers"), WeeklyStream(rep, "customers")
+    rows = [3, 0, 150, 1, 0, 0, 40]
+    first = stream.first_uniforms(len(rows))
+    blocks = stream.blocks_after_first(rows, 3)
+    for week, n in enumerate(rows):
+        rng = by_week.at_week(week)
+        assert first[week] == rng.random()
+        assert np.array_equal(blocks[week], rng.random((n, 3)))
+    # And the stream is back where ``at_week`` puts it afterwards.
+    assert np.array_equal(stream.at_week(2).random(4), by_week.at_week(2).random(4))
 
 
 def test_survival_estimators_on_a_hand_made_cohort_table():
