@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+COMPILED := $(VENV)/.compiled
 
 .PHONY: app test lint bench clean
 
@@ -11,13 +12,19 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.11")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,fast]'
 	@touch $(STAMP)
 
-app: $(STAMP)
+# The replication engine compiled with mypyc (see sim/compiled.py), built again whenever a module of
+# the package changed. Should it fail, the same code runs as Python.
+$(COMPILED): $(STAMP) $(wildcard sim/*.py)
+	$(BIN)/python -m sim.engine_build
+	@touch $(COMPILED)
+
+app: $(COMPILED)
 	$(BIN)/streamlit run streamlit_app.py --server.port 8501 --server.headless true --browser.gatherUsageStats false
 
-test: $(STAMP)
+test: $(COMPILED)
 	bash scripts/ensure-chromium.sh
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2
@@ -26,7 +33,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-bench: $(STAMP)
+bench: $(COMPILED)
 	$(BIN)/python -m sim bench
 
 clean:

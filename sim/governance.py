@@ -29,8 +29,8 @@ from sim.work import decide_queue, prune_wip
 if TYPE_CHECKING:
     import numpy as np
 
-    from sim.model import World
     from sim.params import ReviewParams
+    from sim.world import World
 
 
 class Team:

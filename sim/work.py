@@ -30,7 +30,7 @@ import numpy as np
 import simpy
 
 if TYPE_CHECKING:
-    from sim.model import World
+    from sim.world import World
 
 KINDS = ("onboarding", "core", "growth")
 
@@ -469,6 +469,7 @@ def opportunity_arrivals(env: simpy.Environment, team: TeamWork) -> object:
 def team_slot(env: simpy.Environment, world: World, team: TeamWork) -> object:
     """One WIP slot of a team: pull the best item, build it, release it; wait when idle."""
     process = env.active_process
+    assert process is not None  # this generator runs as a process
     active = team.active
     started = team.started
     size = team.size
