@@ -4,7 +4,6 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-COMPILED := $(VENV)/.compiled
 
 .PHONY: app test lint bench clean
 
@@ -15,16 +14,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,fast]'
 	@touch $(STAMP)
 
-# The replication engine compiled with mypyc (see sim/compiled.py), built again whenever a module of
-# the package changed. Should it fail, the same code runs as Python.
-$(COMPILED): $(STAMP) $(wildcard sim/*.py)
+# Each command first compiles the replication engine with mypyc (sim/engine_build.py), unless it is
+# built for the modules as they are; should that fail, the same code runs as Python.
+app: $(STAMP)
 	$(BIN)/python -m sim.engine_build
-	@touch $(COMPILED)
-
-app: $(COMPILED)
 	$(BIN)/streamlit run streamlit_app.py --server.port 8501 --server.headless true --browser.gatherUsageStats false
 
-test: $(COMPILED)
+test: $(STAMP)
+	$(BIN)/python -m sim.engine_build
 	bash scripts/ensure-chromium.sh
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n 2
@@ -33,7 +30,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-bench: $(COMPILED)
+bench: $(STAMP)
+	$(BIN)/python -m sim.engine_build
 	$(BIN)/python -m sim bench
 
 clean:

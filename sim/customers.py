@@ -307,6 +307,8 @@ def _poisson_quantile(u: float, mean: float) -> int:
 def _poisson_quantiles(u: np.ndarray, means: np.ndarray) -> np.ndarray:
     """:func:`_poisson_quantile` of each pair (``u[i]``, ``means[i]``), number for number, in one
     pass: the same first guesses and the same integer steps, for all pairs at once."""
+    if not np.isfinite(means).all():  # as the scalar function, which cannot take them either
+        raise ValueError(f"a Poisson mean must be finite, not {means[~np.isfinite(means)][0]}")
     k = np.zeros(u.size, dtype=np.int64)
     some = means > 0.0
     if not some.any():

@@ -56,7 +56,7 @@ def cyclic_gc_paused() -> Iterator[None]:
     A replication allocates tens of thousands of short-lived containers (events, heap entries, work
     items); the collector's passes over them, and over every long-lived object of the process, cost
     about a tenth of a replication's time. Memory is still freed by reference counting as the run
-    goes, and a finished run breaks its own reference cycles (:func:`_dismantle`), so its world is
+    goes, and a finished run breaks its own reference cycles (:func:`sim.world._dismantle`), so its world is
     freed at once too. Nested and concurrent runs in one process resume the collector when the last
     of them ends, and only if it was running before the first began.
     """

@@ -71,6 +71,12 @@ def test_poisson_quantiles_step_from_a_wrong_first_guess_as_one_at_a_time():
     assert (got < guess).any() and (got > guess).any()  # both loops stepped
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_poisson_quantiles_refuse_a_mean_that_is_not_finite(bad):
+    with pytest.raises(ValueError, match="must be finite"):
+        _poisson_quantiles(np.array([0.5, 0.5]), np.array([3.0, bad]))
+
+
 def test_weekly_stream_draws_week_by_week_as_positioned_one_week_at_a_time():
     """The first uniforms of every week, and each week's block after it, are what positioning the
     stream at each week in turn draws."""

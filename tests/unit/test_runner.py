@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.report.format import p_better_text
-from sim.runner import _band_arrays, _tasks, compare, run_many, shared_pool
+from sim.runner import Results, _band_arrays, _tasks, compare, run_many, shared_pool
 from tests.helpers import params
 
 
@@ -262,3 +262,21 @@ def test_results_come_back_whole_from_a_pickle_at_either_protocol(protocol):
     # A copy, not a view of the original's arrays.
     back.series[0, 0, 0] = -1.0
     assert res.series[0, 0, 0] != -1.0
+
+
+@pytest.mark.parametrize(("lo", "hi"), [(-5.0, 95.0), (5.0, 105.0), (60.0, 95.0), (5.0, 40.0)])
+def test_bands_refuse_percentiles_out_of_range(lo, hi):
+    with pytest.raises(ValueError, match="must lie from 0 to 50 and 50 to 100"):
+        _band_arrays(np.zeros((3, 4)), lo, hi)
+
+
+class _Tagged(Results):
+    """A subclass of the results, as a caller might make."""
+
+
+def test_a_pickled_subclass_of_results_comes_back_as_itself():
+    res = run_many(params({"horizon_weeks": 13}), replications=2, seed=3)
+    tagged = _Tagged(**{f: getattr(res, f) for f in res.__dataclass_fields__})
+    back = pickle.loads(pickle.dumps(tagged))
+    assert type(back) is _Tagged
+    _same(back, res)
